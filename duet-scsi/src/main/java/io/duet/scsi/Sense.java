@@ -1,0 +1,117 @@
+package io.duet.scsi;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Builds fixed-format sense data (SPC-4 4.5.3) and the CHECK CONDITION results that carry it.
+ * Constants name the sense keys and the additional sense codes Duet reports.
+ */
+final class Sense {
+  static final int NO_SENSE = 0x0;
+  static final int NOT_READY = 0x2;
+  static final int MEDIUM_ERROR = 0x3;
+  static final int HARDWARE_ERROR = 0x4;
+  static final int ILLEGAL_REQUEST = 0x5;
+  static final int UNIT_ATTENTION = 0x6;
+  static final int DATA_PROTECT = 0x7;
+  static final int ABORTED_COMMAND = 0xb;
+  static final int MISCOMPARE = 0xe;
+
+  private static final byte[] NONE = new byte[0];
+  private static final ByteBuffer EMPTY = ByteBuffer.allocate(0).asReadOnlyBuffer();
+
+  private Sense() {}
+
+  /** 18 bytes of fixed-format sense: response code 70h, current error. */
+  static byte[] fixed(int key, int asc, int ascq) {
+    byte[] s = new byte[18];
+    s[0] = 0x70;
+    s[2] = (byte) (key & 0x0f);
+    s[7] = 10; // additional sense length: bytes 8..17
+    s[12] = (byte) asc;
+    s[13] = (byte) ascq;
+    return s;
+  }
+
+  /** Fixed sense with the VALID bit and a 32-bit INFORMATION field (e.g. miscompare offset). */
+  static byte[] withInformation(int key, int asc, int ascq, long information) {
+    byte[] s = fixed(key, asc, ascq);
+    s[0] = (byte) 0xf0;
+    s[3] = (byte) (information >>> 24);
+    s[4] = (byte) (information >>> 16);
+    s[5] = (byte) (information >>> 8);
+    s[6] = (byte) information;
+    return s;
+  }
+
+  /**
+   * ILLEGAL REQUEST with a sense-key-specific field pointer (SKSV): which CDB or parameter byte
+   * (and bit, when {@code bit >= 0}) was wrong, as libiscsi and sg3_utils print it.
+   */
+  static byte[] illegalField(int asc, int ascq, boolean inCdb, int byteOffset, int bit) {
+    byte[] s = fixed(ILLEGAL_REQUEST, asc, ascq);
+    int b = 0x80 | (inCdb ? 0x40 : 0);
+    if (bit >= 0) {
+      b |= 0x08 | (bit & 0x7);
+    }
+    s[15] = (byte) b;
+    s[16] = (byte) (byteOffset >>> 8);
+    s[17] = (byte) byteOffset;
+    return s;
+  }
+
+  static ScsiResult check(int key, int asc, int ascq) {
+    return new ScsiResult(ScsiResult.CHECK_CONDITION, fixed(key, asc, ascq), EMPTY);
+  }
+
+  static ScsiResult check(byte[] sense) {
+    return new ScsiResult(ScsiResult.CHECK_CONDITION, sense, EMPTY);
+  }
+
+  /** 05/20/00 INVALID COMMAND OPERATION CODE. */
+  static ScsiResult invalidOpcode() {
+    return check(illegalField(0x20, 0x00, true, 0, -1));
+  }
+
+  /** 05/24/00 INVALID FIELD IN CDB, pointing at the offending byte. */
+  static ScsiResult invalidCdbField(int byteOffset) {
+    return check(illegalField(0x24, 0x00, true, byteOffset, -1));
+  }
+
+  /** 05/26/00 INVALID FIELD IN PARAMETER LIST, pointing at the offending byte. */
+  static ScsiResult invalidParameterField(int byteOffset) {
+    return check(illegalField(0x26, 0x00, false, byteOffset, -1));
+  }
+
+  /** 05/21/00 LOGICAL BLOCK ADDRESS OUT OF RANGE. */
+  static ScsiResult lbaOutOfRange() {
+    return check(ILLEGAL_REQUEST, 0x21, 0x00);
+  }
+
+  /** 05/1A/00 PARAMETER LIST LENGTH ERROR. */
+  static ScsiResult parameterListLength() {
+    return check(ILLEGAL_REQUEST, 0x1a, 0x00);
+  }
+
+  /** 07/27/00 WRITE PROTECTED. */
+  static ScsiResult writeProtected() {
+    return check(DATA_PROTECT, 0x27, 0x00);
+  }
+
+  /** 03/11/00 or 04/44/00 style errors when the backing store fails. */
+  static ScsiResult mediumError(int asc, int ascq) {
+    return check(MEDIUM_ERROR, asc, ascq);
+  }
+
+  static ScsiResult good() {
+    return new ScsiResult(ScsiResult.GOOD, NONE, EMPTY);
+  }
+
+  static ScsiResult good(ByteBuffer dataIn) {
+    return new ScsiResult(ScsiResult.GOOD, NONE, dataIn);
+  }
+
+  static ScsiResult reservationConflict() {
+    return new ScsiResult(ScsiResult.RESERVATION_CONFLICT, NONE, EMPTY);
+  }
+}

@@ -1,0 +1,8 @@
+package io.duet.store;
+
+/** An access outside the volume or not aligned to its block size. */
+public final class OutOfRangeException extends IllegalArgumentException {
+  public OutOfRangeException(String message) {
+    super(message);
+  }
+}

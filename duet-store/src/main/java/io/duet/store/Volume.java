@@ -1,0 +1,71 @@
+package io.duet.store;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * A block device of {@link #blockCount()} blocks of {@link #blockSize()} bytes: the contract every
+ * front-end (SCSI, NBD) is written against. Offsets and lengths are in bytes and must be
+ * block-aligned and inside the volume; implementations throw {@link OutOfRangeException}
+ * otherwise. All methods are safe to call from many threads at once.
+ *
+ * <p>Durability: {@link #write} returns once the data is visible to every later read (page
+ * cache); it is durable after {@link #flush()} returns, or at once when {@code fua} is set.
+ */
+public interface Volume {
+
+  /** The persistent identity (NAA, serial, UUID) that every path and site presents. */
+  VolumeIdentity identity();
+
+  int blockSize();
+
+  long blockCount();
+
+  default long sizeBytes() {
+    return blockCount() * blockSize();
+  }
+
+  /** Reads {@code dst.remaining()} bytes at {@code offset}; unmapped regions read as zeros. */
+  void read(long offset, ByteBuffer dst) throws IOException;
+
+  /** Writes {@code src.remaining()} bytes at {@code offset}; with {@code fua}, durable on return. */
+  void write(long offset, ByteBuffer src, boolean fua) throws IOException;
+
+  /** Makes every write that returned before this call durable (fdatasync). */
+  void flush() throws IOException;
+
+  /**
+   * Deallocates a range (punches a hole); it reads as zeros afterwards. A range the store cannot
+   * deallocate (unaligned to the allocation granularity) is zeroed instead.
+   */
+  void unmap(long offset, long length) throws IOException;
+
+  /**
+   * Makes a range read as zeros. With {@code mayDeallocate} the store may punch a hole; without it
+   * the blocks stay allocated (NBD's NO_HOLE, WRITE SAME without UNMAP).
+   */
+  void writeZeroes(long offset, long length, boolean mayDeallocate) throws IOException;
+
+  /**
+   * Atomically compares the range at {@code offset} with {@code expected} and, only if equal,
+   * writes {@code data} (same length) there. No write to an overlapping range, through any
+   * path, interleaves with the compare and the write.
+   *
+   * @return -1 when the data matched and was written, otherwise the byte offset (relative to
+   *     {@code offset}) of the first byte that differed; nothing is written then
+   */
+  long compareAndWrite(long offset, ByteBuffer expected, ByteBuffer data, boolean fua)
+      throws IOException;
+
+  /**
+   * Whether the block range starting at {@code offset} is allocated, and how far (in bytes) the
+   * same status extends from {@code offset}, capped at {@code maxLength}.
+   */
+  Extent allocation(long offset, long maxLength) throws IOException;
+
+  /** The granularity (bytes) at which {@link #unmap} really deallocates. */
+  int unmapGranularityBytes();
+
+  /** One run of blocks with the same allocation status. */
+  record Extent(long offset, long length, boolean allocated) {}
+}
