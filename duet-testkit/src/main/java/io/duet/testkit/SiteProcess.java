@@ -1,0 +1,183 @@
+package io.duet.testkit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A Duet site running as its own JVM process ({@code duet site run --config FILE}), started from
+ * this JVM's class path, for end-to-end tests that kill, restart and attack it. The process
+ * announces itself with a {@code {"event":"ready",...}} line on standard output; its log goes to
+ * {@code <workDir>/site.log}.
+ */
+public final class SiteProcess implements AutoCloseable {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+
+  private final Path config;
+  private final Path dataDir;
+  private final Path log;
+  private Process process;
+  private JsonNode ready;
+
+  private SiteProcess(Path config, Path dataDir, Path log) {
+    this.config = config;
+    this.dataDir = dataDir;
+    this.log = log;
+  }
+
+  /**
+   * Writes a config for a site named {@code name} in {@code workDir} with one iSCSI portal and the
+   * API on free loopback ports, and starts it.
+   */
+  public static SiteProcess start(Path workDir, String name) throws IOException, InterruptedException {
+    Files.createDirectories(workDir);
+    Path data = workDir.resolve("data");
+    Path config = workDir.resolve("site.yaml");
+    String yaml =
+        "name: " + name + "\n"
+            + "dataDir: " + data + "\n"
+            + "api: 127.0.0.1:" + freePort() + "\n"
+            + "portals:\n  - 127.0.0.1:" + freePort() + "\n";
+    Files.writeString(config, yaml);
+    SiteProcess site = new SiteProcess(config, data, workDir.resolve("site.log"));
+    site.launch();
+    return site;
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket()) {
+      s.bind(new InetSocketAddress("127.0.0.1", 0));
+      return s.getLocalPort();
+    }
+  }
+
+  /** (Re)starts the process with the same config and waits for its ready line. */
+  public void launch() throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("--enable-native-access=ALL-UNNAMED");
+    cmd.add("-Xmx512m");
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add("io.duet.cli.DuetCli");
+    cmd.addAll(List.of("site", "run", "--config", config.toString()));
+    process =
+        new ProcessBuilder(cmd)
+            .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .start();
+    BlockingQueue<String> lines = new ArrayBlockingQueue<>(1024);
+    Process p = process;
+    Thread.ofVirtual()
+        .start(
+            () -> {
+              try (BufferedReader r =
+                  new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                  lines.offer(line);
+                }
+              } catch (IOException e) {
+                // the process died; waitReady reports it
+              } finally {
+                lines.offer("");
+              }
+            });
+    long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+    while (true) {
+      String line = lines.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      if (line == null) {
+        process.destroyForcibly();
+        throw new IOException("site did not become ready within " + READY_TIMEOUT + "; log: " + tail());
+      }
+      if (line.isEmpty() && !process.isAlive()) {
+        throw new IOException("site exited with " + process.waitFor() + " before ready; log: " + tail());
+      }
+      if (line.startsWith("{") && line.contains("\"ready\"")) {
+        ready = JSON.readTree(line);
+        return;
+      }
+    }
+  }
+
+  private String tail() throws IOException {
+    if (!Files.exists(log)) {
+      return "(no log)";
+    }
+    List<String> all = Files.readAllLines(log);
+    return String.join("\n", all.subList(Math.max(0, all.size() - 40), all.size()));
+  }
+
+  /** The site entry of the ready line ({@code name, api, token, iscsi[], nbd[]}). */
+  public JsonNode info() {
+    JsonNode sites = ready.get("sites");
+    return sites != null && sites.isArray() ? sites.get(0) : ready;
+  }
+
+  public String apiUrl() {
+    return info().get("api").asText();
+  }
+
+  public Path dataDir() {
+    return dataDir;
+  }
+
+  /** The API token the site wrote at first start. */
+  public String token() throws IOException {
+    JsonNode t = info().get("token");
+    return t != null ? t.asText() : Files.readString(dataDir.resolve("api-token")).trim();
+  }
+
+  /** A client for this site's REST API. */
+  public DuetApi api() throws IOException {
+    return new DuetApi(apiUrl(), token());
+  }
+
+  /** The first iSCSI portal as host:port. */
+  public InetSocketAddress portal() throws IOException {
+    JsonNode portals = api().get("/api/v1/portals");
+    JsonNode first = portals.isArray() ? portals.get(0) : portals.get("portals").get(0);
+    String address = first.has("address") ? first.get("address").asText() : first.asText();
+    int colon = address.lastIndexOf(':');
+    return new InetSocketAddress(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)));
+  }
+
+  /** SIGKILL: the process gets no chance to flush or clean up. */
+  public void kill9() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor();
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  public boolean isAlive() {
+    return process != null && process.isAlive();
+  }
+
+  /** SIGTERM and wait. */
+  @Override
+  public void close() throws InterruptedException {
+    if (process != null && process.isAlive()) {
+      process.destroy();
+      if (!process.waitFor(20, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        process.waitFor();
+      }
+    }
+  }
+}

@@ -1,0 +1,87 @@
+package io.duet.testkit;
+
+/** CDBs the end-to-end tests send through {@link RawInitiator}. */
+final class Cdbs {
+  private Cdbs() {}
+
+  static byte[] write10(long lba, int blocks, boolean fua) {
+    byte[] c = new byte[10];
+    c[0] = 0x2a;
+    c[1] = (byte) (fua ? 0x08 : 0);
+    putInt(c, 2, (int) lba);
+    c[7] = (byte) (blocks >>> 8);
+    c[8] = (byte) blocks;
+    return c;
+  }
+
+  static byte[] read10(long lba, int blocks) {
+    byte[] c = new byte[10];
+    c[0] = 0x28;
+    putInt(c, 2, (int) lba);
+    c[7] = (byte) (blocks >>> 8);
+    c[8] = (byte) blocks;
+    return c;
+  }
+
+  static byte[] synchronizeCache10() {
+    byte[] c = new byte[10];
+    c[0] = 0x35;
+    return c;
+  }
+
+  static byte[] testUnitReady() {
+    return new byte[6];
+  }
+
+  static byte[] inquiry(int allocation) {
+    return new byte[] {0x12, 0, 0, (byte) (allocation >>> 8), (byte) allocation, 0};
+  }
+
+  /** PERSISTENT RESERVE OUT with a 24-byte basic parameter list. */
+  static byte[] persistentReserveOut(int serviceAction, int type) {
+    byte[] c = new byte[10];
+    c[0] = 0x5f;
+    c[1] = (byte) serviceAction;
+    c[2] = (byte) type;
+    c[8] = 24;
+    return c;
+  }
+
+  static byte[] prOutParameters(long key, long serviceActionKey, boolean aptpl) {
+    byte[] p = new byte[24];
+    putLong(p, 0, key);
+    putLong(p, 8, serviceActionKey);
+    p[20] = (byte) (aptpl ? 0x01 : 0);
+    return p;
+  }
+
+  static byte[] persistentReserveIn(int serviceAction, int allocation) {
+    byte[] c = new byte[10];
+    c[0] = 0x5e;
+    c[1] = (byte) serviceAction;
+    c[7] = (byte) (allocation >>> 8);
+    c[8] = (byte) allocation;
+    return c;
+  }
+
+  static void putInt(byte[] b, int off, int v) {
+    b[off] = (byte) (v >>> 24);
+    b[off + 1] = (byte) (v >>> 16);
+    b[off + 2] = (byte) (v >>> 8);
+    b[off + 3] = (byte) v;
+  }
+
+  static void putLong(byte[] b, int off, long v) {
+    for (int i = 0; i < 8; i++) {
+      b[off + i] = (byte) (v >>> (56 - 8 * i));
+    }
+  }
+
+  static long getLong(byte[] b, int off) {
+    long v = 0;
+    for (int i = 0; i < 8; i++) {
+      v = (v << 8) | (b[off + i] & 0xff);
+    }
+    return v;
+  }
+}
