@@ -301,6 +301,9 @@ final class NativeFile implements Closeable {
     return pool;
   }
 
+  // Restricted by design: binding libc is this class's whole job. The JVM must run with
+  // --enable-native-access=ALL-UNNAMED (or the module's name) to allow it without a warning.
+  @SuppressWarnings("restricted")
   private static MethodHandle downcall(
       String name, FunctionDescriptor descriptor, Linker.Option... extra) {
     MemorySegment symbol =

@@ -11,14 +11,20 @@ import java.nio.ByteBuffer;
  *
  * <p>Durability: {@link #write} returns once the data is visible to every later read (page
  * cache); it is durable after {@link #flush()} returns, or at once when {@code fua} is set.
+ *
+ * <p>Buffers: {@link #read} and {@link #write} consume their buffer like a channel does (the
+ * position advances to the limit); {@link #compareAndWrite} leaves its buffers' positions alone.
+ * A length of zero is a valid no-op for read, write, unmap and writeZeroes.
  */
 public interface Volume {
 
   /** The persistent identity (NAA, serial, UUID) that every path and site presents. */
   VolumeIdentity identity();
 
+  /** Bytes per logical block: 512 or 4096, fixed for the volume's life. */
   int blockSize();
 
+  /** Number of logical blocks; grows when the volume is resized, never shrinks. */
   long blockCount();
 
   default long sizeBytes() {
@@ -59,7 +65,11 @@ public interface Volume {
 
   /**
    * Whether the block range starting at {@code offset} is allocated, and how far (in bytes) the
-   * same status extends from {@code offset}, capped at {@code maxLength}.
+   * same status extends from {@code offset}, capped at {@code maxLength} rounded up to a whole
+   * block and at the end of the volume. A block that is partly allocated counts as allocated.
+   * {@code offset} must be a block boundary inside the volume and {@code maxLength} positive.
+   * Unallocated blocks always read as zeros. Ranges zeroed by {@code writeZeroes(..., false)} keep
+   * their space reserved but may be reported as unallocated (ext4/xfs unwritten extents).
    */
   Extent allocation(long offset, long maxLength) throws IOException;
 

@@ -28,6 +28,27 @@ public record VolumeIdentity(UUID uuid, String name, byte[] naa, String serial) 
     return naa.clone();
   }
 
+  /** Equal when every component is; the NAA compares by content. */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof VolumeIdentity other
+        && uuid.equals(other.uuid)
+        && name.equals(other.name)
+        && java.util.Arrays.equals(naa, other.naa)
+        && serial.equals(other.serial);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(uuid, name, java.util.Arrays.hashCode(naa), serial);
+  }
+
+  @Override
+  public String toString() {
+    return "VolumeIdentity[uuid=" + uuid + ", name=" + name + ", naa=" + naaHex() + ", serial="
+        + serial + "]";
+  }
+
   /** The NAA designator as 32 lower-case hex digits, as {@code naa.6...} strings show it. */
   public String naaHex() {
     return java.util.HexFormat.of().formatHex(naa);

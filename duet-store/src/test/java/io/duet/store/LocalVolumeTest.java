@@ -75,4 +75,140 @@ class LocalVolumeTest {
     assertThatThrownBy(() -> v.compareAndWrite(SIZE, ByteBuffer.wrap(ones), ByteBuffer.wrap(ones), false))
         .isInstanceOf(OutOfRangeException.class);
   }
+
+  /** Allocated 512-byte sectors of the file, as du counts them. */
+  static long allocatedSectors(Path file) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder("stat", "--format=%b", file.toString()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).trim();
+    assertThat(p.waitFor()).isZero();
+    return Long.parseLong(out);
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {512, 4096})
+  void unmapReadsZerosAndFreesSpace(int bs) throws Exception {
+    LocalVolume v = newVolume(bs);
+    int len = 1 << 20;
+    v.write(0, pattern(len, 3), false);
+    v.flush();
+    assertThat(v.allocation(0, SIZE)).isEqualTo(new Volume.Extent(0, len, true));
+    long before = allocatedSectors(v.dataFile());
+    assertThat(before).isGreaterThanOrEqualTo(len / 512);
+
+    v.unmap(64 * 1024, 512 * 1024);
+
+    assertThat(readBytes(v, 64 * 1024, 512 * 1024)).containsOnly(0);
+    assertThat(readBytes(v, 0, 64 * 1024)).isEqualTo(Arrays.copyOf(pattern(len, 3).array(), 64 * 1024));
+    assertThat(allocatedSectors(v.dataFile())).isLessThanOrEqualTo(before - 512 * 1024 / 512);
+    assertThat(v.allocation(0, SIZE)).isEqualTo(new Volume.Extent(0, 64 * 1024, true));
+    assertThat(v.allocation(64 * 1024, SIZE)).isEqualTo(new Volume.Extent(64 * 1024, 512 * 1024, false));
+    assertThat(v.allocation(576 * 1024, SIZE)).isEqualTo(new Volume.Extent(576 * 1024, 448 * 1024, true));
+    assertThat(v.allocation(len, SIZE)).isEqualTo(new Volume.Extent(len, SIZE - len, false));
+    // capped by maxLength (rounded up to a block) and by the end of the volume
+    assertThat(v.allocation(64 * 1024, 1)).isEqualTo(new Volume.Extent(64 * 1024, bs, false));
+    assertThat(v.allocation(SIZE - bs, SIZE)).isEqualTo(new Volume.Extent(SIZE - bs, bs, false));
+  }
+
+  @org.junit.jupiter.api.Test
+  void unmapUnalignedToGranularityZeroesHeadAndTail() throws Exception {
+    LocalVolume v = newVolume(512);
+    assertThat(v.unmapGranularityBytes()).isEqualTo(4096);
+    int len = 64 * 1024;
+    v.write(0, pattern(len, 4), false);
+    // 512 .. 40448: head 512..4096 zeroed, middle 4096..36864 punched, tail 36864..40448 zeroed
+    v.unmap(512, 40448 - 512);
+    byte[] after = readBytes(v, 0, len);
+    byte[] expected = pattern(len, 4).array();
+    Arrays.fill(expected, 512, 40448, (byte) 0);
+    assertThat(after).isEqualTo(expected);
+    assertThat(v.allocation(0, len)).isEqualTo(new Volume.Extent(0, 4096, true));
+    assertThat(v.allocation(4096, len)).isEqualTo(new Volume.Extent(4096, 32768, false));
+    // the tail granule is still allocated: a partly allocated region counts as allocated
+    assertThat(v.allocation(36864, len)).isEqualTo(new Volume.Extent(36864, len - 36864, true));
+    // within one granule nothing can be punched: the blocks are only zeroed
+    v.unmap(41472, 512);
+    assertThat(readBytes(v, 41472, 512)).containsOnly(0);
+    assertThat(v.allocation(40960, 4096).allocated()).isTrue();
+  }
+
+  @org.junit.jupiter.api.Test
+  void allocationRoundsPartlyAllocatedBlockUp() throws Exception {
+    LocalVolume v = newVolume(4096);
+    v.write(8192, pattern(4096, 5), false);
+    assertThat(v.allocation(0, SIZE)).isEqualTo(new Volume.Extent(0, 8192, false));
+    assertThat(v.allocation(4096, SIZE)).isEqualTo(new Volume.Extent(4096, 4096, false));
+    assertThat(v.allocation(8192, SIZE)).isEqualTo(new Volume.Extent(8192, 4096, true));
+    assertThat(v.allocation(12288, SIZE)).isEqualTo(new Volume.Extent(12288, SIZE - 12288, false));
+    assertThatThrownBy(() -> v.allocation(0, 0)).isInstanceOf(OutOfRangeException.class);
+    assertThatThrownBy(() -> v.allocation(100, 4096)).isInstanceOf(OutOfRangeException.class);
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {512, 4096})
+  void writeZeroesWithAndWithoutDeallocation(int bs) throws Exception {
+    LocalVolume v = newVolume(bs);
+    int len = 256 * 1024;
+    v.write(0, pattern(len, 6), false);
+    v.flush();
+    long written = allocatedSectors(v.dataFile());
+    v.writeZeroes(0, 128 * 1024, false);
+    assertThat(readBytes(v, 0, 128 * 1024)).containsOnly(0);
+    // Space stays reserved. (ext4/xfs keep it as unwritten extents, which SEEK_DATA may report
+    // as a hole, so the check is on the blocks the file holds, not on allocation().)
+    assertThat(allocatedSectors(v.dataFile())).isGreaterThanOrEqualTo(written);
+    v.writeZeroes(128 * 1024, 128 * 1024, true);
+    assertThat(readBytes(v, 0, len)).containsOnly(0);
+    assertThat(v.allocation(128 * 1024, SIZE)).isEqualTo(new Volume.Extent(128 * 1024, SIZE - 128 * 1024, false));
+    assertThat(allocatedSectors(v.dataFile())).isLessThanOrEqualTo(written - 128 * 1024 / 512);
+    // zeroing a hole without deallocation reserves its space
+    long beforeHoleZero = allocatedSectors(v.dataFile());
+    v.writeZeroes(SIZE - 65536, 65536, false);
+    assertThat(allocatedSectors(v.dataFile())).isGreaterThanOrEqualTo(beforeHoleZero + 65536 / 512);
+    assertThat(readBytes(v, SIZE - 65536, 65536)).containsOnly(0);
+    v.writeZeroes(0, 0, true);
+    v.unmap(SIZE, 0);
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {512, 4096})
+  void compareAndWriteSucceedsOrReportsFirstDifference(int bs) throws Exception {
+    LocalVolume v = newVolume(bs);
+    ByteBuffer old = pattern(2 * bs, 7);
+    v.write(bs, old.duplicate(), false);
+    ByteBuffer next = pattern(2 * bs, 8);
+    assertThat(v.compareAndWrite(bs, old, next, true)).isEqualTo(-1);
+    assertThat(old.position()).isZero();
+    assertThat(next.position()).isZero();
+    assertThat(readBytes(v, bs, 2 * bs)).isEqualTo(next.array());
+
+    ByteBuffer wrong = ByteBuffer.wrap(next.array().clone());
+    wrong.put(bs + 17, (byte) ~wrong.get(bs + 17));
+    assertThat(v.compareAndWrite(bs, wrong, pattern(2 * bs, 9), false)).isEqualTo(bs + 17);
+    assertThat(readBytes(v, bs, 2 * bs)).isEqualTo(next.array());
+
+    // unmapped blocks compare as zeros
+    assertThat(v.compareAndWrite(SIZE - bs, ByteBuffer.allocate(bs), pattern(bs, 10), false)).isEqualTo(-1);
+    assertThatThrownBy(() -> v.compareAndWrite(0, ByteBuffer.allocate(bs), ByteBuffer.allocate(2 * bs), false))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {512, 4096})
+  void interruptedCallerDoesNotBreakTheVolumeForOthers(int bs) throws Exception {
+    LocalVolume v = newVolume(bs);
+    Thread.currentThread().interrupt();
+    assertThatThrownBy(() -> v.write(0, pattern(bs, 11), false)).isInstanceOf(IOException.class);
+    assertThat(Thread.interrupted()).isTrue();
+    v.write(0, pattern(bs, 12), false);
+    assertThat(readBytes(v, 0, bs)).isEqualTo(pattern(bs, 12).array());
+  }
+
+  @org.junit.jupiter.api.Test
+  void closedVolumeFailsCleanly() throws Exception {
+    LocalVolume v = newVolume(4096);
+    store.delete("vol1");
+    assertThatThrownBy(() -> v.read(0, ByteBuffer.allocate(4096))).isInstanceOf(IOException.class);
+    assertThatThrownBy(v::flush).isInstanceOf(java.nio.channels.ClosedChannelException.class);
+    assertThatThrownBy(() -> v.unmap(0, 4096)).isInstanceOf(java.nio.channels.ClosedChannelException.class);
+  }
 }
