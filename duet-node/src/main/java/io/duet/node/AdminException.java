@@ -1,0 +1,42 @@
+package io.duet.node;
+
+/**
+ * An administrative request the site refuses, with the reason the caller can act on. The REST
+ * edge maps {@link Kind} to an HTTP status.
+ */
+final class AdminException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  /** Why the request was refused. */
+  enum Kind {
+    /** The request itself is malformed or has a bad value: fix the request. */
+    INVALID,
+    /** What the request names does not exist. */
+    NOT_FOUND,
+    /** The request clashes with the current state (name taken, still mapped, LUN in use). */
+    CONFLICT
+  }
+
+  private final Kind kind;
+
+  AdminException(Kind kind, String message) {
+    super(message);
+    this.kind = kind;
+  }
+
+  static AdminException invalid(String message) {
+    return new AdminException(Kind.INVALID, message);
+  }
+
+  static AdminException notFound(String message) {
+    return new AdminException(Kind.NOT_FOUND, message);
+  }
+
+  static AdminException conflict(String message) {
+    return new AdminException(Kind.CONFLICT, message);
+  }
+
+  Kind kind() {
+    return kind;
+  }
+}

@@ -1,0 +1,22 @@
+package io.duet.node;
+
+import java.util.Objects;
+
+/**
+ * Something that happened on a site, as the event log, the API and {@code duet demo --json}
+ * report it.
+ *
+ * @param id increases by one per event, also across restarts
+ * @param time ISO-8601 UTC timestamp
+ * @param type dotted kind, e.g. {@code volume.created}
+ * @param subject what it is about (a volume, host, portal ... name), may be empty
+ * @param message one human-readable line
+ */
+public record NodeEvent(long id, String time, String type, String subject, String message) {
+  public NodeEvent {
+    Objects.requireNonNull(time, "time");
+    Objects.requireNonNull(type, "type");
+    Objects.requireNonNull(subject, "subject");
+    Objects.requireNonNull(message, "message");
+  }
+}

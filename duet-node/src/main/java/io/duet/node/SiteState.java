@@ -1,0 +1,129 @@
+package io.duet.node;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Everything about a site an operator changes at run time, as one immutable value: the node swaps
+ * in a new value after it is durably saved, and readers (logins, the API) see one consistent
+ * snapshot without locks.
+ *
+ * @param version format version of the state file
+ * @param siteUuid generated at first start, never changes
+ * @param hosts hosts with their initiator names and CHAP secrets
+ * @param targets targets created through the API (the site's default target is implicit)
+ * @param mappings volume to host/target/LUN mappings
+ * @param portals iSCSI portals added through the API (config portals are not listed)
+ * @param aluaState the ALUA state of this site's target port group
+ * @param nextMappingId the id the next mapping gets
+ */
+record SiteState(
+    int version,
+    String siteUuid,
+    List<Host> hosts,
+    List<Target> targets,
+    List<Mapping> mappings,
+    List<String> portals,
+    String aluaState,
+    long nextMappingId) {
+
+  static final int VERSION = 1;
+  /** The host value of a mapping every initiator sees. */
+  static final String ANY_HOST = "*";
+
+  SiteState {
+    Objects.requireNonNull(siteUuid, "siteUuid");
+    hosts = List.copyOf(hosts == null ? List.of() : hosts);
+    targets = List.copyOf(targets == null ? List.of() : targets);
+    mappings = List.copyOf(mappings == null ? List.of() : mappings);
+    portals = List.copyOf(portals == null ? List.of() : portals);
+    Objects.requireNonNull(aluaState, "aluaState");
+  }
+
+  /**
+   * A host: the initiators of one machine and how they authenticate.
+   *
+   * @param iqns initiator names, lower case
+   * @param chapUser CHAP name the initiator must send, or null when no CHAP is required
+   * @param mutualUser the name this target answers with in mutual CHAP, or null
+   */
+  record Host(
+      String name,
+      List<String> iqns,
+      String chapUser,
+      String chapSecret,
+      String mutualUser,
+      String mutualSecret) {
+    Host {
+      Objects.requireNonNull(name, "name");
+      iqns = List.copyOf(iqns == null ? List.of() : iqns);
+    }
+
+    boolean hasIqn(String iqn) {
+      return iqns.contains(iqn.toLowerCase(Locale.ROOT));
+    }
+  }
+
+  /** An extra iSCSI target on this site. */
+  record Target(String name) {
+    Target {
+      Objects.requireNonNull(name, "name");
+    }
+  }
+
+  /**
+   * A volume shown to one host (or {@link #ANY_HOST}) through one target at one LUN.
+   *
+   * @param id unique, never reused
+   */
+  record Mapping(long id, String volume, String host, String target, int lun, boolean readOnly) {
+    Mapping {
+      Objects.requireNonNull(volume, "volume");
+      Objects.requireNonNull(host, "host");
+      Objects.requireNonNull(target, "target");
+    }
+
+    boolean forAnyHost() {
+      return ANY_HOST.equals(host);
+    }
+  }
+
+  Optional<Host> host(String name) {
+    return hosts.stream().filter(h -> h.name().equals(name)).findFirst();
+  }
+
+  Optional<Host> hostByIqn(String iqn) {
+    String lower = iqn.toLowerCase(Locale.ROOT);
+    return hosts.stream().filter(h -> h.iqns().contains(lower)).findFirst();
+  }
+
+  /** The mappings on {@code target} that an initiator belonging to {@code host} (or none) sees. */
+  List<Mapping> visible(String target, Optional<Host> host) {
+    return mappings.stream()
+        .filter(m -> m.target().equals(target))
+        .filter(m -> m.forAnyHost() || host.map(h -> h.name().equals(m.host())).orElse(false))
+        .toList();
+  }
+
+  SiteState withHosts(List<Host> h) {
+    return new SiteState(version, siteUuid, h, targets, mappings, portals, aluaState, nextMappingId);
+  }
+
+  SiteState withTargets(List<Target> t) {
+    return new SiteState(version, siteUuid, hosts, t, mappings, portals, aluaState, nextMappingId);
+  }
+
+  SiteState withMappings(List<Mapping> m, long nextId) {
+    return new SiteState(version, siteUuid, hosts, targets, m, portals, aluaState, nextId);
+  }
+
+  SiteState withPortals(List<String> p) {
+    return new SiteState(version, siteUuid, hosts, targets, mappings, p, aluaState, nextMappingId);
+  }
+
+  SiteState withAluaState(String s) {
+    return new SiteState(version, siteUuid, hosts, targets, mappings, portals, s, nextMappingId);
+  }
+}
