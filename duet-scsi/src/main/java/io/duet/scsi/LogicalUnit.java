@@ -1,15 +1,29 @@
 package io.duet.scsi;
 
 import io.duet.store.Volume;
+import java.nio.ByteBuffer;
+import java.util.Objects;
 
 /**
  * A SCSI logical unit (SBC-3 direct-access block device) over one {@link Volume}: decodes CDBs,
  * enforces ALUA and persistent reservations, keeps unit attentions per I_T nexus.
  * Thread-safe; commands run concurrently on the transport's virtual threads.
- *
- * <p>CONTRACT SKELETON — the implementation replaces these bodies.
  */
 public final class LogicalUnit {
+  private static final int UA_POWER_ON_ASC = 0x29;
+  private static final int UA_POWER_ON_ASCQ = 0x01;
+  private static final int UA_LU_RESET_ASCQ = 0x03;
+
+  private final Volume volume;
+  private final ScsiSite site;
+  private final BlockLimits limits;
+  final UnitAttentions unitAttentions = new UnitAttentions();
+  private final PersistentReservations reservations;
+  private final ExtendedCopy extendedCopy;
+  private final ModePages modePages;
+  private final Inquiry inquiry;
+  private final BlockCommands block;
+  private final Provisioning provisioning;
 
   /**
    * @param volume the backing volume
@@ -17,12 +31,156 @@ public final class LogicalUnit {
    * @param persistence where PR state with APTPL is kept across restarts
    */
   public LogicalUnit(Volume volume, ScsiSite site, PersistentState persistence) {
-    throw new UnsupportedOperationException("skeleton");
+    this.volume = Objects.requireNonNull(volume, "volume");
+    this.site = Objects.requireNonNull(site, "site");
+    Objects.requireNonNull(persistence, "persistence");
+    this.limits = BlockLimits.forVolume(volume.blockSize(), volume.unmapGranularityBytes());
+    this.reservations = new PersistentReservations(persistence, unitAttentions);
+    this.extendedCopy = new ExtendedCopy(this, site);
+    this.modePages = new ModePages(volume);
+    this.inquiry = new Inquiry(volume, limits, extendedCopy);
+    this.block = new BlockCommands(volume, limits, modePages);
+    this.provisioning = new Provisioning(volume, limits);
+    site.register(this);
   }
 
   /** Runs one command to completion. Never throws for bad input: it returns CHECK CONDITION. */
   public ScsiResult execute(ScsiTask task) {
-    throw new UnsupportedOperationException("skeleton");
+    try {
+      return run(task);
+    } catch (RuntimeException e) {
+      // A bug must cost one command, never the connection or the node.
+      return Sense.internalFailure();
+    }
+  }
+
+  private ScsiResult run(ScsiTask task) {
+    byte[] cdb = task.cdb();
+    Command cmd = CommandTable.lookup(cdb);
+    if (cmd == null) {
+      return unknown(cdb);
+    }
+    ScsiResult bad = checkCdb(cmd, cdb);
+    if (bad != null) {
+      return bad;
+    }
+    ItNexus nexus = task.nexus();
+    if (!cmd.is(Command.UA_EXEMPT) && unitAttentions.hasAny()) {
+      var ua = unitAttentions.take(nexus);
+      if (ua.isPresent()) {
+        return Sense.check(ua.get());
+      }
+    }
+    ScsiResult denied = aluaCheck(cmd, nexus);
+    if (denied != null) {
+      return denied;
+    }
+    if (reservations.conflicts(nexus, cdb)) {
+      return Sense.reservationConflict();
+    }
+    if (task.readOnly() && cmd.is(Command.WRITE)) {
+      return Sense.writeProtected();
+    }
+    return dispatch(cmd, task);
+  }
+
+  /** 05/20/00, or 05/24/00 on the service action byte when only the service action is unknown. */
+  private static ScsiResult unknown(byte[] cdb) {
+    if (cdb.length > 1 && CommandTable.hasServiceAction(cdb[0])) {
+      return Sense.invalidCdbField(1);
+    }
+    return Sense.invalidOpcode();
+  }
+
+  /** CDB sanity: long enough, and no bit set that the usage mask marks reserved/unsupported. */
+  private static ScsiResult checkCdb(Command cmd, byte[] cdb) {
+    if (cdb.length < cmd.cdbLength()) {
+      return Sense.invalidCdbField(0);
+    }
+    if (cmd.is(Command.DELEGATED)) {
+      return null;
+    }
+    for (int i = 1; i < cmd.cdbLength(); i++) {
+      int extra = (cdb[i] & 0xff) & ~cmd.usageByte(i);
+      if (extra != 0) {
+        int bit = 31 - Integer.numberOfLeadingZeros(extra);
+        return Sense.check(Sense.illegalField(0x24, 0x00, true, i, bit));
+      }
+    }
+    return null;
+  }
+
+  private ScsiResult aluaCheck(Command cmd, ItNexus nexus) {
+    AluaState state = site.alua().state(nexus.targetPort().portGroupId());
+    return switch (state) {
+      case ACTIVE_OPTIMIZED, ACTIVE_NON_OPTIMIZED -> null;
+      case STANDBY ->
+          cmd.access() == Command.Access.ACTIVE ? Sense.check(Sense.NOT_READY, 0x04, 0x0b) : null;
+      case UNAVAILABLE ->
+          cmd.access() != Command.Access.ANY_STATE
+              ? Sense.check(Sense.NOT_READY, 0x04, 0x0c)
+              : null;
+      case TRANSITIONING ->
+          cmd.access() != Command.Access.ANY_STATE
+              ? Sense.check(Sense.NOT_READY, 0x04, 0x0a)
+              : null;
+    };
+  }
+
+  private ScsiResult dispatch(Command cmd, ScsiTask task) {
+    byte[] cdb = task.cdb();
+    ItNexus nexus = task.nexus();
+    return switch (cmd.opcode()) {
+      case 0x00, 0x1b, 0x1e -> Sense.good(); // TUR; START STOP and PREVENT ALLOW: not removable
+      case 0x03 -> requestSense(task);
+      case 0x12 -> inquiry.execute(cdb, nexus.targetPort());
+      case 0x15, 0x55 -> modePages.select(cdb, task.dataOut());
+      case 0x1a, 0x5a -> modePages.sense(cdb, task.readOnly());
+      case 0x16, 0x56 -> reservations.reserve(nexus, cdb);
+      case 0x17, 0x57 -> reservations.release(nexus, cdb);
+      case 0x25 -> block.readCapacity10(cdb);
+      case 0x08, 0x28, 0xa8, 0x88 -> block.read(cdb);
+      case 0x0a, 0x2a, 0xaa, 0x8a -> block.write(cdb, task.dataOut());
+      case 0x2e, 0xae, 0x8e -> block.writeAndVerify(cdb, task.dataOut());
+      case 0x2f, 0xaf, 0x8f -> block.verify(cdb, task.dataOut());
+      case 0x34, 0x90 -> block.prefetch(cdb);
+      case 0x35, 0x91 -> block.synchronizeCache(cdb);
+      case 0x37, 0xb7 -> BlockCommands.readDefectData(cdb);
+      case 0x41, 0x93 -> provisioning.writeSame(cdb, task.dataOut());
+      case 0x42 -> provisioning.unmap(cdb, task.dataOut());
+      case 0x5e -> reservations.persistentReserveIn(nexus, cdb, task.allocationLimit());
+      case 0x5f -> reservations.persistentReserveOut(nexus, cdb, task.dataOut());
+      case 0x83 -> extendedCopy.extendedCopy(nexus, cdb, task.dataOut());
+      case 0x84 -> extendedCopy.receiveCopyResults(nexus, cdb, task.allocationLimit());
+      case 0x89 -> block.compareAndWrite(cdb, task.dataOut());
+      case 0x8b -> block.orWrite(cdb, task.dataOut());
+      case 0x9e ->
+          cmd.serviceAction() == 0x10 ? block.readCapacity16(cdb) : provisioning.lbaStatus(cdb);
+      case 0xa0 -> ReportLuns.respond(cdb, new int[] {0});
+      case 0xa3 -> maintenanceIn(cmd, cdb, nexus);
+      default -> Sense.internalFailure(); // the table lists a command this switch forgot
+    };
+  }
+
+  private ScsiResult maintenanceIn(Command cmd, byte[] cdb, ItNexus nexus) {
+    return switch (cmd.serviceAction()) {
+      case 0x0a -> PortGroupReport.respond(cdb, site.alua());
+      case 0x0c -> SupportedOperations.opcodes(cdb);
+      case 0x0d -> SupportedOperations.taskManagement(cdb);
+      default -> Sense.invalidCdbField(1);
+    };
+  }
+
+  /** REQUEST SENSE: the pending unit attention (consumed) or NO SENSE, fixed or descriptor. */
+  private ScsiResult requestSense(ScsiTask task) {
+    byte[] cdb = task.cdb();
+    boolean descriptor = (cdb[1] & 0x01) != 0;
+    int alloc = BigEndian.u8(cdb, 4);
+    byte[] sense = unitAttentions.take(task.nexus()).orElseGet(() -> Sense.fixed(0, 0, 0));
+    if (descriptor) {
+      sense = Sense.toDescriptor(sense);
+    }
+    return Sense.good(ByteBuffer.wrap(sense, 0, Math.min(alloc, sense.length)));
   }
 
   /**
@@ -31,25 +189,57 @@ public final class LogicalUnit {
    * calls {@link #execute}, which answers the proper CHECK CONDITION).
    */
   public int dataOutLength(byte[] cdb) {
-    throw new UnsupportedOperationException("skeleton");
+    try {
+      Command cmd = CommandTable.lookup(cdb);
+      if (cmd == null || cdb.length < cmd.cdbLength()) {
+        return -1;
+      }
+      long bytes = DataOut.length(cdb, volume.blockSize());
+      return bytes < 0 || bytes > Integer.MAX_VALUE ? -1 : (int) bytes;
+    } catch (RuntimeException e) {
+      return -1;
+    }
   }
 
   /** LOGICAL UNIT RESET from {@code by}: clears SPC-2 reservations, UA 29/03 on every nexus. */
   public void reset(ItNexus by) {
-    throw new UnsupportedOperationException("skeleton");
+    Objects.requireNonNull(by, "by");
+    reservations.reset();
+    unitAttentions.raise(by, UA_POWER_ON_ASC, UA_LU_RESET_ASCQ);
+    unitAttentions.raiseAll(null, UA_POWER_ON_ASC, UA_LU_RESET_ASCQ);
   }
 
   /** A new I_T nexus (login): it gets UA 29/01 POWER ON OCCURRED... once, per SPC-4. */
   public void nexusAttached(ItNexus nexus) {
-    throw new UnsupportedOperationException("skeleton");
+    unitAttentions.attach(nexus, UA_POWER_ON_ASC, UA_POWER_ON_ASCQ);
+  }
+
+  /** The nexus logged out: its pending unit attentions go with it (LunMap.detach). */
+  void nexusDetached(ItNexus nexus) {
+    unitAttentions.detach(nexus);
   }
 
   /** The volume's capacity changed: UA 2A/09 CAPACITY DATA HAS CHANGED on every nexus. */
   public void capacityChanged() {
-    throw new UnsupportedOperationException("skeleton");
+    unitAttentions.raiseAll(null, 0x2a, 0x09);
   }
 
   public Volume volume() {
-    throw new UnsupportedOperationException("skeleton");
+    return volume;
+  }
+
+  /** The volume's NAA designator, compared by {@link ScsiSite#byNaa}. */
+  byte[] naa() {
+    return inquiry.naa();
+  }
+
+  /** ALUA access state change on the site: UA 2A/06 on every nexus of this LU. */
+  void aluaChanged() {
+    unitAttentions.raiseAll(null, 0x2a, 0x06);
+  }
+
+  /** 3F/0E REPORTED LUNS DATA HAS CHANGED for one nexus (LunMap.replace). */
+  void lunsChanged(ItNexus nexus) {
+    unitAttentions.raise(nexus, 0x3f, 0x0e);
   }
 }

@@ -1,34 +1,51 @@
 package io.duet.scsi;
 
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Site-wide SCSI context shared by every logical unit of a site: the ALUA target port groups and
  * the directory of logical units by NAA designator (EXTENDED COPY resolves its copy targets
  * there). Thread-safe.
- *
- * <p>CONTRACT SKELETON — the implementation replaces these bodies.
  */
 public final class ScsiSite {
+  private final AluaGroups alua;
+  private final List<LogicalUnit> units = new CopyOnWriteArrayList<>();
+
   public ScsiSite(AluaGroups alua) {
-    throw new UnsupportedOperationException("skeleton");
+    this.alua = Objects.requireNonNull(alua, "alua");
+    alua.addListener(this::aluaChanged);
   }
 
   public AluaGroups alua() {
-    throw new UnsupportedOperationException("skeleton");
+    return alua;
   }
 
   /** Called by LogicalUnit's constructor. */
   void register(LogicalUnit unit) {
-    throw new UnsupportedOperationException("skeleton");
+    units.add(Objects.requireNonNull(unit, "unit"));
   }
 
   /** The node calls this when a volume is deleted. */
   public void unregister(LogicalUnit unit) {
-    throw new UnsupportedOperationException("skeleton");
+    units.remove(unit);
   }
 
   Optional<LogicalUnit> byNaa(byte[] naa) {
-    throw new UnsupportedOperationException("skeleton");
+    for (LogicalUnit u : units) {
+      if (Arrays.equals(u.naa(), naa)) {
+        return Optional.of(u);
+      }
+    }
+    return Optional.empty();
+  }
+
+  private void aluaChanged() {
+    for (LogicalUnit u : units) {
+      u.aluaChanged();
+    }
   }
 }

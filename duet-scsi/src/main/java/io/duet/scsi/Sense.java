@@ -103,6 +103,51 @@ final class Sense {
     return check(MEDIUM_ERROR, asc, ascq);
   }
 
+  /** 05/0E/03 INVALID FIELD IN COMMAND INFORMATION UNIT: less Data-Out than the CDB asks for. */
+  static ScsiResult dataOutTooShort() {
+    return check(ILLEGAL_REQUEST, 0x0e, 0x03);
+  }
+
+  /** 04/44/00 INTERNAL TARGET FAILURE: a bug or an unexpected state, never bad input. */
+  static ScsiResult internalFailure() {
+    return check(HARDWARE_ERROR, 0x44, 0x00);
+  }
+
+  /** 0E/1D/00 MISCOMPARE DURING VERIFY OPERATION with the byte offset in INFORMATION. */
+  static ScsiResult miscompare(long byteOffset) {
+    return check(withInformation(MISCOMPARE, 0x1d, 0x00, byteOffset));
+  }
+
+  /**
+   * Converts fixed-format sense (70h/71h) to descriptor format (72h/73h, SPC-4 4.5.2) for
+   * REQUEST SENSE with DESC=1: key/ASC/ASCQ move to bytes 1..3, a valid INFORMATION field becomes
+   * an information descriptor and a sense-key-specific field a sense key specific descriptor.
+   */
+  static byte[] toDescriptor(byte[] fixed) {
+    boolean info = (fixed[0] & 0x80) != 0;
+    boolean sks = fixed.length > 15 && (fixed[15] & 0x80) != 0;
+    byte[] d = new byte[8 + (info ? 12 : 0) + (sks ? 8 : 0)];
+    d[0] = (byte) ((fixed[0] & 0x7f) == 0x71 ? 0x73 : 0x72);
+    d[1] = (byte) (fixed[2] & 0x0f);
+    d[2] = fixed[12];
+    d[3] = fixed[13];
+    d[7] = (byte) (d.length - 8);
+    int p = 8;
+    if (info) {
+      d[p] = 0x00;
+      d[p + 1] = 0x0a;
+      d[p + 2] = (byte) 0x80;
+      System.arraycopy(fixed, 3, d, p + 8, 4);
+      p += 12;
+    }
+    if (sks) {
+      d[p] = 0x02;
+      d[p + 1] = 0x06;
+      System.arraycopy(fixed, 15, d, p + 4, 3);
+    }
+    return d;
+  }
+
   static ScsiResult good() {
     return new ScsiResult(ScsiResult.GOOD, NONE, EMPTY);
   }

@@ -22,6 +22,12 @@ final class UnitAttentions {
   private final Map<String, Deque<Condition>> pending = new HashMap<>();
   private final Set<String> known = new java.util.HashSet<>();
 
+  /**
+   * Conditions pending on all nexuses together; read without the lock so that the per-command
+   * check costs one volatile read while nothing is pending (the common case).
+   */
+  private volatile int pendingTotal;
+
   static String key(ItNexus nexus) {
     return nexus.initiatorPort() + "|" + nexus.targetPort().name();
   }
@@ -67,6 +73,7 @@ final class UnitAttentions {
       return;
     }
     q.addLast(c);
+    pendingTotal++;
   }
 
   /** Takes the oldest pending condition of this nexus as sense bytes, if any. */
@@ -76,6 +83,7 @@ final class UnitAttentions {
       return Optional.empty();
     }
     Condition c = q.pollFirst();
+    pendingTotal--;
     return Optional.of(Sense.fixed(Sense.UNIT_ATTENTION, c.asc, c.ascq));
   }
 
@@ -88,5 +96,21 @@ final class UnitAttentions {
   /** Clears every condition of every nexus (e.g. the LU is being removed). */
   synchronized void clear() {
     pending.clear();
+    pendingTotal = 0;
+  }
+
+  /** Whether any nexus may have a pending condition; false is exact, true needs {@link #take}. */
+  boolean hasAny() {
+    return pendingTotal != 0;
+  }
+
+  /** Forgets a nexus that logged out, so the set of known nexuses stays bounded. */
+  synchronized void detach(ItNexus nexus) {
+    String k = key(nexus);
+    known.remove(k);
+    Deque<Condition> q = pending.remove(k);
+    if (q != null) {
+      pendingTotal -= q.size();
+    }
   }
 }

@@ -1,0 +1,47 @@
+package io.duet.scsi;
+
+/**
+ * The limits Duet advertises in the Block Limits VPD page (0xB0) and enforces, in logical blocks.
+ * One place so that what INQUIRY reports and what the commands accept cannot drift apart.
+ *
+ * @param blockSize logical block size in bytes
+ * @param maxTransferBlocks largest READ/WRITE/VERIFY transfer
+ * @param optimalTransferBlocks preferred transfer size
+ * @param granularityBlocks optimal transfer and unmap granularity (store's hole granularity)
+ * @param maxUnmapBlocks most blocks one UNMAP may deallocate in total
+ * @param maxUnmapDescriptors most block descriptors in one UNMAP parameter list
+ * @param maxWriteSameBlocks most blocks one WRITE SAME may cover
+ * @param maxCompareAndWriteBlocks most blocks one COMPARE AND WRITE may cover
+ */
+record BlockLimits(
+    int blockSize,
+    int maxTransferBlocks,
+    int optimalTransferBlocks,
+    int granularityBlocks,
+    int maxUnmapBlocks,
+    int maxUnmapDescriptors,
+    int maxWriteSameBlocks,
+    int maxCompareAndWriteBlocks) {
+
+  static final int MAX_TRANSFER_BYTES = 8 << 20;
+  static final int OPTIMAL_TRANSFER_BYTES = 1 << 20;
+  /** libiscsi treats an explicit limit above 1M blocks as insane; 1M blocks is generous. */
+  static final int MAX_UNMAP_BLOCKS = 1 << 20;
+  static final int MAX_UNMAP_DESCRIPTORS = 256;
+  static final int MAX_WRITE_SAME_BLOCKS = 1 << 20;
+  /** The CDB field is one byte; any larger limit could not be expressed. */
+  static final int MAX_COMPARE_AND_WRITE_BLOCKS = 255;
+
+  static BlockLimits forVolume(int blockSize, int unmapGranularityBytes) {
+    int granularity = Math.max(1, unmapGranularityBytes / blockSize);
+    return new BlockLimits(
+        blockSize,
+        MAX_TRANSFER_BYTES / blockSize,
+        OPTIMAL_TRANSFER_BYTES / blockSize,
+        granularity,
+        MAX_UNMAP_BLOCKS,
+        MAX_UNMAP_DESCRIPTORS,
+        MAX_WRITE_SAME_BLOCKS,
+        MAX_COMPARE_AND_WRITE_BLOCKS);
+  }
+}
