@@ -106,7 +106,8 @@ public final class AtomicFile {
 
   static ByteBuffer frame(byte[] payload) {
     ByteBuffer frame =
-        ByteBuffer.allocate(HEADER_BYTES + payload.length + TRAILER_BYTES).order(ByteOrder.BIG_ENDIAN);
+        ByteBuffer.allocate(HEADER_BYTES + payload.length + TRAILER_BYTES)
+            .order(ByteOrder.BIG_ENDIAN);
     frame.putInt(MAGIC).putInt(VERSION).putInt(payload.length).put(payload);
     CRC32C crc = new CRC32C();
     crc.update(frame.array(), 0, frame.position());
@@ -128,7 +129,9 @@ public final class AtomicFile {
     if (length < 0 || length != bytes.length - HEADER_BYTES - TRAILER_BYTES) {
       throw new CorruptMetadataException(
           file,
-          "length field says " + length + " payload bytes but the file holds "
+          "length field says "
+              + length
+              + " payload bytes but the file holds "
               + (bytes.length - HEADER_BYTES - TRAILER_BYTES));
     }
     CRC32C crc = new CRC32C();

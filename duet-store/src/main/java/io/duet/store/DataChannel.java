@@ -11,11 +11,11 @@ import java.nio.file.StandardOpenOption;
 /**
  * Positional data I/O on a volume file that survives interrupts.
  *
- * <p>A {@link FileChannel} closes itself for everyone when any thread blocked in it is
- * interrupted. Commands run on virtual threads that task management may interrupt (ABORT TASK),
- * so one aborted command would otherwise break the volume for every host. Here the interrupted
- * call fails, the channel is reopened, and other callers that saw the close retry on the new
- * channel. Positional reads and writes are idempotent, so a retry is safe.
+ * <p>A {@link FileChannel} closes itself for everyone when any thread blocked in it is interrupted.
+ * Commands run on virtual threads that task management may interrupt (ABORT TASK), so one aborted
+ * command would otherwise break the volume for every host. Here the interrupted call fails, the
+ * channel is reopened, and other callers that saw the close retry on the new channel. Positional
+ * reads and writes are idempotent, so a retry is safe.
  */
 final class DataChannel implements AutoCloseable {
   private static final int MAX_REOPEN_RETRIES = 8;
@@ -63,6 +63,27 @@ final class DataChannel implements AutoCloseable {
       int n = (int) Math.min(ZERO_CHUNK_BYTES, length - done);
       writeFully(ZEROS.duplicate().limit(n), position + done);
       done += n;
+    }
+  }
+
+  /**
+   * {@code fdatasync(2)}: on Linux {@code FileChannel.force(false)} is exactly that call, and,
+   * unlike a raw downcall, it tells the virtual-thread scheduler that the carrier is blocked, so a
+   * slow disk flush does not starve every other command of the two carriers.
+   */
+  void fdatasync() throws IOException {
+    for (int attempt = 0; ; attempt++) {
+      FileChannel ch = channel;
+      try {
+        ch.force(false);
+        return;
+      } catch (ClosedByInterruptException e) {
+        reopen(ch);
+        throw e;
+      } catch (ClosedChannelException e) {
+        // A flush on a reopened channel still covers every write that completed before it.
+        recover(ch, e, attempt);
+      }
     }
   }
 

@@ -10,8 +10,8 @@ import java.util.regex.Pattern;
 final class Identities {
   /**
    * The 24-bit IEEE company id in Duet's NAA designators. Duet has no registered OUI; this value
-   * has the CID form (second nibble 0xA, locally assigned), so it cannot collide with a
-   * registered vendor's OUI.
+   * has the CID form (second nibble 0xA, locally assigned), so it cannot collide with a registered
+   * vendor's OUI.
    */
   static final int DUET_COMPANY_ID = 0xDA7E75;
 
@@ -32,8 +32,10 @@ final class Identities {
         || name.length() > MAX_NAME_LENGTH
         || !NAME.matcher(name).matches()) {
       throw new IllegalArgumentException(
-          "volume name must be 1.." + MAX_NAME_LENGTH
-              + " characters of [A-Za-z0-9._-] starting with a letter or digit: " + name);
+          "volume name must be 1.."
+              + MAX_NAME_LENGTH
+              + " characters of [A-Za-z0-9._-] starting with a letter or digit: "
+              + name);
     }
   }
 
@@ -63,7 +65,8 @@ final class Identities {
 
   /** 32 upper-case hex digits: the UUID without dashes. */
   static String serialFor(UUID uuid) {
-    return String.format("%016X%016X", uuid.getMostSignificantBits(), uuid.getLeastSignificantBits());
+    return String.format(
+        "%016X%016X", uuid.getMostSignificantBits(), uuid.getLeastSignificantBits());
   }
 
   private static byte[] sha256(UUID uuid) {

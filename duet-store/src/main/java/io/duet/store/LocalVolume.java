@@ -9,8 +9,9 @@ import java.util.Objects;
 
 /**
  * A volume stored in a local sparse file: data through positional {@code FileChannel} I/O (many
- * threads at once), unmap/zeroing/allocation/flush through Linux {@code fallocate}, {@code
- * lseek(SEEK_DATA/SEEK_HOLE)} and {@code fdatasync}. Instances come from {@link VolumeStore}.
+ * threads at once), unmap, zeroing and allocation through Linux {@code fallocate} and {@code
+ * lseek(SEEK_DATA/SEEK_HOLE)} (FFM), flush and FUA through {@code fdatasync}. Instances come from
+ * {@link VolumeStore}.
  *
  * <p>Unmapped blocks read as zeros. {@link #compareAndWrite} is atomic against every write,
  * zeroing, unmap and compare-and-write made through this object.
@@ -22,7 +23,7 @@ public final class LocalVolume implements Volume {
   private final VolumeIdentity identity;
   private final int blockSize;
   private final Path dataFile;
-  private final DataChannel data;
+  private final DataChannel io;
   private final NativeFile nativeFile;
   private final RangeLock rangeLock = new RangeLock();
   private volatile long sizeBytes;
@@ -35,13 +36,13 @@ public final class LocalVolume implements Volume {
       int blockSize,
       long sizeBytes,
       Path dataFile,
-      DataChannel data,
+      DataChannel io,
       NativeFile nativeFile) {
     this.identity = identity;
     this.blockSize = blockSize;
     this.sizeBytes = sizeBytes;
     this.dataFile = dataFile;
-    this.data = data;
+    this.io = io;
     this.nativeFile = nativeFile;
   }
 
@@ -58,17 +59,20 @@ public final class LocalVolume implements Volume {
     Objects.requireNonNull(identity, "identity");
     checkGeometry(sizeBytes, blockSize);
     NativeFile nativeFile = NativeFile.open(dataFile);
-    DataChannel data;
+    DataChannel io = null;
     try {
-      data = new DataChannel(dataFile);
-      if (data.size() < sizeBytes) {
+      io = new DataChannel(dataFile);
+      if (io.size() < sizeBytes) {
         nativeFile.ftruncate(sizeBytes);
       }
     } catch (IOException | RuntimeException e) {
+      if (io != null) {
+        io.close();
+      }
       nativeFile.close();
       throw e;
     }
-    return new LocalVolume(identity, blockSize, sizeBytes, dataFile, data, nativeFile);
+    return new LocalVolume(identity, blockSize, sizeBytes, dataFile, io, nativeFile);
   }
 
   static void checkGeometry(long sizeBytes, int blockSize) {
@@ -109,7 +113,7 @@ public final class LocalVolume implements Volume {
   @Override
   public void read(long offset, ByteBuffer dst) throws IOException {
     checkRange(offset, dst.remaining());
-    data.readFully(dst, offset);
+    io.readFully(dst, offset);
   }
 
   @Override
@@ -118,18 +122,18 @@ public final class LocalVolume implements Volume {
     checkRange(offset, length);
     rangeLock.lockShared(offset, length);
     try {
-      data.writeFully(src, offset);
+      io.writeFully(src, offset);
     } finally {
       rangeLock.unlockShared(offset, length);
     }
     if (fua) {
-      nativeFile.fdatasync();
+      io.fdatasync();
     }
   }
 
   @Override
   public void flush() throws IOException {
-    nativeFile.fdatasync();
+    io.fdatasync();
   }
 
   @Override
@@ -177,18 +181,18 @@ public final class LocalVolume implements Volume {
     rangeLock.lockExclusive(offset, length);
     try {
       ByteBuffer current = ByteBuffer.allocate(length);
-      this.data.readFully(current, offset);
+      io.readFully(current, offset);
       current.flip();
       mismatch = current.mismatch(expected.duplicate());
       if (mismatch < 0) {
-        this.data.writeFully(data.duplicate(), offset);
+        io.writeFully(data.duplicate(), offset);
       }
     } finally {
       rangeLock.unlockExclusive(offset, length);
     }
     // Durability needs no exclusion: the data is in the page cache, fdatasync covers it.
     if (mismatch < 0 && fua) {
-      nativeFile.fdatasync();
+      io.fdatasync();
     }
     return mismatch;
   }
@@ -198,7 +202,11 @@ public final class LocalVolume implements Volume {
     checkRange(offset, 0);
     if (maxLength <= 0 || offset == sizeBytes) {
       throw new OutOfRangeException(
-          "allocation query at " + offset + " for " + maxLength + " bytes in a volume of "
+          "allocation query at "
+              + offset
+              + " for "
+              + maxLength
+              + " bytes in a volume of "
               + sizeBytes);
     }
     long end = Math.min(sizeBytes, offset + roundUp(Math.min(maxLength, sizeBytes), blockSize));
@@ -234,7 +242,7 @@ public final class LocalVolume implements Volume {
   /** Closes the files; later calls fail with {@link ClosedChannelException}. */
   void close() throws IOException {
     try {
-      data.close();
+      io.close();
     } finally {
       nativeFile.close();
     }
@@ -249,15 +257,15 @@ public final class LocalVolume implements Volume {
     long alignedStart = roundUp(offset, UNMAP_GRANULARITY_BYTES);
     long alignedEnd = end == sizeBytes ? end : roundDown(end, UNMAP_GRANULARITY_BYTES);
     if (alignedStart >= alignedEnd) {
-      data.writeZeros(offset, length);
+      io.writeZeros(offset, length);
       return;
     }
     if (offset < alignedStart) {
-      data.writeZeros(offset, alignedStart - offset);
+      io.writeZeros(offset, alignedStart - offset);
     }
     punchOrZero(alignedStart, alignedEnd - alignedStart);
     if (alignedEnd < end) {
-      data.writeZeros(alignedEnd, end - alignedEnd);
+      io.writeZeros(alignedEnd, end - alignedEnd);
     }
   }
 
@@ -274,7 +282,7 @@ public final class LocalVolume implements Volume {
         punchSupported = false;
       }
     }
-    data.writeZeros(offset, length);
+    io.writeZeros(offset, length);
   }
 
   /** Zeroes a range and leaves it allocated (a later write there cannot fail for space). */
@@ -291,7 +299,7 @@ public final class LocalVolume implements Volume {
         zeroRangeSupported = false;
       }
     }
-    data.writeZeros(offset, length);
+    io.writeZeros(offset, length);
   }
 
   private void checkRange(long offset, long length) {
@@ -316,7 +324,14 @@ public final class LocalVolume implements Volume {
 
   @Override
   public String toString() {
-    return "LocalVolume[" + identity.name() + " " + identity.uuid() + ", " + blockCount() + "x"
-        + blockSize + "]";
+    return "LocalVolume["
+        + identity.name()
+        + " "
+        + identity.uuid()
+        + ", "
+        + blockCount()
+        + "x"
+        + blockSize
+        + "]";
   }
 }

@@ -17,11 +17,12 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * A raw Linux file descriptor with the few calls the JDK does not offer (fallocate, SEEK_DATA /
- * SEEK_HOLE, fdatasync, ftruncate), bound through the FFM API.
+ * SEEK_HOLE, growing ftruncate), bound through the FFM API. (fdatasync needs no binding: {@code
+ * FileChannel.force(false)} is that call, see {@link DataChannel#fdatasync()}.)
  *
  * <p>The descriptor is reference counted: {@link #close()} only marks it closed and the last call
- * in flight closes it. Without that, a call racing with close could act on a descriptor number
- * the kernel has already handed to another file — a punch-hole on the wrong file.
+ * in flight closes it. Without that, a call racing with close could act on a descriptor number the
+ * kernel has already handed to another file — a punch-hole on the wrong file.
  */
 final class NativeFile implements Closeable {
   static final int FALLOC_FL_KEEP_SIZE = 0x01;
@@ -49,7 +50,10 @@ final class NativeFile implements Closeable {
       downcall(
           "open",
           FunctionDescriptor.of(
-              ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
+              ValueLayout.JAVA_INT,
+              ValueLayout.ADDRESS,
+              ValueLayout.JAVA_INT,
+              ValueLayout.JAVA_INT),
           Linker.Option.firstVariadicArg(2));
   private static final MethodHandle CLOSE =
       downcall("close", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
@@ -66,17 +70,18 @@ final class NativeFile implements Closeable {
       downcall(
           "lseek",
           FunctionDescriptor.of(
-              ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
-  private static final MethodHandle FDATASYNC =
-      downcall("fdatasync", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+              ValueLayout.JAVA_LONG,
+              ValueLayout.JAVA_INT,
+              ValueLayout.JAVA_LONG,
+              ValueLayout.JAVA_INT));
   private static final MethodHandle FTRUNCATE =
       downcall(
           "ftruncate",
           FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
 
   /**
-   * errno capture buffers, reused so the hot path (flush, FUA, unmap) allocates no native memory.
-   * A call that finds every slot busy falls back to a short-lived arena.
+   * errno capture buffers, reused so the hot path (flush, FUA, unmap) allocates no native memory. A
+   * call that finds every slot busy falls back to a short-lived arena.
    */
   private static final int CAPTURE_SLOTS = 64;
 
@@ -124,7 +129,8 @@ final class NativeFile implements Closeable {
         }
         int errno = errno(capture);
         if (errno != EINTR || attempt >= MAX_EINTR_RETRIES) {
-          throw new NativeIoException("fallocate(mode=0x" + Integer.toHexString(mode) + ")", path, errno);
+          throw new NativeIoException(
+              "fallocate(mode=0x" + Integer.toHexString(mode) + ")", path, errno);
         }
       }
     } catch (IOException | RuntimeException | Error e) {
@@ -165,11 +171,6 @@ final class NativeFile implements Closeable {
     }
   }
 
-  /** {@code fdatasync(fd)}: makes every completed write to the file durable. */
-  void fdatasync() throws IOException {
-    intCall(FDATASYNC, "fdatasync");
-  }
-
   /** {@code ftruncate(fd, length)}. */
   void ftruncate(long length) throws IOException {
     acquire();
@@ -189,30 +190,6 @@ final class NativeFile implements Closeable {
       throw e;
     } catch (Throwable t) {
       throw new IllegalStateException("native ftruncate failed", t);
-    } finally {
-      giveCapture(capture);
-      release();
-    }
-  }
-
-  private void intCall(MethodHandle handle, String name) throws IOException {
-    acquire();
-    MemorySegment capture = takeCapture();
-    try {
-      for (int attempt = 0; ; attempt++) {
-        int rc = (int) handle.invokeExact(capture, fd);
-        if (rc == 0) {
-          return;
-        }
-        int errno = errno(capture);
-        if (errno != EINTR || attempt >= MAX_EINTR_RETRIES) {
-          throw new NativeIoException(name, path, errno);
-        }
-      }
-    } catch (IOException | RuntimeException | Error e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IllegalStateException("native " + name + " failed", t);
     } finally {
       giveCapture(capture);
       release();

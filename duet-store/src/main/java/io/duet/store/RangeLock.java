@@ -9,8 +9,8 @@ import java.util.concurrent.locks.StampedLock;
  * deadlock between multi-region holders.
  *
  * <p>Neither locking nor unlocking allocates: a holder releases without stamps through {@link
- * StampedLock#tryUnlockRead()} / {@link StampedLock#tryUnlockWrite()}. The locks are not
- * reentrant and not interruptible (a cancelled command must not leave a region half-written).
+ * StampedLock#tryUnlockRead()} / {@link StampedLock#tryUnlockWrite()}. The locks are not reentrant
+ * and not interruptible (a cancelled command must not leave a region half-written).
  */
 final class RangeLock {
   static final int REGION_SHIFT = 20;

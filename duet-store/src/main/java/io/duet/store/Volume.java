@@ -6,15 +6,15 @@ import java.nio.ByteBuffer;
 /**
  * A block device of {@link #blockCount()} blocks of {@link #blockSize()} bytes: the contract every
  * front-end (SCSI, NBD) is written against. Offsets and lengths are in bytes and must be
- * block-aligned and inside the volume; implementations throw {@link OutOfRangeException}
- * otherwise. All methods are safe to call from many threads at once.
+ * block-aligned and inside the volume; implementations throw {@link OutOfRangeException} otherwise.
+ * All methods are safe to call from many threads at once.
  *
- * <p>Durability: {@link #write} returns once the data is visible to every later read (page
- * cache); it is durable after {@link #flush()} returns, or at once when {@code fua} is set.
+ * <p>Durability: {@link #write} returns once the data is visible to every later read (page cache);
+ * it is durable after {@link #flush()} returns, or at once when {@code fua} is set.
  *
  * <p>Buffers: {@link #read} and {@link #write} consume their buffer like a channel does (the
- * position advances to the limit); {@link #compareAndWrite} leaves its buffers' positions alone.
- * A length of zero is a valid no-op for read, write, unmap and writeZeroes.
+ * position advances to the limit); {@link #compareAndWrite} leaves its buffers' positions alone. A
+ * length of zero is a valid no-op for read, write, unmap and writeZeroes.
  */
 public interface Volume {
 
@@ -34,7 +34,9 @@ public interface Volume {
   /** Reads {@code dst.remaining()} bytes at {@code offset}; unmapped regions read as zeros. */
   void read(long offset, ByteBuffer dst) throws IOException;
 
-  /** Writes {@code src.remaining()} bytes at {@code offset}; with {@code fua}, durable on return. */
+  /**
+   * Writes {@code src.remaining()} bytes at {@code offset}; with {@code fua}, durable on return.
+   */
   void write(long offset, ByteBuffer src, boolean fua) throws IOException;
 
   /** Makes every write that returned before this call durable (fdatasync). */
@@ -54,11 +56,11 @@ public interface Volume {
 
   /**
    * Atomically compares the range at {@code offset} with {@code expected} and, only if equal,
-   * writes {@code data} (same length) there. No write to an overlapping range, through any
-   * path, interleaves with the compare and the write.
+   * writes {@code data} (same length) there. No write to an overlapping range, through any path,
+   * interleaves with the compare and the write.
    *
-   * @return -1 when the data matched and was written, otherwise the byte offset (relative to
-   *     {@code offset}) of the first byte that differed; nothing is written then
+   * @return -1 when the data matched and was written, otherwise the byte offset (relative to {@code
+   *     offset}) of the first byte that differed; nothing is written then
    */
   long compareAndWrite(long offset, ByteBuffer expected, ByteBuffer data, boolean fua)
       throws IOException;

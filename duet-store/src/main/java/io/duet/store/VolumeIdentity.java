@@ -4,8 +4,8 @@ import java.util.Objects;
 import java.util.UUID;
 
 /**
- * The identity a volume keeps for life and that replication copies to the peer site: hosts see
- * the same NAA designator (VPD 0x83) and serial (VPD 0x80) on every path.
+ * The identity a volume keeps for life and that replication copies to the peer site: hosts see the
+ * same NAA designator (VPD 0x83) and serial (VPD 0x80) on every path.
  *
  * @param uuid unique id of the volume
  * @param name the operator's name for it
@@ -45,8 +45,15 @@ public record VolumeIdentity(UUID uuid, String name, byte[] naa, String serial) 
 
   @Override
   public String toString() {
-    return "VolumeIdentity[uuid=" + uuid + ", name=" + name + ", naa=" + naaHex() + ", serial="
-        + serial + "]";
+    return "VolumeIdentity[uuid="
+        + uuid
+        + ", name="
+        + name
+        + ", naa="
+        + naaHex()
+        + ", serial="
+        + serial
+        + "]";
   }
 
   /** The NAA designator as 32 lower-case hex digits, as {@code naa.6...} strings show it. */

@@ -22,13 +22,27 @@ record VolumeMeta(VolumeIdentity identity, long sizeBytes, int blockSize) {
 
   byte[] encode() {
     String text =
-        "format=" + FORMAT + "\n"
-            + "uuid=" + identity.uuid() + "\n"
-            + "name=" + identity.name() + "\n"
-            + "naa=" + identity.naaHex() + "\n"
-            + "serial=" + identity.serial() + "\n"
-            + "sizeBytes=" + sizeBytes + "\n"
-            + "blockSize=" + blockSize + "\n";
+        "format="
+            + FORMAT
+            + "\n"
+            + "uuid="
+            + identity.uuid()
+            + "\n"
+            + "name="
+            + identity.name()
+            + "\n"
+            + "naa="
+            + identity.naaHex()
+            + "\n"
+            + "serial="
+            + identity.serial()
+            + "\n"
+            + "sizeBytes="
+            + sizeBytes
+            + "\n"
+            + "blockSize="
+            + blockSize
+            + "\n";
     return text.getBytes(StandardCharsets.UTF_8);
   }
 

@@ -125,7 +125,8 @@ public final class VolumeStore implements AutoCloseable {
       Files.createDirectory(dir.resolve(STATE_DIR));
       volume = LocalVolume.create(dir.resolve(DATA_FILE), identity, sizeBytes, blockSize);
       // meta last: until it is durable, a crash leaves a directory that open() removes.
-      AtomicFile.write(dir.resolve(META_FILE), new VolumeMeta(identity, sizeBytes, blockSize).encode());
+      AtomicFile.write(
+          dir.resolve(META_FILE), new VolumeMeta(identity, sizeBytes, blockSize).encode());
     } catch (IOException | RuntimeException e) {
       if (volume != null) {
         volume.close();
@@ -140,9 +141,7 @@ public final class VolumeStore implements AutoCloseable {
 
   /** All volumes, ordered by name. */
   public synchronized List<LocalVolume> list() {
-    return byName.values().stream()
-        .sorted(Comparator.comparing(v -> v.identity().name()))
-        .toList();
+    return byName.values().stream().sorted(Comparator.comparing(v -> v.identity().name())).toList();
   }
 
   /** By name or UUID string (a name wins if both match). */
@@ -161,8 +160,8 @@ public final class VolumeStore implements AutoCloseable {
   /**
    * Grows a volume; shrinking is refused with IllegalArgumentException.
    *
-   * @throws IllegalArgumentException unknown volume, smaller size, or size not a multiple of
-   *     the block size
+   * @throws IllegalArgumentException unknown volume, smaller size, or size not a multiple of the
+   *     block size
    */
   public synchronized void resize(String nameOrUuid, long newSizeBytes) throws IOException {
     ensureOpen();
@@ -170,7 +169,11 @@ public final class VolumeStore implements AutoCloseable {
     LocalVolume.checkGeometry(newSizeBytes, volume.blockSize());
     if (newSizeBytes < volume.sizeBytes()) {
       throw new IllegalArgumentException(
-          "volume " + volume.identity().name() + " can only grow: " + newSizeBytes + " < "
+          "volume "
+              + volume.identity().name()
+              + " can only grow: "
+              + newSizeBytes
+              + " < "
               + volume.sizeBytes());
     }
     if (newSizeBytes == volume.sizeBytes()) {

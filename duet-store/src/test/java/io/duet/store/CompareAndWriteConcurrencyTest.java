@@ -17,8 +17,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Many threads run compare-and-write increments on a range straddling a lock-region boundary
- * while a writer overwrites the range with new epochs. The range holds (epoch, counter) repeated.
+ * Many threads run compare-and-write increments on a range straddling a lock-region boundary while
+ * a writer overwrites the range with new epochs. The range holds (epoch, counter) repeated.
  * Atomicity implies: (1) no two successful CAWs started from the same value (no lost update), and
  * (2) no CAW that began after write(epoch e) returned succeeds from an older epoch (a plain write
  * never lands between a CAW's compare and its write).
@@ -47,37 +47,50 @@ class CompareAndWriteConcurrencyTest {
       ConcurrentLinkedQueue<String> violations = new ConcurrentLinkedQueue<>();
       List<Thread> threads = new ArrayList<>();
       for (int t = 0; t < CAW_THREADS; t++) {
-        threads.add(Thread.ofPlatform().start(() -> {
-          try {
-            ByteBuffer current = ByteBuffer.allocate(length);
-            while (!done.get()) {
-              long floor = committedEpoch.get();
-              current.clear();
-              v.read(offset, current);
-              long epoch = current.getLong(0);
-              long counter = current.getLong(8);
-              if (v.compareAndWrite(offset, current.flip(), fill(length, epoch, counter + 1), false) < 0) {
-                successes.add(new Success(epoch, counter));
-                if (epoch < floor) {
-                  violations.add("CAW from epoch " + epoch + " succeeded after epoch " + floor + " was written");
-                }
-              }
-            }
-          } catch (Throwable e) {
-            failure.compareAndSet(null, e);
-          }
-        }));
+        threads.add(
+            Thread.ofPlatform()
+                .start(
+                    () -> {
+                      try {
+                        ByteBuffer current = ByteBuffer.allocate(length);
+                        while (!done.get()) {
+                          long floor = committedEpoch.get();
+                          current.clear();
+                          v.read(offset, current);
+                          long epoch = current.getLong(0);
+                          long counter = current.getLong(8);
+                          if (v.compareAndWrite(
+                                  offset, current.flip(), fill(length, epoch, counter + 1), false)
+                              < 0) {
+                            successes.add(new Success(epoch, counter));
+                            if (epoch < floor) {
+                              violations.add(
+                                  "CAW from epoch "
+                                      + epoch
+                                      + " succeeded after epoch "
+                                      + floor
+                                      + " was written");
+                            }
+                          }
+                        }
+                      } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                      }
+                    }));
       }
       // A neighbour writing next to the range in the same lock stripes must neither block nor tear.
-      threads.add(Thread.ofPlatform().start(() -> {
-        try {
-          while (!done.get()) {
-            v.write(offset + length, fill(bs, 7, 7), false);
-          }
-        } catch (Throwable e) {
-          failure.compareAndSet(null, e);
-        }
-      }));
+      threads.add(
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    try {
+                      while (!done.get()) {
+                        v.write(offset + length, fill(bs, 7, 7), false);
+                      }
+                    } catch (Throwable e) {
+                      failure.compareAndSet(null, e);
+                    }
+                  }));
       for (long epoch = 1; epoch <= EPOCHS && failure.get() == null; epoch++) {
         v.write(offset, fill(length, epoch, 0), false);
         committedEpoch.set(epoch);

@@ -63,23 +63,34 @@ class LocalVolumeTest {
   @ValueSource(ints = {512, 4096})
   void unalignedAndOutOfRangeRejected(int bs) throws IOException {
     LocalVolume v = newVolume(bs);
-    assertThatThrownBy(() -> v.read(1, ByteBuffer.allocate(bs))).isInstanceOf(OutOfRangeException.class);
-    assertThatThrownBy(() -> v.read(0, ByteBuffer.allocate(bs - 1))).isInstanceOf(OutOfRangeException.class);
-    assertThatThrownBy(() -> v.write(SIZE, ByteBuffer.allocate(bs), false)).isInstanceOf(OutOfRangeException.class);
-    assertThatThrownBy(() -> v.write(-bs, ByteBuffer.allocate(bs), false)).isInstanceOf(OutOfRangeException.class);
+    assertThatThrownBy(() -> v.read(1, ByteBuffer.allocate(bs)))
+        .isInstanceOf(OutOfRangeException.class);
+    assertThatThrownBy(() -> v.read(0, ByteBuffer.allocate(bs - 1)))
+        .isInstanceOf(OutOfRangeException.class);
+    assertThatThrownBy(() -> v.write(SIZE, ByteBuffer.allocate(bs), false))
+        .isInstanceOf(OutOfRangeException.class);
+    assertThatThrownBy(() -> v.write(-bs, ByteBuffer.allocate(bs), false))
+        .isInstanceOf(OutOfRangeException.class);
     assertThatThrownBy(() -> v.unmap(SIZE - bs, 2L * bs)).isInstanceOf(OutOfRangeException.class);
-    assertThatThrownBy(() -> v.writeZeroes(0, Long.MAX_VALUE - 511, false)).isInstanceOf(OutOfRangeException.class);
+    assertThatThrownBy(() -> v.writeZeroes(0, Long.MAX_VALUE - 511, false))
+        .isInstanceOf(OutOfRangeException.class);
     assertThatThrownBy(() -> v.allocation(SIZE, bs)).isInstanceOf(OutOfRangeException.class);
     byte[] ones = new byte[bs];
     Arrays.fill(ones, (byte) 1);
-    assertThatThrownBy(() -> v.compareAndWrite(SIZE, ByteBuffer.wrap(ones), ByteBuffer.wrap(ones), false))
+    assertThatThrownBy(
+            () -> v.compareAndWrite(SIZE, ByteBuffer.wrap(ones), ByteBuffer.wrap(ones), false))
         .isInstanceOf(OutOfRangeException.class);
   }
 
   /** Allocated 512-byte sectors of the file, as du counts them. */
   static long allocatedSectors(Path file) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder("stat", "--format=%b", file.toString()).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).trim();
+    Process p =
+        new ProcessBuilder("stat", "--format=%b", file.toString())
+            .redirectErrorStream(true)
+            .start();
+    String out =
+        new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII)
+            .trim();
     assertThat(p.waitFor()).isZero();
     return Long.parseLong(out);
   }
@@ -98,11 +109,14 @@ class LocalVolumeTest {
     v.unmap(64 * 1024, 512 * 1024);
 
     assertThat(readBytes(v, 64 * 1024, 512 * 1024)).containsOnly(0);
-    assertThat(readBytes(v, 0, 64 * 1024)).isEqualTo(Arrays.copyOf(pattern(len, 3).array(), 64 * 1024));
+    assertThat(readBytes(v, 0, 64 * 1024))
+        .isEqualTo(Arrays.copyOf(pattern(len, 3).array(), 64 * 1024));
     assertThat(allocatedSectors(v.dataFile())).isLessThanOrEqualTo(before - 512 * 1024 / 512);
     assertThat(v.allocation(0, SIZE)).isEqualTo(new Volume.Extent(0, 64 * 1024, true));
-    assertThat(v.allocation(64 * 1024, SIZE)).isEqualTo(new Volume.Extent(64 * 1024, 512 * 1024, false));
-    assertThat(v.allocation(576 * 1024, SIZE)).isEqualTo(new Volume.Extent(576 * 1024, 448 * 1024, true));
+    assertThat(v.allocation(64 * 1024, SIZE))
+        .isEqualTo(new Volume.Extent(64 * 1024, 512 * 1024, false));
+    assertThat(v.allocation(576 * 1024, SIZE))
+        .isEqualTo(new Volume.Extent(576 * 1024, 448 * 1024, true));
     assertThat(v.allocation(len, SIZE)).isEqualTo(new Volume.Extent(len, SIZE - len, false));
     // capped by maxLength (rounded up to a block) and by the end of the volume
     assertThat(v.allocation(64 * 1024, 1)).isEqualTo(new Volume.Extent(64 * 1024, bs, false));
@@ -158,7 +172,8 @@ class LocalVolumeTest {
     assertThat(allocatedSectors(v.dataFile())).isGreaterThanOrEqualTo(written);
     v.writeZeroes(128 * 1024, 128 * 1024, true);
     assertThat(readBytes(v, 0, len)).containsOnly(0);
-    assertThat(v.allocation(128 * 1024, SIZE)).isEqualTo(new Volume.Extent(128 * 1024, SIZE - 128 * 1024, false));
+    assertThat(v.allocation(128 * 1024, SIZE))
+        .isEqualTo(new Volume.Extent(128 * 1024, SIZE - 128 * 1024, false));
     assertThat(allocatedSectors(v.dataFile())).isLessThanOrEqualTo(written - 128 * 1024 / 512);
     // zeroing a hole without deallocation reserves its space
     long beforeHoleZero = allocatedSectors(v.dataFile());
@@ -187,8 +202,10 @@ class LocalVolumeTest {
     assertThat(readBytes(v, bs, 2 * bs)).isEqualTo(next.array());
 
     // unmapped blocks compare as zeros
-    assertThat(v.compareAndWrite(SIZE - bs, ByteBuffer.allocate(bs), pattern(bs, 10), false)).isEqualTo(-1);
-    assertThatThrownBy(() -> v.compareAndWrite(0, ByteBuffer.allocate(bs), ByteBuffer.allocate(2 * bs), false))
+    assertThat(v.compareAndWrite(SIZE - bs, ByteBuffer.allocate(bs), pattern(bs, 10), false))
+        .isEqualTo(-1);
+    assertThatThrownBy(
+            () -> v.compareAndWrite(0, ByteBuffer.allocate(bs), ByteBuffer.allocate(2 * bs), false))
         .isInstanceOf(IllegalArgumentException.class);
   }
 
@@ -209,6 +226,7 @@ class LocalVolumeTest {
     store.delete("vol1");
     assertThatThrownBy(() -> v.read(0, ByteBuffer.allocate(4096))).isInstanceOf(IOException.class);
     assertThatThrownBy(v::flush).isInstanceOf(java.nio.channels.ClosedChannelException.class);
-    assertThatThrownBy(() -> v.unmap(0, 4096)).isInstanceOf(java.nio.channels.ClosedChannelException.class);
+    assertThatThrownBy(() -> v.unmap(0, 4096))
+        .isInstanceOf(java.nio.channels.ClosedChannelException.class);
   }
 }

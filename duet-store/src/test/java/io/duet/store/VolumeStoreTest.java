@@ -35,7 +35,8 @@ class VolumeStoreTest {
       assertThat(v.identity().naa()).isEqualTo(id.naa());
       assertThat(v.blockSize()).isEqualTo(bs);
       assertThat(v.sizeBytes()).isEqualTo(4 * MIB);
-      assertThat(LocalVolumeTest.readBytes(v, bs, bs)).isEqualTo(LocalVolumeTest.pattern(bs, 1).array());
+      assertThat(LocalVolumeTest.readBytes(v, bs, bs))
+          .isEqualTo(LocalVolumeTest.pattern(bs, 1).array());
       assertThat(store.get(id.uuid().toString())).containsSame(v);
       assertThat(Files.readString(store.stateDirectory(id).resolve("pr"))).isEqualTo("x");
     }
@@ -50,7 +51,11 @@ class VolumeStoreTest {
         byte[] naa = id.naa();
         assertThat(naa).hasSize(16);
         assertThat(naa[0] >> 4 & 0xf).isEqualTo(6);
-        int companyId = (naa[0] & 0xf) << 20 | (naa[1] & 0xff) << 12 | (naa[2] & 0xff) << 4 | (naa[3] & 0xf0) >> 4;
+        int companyId =
+            (naa[0] & 0xf) << 20
+                | (naa[1] & 0xff) << 12
+                | (naa[2] & 0xff) << 4
+                | (naa[3] & 0xf0) >> 4;
         assertThat(companyId).isEqualTo(Identities.DUET_COMPANY_ID);
         assertThat(id.serial()).matches("[0-9A-F]{32}");
         assertThat(id.naaHex()).startsWith("6da7e75");
@@ -69,22 +74,27 @@ class VolumeStoreTest {
     try (VolumeStore store = VolumeStore.open(dir)) {
       store.create("ok.name_1-x", MIB, 512);
       store.create("A".repeat(64), MIB, 512);
-      for (String bad : new String[] {"", "-x", ".x", "a/b", "a b", "ä", "A".repeat(65), "a\nb", "..", "x=y"}) {
+      for (String bad :
+          new String[] {"", "-x", ".x", "a/b", "a b", "ä", "A".repeat(65), "a\nb", "..", "x=y"}) {
         assertThatThrownBy(() -> store.create(bad, MIB, 512))
             .as("name %s", bad)
             .isInstanceOf(IllegalArgumentException.class);
       }
       assertThatThrownBy(() -> store.create("ok.name_1-x", MIB, 512)).hasMessageContaining("taken");
-      assertThatThrownBy(() -> store.create("s", MIB + 512, 4096)).isInstanceOf(IllegalArgumentException.class);
-      assertThatThrownBy(() -> store.create("s", 0, 512)).isInstanceOf(IllegalArgumentException.class);
-      assertThatThrownBy(() -> store.create("s", MIB, 1024)).isInstanceOf(IllegalArgumentException.class);
+      assertThatThrownBy(() -> store.create("s", MIB + 512, 4096))
+          .isInstanceOf(IllegalArgumentException.class);
+      assertThatThrownBy(() -> store.create("s", 0, 512))
+          .isInstanceOf(IllegalArgumentException.class);
+      assertThatThrownBy(() -> store.create("s", MIB, 1024))
+          .isInstanceOf(IllegalArgumentException.class);
       assertThat(store.list()).hasSize(2);
     }
   }
 
   @Test
   void createWithGivenIdentityMakesATwin() throws IOException {
-    VolumeIdentity id = Identities.newIdentity(UUID.fromString("00000000-0000-4000-8000-000000000001"), "twin");
+    VolumeIdentity id =
+        Identities.newIdentity(UUID.fromString("00000000-0000-4000-8000-000000000001"), "twin");
     try (VolumeStore store = VolumeStore.open(dir)) {
       assertThat(store.create(id, MIB, 512).identity()).isEqualTo(id);
       VolumeIdentity sameUuid = new VolumeIdentity(id.uuid(), "other", id.naa(), id.serial());
@@ -102,15 +112,18 @@ class VolumeStoreTest {
       assertThat(LocalVolumeTest.readBytes(v, 2 * MIB, 4096)).containsOnly(0);
       v.write(3 * MIB - 4096, LocalVolumeTest.pattern(4096, 3), false);
       assertThatThrownBy(() -> store.resize("grow", MIB)).hasMessageContaining("only grow");
-      assertThatThrownBy(() -> store.resize("grow", 3 * MIB + 512)).isInstanceOf(IllegalArgumentException.class);
+      assertThatThrownBy(() -> store.resize("grow", 3 * MIB + 512))
+          .isInstanceOf(IllegalArgumentException.class);
       assertThatThrownBy(() -> store.resize("nope", 4 * MIB)).hasMessageContaining("no volume");
       store.resize("grow", 3 * MIB);
     }
     try (VolumeStore store = VolumeStore.open(dir)) {
       LocalVolume v = store.get("grow").orElseThrow();
       assertThat(v.sizeBytes()).isEqualTo(3 * MIB);
-      assertThat(LocalVolumeTest.readBytes(v, MIB - 4096, 4096)).isEqualTo(LocalVolumeTest.pattern(4096, 2).array());
-      assertThat(LocalVolumeTest.readBytes(v, 3 * MIB - 4096, 4096)).isEqualTo(LocalVolumeTest.pattern(4096, 3).array());
+      assertThat(LocalVolumeTest.readBytes(v, MIB - 4096, 4096))
+          .isEqualTo(LocalVolumeTest.pattern(4096, 2).array());
+      assertThat(LocalVolumeTest.readBytes(v, 3 * MIB - 4096, 4096))
+          .isEqualTo(LocalVolumeTest.pattern(4096, 3).array());
     }
   }
 
@@ -124,7 +137,8 @@ class VolumeStoreTest {
       assertThat(volumeDir).doesNotExist();
       assertThat(store.get("gone")).isEmpty();
       assertThatThrownBy(() -> store.delete("gone")).isInstanceOf(IllegalArgumentException.class);
-      assertThat(store.create("gone", MIB, 512).identity().uuid()).isNotEqualTo(v.identity().uuid());
+      assertThat(store.create("gone", MIB, 512).identity().uuid())
+          .isNotEqualTo(v.identity().uuid());
     }
     try (VolumeStore store = VolumeStore.open(dir)) {
       assertThat(store.list()).hasSize(1);
@@ -174,11 +188,18 @@ class VolumeStoreTest {
     String good = new String(meta.encode(), StandardCharsets.UTF_8);
     assertThat(VolumeMeta.decode(f, meta.encode())).isEqualTo(meta);
     String[] broken = {
-      "", good.replace("format=1", "format=2"), good.replace("sizeBytes=1048576", "sizeBytes=-1"),
-      good.replace("blockSize=512", "blockSize=513"), good.replace("naa=6", "naa=5"),
-      good.replace("uuid=", "uuid=zz"), good + "extra=1\n", good + "name=again\n",
-      good.replace("serial=", "serial= "), good.replace("name=n", "name=/etc"),
-      good.replace("sizeBytes=1048576", "sizeBytes=99999999999999999999"), good.replace("\nnaa=", "\nnaa"),
+      "",
+      good.replace("format=1", "format=2"),
+      good.replace("sizeBytes=1048576", "sizeBytes=-1"),
+      good.replace("blockSize=512", "blockSize=513"),
+      good.replace("naa=6", "naa=5"),
+      good.replace("uuid=", "uuid=zz"),
+      good + "extra=1\n",
+      good + "name=again\n",
+      good.replace("serial=", "serial= "),
+      good.replace("name=n", "name=/etc"),
+      good.replace("sizeBytes=1048576", "sizeBytes=99999999999999999999"),
+      good.replace("\nnaa=", "\nnaa"),
     };
     for (String text : broken) {
       assertThatThrownBy(() -> VolumeMeta.decode(f, text.getBytes(StandardCharsets.UTF_8)))
@@ -208,15 +229,16 @@ class VolumeStoreTest {
       try (var exec = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
         for (int i = 0; i < 32; i++) {
           String name = "v" + (i % 8);
-          exec.submit(() -> {
-            try {
-              store.create(name, MIB, 512);
-              created.incrementAndGet();
-            } catch (IllegalArgumentException taken) {
-              // expected for the losers
-            }
-            return null;
-          });
+          exec.submit(
+              () -> {
+                try {
+                  store.create(name, MIB, 512);
+                  created.incrementAndGet();
+                } catch (IllegalArgumentException taken) {
+                  // expected for the losers
+                }
+                return null;
+              });
         }
       }
       assertThat(created.get()).isEqualTo(8);
