@@ -1,0 +1,35 @@
+package io.duet.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Command;
+
+/** {@code duet status}. */
+@Command(name = "status", description = "Show the site's status.", mixinStandardHelpOptions = true)
+final class StatusCommand extends ApiCommand {
+  @Override
+  public Integer call() throws IOException {
+    return show(api().get("/status"), n -> {
+      Table t = new Table("FIELD", "VALUE");
+      t.row("site", text(n, "site")).row("uuid", text(n, "uuid")).row("version", text(n, "version"))
+          .row("uptime", n.path("uptimeSeconds").asLong() + " s").row("volumes", text(n, "volumes"))
+          .row("hosts", text(n, "hosts")).row("mappings", text(n, "mappings")).row("sessions", text(n, "sessions"))
+          .row("portals", join(n.path("portals"))).row("targets", join(n.path("targets")))
+          .row("alua", n.path("alua").path("state").asText() + " (group " + n.path("alua").path("portGroupId").asInt() + ")");
+      t.print(out());
+      JsonNode events = n.path("recentEvents");
+      if (events.size() > 0) {
+        out().println();
+        EventsCommand.table(this, events);
+      }
+    });
+  }
+
+  private static String join(JsonNode list) {
+    List<String> items = new ArrayList<>();
+    list.forEach(i -> items.add(i.asText()));
+    return items.isEmpty() ? "-" : String.join(", ", items);
+  }
+}
