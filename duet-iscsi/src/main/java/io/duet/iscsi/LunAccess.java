@@ -1,0 +1,60 @@
+package io.duet.iscsi;
+
+import io.duet.scsi.ItNexus;
+import io.duet.scsi.LunMap;
+import io.duet.scsi.ScsiResult;
+import io.duet.scsi.ScsiTask;
+
+/**
+ * The SCSI layer as one session sees it. In production a thin view of {@link LunMap}; tests use
+ * an in-process fake so the transport can be exercised on its own.
+ */
+interface LunAccess {
+  ScsiResult execute(int lun, ScsiTask task);
+
+  /** See {@link LunMap#dataOutLength}: bytes of Data-Out the CDB takes, or -1 when unknown. */
+  int dataOutLength(int lun, byte[] cdb);
+
+  /** LOGICAL UNIT RESET; false when no LU is mapped at {@code lun}. */
+  boolean reset(int lun, ItNexus by);
+
+  boolean exists(int lun);
+
+  /** A nexus logged in. */
+  void attach(ItNexus nexus);
+
+  /** The production view over the node's live LUN map. */
+  static LunAccess of(LunMap map) {
+    return new LunAccess() {
+      @Override
+      public ScsiResult execute(int lun, ScsiTask task) {
+        return map.execute(lun, task);
+      }
+
+      @Override
+      public int dataOutLength(int lun, byte[] cdb) {
+        return map.dataOutLength(lun, cdb);
+      }
+
+      @Override
+      public boolean reset(int lun, ItNexus by) {
+        var unit = map.unit(lun);
+        if (unit == null) {
+          return false;
+        }
+        unit.reset(by);
+        return true;
+      }
+
+      @Override
+      public boolean exists(int lun) {
+        return map.unit(lun) != null;
+      }
+
+      @Override
+      public void attach(ItNexus nexus) {
+        map.attach(nexus);
+      }
+    };
+  }
+}
