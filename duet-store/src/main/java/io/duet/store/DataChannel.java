@@ -18,7 +18,7 @@ import java.nio.file.StandardOpenOption;
  * reads and writes are idempotent, so a retry is safe.
  */
 final class DataChannel implements AutoCloseable {
-  private static final int MAX_REOPEN_RETRIES = 8;
+  private static final int MAX_REOPEN_RETRIES = 64;
   private static final int ZERO_CHUNK_BYTES = 1 << 20;
   private static final ByteBuffer ZEROS =
       ByteBuffer.allocateDirect(ZERO_CHUNK_BYTES).asReadOnlyBuffer();

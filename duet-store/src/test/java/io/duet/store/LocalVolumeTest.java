@@ -5,10 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -123,7 +129,7 @@ class LocalVolumeTest {
     assertThat(v.allocation(SIZE - bs, SIZE)).isEqualTo(new Volume.Extent(SIZE - bs, bs, false));
   }
 
-  @org.junit.jupiter.api.Test
+  @Test
   void unmapUnalignedToGranularityZeroesHeadAndTail() throws Exception {
     LocalVolume v = newVolume(512);
     assertThat(v.unmapGranularityBytes()).isEqualTo(4096);
@@ -145,7 +151,7 @@ class LocalVolumeTest {
     assertThat(v.allocation(40960, 4096).allocated()).isTrue();
   }
 
-  @org.junit.jupiter.api.Test
+  @Test
   void allocationRoundsPartlyAllocatedBlockUp() throws Exception {
     LocalVolume v = newVolume(4096);
     v.write(8192, pattern(4096, 5), false);
@@ -220,7 +226,7 @@ class LocalVolumeTest {
     assertThat(readBytes(v, 0, bs)).isEqualTo(pattern(bs, 12).array());
   }
 
-  @org.junit.jupiter.api.Test
+  @Test
   void closedVolumeFailsCleanly() throws Exception {
     LocalVolume v = newVolume(4096);
     store.delete("vol1");
@@ -228,5 +234,47 @@ class LocalVolumeTest {
     assertThatThrownBy(v::flush).isInstanceOf(java.nio.channels.ClosedChannelException.class);
     assertThatThrownBy(() -> v.unmap(0, 4096))
         .isInstanceOf(java.nio.channels.ClosedChannelException.class);
+  }
+
+  @Test
+  void othersKeepWorkingWhileCallersAreInterrupted() throws Exception {
+    LocalVolume v = newVolume(4096);
+    v.write(0, pattern(65536, 13), false);
+    byte[] expected = pattern(65536, 13).array();
+    AtomicBoolean done = new AtomicBoolean();
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    List<Thread> readers = new ArrayList<>();
+    for (int t = 0; t < 3; t++) {
+      readers.add(
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    try {
+                      while (!done.get()) {
+                        assertThat(readBytes(v, 0, 65536)).isEqualTo(expected);
+                        v.write(65536, pattern(4096, 14), true);
+                      }
+                    } catch (Throwable e) {
+                      failure.compareAndSet(null, e);
+                    }
+                  }));
+    }
+    int interruptedFailures = 0;
+    for (int i = 0; i < 200 && failure.get() == null; i++) {
+      Thread.currentThread().interrupt();
+      try {
+        v.read(0, ByteBuffer.allocate(4096));
+      } catch (ClosedByInterruptException expectedFailure) {
+        interruptedFailures++;
+      }
+      assertThat(Thread.interrupted()).isTrue();
+    }
+    done.set(true);
+    for (Thread t : readers) {
+      t.join();
+    }
+    assertThat(failure.get()).isNull();
+    assertThat(interruptedFailures).isEqualTo(200);
+    assertThat(readBytes(v, 65536, 4096)).isEqualTo(pattern(4096, 14).array());
   }
 }
