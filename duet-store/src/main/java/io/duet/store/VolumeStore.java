@@ -1,10 +1,14 @@
 package io.duet.store;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -21,25 +25,29 @@ import java.util.stream.Stream;
  * The volumes of one site, kept in one directory: each as a sparse data file plus an atomically
  * replaced, CRC32C-checked metadata file holding its identity, size and block size.
  *
- * <p>Layout: {@code <dir>/volumes/<uuid>/data}, {@code .../meta} and {@code .../state/} (upper
- * layers' files). The {@code meta} file is the commit point: it is written last on create and
- * deleted first on delete, and a volume directory without one is the leftover of an interrupted
- * create or delete, removed on {@link #open}. All methods are thread-safe.
+ * <p>Layout: {@code <dir>/store.lock} (held while open), {@code <dir>/volumes/<uuid>/data}, {@code
+ * .../meta} and {@code .../state/} (upper layers' files). The {@code meta} file is the commit
+ * point: it is written last on create and deleted first on delete, and a volume directory without
+ * one is the leftover of an interrupted create or delete, removed on {@link #open}. All methods are
+ * thread-safe.
  */
 public final class VolumeStore implements AutoCloseable {
   static final String VOLUMES_DIR = "volumes";
   static final String DATA_FILE = "data";
   static final String META_FILE = "meta";
   static final String STATE_DIR = "state";
+  static final String LOCK_FILE = "store.lock";
 
   private final Path volumesDir;
+  private final FileChannel lockChannel;
   private final Supplier<UUID> uuids;
   private final Map<UUID, LocalVolume> byUuid = new LinkedHashMap<>();
   private final Map<String, LocalVolume> byName = new HashMap<>();
   private boolean closed;
 
-  private VolumeStore(Path volumesDir, Supplier<UUID> uuids) {
+  private VolumeStore(Path volumesDir, FileChannel lockChannel, Supplier<UUID> uuids) {
     this.volumesDir = volumesDir;
+    this.lockChannel = lockChannel;
     this.uuids = uuids;
   }
 
@@ -52,7 +60,8 @@ public final class VolumeStore implements AutoCloseable {
   static VolumeStore open(Path directory, Supplier<UUID> uuids) throws IOException {
     Path volumesDir = directory.resolve(VOLUMES_DIR);
     Files.createDirectories(volumesDir);
-    VolumeStore store = new VolumeStore(volumesDir, Objects.requireNonNull(uuids, "uuids"));
+    FileChannel lock = lockExclusively(directory.resolve(LOCK_FILE));
+    VolumeStore store = new VolumeStore(volumesDir, lock, Objects.requireNonNull(uuids, "uuids"));
     try {
       store.loadAll();
     } catch (IOException | RuntimeException e) {
@@ -60,6 +69,29 @@ public final class VolumeStore implements AutoCloseable {
       throw e;
     }
     return store;
+  }
+
+  /**
+   * Two stores on one directory (two nodes, or a node started twice) would each cache and rewrite
+   * the same metadata; the OS lock makes the second one fail at once instead.
+   */
+  private static FileChannel lockExclusively(Path lockFile) throws IOException {
+    FileChannel ch =
+        FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    FileLock lock;
+    try {
+      lock = ch.tryLock();
+    } catch (OverlappingFileLockException e) {
+      lock = null; // held by another store in this JVM
+    } catch (IOException | RuntimeException e) {
+      ch.close();
+      throw e;
+    }
+    if (lock == null) {
+      ch.close();
+      throw new IOException("volume store " + lockFile.getParent() + " is in use by another store");
+    }
+    return ch; // closing the channel releases the lock
   }
 
   private void loadAll() throws IOException {
@@ -235,6 +267,15 @@ public final class VolumeStore implements AutoCloseable {
     }
     byUuid.clear();
     byName.clear();
+    try {
+      lockChannel.close();
+    } catch (IOException e) {
+      if (first == null) {
+        first = e;
+      } else {
+        first.addSuppressed(e);
+      }
+    }
     if (first != null) {
       throw first;
     }

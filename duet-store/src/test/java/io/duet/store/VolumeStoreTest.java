@@ -245,4 +245,16 @@ class VolumeStoreTest {
       assertThat(store.list()).hasSize(8);
     }
   }
+
+  @Test
+  void aSecondStoreOnTheSameDirectoryIsRefused() throws IOException {
+    try (VolumeStore store = VolumeStore.open(dir)) {
+      store.create("v", MIB, 512);
+      assertThatThrownBy(() -> VolumeStore.open(dir)).hasMessageContaining("in use");
+      assertThat(store.get("v")).isPresent();
+    }
+    try (VolumeStore again = VolumeStore.open(dir)) {
+      assertThat(again.get("v")).isPresent();
+    }
+  }
 }
