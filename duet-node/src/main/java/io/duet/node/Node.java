@@ -50,6 +50,7 @@ public final class Node implements AutoCloseable {
   private final ApiToken token;
   private final InetSocketAddress apiAddress;
   private final EventLog events;
+  private final Catalog catalog;
   private boolean closed;
 
   private Node(
@@ -58,13 +59,15 @@ public final class Node implements AutoCloseable {
       SiteAdmin admin,
       ApiToken token,
       InetSocketAddress apiAddress,
-      EventLog events) {
+      EventLog events,
+      Catalog catalog) {
     this.config = config;
     this.resources = resources;
     this.admin = admin;
     this.token = token;
     this.apiAddress = apiAddress;
     this.events = events;
+    this.catalog = catalog;
   }
 
   /** Starts a site with the system clock. */
@@ -140,7 +143,7 @@ public final class Node implements AutoCloseable {
     }
     resources.push(api);
     events.record("site.started", config.name(), "site " + config.name() + " started: API " + HostPort.of(bound) + ", portals " + admin.boundPortals());
-    return new Node(config, resources, admin, token, bound, events);
+    return new Node(config, resources, admin, token, bound, events, catalog);
   }
 
   /** Holds an exclusive lock on the data directory until the returned channel is closed. */
@@ -149,6 +152,9 @@ public final class Node implements AutoCloseable {
     FileLock lock;
     try {
       lock = ch.tryLock();
+    } catch (java.nio.channels.OverlappingFileLockException e) {
+      // Another site in this same JVM holds it.
+      lock = null;
     } catch (IOException | RuntimeException e) {
       ch.close();
       throw e;
@@ -213,6 +219,11 @@ public final class Node implements AutoCloseable {
       }
     }
     return new ArrayList<>(urls);
+  }
+
+  /** What the iSCSI target asks at login (tests check LUN masking through it). */
+  Catalog catalog() {
+    return catalog;
   }
 
   /** Runs {@code listener} for every event from now on, on the thread that caused it. */

@@ -313,6 +313,9 @@ final class SiteAdmin {
    * @param lun null for the lowest LUN free in what the host sees on that target
    */
   SiteState.Mapping createMapping(String volume, String host, String target, Integer lun, boolean readOnly) throws IOException {
+    if (lun != null && (lun < 0 || lun > MAX_LUN)) {
+      throw AdminException.invalid("lun must be 0.." + MAX_LUN + ", got " + lun);
+    }
     lock.lock();
     try {
       String vol = findVolume(Objects.requireNonNull(volume, "volume")).identity().name();
@@ -346,9 +349,6 @@ final class SiteAdmin {
           throw AdminException.conflict("no free LUN left on " + t + " for " + describeHost(host));
         }
       } else {
-        if (lun < 0 || lun > MAX_LUN) {
-          throw AdminException.invalid("lun must be 0.." + MAX_LUN + ", got " + lun);
-        }
         if (used.contains(lun)) {
           throw AdminException.conflict("LUN " + lun + " on " + t + " is already in use for " + describeHost(host));
         }
