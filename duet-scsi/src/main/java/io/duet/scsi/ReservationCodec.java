@@ -131,9 +131,9 @@ final class ReservationCodec {
   }
 
   private static int sizeOf(ReservationState s) {
-    int n = 4 + 1 + 4 + 1 + 2 + 1 + 2;
+    int n = 4 + 1 + 4 + 1 + 2 + 1 + (s.reservation() == null ? 0 : 2);
     for (Registration r : s.registrations()) {
-      n += 8 + 1 + 2 + utf8(r.initiator().name()).length + 2 + 2 + 2;
+      n += 8 + 1 + 2 + utf8(r.initiator().name()).length + 2 + 2;
       if (r.initiator().isPort()) {
         n += 2 + utf8(r.initiator().isid()).length;
       }
