@@ -257,4 +257,25 @@ class VolumeStoreTest {
       assertThat(again.get("v")).isPresent();
     }
   }
+
+  @Test
+  void openRepairsADataFileLeftShortByACrashDuringResize() throws IOException {
+    Path data;
+    try (VolumeStore store = VolumeStore.open(dir)) {
+      LocalVolume v = store.create("short", 2 * MIB, 4096);
+      v.write(0, LocalVolumeTest.pattern(4096, 5), true);
+      data = v.dataFile();
+    }
+    try (var ch =
+        java.nio.channels.FileChannel.open(data, java.nio.file.StandardOpenOption.WRITE)) {
+      ch.truncate(MIB);
+    }
+    try (VolumeStore store = VolumeStore.open(dir)) {
+      LocalVolume v = store.get("short").orElseThrow();
+      assertThat(Files.size(data)).isEqualTo(2 * MIB);
+      assertThat(LocalVolumeTest.readBytes(v, 2 * MIB - 4096, 4096)).containsOnly(0);
+      assertThat(LocalVolumeTest.readBytes(v, 0, 4096))
+          .isEqualTo(LocalVolumeTest.pattern(4096, 5).array());
+    }
+  }
 }
