@@ -78,9 +78,14 @@ final class CommandPath {
     } else if (read && write) {
       early = check(ILLEGAL_REQUEST, 0x24, 0x00); // bidirectional commands are not supported
     } else if (spdtl > 0 && spdtl > outEdtl) {
-      // EDTL below what the command takes: transfer nothing (FCP-4 / SAM-5 option b).
-      early = check(ILLEGAL_REQUEST, 0x0e, 0x03); // INVALID FIELD IN COMMAND INFORMATION UNIT
       writeResidual = outEdtl - spdtl;
+      byte[] shorter = WriteTruncation.truncate(cdb, spdtl, outEdtl);
+      if (shorter != null) {
+        cdb = shorter;
+        wanted = (int) outEdtl;
+      } else {
+        early = check(ILLEGAL_REQUEST, 0x0e, 0x03); // INVALID FIELD IN COMMAND INFORMATION UNIT
+      }
     } else if (spdtl > settings.maxCommandBytes()) {
       early = check(ILLEGAL_REQUEST, 0x24, 0x00);
     } else if (spdtl > 0) {

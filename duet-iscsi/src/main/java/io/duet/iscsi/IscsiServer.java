@@ -202,8 +202,12 @@ public final class IscsiServer implements AutoCloseable {
   void connectionClosed(Connection c) {
     connections.remove(c);
     Session s = c.session();
-    if (s != null) {
-      sessionsByKey.remove(s.key(), s);
+    if (s != null && sessionsByKey.remove(s.key(), s) && s.nexus != null) {
+      try {
+        s.luns.detach(s.nexus);
+      } catch (RuntimeException e) {
+        LOG.log(Level.ERROR, "detaching " + s.nexus + " failed", e);
+      }
     }
   }
 

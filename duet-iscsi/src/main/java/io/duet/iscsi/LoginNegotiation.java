@@ -138,7 +138,8 @@ final class LoginNegotiation {
     if (transit && more) {
       throw new LoginException(LoginException.INITIATOR_ERROR, "T and C both set");
     }
-    if (state == State.START) {
+    boolean leading = state == State.START;
+    if (leading) {
       first(request, csg);
     }
     checkStage(csg, transit, nsg);
@@ -166,8 +167,8 @@ final class LoginNegotiation {
         throw new LoginException(LoginException.INITIATOR_ERROR, "key sent twice: " + p.key());
       }
     }
-    if (state == State.START) {
-      identify(pairs);
+    if (initiatorName == null) {
+      identify(pairs); // the first complete text of the login
     }
     List<Pair> out = new ArrayList<>();
     if (!discovery && !tpgtSent) {

@@ -23,6 +23,9 @@ interface LunAccess {
   /** A nexus logged in. */
   void attach(ItNexus nexus);
 
+  /** A nexus's session ended (not when it was reinstated: the nexus lives on). */
+  void detach(ItNexus nexus);
+
   /** The production view over the node's live LUN map. */
   static LunAccess of(LunMap map) {
     return new LunAccess() {
@@ -54,6 +57,11 @@ interface LunAccess {
       @Override
       public void attach(ItNexus nexus) {
         map.attach(nexus);
+      }
+
+      @Override
+      public void detach(ItNexus nexus) {
+        map.detach(nexus);
       }
     };
   }
