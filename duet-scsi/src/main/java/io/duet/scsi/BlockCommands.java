@@ -66,9 +66,15 @@ final class BlockCommands {
       return bad != null ? bad : Sense.good();
     }
     int bs = limits.blockSize();
-    int bytes = (int) blocks * bs;
-    if (dataOut.remaining() < bytes) {
+    // Less Data-Out than the CDB asks for (iSCSI EDTL below the transfer length): FCP-4 option
+    // a) when whole blocks arrived (write those, GOOD; the transport reports the residual),
+    // option b) for a torn block (write nothing, 05/0E/03).
+    int bytes = (int) Math.min((long) blocks * bs, dataOut.remaining());
+    if (bytes % bs != 0) {
       return Sense.dataOutTooShort();
+    }
+    if (bytes == 0) {
+      return Sense.good();
     }
     ByteBuffer src = dataOut.slice(dataOut.position(), bytes);
     try {
@@ -189,7 +195,9 @@ final class BlockCommands {
       return Sense.lbaOutOfRange();
     }
     if (blocks == 0) {
-      return Sense.good(); // SBC-3: zero blocks is not an error and transfers nothing
+      // SBC-3 allows NLB 0 as a no-op, but an initiator that sends it with Data-Out meant 256
+      // blocks (the field wrapped); refusing is the only answer that cannot corrupt data.
+      return Sense.invalidCdbField(13);
     }
     int bs = limits.blockSize();
     int half = blocks * bs;

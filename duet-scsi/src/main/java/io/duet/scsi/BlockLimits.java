@@ -23,7 +23,8 @@ record BlockLimits(
     int maxWriteSameBlocks,
     int maxCompareAndWriteBlocks) {
 
-  static final int MAX_TRANSFER_BYTES = 8 << 20;
+  /** Matches the iSCSI layer's largest command; libiscsi 1.19 writes 65536 x 512 B at once. */
+  static final int MAX_TRANSFER_BYTES = 32 << 20;
   static final int OPTIMAL_TRANSFER_BYTES = 1 << 20;
   /** libiscsi treats an explicit limit above 1M blocks as insane; 1M blocks is generous. */
   static final int MAX_UNMAP_BLOCKS = 1 << 20;

@@ -67,6 +67,7 @@ final class CommandTable {
             sa("83 00 00 00 00 00 00 00 00 00 ff ff ff ff 00 00", ACTIVE, DELEGATED), // XCOPY(LID1)
             sa("84 00 ff 00 00 00 00 00 00 00 ff ff ff ff 00 00", ACTIVE, DELEGATED), // COPY STATUS
             sa("84 03 00 00 00 00 00 00 00 00 ff ff ff ff 00 00", ACTIVE, DELEGATED), // OP PARAMS
+            sa("84 04 ff 00 00 00 00 00 00 00 ff ff ff ff 00 00", ACTIVE, DELEGATED), // FAILED SEGMENT
             plain("88 1e ff ff ff ff ff ff ff ff ff ff ff ff 1f 00", ACTIVE, 0), // READ(16)
             plain("89 1a ff ff ff ff ff ff ff ff 00 00 00 ff 1f 00", ACTIVE, WRITE), // CAW
             plain("8a 1a ff ff ff ff ff ff ff ff ff ff ff ff 1f 00", ACTIVE, WRITE), // WRITE(16)

@@ -214,8 +214,12 @@ public final class LogicalUnit {
     unitAttentions.attach(nexus, UA_POWER_ON_ASC, UA_POWER_ON_ASCQ);
   }
 
-  /** The nexus logged out: its pending unit attentions go with it (LunMap.detach). */
+  /**
+   * The nexus is gone (logout, connection loss; LunMap.detach): its SPC-2 reservation is
+   * released and its pending unit attentions go with it.
+   */
   void nexusDetached(ItNexus nexus) {
+    reservations.nexusLost(nexus);
     unitAttentions.detach(nexus);
   }
 

@@ -56,11 +56,12 @@ final class Provisioning {
     if (blocks == 0) {
       return Sense.good();
     }
-    boolean zeros = pattern == null || isZero(pattern);
     try {
-      if (zeros && unmap) {
+      // With UNMAP set the blocks are deallocated whatever the pattern: they read back as zeros
+      // (LBPRZ), which is what initiators (and libiscsi) expect of WRITE SAME with UNMAP.
+      if (unmap) {
         volume.unmap(lba * bs, blocks * bs);
-      } else if (zeros) {
+      } else if (pattern == null || isZero(pattern)) {
         volume.writeZeroes(lba * bs, blocks * bs, false);
       } else {
         writePattern(lba * bs, blocks * bs, pattern);

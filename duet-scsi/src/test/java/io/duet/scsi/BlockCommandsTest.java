@@ -82,10 +82,14 @@ class BlockCommandsTest {
   }
 
   @Test
-  void tooLittleDataOutWritesNothing() {
-    ScsiResult r = f.run(rw10(0x2a, 0, 2), pattern(1, 9));
-    assertSense(r, 5, 0x0e, 0x03);
-    assertThat(f.volume.isAllocated(0)).isFalse();
+  void shortDataOutWritesTheWholeBlocksThatArrivedOrNothing() {
+    assertGood(f.run(rw10(0x2a, 0, 2), pattern(1, 9)));
+    assertThat(f.volume.isAllocated(0)).isTrue();
+    assertThat(f.volume.isAllocated(1)).isFalse();
+    assertGood(f.run(rw10(0x2a, 5, 1), new byte[0]));
+    assertThat(f.volume.isAllocated(5)).isFalse();
+    assertSense(f.run(rw10(0x2a, 8, 1), new byte[200]), 5, 0x0e, 0x03);
+    assertThat(f.volume.isAllocated(8)).isFalse();
   }
 
   @Test
@@ -175,7 +179,7 @@ class BlockCommandsTest {
   @Test
   void compareAndWriteZeroBlocksAndRange() {
     byte[] caw = rw16(0x89, BLOCKS - 1, 0);
-    assertGood(f.run(caw, new byte[0]));
+    assertSense(f.run(caw, new byte[0]), 5, 0x24, 0); // NLB 0: a wrapped 256, refused
     caw[13] = 2;
     assertSense(f.run(caw, new byte[4 * BS]), 5, 0x21, 0);
     caw[1] = (byte) 0x20; // WRPROTECT

@@ -93,6 +93,15 @@ class ProvisioningTest {
   }
 
   @Test
+  void writeSameWithUnmapIgnoresANonZeroPattern() {
+    assertGood(f.run(rw10(0x2a, 0, 2), pattern(2, 1)));
+    byte[] ws = rw10(0x41, 0, 2);
+    ws[1] = 0x08;
+    assertGood(f.run(ws, pattern(1, 7)));
+    assertThat(f.volume.bytes(0, 2 * BS)).containsOnly(0);
+  }
+
+  @Test
   void writeSameNdobAndZeroBlocksToTheEnd() {
     byte[] ndob = rw16(0x93, BLOCKS - 3, 0);
     ndob[1] = 0x09; // UNMAP | NDOB
