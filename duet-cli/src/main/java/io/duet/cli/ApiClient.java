@@ -73,7 +73,8 @@ final class ApiClient {
       req.method(method, HttpRequest.BodyPublishers.noBody());
     } else {
       req.header("Content-Type", "application/json")
-          .method(method, HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body)));
+          .method(method, HttpRequest.BodyPublishers.ofByteArray(
+              json.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(body)));
     }
     HttpResponse<String> resp;
     try {
