@@ -184,6 +184,6 @@ final class DataOutSequencer {
       throw new SequenceError(0x4b, 0x00, "unsolicited burst ended without F bit");
     }
     int keep = Math.max(0, Math.min(length, wanted - offset));
-    return new Placement(offset, keep);
+    return new Placement(keep == 0 ? 0 : offset, keep);
   }
 }
