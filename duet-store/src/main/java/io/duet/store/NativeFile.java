@@ -119,6 +119,10 @@ final class NativeFile implements Closeable {
 
   /** {@code fallocate(fd, mode, offset, length)}. */
   void fallocate(int mode, long offset, long length) throws IOException {
+    CarrierRelief.run(() -> fallocateHere(mode, offset, length));
+  }
+
+  private void fallocateHere(int mode, long offset, long length) throws IOException {
     acquire();
     MemorySegment capture = takeCapture();
     try {

@@ -49,4 +49,36 @@ class NativeFileTest {
     assertThatThrownBy(() -> file.seek(0, NativeFile.SEEK_DATA))
         .isInstanceOf(ClosedChannelException.class);
   }
+
+  @Test
+  void virtualThreadCallersGetTheSameResultsAndErrors() throws Exception {
+    Path f = dir.resolve("f");
+    Files.createFile(f);
+    try (NativeFile file = NativeFile.open(f);
+        var exec = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      file.ftruncate(1 << 20);
+      exec.submit(
+              () -> {
+                file.fallocate(0, 0, 65536);
+                return null;
+              })
+          .get();
+      // reserved as unwritten extents: visible in the block count, not to SEEK_DATA
+      assertThat(LocalVolumeTest.allocatedSectors(f)).isGreaterThanOrEqualTo(65536 / 512);
+      var failed =
+          exec.submit(
+              () -> {
+                Thread.currentThread().interrupt();
+                try {
+                  file.fallocate(0, 0, -1);
+                  return null;
+                } finally {
+                  assertThat(Thread.interrupted()).isTrue(); // interrupt status kept
+                }
+              });
+      assertThatThrownBy(failed::get)
+          .hasCauseInstanceOf(NativeIoException.class)
+          .hasMessageContaining("EINVAL");
+    }
+  }
 }
