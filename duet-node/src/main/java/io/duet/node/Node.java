@@ -15,6 +15,8 @@ import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
@@ -94,7 +96,7 @@ public final class Node implements AutoCloseable {
 
   private static Node startInto(SiteConfig config, Clock clock, Deque<AutoCloseable> resources) throws IOException {
     Path data = config.dataDir();
-    Files.createDirectories(data);
+    privateDirectory(data);
     resources.push(lockDataDir(data));
     ObjectMapper json = Json.mapper();
     ApiToken token = ApiToken.loadOrCreate(data, new SecureRandom());
@@ -144,6 +146,21 @@ public final class Node implements AutoCloseable {
     resources.push(api);
     events.record("site.started", config.name(), "site " + config.name() + " started: API " + HostPort.of(bound) + ", portals " + admin.boundPortals());
     return new Node(config, resources, admin, token, bound, events, catalog);
+  }
+
+  /**
+   * Creates the data directory owner-only, or makes an existing one so: the state file holds CHAP
+   * secrets and AtomicFile creates files with default permissions.
+   */
+  private static void privateDirectory(Path data) throws IOException {
+    Set<PosixFilePermission> ownerOnly = PosixFilePermissions.fromString("rwx------");
+    if (Files.notExists(data)) {
+      Files.createDirectories(data.toAbsolutePath().getParent());
+      Files.createDirectory(data, PosixFilePermissions.asFileAttribute(ownerOnly));
+    } else if (!Files.getPosixFilePermissions(data).equals(ownerOnly)) {
+      log.info("restricting data directory {} to its owner (it holds secrets)", data);
+      Files.setPosixFilePermissions(data, ownerOnly);
+    }
   }
 
   /** Holds an exclusive lock on the data directory until the returned channel is closed. */

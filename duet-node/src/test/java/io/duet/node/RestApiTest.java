@@ -48,6 +48,9 @@ class RestApiTest {
     Path token = site.dataDir.resolve("api-token");
     assertThat(Files.readString(token).strip()).isEqualTo(site.node.token());
     assertThat(Files.getPosixFilePermissions(token)).containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+    // The state file holds CHAP secrets: the whole directory is the owner's only.
+    assertThat(Files.getPosixFilePermissions(site.dataDir))
+        .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE);
   }
 
   @Test
