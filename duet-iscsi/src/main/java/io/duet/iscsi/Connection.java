@@ -66,6 +66,11 @@ final class Connection implements Runnable {
     return session;
   }
 
+  /** The command path (null before full feature phase). */
+  CommandPath commands() {
+    return commands;
+  }
+
   @Override
   public void run() {
     try {
@@ -374,6 +379,8 @@ final class Connection implements Runnable {
     }
     if (response == 0) {
       commands.drain(DRAIN_TIMEOUT_MS);
+      // The nexus ends before the initiator hears so: its reservations must be gone by then.
+      server.retireSession(session);
     }
     writer.lock().lock();
     try {

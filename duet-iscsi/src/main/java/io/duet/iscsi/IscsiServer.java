@@ -195,6 +195,11 @@ public final class IscsiServer implements AutoCloseable {
     throw new IllegalStateException("no free TSIH");
   }
 
+  /** Live sessions, for tests. */
+  List<Session> liveSessions() {
+    return List.copyOf(sessionsByKey.values());
+  }
+
   void sessionEstablished(Session s) {
     sessionsByKey.put(s.key(), s);
   }
@@ -202,7 +207,17 @@ public final class IscsiServer implements AutoCloseable {
   void connectionClosed(Connection c) {
     connections.remove(c);
     Session s = c.session();
-    if (s != null && sessionsByKey.remove(s.key(), s) && s.nexus != null) {
+    if (s != null) {
+      retireSession(s);
+    }
+  }
+
+  /**
+   * Ends a session's I_T nexus (logout or connection loss) unless a reinstating session has
+   * already taken its place. Idempotent.
+   */
+  void retireSession(Session s) {
+    if (sessionsByKey.remove(s.key(), s) && s.nexus != null) {
       try {
         s.luns.detach(s.nexus);
       } catch (RuntimeException e) {

@@ -121,13 +121,13 @@ final class TestInitiator implements AutoCloseable {
 
   /** Logs in to a normal session without authentication, straight to full feature phase. */
   Pdu loginNormal(String target, String... extraKeys) throws IOException {
-    String[] keys = new String[4 + extraKeys.length];
-    keys[0] = "InitiatorName=" + NAME;
-    keys[1] = "SessionType=Normal";
-    keys[2] = "TargetName=" + target;
-    keys[3] = "MaxRecvDataSegmentLength=8192";
-    System.arraycopy(extraKeys, 0, keys, 4, extraKeys.length);
-    return login(true, 1, 3, 0x400001370000L, text(keys));
+    java.util.List<String> keys = new java.util.ArrayList<>(java.util.List.of(
+        "InitiatorName=" + NAME, "SessionType=Normal", "TargetName=" + target));
+    keys.addAll(java.util.List.of(extraKeys));
+    if (keys.stream().noneMatch(k -> k.startsWith("MaxRecvDataSegmentLength="))) {
+      keys.add("MaxRecvDataSegmentLength=8192");
+    }
+    return login(true, 1, 3, 0x400001370000L, text(keys.toArray(String[]::new)));
   }
 
   /** SCSI command; returns the ITT used. */
