@@ -6,12 +6,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * What RECEIVE COPY RESULTS reports about EXTENDED COPY commands, per I_T nexus and LIST
- * IDENTIFIER (SPC-4 6.18): copies still running (so a duplicate list id is refused and COPY
- * STATUS can show progress) and results held after completion. Bounded: a nexus holds at most
- * {@link #MAX_HELD_PER_NEXUS} results (oldest dropped) and at most {@link #MAX_NEXUSES} nexuses
- * are tracked. Held results go once reported, on nexus loss and on logical unit reset.
- * Thread-safe.
+ * What RECEIVE COPY RESULTS reports about EXTENDED COPY commands, per I_T nexus and LIST IDENTIFIER
+ * (SPC-4 6.18): copies still running (so a duplicate list id is refused and COPY STATUS can show
+ * progress) and results held after completion. Bounded: a nexus holds at most {@link
+ * #MAX_HELD_PER_NEXUS} results (oldest dropped) and at most {@link #MAX_NEXUSES} nexuses are
+ * tracked. Held results go once reported, on nexus loss and on logical unit reset. Thread-safe.
  */
 final class CopyResults {
   static final int MAX_HELD_PER_NEXUS = 16;
@@ -19,6 +18,7 @@ final class CopyResults {
 
   /** COPY MANAGER STATUS codes of COPY STATUS. */
   static final int STATUS_IN_PROGRESS = 0x00;
+
   static final int STATUS_DONE = 0x01;
   static final int STATUS_FAILED = 0x02;
 
@@ -58,7 +58,8 @@ final class CopyResults {
     if (!track) {
       return r;
     }
-    Map<Integer, Running> mine = running.computeIfAbsent(UnitAttentions.key(nexus), k -> new HashMap<>());
+    Map<Integer, Running> mine =
+        running.computeIfAbsent(UnitAttentions.key(nexus), k -> new HashMap<>());
     if (mine.putIfAbsent(listId, r) != null) {
       return null;
     }
@@ -80,7 +81,8 @@ final class CopyResults {
     }
     LinkedHashMap<Integer, Done> results = held.computeIfAbsent(k, x -> new LinkedHashMap<>());
     results.remove(r.listId); // re-insert so the newest result is last
-    results.put(r.listId, new Done(sense == null ? STATUS_DONE : STATUS_FAILED, segments, bytes, sense));
+    results.put(
+        r.listId, new Done(sense == null ? STATUS_DONE : STATUS_FAILED, segments, bytes, sense));
     if (results.size() > MAX_HELD_PER_NEXUS) {
       results.remove(results.keySet().iterator().next());
     }

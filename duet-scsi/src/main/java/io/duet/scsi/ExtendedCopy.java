@@ -21,8 +21,10 @@ import java.util.Optional;
  */
 final class ExtendedCopy {
   static final Limits LIMITS = new Limits(8, 32, 1024, 64L << 20);
+
   /** Bytes moved per read/write pair; one buffer per running copy. */
   static final int CHUNK_BYTES = 1 << 20;
+
   static final int TOTAL_CONCURRENT_COPIES = 16;
   private static final int COPY_ABORTED = 0x0a;
 
@@ -36,7 +38,8 @@ final class ExtendedCopy {
   }
 
   /** A segment with its copy targets resolved and its byte ranges checked. */
-  private record Planned(Volume source, long sourceOffset, Volume destination, long destinationOffset, long bytes) {}
+  private record Planned(
+      Volume source, long sourceOffset, Volume destination, long destinationOffset, long bytes) {}
 
   ScsiResult extendedCopy(ItNexus nexus, byte[] cdb, ByteBuffer parameters) {
     ExtendedCopyParameters list;
@@ -52,7 +55,8 @@ final class ExtendedCopy {
     boolean hold = list.listIdUsage() == ExtendedCopyParameters.USAGE_HOLD;
     CopyResults.Running running = results.begin(nexus, list.listId(), track, hold);
     if (running == null) {
-      return Sense.check(toSense(new ExtendedCopyException(Kind.LIST_ID_IN_USE, 0, "list id busy")));
+      return Sense.check(
+          toSense(new ExtendedCopyException(Kind.LIST_ID_IN_USE, 0, "list id busy")));
     }
     int segmentsDone = 0;
     long bytesDone = 0;
@@ -64,7 +68,8 @@ final class ExtendedCopy {
         try {
           bytesDone += copy(plan.get(i), buffer);
         } catch (ExtendedCopyException e) {
-          throw new ExtendedCopyException(e.kind(), list.segments().get(i).offset(), e.getMessage());
+          throw new ExtendedCopyException(
+              e.kind(), list.segments().get(i).offset(), e.getMessage());
         }
         segmentsDone++;
         running.progress(segmentsDone, bytesDone);
@@ -85,31 +90,42 @@ final class ExtendedCopy {
     List<Planned> plan = new ArrayList<>();
     for (Segment s : list.segments()) {
       if (s.source() >= volumes.size() || s.destination() >= volumes.size()) {
-        throw new ExtendedCopyException(Kind.TARGET_UNREACHABLE, s.offset() + 4, "no such CSCD index");
+        throw new ExtendedCopyException(
+            Kind.TARGET_UNREACHABLE, s.offset() + 4, "no such CSCD index");
       }
       Volume src = volumes.get(s.source());
       Volume dst = volumes.get(s.destination());
       if (src == null || dst == null) {
-        throw new ExtendedCopyException(Kind.TARGET_UNREACHABLE, s.offset() + 4, "copy target unknown");
+        throw new ExtendedCopyException(
+            Kind.TARGET_UNREACHABLE, s.offset() + 4, "copy target unknown");
       }
       long bytes = (long) s.blocks() * (s.destinationCount() ? dst.blockSize() : src.blockSize());
       if (bytes % src.blockSize() != 0 || bytes % dst.blockSize() != 0) {
         throw new ExtendedCopyException(
-            Kind.INVALID_PARAMETER_FIELD, s.offset() + 10, "segment is not whole blocks on both sides");
+            Kind.INVALID_PARAMETER_FIELD,
+            s.offset() + 10,
+            "segment is not whole blocks on both sides");
       }
       if (bytes > LIMITS.maxSegmentBytes()) {
         throw new ExtendedCopyException(
-            Kind.INVALID_PARAMETER_FIELD, s.offset() + 10, "segment exceeds MAXIMUM SEGMENT LENGTH");
+            Kind.INVALID_PARAMETER_FIELD,
+            s.offset() + 10,
+            "segment exceeds MAXIMUM SEGMENT LENGTH");
       }
       if (!inside(src, s.sourceLba(), bytes)) {
         throw new ExtendedCopyException(Kind.SEGMENT_OUT_OF_RANGE, s.offset() + 12, "source range");
       }
       if (!inside(dst, s.destinationLba(), bytes)) {
-        throw new ExtendedCopyException(Kind.SEGMENT_OUT_OF_RANGE, s.offset() + 20, "destination range");
+        throw new ExtendedCopyException(
+            Kind.SEGMENT_OUT_OF_RANGE, s.offset() + 20, "destination range");
       }
       plan.add(
           new Planned(
-              src, s.sourceLba() * src.blockSize(), dst, s.destinationLba() * dst.blockSize(), bytes));
+              src,
+              s.sourceLba() * src.blockSize(),
+              dst,
+              s.destinationLba() * dst.blockSize(),
+              bytes));
     }
     return plan;
   }
@@ -137,8 +153,8 @@ final class ExtendedCopy {
   }
 
   /**
-   * Copies one segment in chunks. When source and destination overlap on the same volume with
-   * the destination later, it copies backwards so no chunk reads data this copy already wrote.
+   * Copies one segment in chunks. When source and destination overlap on the same volume with the
+   * destination later, it copies backwards so no chunk reads data this copy already wrote.
    */
   private static long copy(Planned p, ByteBuffer buffer) throws ExtendedCopyException {
     boolean backwards =
@@ -201,7 +217,10 @@ final class ExtendedCopy {
 
   /** OPERATING PARAMETERS (SPC-4 6.18.4), listing the descriptor types we implement. */
   private byte[] operatingParameters() {
-    byte[] codes = {(byte) ExtendedCopyParameters.TYPE_BLOCK_TO_BLOCK, (byte) ExtendedCopyParameters.TYPE_IDENTIFICATION};
+    byte[] codes = {
+      (byte) ExtendedCopyParameters.TYPE_BLOCK_TO_BLOCK,
+      (byte) ExtendedCopyParameters.TYPE_IDENTIFICATION
+    };
     ByteBuffer b = ByteBuffer.allocate(44 + codes.length);
     b.putInt(40 + codes.length);
     b.put(4, (byte) 0x01); // SNLID: LIST ID USAGE 11b is supported
@@ -238,7 +257,14 @@ final class ExtendedCopy {
     params.putInt(12, 0);
     descriptor(body, 0x0008, params.array());
     // Supported Descriptors: segment 02h and CSCD E4h.
-    descriptor(body, 0x0009, new byte[] {2, ExtendedCopyParameters.TYPE_BLOCK_TO_BLOCK, (byte) ExtendedCopyParameters.TYPE_IDENTIFICATION});
+    descriptor(
+        body,
+        0x0009,
+        new byte[] {
+          2,
+          ExtendedCopyParameters.TYPE_BLOCK_TO_BLOCK,
+          (byte) ExtendedCopyParameters.TYPE_IDENTIFICATION
+        });
     // Supported CSCD Descriptor IDs: none beyond plain indexes.
     descriptor(body, 0x000a, new byte[] {0, 0});
     // General Copy Operations.
@@ -289,8 +315,8 @@ final class ExtendedCopy {
   }
 
   /**
-   * COPY ABORTED with a segment pointer (SPC-4 4.5.2.4.5): SKSV set, SD clear, so the field
-   * pointer is a byte offset in the parameter list.
+   * COPY ABORTED with a segment pointer (SPC-4 4.5.2.4.5): SKSV set, SD clear, so the field pointer
+   * is a byte offset in the parameter list.
    */
   private static byte[] copyAborted(int asc, int ascq, int parameterByte) {
     byte[] s = Sense.fixed(COPY_ABORTED, asc, ascq);

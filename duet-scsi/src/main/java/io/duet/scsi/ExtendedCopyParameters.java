@@ -6,10 +6,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A parsed EXTENDED COPY (LID1) parameter list (SPC-4 6.4): the header, the CSCD descriptors
- * (only type E4h, identification descriptor) and the segment descriptors (only 02h, block to
- * block). Parsing checks lengths and limits in the order libiscsi and SPC-4 expect and never
- * throws anything but {@link ExtendedCopyException}.
+ * A parsed EXTENDED COPY (LID1) parameter list (SPC-4 6.4): the header, the CSCD descriptors (only
+ * type E4h, identification descriptor) and the segment descriptors (only 02h, block to block).
+ * Parsing checks lengths and limits in the order libiscsi and SPC-4 expect and never throws
+ * anything but {@link ExtendedCopyException}.
  *
  * @param listId LIST IDENTIFIER
  * @param listIdUsage LIST ID USAGE (00b hold results, 10b do not, 11b no list id)
@@ -29,7 +29,8 @@ record ExtendedCopyParameters(
   static final int USAGE_NO_LIST_ID = 0b11;
 
   /** Limits the copy manager reports in OPERATING PARAMETERS and the 0x8F VPD page. */
-  record Limits(int maxTargets, int maxSegments, int maxDescriptorListBytes, long maxSegmentBytes) {}
+  record Limits(
+      int maxTargets, int maxSegments, int maxDescriptorListBytes, long maxSegmentBytes) {}
 
   /**
    * One CSCD identification descriptor.
@@ -105,7 +106,8 @@ record ExtendedCopyParameters(
       throw new ExtendedCopyException(Kind.INLINE_DATA_TOO_LONG, 12, "inline data not supported");
     }
     if (usage == 0b01 || (usage == USAGE_NO_LIST_ID && listId != 0)) {
-      throw new ExtendedCopyException(Kind.INVALID_PARAMETER_FIELD, usage == 1 ? 1 : 0, "LIST ID USAGE");
+      throw new ExtendedCopyException(
+          Kind.INVALID_PARAMETER_FIELD, usage == 1 ? 1 : 0, "LIST ID USAGE");
     }
     List<Target> targets = targets(p, (int) targetBytes, limits);
     List<Segment> segments =
@@ -143,7 +145,8 @@ record ExtendedCopyParameters(
       }
       byte[] designator = new byte[designatorLength];
       System.arraycopy(p, at + 8, designator, 0, designatorLength);
-      int blockLength = ((p[at + 29] & 0xff) << 16) | ((p[at + 30] & 0xff) << 8) | (p[at + 31] & 0xff);
+      int blockLength =
+          ((p[at + 29] & 0xff) << 16) | ((p[at + 30] & 0xff) << 8) | (p[at + 31] & 0xff);
       out.add(new Target(designatorType, designator, blockLength, at));
     }
     return out;
@@ -160,13 +163,16 @@ record ExtendedCopyParameters(
         throw new ExtendedCopyException(Kind.TOO_MANY_SEGMENTS, 8, "too many segment descriptors");
       }
       if (at + 4 > end) {
-        throw new ExtendedCopyException(Kind.INVALID_PARAMETER_FIELD, at, "segment header cut short");
+        throw new ExtendedCopyException(
+            Kind.INVALID_PARAMETER_FIELD, at, "segment header cut short");
       }
       int type = p[at] & 0xff;
       int descriptorLength = 4 + (b.getShort(at + 2) & 0xffff);
       if (type != TYPE_BLOCK_TO_BLOCK) {
         throw new ExtendedCopyException(
-            Kind.UNSUPPORTED_SEGMENT_TYPE, at, "segment descriptor type " + Integer.toHexString(type));
+            Kind.UNSUPPORTED_SEGMENT_TYPE,
+            at,
+            "segment descriptor type " + Integer.toHexString(type));
       }
       if (descriptorLength != BLOCK_SEGMENT_LENGTH || at + descriptorLength > end) {
         throw new ExtendedCopyException(

@@ -12,8 +12,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * A logical unit's reservations at the SCSI edge: PERSISTENT RESERVE IN/OUT (SPC-4 5.13, 6.15,
  * 6.16), SPC-2 RESERVE/RELEASE, and the conflict check the dispatcher runs before every command.
  * The rules live in {@link ReservationLogic} over immutable {@link ReservationState} snapshots;
- * this class decodes CDBs, serialises changes, persists APTPL state before GOOD status, raises
- * the unit attentions and maps typed errors to sense data. Thread-safe.
+ * this class decodes CDBs, serialises changes, persists APTPL state before GOOD status, raises the
+ * unit attentions and maps typed errors to sense data. Thread-safe.
  */
 final class PersistentReservations {
   /** I_T nexuses remembered for unit attentions; beyond this, new ones are not tracked. */
@@ -21,15 +21,18 @@ final class PersistentReservations {
 
   private final PersistentState persistence;
   private final UnitAttentions unitAttentions;
+
   /** Guards changes; readers on the hot path use the volatile snapshots directly. */
   private final Object lock = new Object();
 
   private volatile ReservationState state;
+
   /** The SPC-2 reservation holder as {@link UnitAttentions#key}, or null. */
   private volatile String legacyHolder;
 
   /** Nexuses seen on this LU, so notices about a registration reach its nexuses. */
   private final Map<String, ItNexus> nexuses = new ConcurrentHashMap<>();
+
   /** Target ports seen, by relative id: REGISTER AND MOVE names its destination port this way. */
   private final Map<Integer, TargetPort> ports = new ConcurrentHashMap<>();
 
@@ -175,8 +178,8 @@ final class PersistentReservations {
   }
 
   /**
-   * The I_T nexus is gone (logout, connection loss, session reinstatement): its SPC-2
-   * reservation is released; persistent registrations survive, as SPC-4 requires.
+   * The I_T nexus is gone (logout, connection loss, session reinstatement): its SPC-2 reservation
+   * is released; persistent registrations survive, as SPC-4 requires.
    */
   void nexusLost(ItNexus nexus) {
     String me = UnitAttentions.key(nexus);

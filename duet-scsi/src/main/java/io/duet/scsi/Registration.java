@@ -10,11 +10,12 @@ import java.util.Objects;
  *
  * @param key the reservation key (never zero: registering key zero unregisters)
  * @param initiator who registered
- * @param targetPort the target port the registration was made through (its relative id is what
- *     READ FULL STATUS reports)
+ * @param targetPort the target port the registration was made through (its relative id is what READ
+ *     FULL STATUS reports)
  * @param allTargetPorts registered with ALL_TG_PT: the registration covers every target port
  */
-record Registration(long key, TransportId initiator, TargetPort targetPort, boolean allTargetPorts) {
+record Registration(
+    long key, TransportId initiator, TargetPort targetPort, boolean allTargetPorts) {
   Registration {
     Objects.requireNonNull(initiator, "initiator");
     Objects.requireNonNull(targetPort, "targetPort");
@@ -46,9 +47,7 @@ record Registration(long key, TransportId initiator, TargetPort targetPort, bool
                 || other.initiator.isid() == null
                 || initiator.isid().equals(other.initiator.isid()));
     boolean ports =
-        allTargetPorts
-            || other.allTargetPorts
-            || targetPort.name().equals(other.targetPort.name());
+        allTargetPorts || other.allTargetPorts || targetPort.name().equals(other.targetPort.name());
     return initiators && ports;
   }
 

@@ -10,9 +10,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The compact, versioned binary form of a {@link ReservationState}: what APTPL saves through
- * {@link PersistentState} and what replication will ship to the peer site. Integrity (CRC,
- * atomic replace) is the storage's job; this layer checks structure and refuses anything odd.
+ * The compact, versioned binary form of a {@link ReservationState}: what APTPL saves through {@link
+ * PersistentState} and what replication will ship to the peer site. Integrity (CRC, atomic replace)
+ * is the storage's job; this layer checks structure and refuses anything odd.
  *
  * <pre>
  * u32 magic "DPR1" | u8 version | i32 generation | u8 flags (bit0 APTPL) | u16 registrations
@@ -98,7 +98,8 @@ final class ReservationCodec {
           throw new IllegalArgumentException("unknown reservation type " + typeCode);
         }
         int holder = b.getShort() & 0xffff;
-        if (type.allRegistrants() != (holder == NO_HOLDER) || (holder != NO_HOLDER && holder >= count)) {
+        if (type.allRegistrants() != (holder == NO_HOLDER)
+            || (holder != NO_HOLDER && holder >= count)) {
           throw new IllegalArgumentException("bad reservation holder index " + holder);
         }
         held = new Held(type, holder == NO_HOLDER ? null : regs.get(holder).identity());

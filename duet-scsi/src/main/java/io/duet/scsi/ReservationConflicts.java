@@ -34,19 +34,29 @@ final class ReservationConflicts {
           0x4d, // LOG SENSE
           0x5e, // PERSISTENT RESERVE IN
           0x5f, // PERSISTENT RESERVE OUT: the service action decides (ReservationLogic)
-          0x16, 0x56, // RESERVE (6/10): PersistentReservations.reserve decides
-          0x17, 0x57, // RELEASE (6/10): PersistentReservations.release decides
+          0x16,
+          0x56, // RESERVE (6/10): PersistentReservations.reserve decides
+          0x17,
+          0x57, // RELEASE (6/10): PersistentReservations.release decides
           0xa0, // REPORT LUNS
           0xa3 -> // MAINTENANCE IN: RTPG, REPORT SUPPORTED OPCODES / TMFs
           Access.ALWAYS;
       case 0x9e -> sa == 0x10 ? Access.ALWAYS : Access.READ; // READ CAPACITY (16); GET LBA STATUS
-      case 0x08, 0x28, 0xa8, 0x88, // READ 6/10/12/16
-          0x2f, 0xaf, 0x8f, // VERIFY 10/12/16
-          0x34, 0x90, // PRE-FETCH 10/16
-          0x1a, 0x5a, // MODE SENSE 6/10
+      case 0x08,
+          0x28,
+          0xa8,
+          0x88, // READ 6/10/12/16
+          0x2f,
+          0xaf,
+          0x8f, // VERIFY 10/12/16
+          0x34,
+          0x90, // PRE-FETCH 10/16
+          0x1a,
+          0x5a, // MODE SENSE 6/10
           0x3c, // READ BUFFER
           0x1c, // RECEIVE DIAGNOSTIC RESULTS
-          0x37, 0xb7, // READ DEFECT DATA
+          0x37,
+          0xb7, // READ DEFECT DATA
           0x84 -> // RECEIVE COPY RESULTS
           Access.READ;
       default -> Access.WRITE; // writes, WRITE SAME, UNMAP, CAW, SYNC CACHE, MODE SELECT, XCOPY ...
@@ -70,8 +80,8 @@ final class ReservationConflicts {
   }
 
   /**
-   * Whether an SPC-2 reservation held by another I_T nexus blocks this command. SPC-2 lets only
-   * a handful of commands through; RELEASE is among them and does nothing.
+   * Whether an SPC-2 reservation held by another I_T nexus blocks this command. SPC-2 lets only a
+   * handful of commands through; RELEASE is among them and does nothing.
    */
   static boolean legacyConflict(byte[] cdb) {
     if (cdb.length == 0) {

@@ -1,8 +1,8 @@
 package io.duet.scsi;
 
 /**
- * A persistent reservation command that cannot be carried out, typed so the core logic stays
- * free of sense bytes; {@link PersistentReservations} maps it to a status and sense at the edge.
+ * A persistent reservation command that cannot be carried out, typed so the core logic stays free
+ * of sense bytes; {@link PersistentReservations} maps it to a status and sense at the edge.
  */
 final class ReservationException extends Exception {
 

@@ -7,11 +7,14 @@ import java.util.function.IntFunction;
 
 /**
  * The persistent reservation rules of SPC-4 5.13 as pure functions: (state, nexus, request) to
- * (next state, unit attentions), or a typed {@link ReservationException}. Nothing here touches
- * I/O, locks or sense bytes, so the same code can run on a replica or in a simulator.
+ * (next state, unit attentions), or a typed {@link ReservationException}. Nothing here touches I/O,
+ * locks or sense bytes, so the same code can run on a replica or in a simulator.
  */
 final class ReservationLogic {
-  /** Registrations one logical unit keeps; more are refused with INSUFFICIENT REGISTRATION RESOURCES. */
+  /**
+   * Registrations one logical unit keeps; more are refused with INSUFFICIENT REGISTRATION
+   * RESOURCES.
+   */
   static final int MAX_REGISTRATIONS = 256;
 
   private ReservationLogic() {}
@@ -55,7 +58,8 @@ final class ReservationLogic {
     }
     ReservationType type = ReservationType.fromCode(r.typeCode());
     if (type == null) {
-      throw ReservationException.invalidCdb(2, "reservation type " + r.typeCode() + " is not defined");
+      throw ReservationException.invalidCdb(
+          2, "reservation type " + r.typeCode() + " is not defined");
     }
     return type;
   }
@@ -124,7 +128,8 @@ final class ReservationLogic {
       }
       for (Registration existing : s.registrations()) {
         if (existing.overlaps(other)) {
-          throw ReservationException.invalidParameter(24, -1, "TransportID already registered: " + id);
+          throw ReservationException.invalidParameter(
+              24, -1, "TransportID already registered: " + id);
         }
       }
       for (Registration pending : added) {
@@ -217,7 +222,8 @@ final class ReservationLogic {
     if (!takesReservation) {
       // No reservation is touched: only registrations with the key go (SPC-4 5.13.11.2.3/4).
       if (sark == 0) {
-        throw ReservationException.invalidParameter(8, -1, "SERVICE ACTION RESERVATION KEY is zero");
+        throw ReservationException.invalidParameter(
+            8, -1, "SERVICE ACTION RESERVATION KEY is zero");
       }
       List<ReservationNotice> notices = new ArrayList<>();
       List<Registration> left = removeKey(s, mine, x -> x.key() == sark, notices);
@@ -270,7 +276,8 @@ final class ReservationLogic {
     }
     TransportId to = r.transportIds().getFirst();
     if (!to.isPort()) {
-      throw ReservationException.invalidParameter(24, -1, "REGISTER AND MOVE needs a port TransportID");
+      throw ReservationException.invalidParameter(
+          24, -1, "REGISTER AND MOVE needs a port TransportID");
     }
     TargetPort port = ports == null ? null : ports.apply(r.relativeTargetPortId());
     if (port == null) {

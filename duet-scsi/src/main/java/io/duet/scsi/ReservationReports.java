@@ -5,8 +5,8 @@ import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 
 /**
- * Builds the PERSISTENT RESERVE IN parameter data (SPC-4 6.15): READ KEYS, READ RESERVATION,
- * REPORT CAPABILITIES and READ FULL STATUS. Lengths in the headers always describe the full data;
+ * Builds the PERSISTENT RESERVE IN parameter data (SPC-4 6.15): READ KEYS, READ RESERVATION, REPORT
+ * CAPABILITIES and READ FULL STATUS. Lengths in the headers always describe the full data;
  * truncation to the allocation length happens afterwards.
  */
 final class ReservationReports {

@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * A decoded PERSISTENT RESERVE OUT command: CDB fields plus the parameter list, already checked
- * for length and syntax by {@link ReservationRequestParser}.
+ * A decoded PERSISTENT RESERVE OUT command: CDB fields plus the parameter list, already checked for
+ * length and syntax by {@link ReservationRequestParser}.
  *
  * @param action the service action
  * @param scope the SCOPE field (only 0h, LU_SCOPE, is defined)
@@ -32,7 +32,10 @@ record ReservationRequest(
     boolean unregister,
     int relativeTargetPortId) {
 
-  /** PERSISTENT RESERVE OUT service actions (SPC-4 table "PERSISTENT RESERVE OUT service action codes"). */
+  /**
+   * PERSISTENT RESERVE OUT service actions (SPC-4 table "PERSISTENT RESERVE OUT service action
+   * codes").
+   */
   enum Action {
     REGISTER,
     RESERVE,

@@ -6,14 +6,16 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Decodes a PERSISTENT RESERVE OUT CDB and its parameter list (SPC-4 6.16.3/6.16.4) into a
- * {@link ReservationRequest}, rejecting bad lengths and fields with a typed {@link
- * ReservationException}. Never throws anything else, whatever the bytes.
+ * Decodes a PERSISTENT RESERVE OUT CDB and its parameter list (SPC-4 6.16.3/6.16.4) into a {@link
+ * ReservationRequest}, rejecting bad lengths and fields with a typed {@link ReservationException}.
+ * Never throws anything else, whatever the bytes.
  */
 final class ReservationRequestParser {
   static final int CDB_LENGTH = 10;
+
   /** The basic parameter list; SPEC_I_PT and REGISTER AND MOVE append TransportIDs. */
   static final int BASIC_LENGTH = 24;
+
   /** More TransportIDs than this in one SPEC_I_PT list could never all fit the table anyway. */
   static final int MAX_TRANSPORT_IDS = ReservationLogic.MAX_REGISTRATIONS;
 
@@ -54,8 +56,17 @@ final class ReservationRequestParser {
         throw ReservationException.parameterListLength("parameter list must be 24 bytes");
       }
       return new ReservationRequest(
-          action, scope, type, key, sark, false, registering && allTgPt, registering && aptpl,
-          List.of(), false, 0);
+          action,
+          scope,
+          type,
+          key,
+          sark,
+          false,
+          registering && allTgPt,
+          registering && aptpl,
+          List.of(),
+          false,
+          0);
     }
     if (action != Action.REGISTER) {
       throw ReservationException.invalidParameter(20, 3, "SPEC_I_PT is only valid with REGISTER");
@@ -96,7 +107,16 @@ final class ReservationRequestParser {
       throw ReservationException.parameterListLength("REGISTER AND MOVE takes one TransportID");
     }
     return new ReservationRequest(
-        Action.REGISTER_AND_MOVE, scope, type, key, sark, false, false, aptpl,
-        List.of(parsed.id()), unreg, relativePort);
+        Action.REGISTER_AND_MOVE,
+        scope,
+        type,
+        key,
+        sark,
+        false,
+        false,
+        aptpl,
+        List.of(parsed.id()),
+        unreg,
+        relativePort);
   }
 }

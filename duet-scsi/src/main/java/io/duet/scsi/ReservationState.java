@@ -22,8 +22,8 @@ record ReservationState(
   static final ReservationState EMPTY = new ReservationState(0, false, List.of(), null);
 
   /**
-   * The reservation: its type, and the {@link Registration#identity()} of its holder (null for
-   * the all-registrants types, where every registrant holds it).
+   * The reservation: its type, and the {@link Registration#identity()} of its holder (null for the
+   * all-registrants types, where every registrant holds it).
    */
   record Held(ReservationType type, String holder) {
     Held {

@@ -1,8 +1,8 @@
 package io.duet.scsi;
 
 /**
- * The six persistent reservation types of SPC-4 (table "Persistent reservation type codes"),
- * with the access each one grants to I_T nexuses that do not hold the reservation.
+ * The six persistent reservation types of SPC-4 (table "Persistent reservation type codes"), with
+ * the access each one grants to I_T nexuses that do not hold the reservation.
  */
 enum ReservationType {
   WRITE_EXCLUSIVE(0x1),

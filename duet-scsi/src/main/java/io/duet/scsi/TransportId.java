@@ -7,19 +7,21 @@ import java.util.Objects;
 
 /**
  * An iSCSI TransportID (SPC-4 7.6.4.6, protocol identifier 5h): an initiator device name alone
- * (format 00b, matching every port of that initiator) or an initiator port name (format 01b,
- * {@code name + ",i,0x" + ISID}). Persistent reservations use it to name registrants in READ
- * FULL STATUS and to address other I_T nexuses in SPEC_I_PT and REGISTER AND MOVE.
+ * (format 00b, matching every port of that initiator) or an initiator port name (format 01b, {@code
+ * name + ",i,0x" + ISID}). Persistent reservations use it to name registrants in READ FULL STATUS
+ * and to address other I_T nexuses in SPEC_I_PT and REGISTER AND MOVE.
  *
  * @param name the iSCSI name (compared case-insensitively, as iSCSI names are normalised)
  * @param isid the ISID as 12 lower-case hex digits, or null for the device (format 00b) form
  */
 record TransportId(String name, String isid) {
   static final int PROTOCOL_ISCSI = 0x5;
+
   /** RFC 7143 caps iSCSI names at 223 bytes. */
   static final int MAX_NAME_BYTES = 223;
 
   private static final String PORT_SEPARATOR = ",i,0x";
+
   /** SPC-4: an iSCSI TransportID's ADDITIONAL LENGTH is at least 20 and a multiple of 4. */
   private static final int MIN_ADDITIONAL_LENGTH = 20;
 

@@ -103,7 +103,10 @@ class ExtendedCopyTest {
 
   static byte[] segment(int src, int dst, int blocks, long srcLba, long dstLba) {
     ByteBuffer d = ByteBuffer.allocate(28);
-    d.put(0, (byte) 0x02).putShort(2, (short) 0x18).putShort(4, (short) src).putShort(6, (short) dst);
+    d.put(0, (byte) 0x02)
+        .putShort(2, (short) 0x18)
+        .putShort(4, (short) src)
+        .putShort(6, (short) dst);
     d.putShort(10, (short) blocks).putLong(12, srcLba).putLong(20, dstLba);
     return d.array();
   }
@@ -119,7 +122,8 @@ class ExtendedCopyTest {
   }
 
   byte[] simple(int listId, int blocks, long srcLba, long dstLba) {
-    return list(listId, 0, List.of(target(naa, 0xe4)), List.of(segment(0, 0, blocks, srcLba, dstLba)));
+    return list(
+        listId, 0, List.of(target(naa, 0xe4)), List.of(segment(0, 0, blocks, srcLba, dstLba)));
   }
 
   static byte[] xcopyCdb(int length) {
@@ -167,7 +171,8 @@ class ExtendedCopyTest {
     f.volume.write(10 * Fixture.BS, ByteBuffer.wrap(pattern), false);
     byte[] params =
         list(
-            2, 0,
+            2,
+            0,
             List.of(target(naa, 0xe4), target(other.identity().naa(), 0xe4)),
             List.of(segment(0, 1, 100, 10, 500)));
     assertGood(xcopy(params));
@@ -227,24 +232,34 @@ class ExtendedCopyTest {
   void unsupportedDescriptorTypes() {
     assertSense(
         xcopy(list(1, 0, List.of(target(naa, 0xe0)), List.of(segment(0, 0, 1, 0, 1)))),
-        ILLEGAL, 0x26, 0x07);
+        ILLEGAL,
+        0x26,
+        0x07);
     byte[] streamToStream = new byte[20];
     streamToStream[0] = 0x03;
     streamToStream[3] = 0x10;
-    assertSense(xcopy(list(1, 0, List.of(target(naa, 0xe4)), List.of(streamToStream))), ILLEGAL, 0x26, 0x09);
+    assertSense(
+        xcopy(list(1, 0, List.of(target(naa, 0xe4)), List.of(streamToStream))),
+        ILLEGAL,
+        0x26,
+        0x09);
   }
 
   @Test
   void badIndexAndOutOfRangeAbortTheCopy() {
     assertSense(
         xcopy(list(1, 0, List.of(target(naa, 0xe4)), List.of(segment(0, 1, 8, 0, 100)))),
-        COPY_ABORTED, 0x0d, 0x02);
+        COPY_ABORTED,
+        0x0d,
+        0x02);
     assertSense(xcopy(simple(1, 2048, 0, Fixture.BLOCKS - 1)), COPY_ABORTED, 0x00, 0x00);
     byte[] unknown = naa.clone();
     unknown[15] ^= 0x55;
     assertSense(
         xcopy(list(1, 0, List.of(target(unknown, 0xe4)), List.of(segment(0, 0, 8, 0, 100)))),
-        COPY_ABORTED, 0x0d, 0x02);
+        COPY_ABORTED,
+        0x0d,
+        0x02);
   }
 
   @Test
@@ -310,7 +325,8 @@ class ExtendedCopyTest {
 
   @Test
   void failedSegmentDetailsCarryTheSense() {
-    assertThat(xcopy(simple(5, 8, 0, Fixture.BLOCKS)).status()).isEqualTo(ScsiResult.CHECK_CONDITION);
+    assertThat(xcopy(simple(5, 8, 0, Fixture.BLOCKS)).status())
+        .isEqualTo(ScsiResult.CHECK_CONDITION);
     ByteBuffer status = f.run(rcrCdb(0, 5, 1024)).dataIn().duplicate();
     assertThat(status.get(4) & 0x7f).isEqualTo(CopyResults.STATUS_FAILED);
     ScsiResult r = f.run(rcrCdb(4, 5, 1024));

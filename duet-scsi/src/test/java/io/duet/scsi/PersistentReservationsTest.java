@@ -17,6 +17,7 @@ class PersistentReservationsTest {
   static final ItNexus A = new ItNexus("iqn.a", "iqn.a,i,0x00023d000001", PORT1);
   static final ItNexus B = new ItNexus("iqn.b", "iqn.b,i,0x00023d000002", PORT1);
   static final ItNexus C = new ItNexus("iqn.c", "iqn.c,i,0x00023d000003", PORT1);
+
   /** A's initiator port through the other target port: a different I_T nexus. */
   static final ItNexus A2 = new ItNexus("iqn.a", "iqn.a,i,0x00023d000001", PORT2);
 
@@ -111,7 +112,9 @@ class PersistentReservationsTest {
   }
 
   static void good(ScsiResult r) {
-    assertThat(r.status()).as("sense %s", java.util.HexFormat.of().formatHex(r.sense())).isEqualTo(ScsiResult.GOOD);
+    assertThat(r.status())
+        .as("sense %s", java.util.HexFormat.of().formatHex(r.sense()))
+        .isEqualTo(ScsiResult.GOOD);
   }
 
   static void conflict(ScsiResult r) {
@@ -504,7 +507,8 @@ class PersistentReservationsTest {
       byte[] tid = new byte[tidLength];
       d.get(at + 24, tid);
       assertThat(tid[0]).isEqualTo((byte) 0x45); // port format, iSCSI
-      String text = new String(tid, 4, tidLength - 4, java.nio.charset.StandardCharsets.UTF_8).trim();
+      String text =
+          new String(tid, 4, tidLength - 4, java.nio.charset.StandardCharsets.UTF_8).trim();
       assertThat(text).startsWith(key == 1 ? "iqn.a,i,0x" : "iqn.b,i,0x");
       if (holder) {
         holders++;
@@ -548,7 +552,9 @@ class PersistentReservationsTest {
     assertThat(pr.conflicts(B, READ10)).as("registered read, type %d", type).isEqualTo(!regRead);
     assertThat(pr.conflicts(B, WRITE10)).as("registered write, type %d", type).isEqualTo(!regWrite);
     good(out(B, REGISTER, 0, 0x2, 0));
-    assertThat(pr.conflicts(B, READ10)).as("unregistered read, type %d", type).isEqualTo(!unregRead);
+    assertThat(pr.conflicts(B, READ10))
+        .as("unregistered read, type %d", type)
+        .isEqualTo(!unregRead);
     assertThat(pr.conflicts(B, WRITE10)).as("unregistered write %d", type).isEqualTo(!unregWrite);
     for (ItNexus n : new ItNexus[] {A, B, C}) {
       assertThat(pr.conflicts(n, INQUIRY)).isFalse();
@@ -576,9 +582,11 @@ class PersistentReservationsTest {
     good(out(A, REGISTER_IGNORE, 0, 0, 0x1));
     good(out(A, RESERVE, WE, 0x1, 0));
     assertThat(pr.conflicts(B, MODE_SENSE6)).isFalse(); // read-like under WE
-    assertThat(pr.conflicts(B, new byte[] {0x35, 0, 0, 0, 0, 0, 0, 0, 0, 0})).isTrue(); // SYNC CACHE
+    assertThat(pr.conflicts(B, new byte[] {0x35, 0, 0, 0, 0, 0, 0, 0, 0, 0}))
+        .isTrue(); // SYNC CACHE
     assertThat(pr.conflicts(B, new byte[] {0x42, 0, 0, 0, 0, 0, 0, 0, 0, 0})).isTrue(); // UNMAP
-    assertThat(pr.conflicts(B, new byte[] {(byte) 0xa0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})).isFalse();
+    assertThat(pr.conflicts(B, new byte[] {(byte) 0xa0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}))
+        .isFalse();
     assertThat(pr.conflicts(B, new byte[] {(byte) 0x9e, 0x10})).isFalse(); // READ CAPACITY(16)
     assertThat(pr.conflicts(B, new byte[0])).isTrue();
     good(out(A, PREEMPT, EA, 0x1, 0x1));

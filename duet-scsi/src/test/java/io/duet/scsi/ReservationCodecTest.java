@@ -15,7 +15,8 @@ class ReservationCodecTest {
   static ReservationState sample() {
     Registration a = new Registration(0x11, new TransportId("iqn.a", "23d000001"), P1, false);
     Registration b = new Registration(-1L, new TransportId("iqn.b", null), P2, true);
-    return new ReservationState(-5, true, List.of(a, b), new Held(ReservationType.EXCLUSIVE_ACCESS, a.identity()));
+    return new ReservationState(
+        -5, true, List.of(a, b), new Held(ReservationType.EXCLUSIVE_ACCESS, a.identity()));
   }
 
   @Test
@@ -24,7 +25,11 @@ class ReservationCodecTest {
     ReservationState back = ReservationCodec.decode(ReservationCodec.encode(s));
     assertThat(back).isEqualTo(s);
     ReservationState ar =
-        new ReservationState(3, false, s.registrations(), new Held(ReservationType.WRITE_EXCLUSIVE_ALL_REGISTRANTS, null));
+        new ReservationState(
+            3,
+            false,
+            s.registrations(),
+            new Held(ReservationType.WRITE_EXCLUSIVE_ALL_REGISTRANTS, null));
     assertThat(ReservationCodec.decode(ReservationCodec.encode(ar))).isEqualTo(ar);
     assertThat(ReservationCodec.decode(ReservationCodec.encode(ReservationState.EMPTY)))
         .isEqualTo(ReservationState.EMPTY);
@@ -35,7 +40,8 @@ class ReservationCodecTest {
     byte[] full = ReservationCodec.encode(sample());
     for (int n = 0; n < full.length; n++) {
       byte[] cut = java.util.Arrays.copyOf(full, n);
-      assertThatThrownBy(() -> ReservationCodec.decode(cut)).isInstanceOf(IllegalArgumentException.class);
+      assertThatThrownBy(() -> ReservationCodec.decode(cut))
+          .isInstanceOf(IllegalArgumentException.class);
     }
   }
 

@@ -14,7 +14,8 @@ class ReservationRequestParserTest {
   @Test
   void randomCdbsAndParameterListsNeverThrow() {
     Random random = new Random(7);
-    PersistentReservations pr = new PersistentReservations(PersistentState.NONE, new UnitAttentions());
+    PersistentReservations pr =
+        new PersistentReservations(PersistentState.NONE, new UnitAttentions());
     for (int i = 0; i < 30_000; i++) {
       byte[] cdb = new byte[random.nextInt(4) == 0 ? random.nextInt(12) : 10];
       random.nextBytes(cdb);
@@ -30,7 +31,8 @@ class ReservationRequestParserTest {
         params[20] &= 0x0d;
       }
       ScsiResult r = pr.persistentReserveOut(A, cdb, ByteBuffer.wrap(params));
-      assertThat(r.status()).isIn(ScsiResult.GOOD, ScsiResult.CHECK_CONDITION, ScsiResult.RESERVATION_CONFLICT);
+      assertThat(r.status())
+          .isIn(ScsiResult.GOOD, ScsiResult.CHECK_CONDITION, ScsiResult.RESERVATION_CONFLICT);
       if (r.status() == ScsiResult.CHECK_CONDITION) {
         assertThat(r.sense()[2] & 0xf).isEqualTo(Sense.ILLEGAL_REQUEST);
       }
