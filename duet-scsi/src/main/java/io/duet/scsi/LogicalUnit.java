@@ -134,7 +134,7 @@ public final class LogicalUnit {
       case 0x00, 0x1b, 0x1e -> Sense.good(); // TUR; START STOP and PREVENT ALLOW: not removable
       case 0x03 -> requestSense(task);
       case 0x12 -> inquiry.execute(cdb, nexus.targetPort());
-      case 0x15, 0x55 -> modePages.select(cdb, task.dataOut());
+      case 0x15, 0x55 -> modeSelect(task);
       case 0x1a, 0x5a -> modePages.sense(cdb, task.readOnly());
       case 0x16, 0x56 -> reservations.reserve(nexus, cdb);
       case 0x17, 0x57 -> reservations.release(nexus, cdb);
@@ -169,6 +169,16 @@ public final class LogicalUnit {
       case 0x0d -> SupportedOperations.taskManagement(cdb);
       default -> Sense.invalidCdbField(1);
     };
+  }
+
+  /** MODE SELECT; a change reaches the other nexuses as UA 2A/01 MODE PARAMETERS CHANGED. */
+  private ScsiResult modeSelect(ScsiTask task) {
+    boolean before = modePages.writeCacheEnabled();
+    ScsiResult r = modePages.select(task.cdb(), task.dataOut());
+    if (modePages.writeCacheEnabled() != before) {
+      unitAttentions.raiseAll(task.nexus(), 0x2a, 0x01);
+    }
+    return r;
   }
 
   /** REQUEST SENSE: the pending unit attention (consumed) or NO SENSE, fixed or descriptor. */

@@ -63,6 +63,20 @@ class AluaAndAttentionTest {
   }
 
   @Test
+  void modeSelectChangeRaisesModeParametersChangedOnOtherNexuses() {
+    f.lu.nexusAttached(f.nexus);
+    f.lu.nexusAttached(f.nexusB);
+    f.run(TUR);
+    f.run(f.nexusB, TUR, new byte[0]);
+    byte[] caching = data(f.run(cdb(0x1a, 0x08, 0x08, 0, 255, 0)));
+    caching[0] = 0;
+    caching[4 + 2] = 0;
+    assertGood(f.run(cdb(0x15, 0x10, 0, 0, caching.length, 0), caching));
+    assertGood(f.run(TUR));
+    assertSense(f.run(f.nexusB, TUR, new byte[0]), 6, 0x2a, 0x01);
+  }
+
+  @Test
   void standbyAllowsOnlyItsCommands() {
     f.alua.setState(1, AluaState.STANDBY);
     f.run(TUR); // no nexus known yet: no UA
