@@ -1,0 +1,90 @@
+package io.duet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code duet demo --json} as its own process: stdout is JSON lines only, SIGTERM stops it. */
+class DemoProcessTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  @Test
+  void demoJsonAnnouncesReadyThenStreamsEvents(@TempDir Path dir) throws Exception {
+    Path data = dir.resolve("demo-data");
+    Process p =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"),
+                "io.duet.cli.DuetCli", "demo", "--json", "--data-dir", data.toString(), "--port-base", "3900")
+            .redirectError(dir.resolve("demo.log").toFile())
+            .start();
+    BlockingQueue<String> lines = new ArrayBlockingQueue<>(256);
+    Thread.ofVirtual().start(() -> {
+      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = r.readLine()) != null) {
+          lines.offer(line);
+        }
+      } catch (IOException e) {
+        // process gone
+      }
+    });
+    try {
+      String first = null;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (first == null && p.isAlive() && System.nanoTime() < deadline) {
+        first = lines.poll(200, TimeUnit.MILLISECONDS);
+      }
+      assertThat(first).as("ready line; log: %s", log(dir)).isNotNull();
+      JsonNode ready = JSON.readTree(first);
+      assertThat(ready.path("event").asText()).isEqualTo("ready");
+      JsonNode site = ready.path("sites").get(0);
+      assertThat(site.path("name").asText()).isEqualTo("site-a");
+      assertThat(site.path("api").asText()).startsWith("http://127.0.0.1:");
+      assertThat(site.path("token").asText()).hasSizeGreaterThanOrEqualTo(32);
+      assertThat(site.path("nbd").isArray()).isTrue();
+      String url = site.path("iscsi").get(0).asText();
+      assertThat(url).matches("iscsi://127\\.0\\.0\\.1:39\\d\\d/iqn\\.2026-11\\.io\\.duet:site-a/0");
+
+      CliRun r = CliRun.run(Map.of("DUET_API", site.path("api").asText(), "DUET_TOKEN", site.path("token").asText()),
+          "volume", "create", "second", "--size", "1MiB");
+      assertThat(r.exit()).as(r.err()).isZero();
+      String next = lines.poll(30, TimeUnit.SECONDS);
+      assertThat(next).isNotNull();
+      JsonNode event = JSON.readTree(next);
+      assertThat(event.path("event").asText()).isEqualTo("volume.created");
+      assertThat(event.path("subject").asText()).isEqualTo("second");
+    } finally {
+      p.destroy();
+      assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    }
+    // Every stdout line was one JSON object; a user-given data directory is kept.
+    for (String l : List.copyOf(lines)) {
+      assertThat(JSON.readTree(l).isObject()).isTrue();
+    }
+    assertThat(Files.exists(data.resolve("site-a").resolve("api-token"))).isTrue();
+  }
+
+  private static String log(Path dir) {
+    try {
+      return Files.readString(dir.resolve("demo.log"));
+    } catch (IOException e) {
+      return e.toString();
+    }
+  }
+}
