@@ -70,6 +70,8 @@ class HostileInputIT {
         if ((junk[0] & 0x3f) == 0x03) {
           junk[0] = 0x05; // anything but a login request: the first PDU must be one
         }
+        // No AHS: a target may rightly wait for AHS bytes a header promised before judging it.
+        junk[4] = 0;
         try {
           bad.sendRaw(junk);
         } catch (IOException e) {
