@@ -58,7 +58,7 @@ class DataOutSequencerTest {
     // EDTL 10000, the command takes 512: keep 512, read and drop the rest.
     DataOutSequencer s = seq(512, 10000, 8192, params(65536, 262144, true, false, 1));
     assertThat(s.immediate(8192)).isEqualTo(new Placement(0, 512));
-    assertThat(s.dataOut(Bhs.RESERVED_TAG, 0, 8192, 1808, true)).isEqualTo(new Placement(8192, 0));
+    assertThat(s.dataOut(Bhs.RESERVED_TAG, 0, 8192, 1808, true)).isEqualTo(new Placement(0, 0));
     assertThat(s.complete()).isTrue();
   }
 
