@@ -34,12 +34,14 @@ final class CommandPath {
   /** Tasks still collecting Data-Out, by ITT. */
   private final ConcurrentHashMap<Integer, Task> collecting = new ConcurrentHashMap<>();
   private final AtomicInteger immediateInFlight = new AtomicInteger();
+  private final ResponseWriter responses;
 
   CommandPath(Connection conn, Session session) {
     this.conn = conn;
     this.session = session;
     this.params = session.params;
     this.settings = conn.server.settings();
+    this.responses = new ResponseWriter(conn, conn.writer, params);
   }
 
   // ---------------------------------------------------------------- inbound
@@ -249,7 +251,7 @@ final class CommandPath {
       // Retire before the header is built so MaxCmdSN already counts this command as done.
       retire(t);
       if (send) {
-        new ResponseWriter(conn, w, params).send(t, r);
+        responses.send(t, r);
       }
     } finally {
       w.lock().unlock();

@@ -41,6 +41,11 @@ final class Connection implements Runnable {
   /** Guarded by the writer lock. */
   private int statSn;
 
+  /** The last StatSN put on the wire, for ExpStatSN checks on the reader thread. */
+  private volatile int sentStatSn;
+
+  private boolean expStatSnWarned;
+
   private volatile Session session;
   private volatile boolean closed;
   private CommandPath commands;
@@ -218,7 +223,7 @@ final class Connection implements Runnable {
       h.u48(8, in.u48(8));
       h.u16(14, reply.status() == 0 ? tsih : 0);
       h.i32(16, in.itt());
-      h.i32(24, statSn++);
+      h.i32(24, takeStatSn());
       int cmdSn = in.sn24();
       h.i32(28, cmdSn);
       h.i32(32, session != null ? session.window.maxCmdSn() : cmdSn);
@@ -267,6 +272,7 @@ final class Connection implements Runnable {
   /** Handles one PDU; false when the connection is to end. */
   private boolean dispatch() throws IOException, PduException {
     int opcode = in.opcode();
+    checkExpStatSn(in.sn28());
     if (session.params.discovery()
         && opcode != Bhs.TEXT_REQUEST
         && opcode != Bhs.LOGOUT_REQUEST
@@ -355,7 +361,7 @@ final class Connection implements Runnable {
       h.i64(8, in.i64(8));
       h.i32(16, in.itt());
       h.i32(20, Bhs.RESERVED_TAG);
-      h.i32(24, statSn++);
+      h.i32(24, takeStatSn());
       fillWindow(h);
       writer.send(ByteBuffer.wrap(small, 0, echo));
     } finally {
@@ -389,7 +395,7 @@ final class Connection implements Runnable {
       h.u8(1, 0x80);
       h.u8(2, response);
       h.i32(16, in.itt());
-      h.i32(24, statSn++);
+      h.i32(24, takeStatSn());
       fillWindow(h);
       h.u16(40, 2); // Time2Wait
       h.u16(42, 0); // Time2Retain: no session continuation at ErrorRecoveryLevel 0
@@ -409,7 +415,22 @@ final class Connection implements Runnable {
 
   /** The next StatSN, advancing it. Call under the writer lock. */
   int takeStatSn() {
-    return statSn++;
+    int sn = statSn++;
+    sentStatSn = sn;
+    return sn;
+  }
+
+  /**
+   * ExpStatSN acknowledges statuses up to one past the last we sent; a value beyond that means
+   * the initiator and target disagree about this connection's status stream. With
+   * ErrorRecoveryLevel 0 there is nothing to retransmit, so it is only reported (once).
+   */
+  private void checkExpStatSn(int expStatSn) {
+    if (!expStatSnWarned && CmdWindow.before(sentStatSn + 1, expStatSn)) {
+      expStatSnWarned = true;
+      LOG.log(Level.WARNING, "iSCSI {0}: ExpStatSN {1} is ahead of StatSN {2}", remote,
+          Integer.toUnsignedString(expStatSn), Integer.toUnsignedString(sentStatSn));
+    }
   }
 
   /** The current StatSN without advancing (Reject, NOP-In pings, non-final Data-In). */

@@ -321,6 +321,20 @@ class IscsiServerTest {
   }
 
   @Test
+  void severalPortalsServeAtOnce() throws Exception {
+    InetSocketAddress second = server.listen(new InetSocketAddress("127.0.0.1", 0), 2);
+    try (TestInitiator a = loggedIn(); TestInitiator b = new TestInitiator(second)) {
+      Pdu r = b.login(true, 1, 3, 0x400001370099L, text("InitiatorName=" + TestInitiator.NAME,
+          "TargetName=" + FakeCatalog.TARGET));
+      assertThat(r.keys()).containsEntry("TargetPortalGroupTag", "2");
+      assertThat(nopPing(a, "a")).isEqualTo("a");
+      assertThat(nopPing(b, "b")).isEqualTo("b");
+      assertThat(server.sessions()).hasSize(2);
+    }
+    server.closePortal(second);
+  }
+
+  @Test
   void logoutClosesTheSession() throws Exception {
     try (TestInitiator c = loggedIn()) {
       Bhs logout = TestInitiator.header(Bhs.LOGOUT_REQUEST, 0x80);

@@ -137,6 +137,14 @@ class LibiscsiToolsTest {
   }
 
   @Test
+  void headerDigestCrc32c() throws Exception {
+    assumeTool("iscsi-inq");
+    Run r = run(Map.of(), "iscsi-inq", url("") + "?header_digest=crc32c");
+    assertThat(r.exit()).as(r.output()).isZero();
+    assertThat(r.output()).contains("Peripheral Device Type:DIRECT_ACCESS");
+  }
+
+  @Test
   void chapRightSecretLogsInWrongSecretIsRefused() throws Exception {
     assumeTool("iscsi-inq");
     chap.put(INQ, new ChapCredentials("alice", utf8("alice-secret-1"), null, null));
