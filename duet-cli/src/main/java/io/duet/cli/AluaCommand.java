@@ -14,8 +14,15 @@ import picocli.CommandLine.Parameters;
 final class AluaCommand extends GroupCommand {
 
   static void print(ApiCommand c, JsonNode n) {
-    c.out().println("port group " + n.path("portGroupId").asInt() + ": " + n.path("state").asText()
-        + " (relative target ports " + n.path("relativeTargetPortIds") + ")");
+    c.out()
+        .println(
+            "port group "
+                + n.path("portGroupId").asInt()
+                + ": "
+                + n.path("state").asText()
+                + " (relative target ports "
+                + n.path("relativeTargetPortIds")
+                + ")");
   }
 
   @Command(name = "show", description = "Show the state.", mixinStandardHelpOptions = true)
@@ -26,13 +33,21 @@ final class AluaCommand extends GroupCommand {
     }
   }
 
-  @Command(name = "set", description = "Set the state: active-optimized, active-non-optimized, standby, unavailable, transitioning.", mixinStandardHelpOptions = true)
+  @Command(
+      name = "set",
+      description =
+          "Set the state: active-optimized, active-non-optimized, standby, unavailable,"
+              + " transitioning.",
+      mixinStandardHelpOptions = true)
   static final class Set extends ApiCommand {
-    @Parameters(index = "0", paramLabel = "STATE") String state;
+    @Parameters(index = "0", paramLabel = "STATE")
+    String state;
 
     @Override
     public Integer call() throws IOException {
-      return show(api().put("/alua", cli().mapper().createObjectNode().put("state", state)), n -> print(this, n));
+      return show(
+          api().put("/alua", cli().mapper().createObjectNode().put("state", state)),
+          n -> print(this, n));
     }
   }
 }

@@ -13,7 +13,9 @@ import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
-/** Calls a site's REST API; any non-2xx answer becomes an {@link ApiError} with the server's detail. */
+/**
+ * Calls a site's REST API; any non-2xx answer becomes an {@link ApiError} with the server's detail.
+ */
 final class ApiClient {
   static final Duration TIMEOUT = Duration.ofSeconds(30);
 
@@ -61,7 +63,8 @@ final class ApiClient {
     } catch (IllegalArgumentException e) {
       throw new UsageError("bad API URL '" + base + "': " + e.getMessage());
     }
-    if (uri.getScheme() == null || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))) {
+    if (uri.getScheme() == null
+        || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))) {
       throw new UsageError("bad API URL '" + base + "': expected http://host:port");
     }
     HttpRequest.Builder req =
@@ -73,16 +76,23 @@ final class ApiClient {
       req.method(method, HttpRequest.BodyPublishers.noBody());
     } else {
       req.header("Content-Type", "application/json")
-          .method(method, HttpRequest.BodyPublishers.ofByteArray(
-              json.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(body)));
+          .method(
+              method,
+              HttpRequest.BodyPublishers.ofByteArray(
+                  json.writer()
+                      .without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+                      .writeValueAsBytes(body)));
     }
     HttpResponse<String> resp;
     try {
       resp = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
     } catch (ConnectException e) {
-      throw new ApiError(0, "cannot reach the Duet API at " + base + " (is the site running? set --api or DUET_API)");
+      throw new ApiError(
+          0,
+          "cannot reach the Duet API at " + base + " (is the site running? set --api or DUET_API)");
     } catch (HttpTimeoutException e) {
-      throw new ApiError(0, "the Duet API at " + base + " did not answer within " + TIMEOUT.toSeconds() + " s");
+      throw new ApiError(
+          0, "the Duet API at " + base + " did not answer within " + TIMEOUT.toSeconds() + " s");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted", e);
@@ -97,7 +107,8 @@ final class ApiClient {
     try {
       return json.readTree(text);
     } catch (IOException e) {
-      throw new ApiError(resp.statusCode(), "the API answered with something that is not JSON: " + e.getMessage());
+      throw new ApiError(
+          resp.statusCode(), "the API answered with something that is not JSON: " + e.getMessage());
     }
   }
 

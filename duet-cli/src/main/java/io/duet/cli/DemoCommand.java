@@ -19,20 +19,27 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code duet demo}: one site in this process with a 1 GiB volume mapped to every initiator, and
- * what a host needs to reach it. With {@code --json} stdout carries only JSON lines: a {@code ready}
- * object, then one object per event.
+ * what a host needs to reach it. With {@code --json} stdout carries only JSON lines: a {@code
+ * ready} object, then one object per event.
  */
-@Command(name = "demo", description = "Run a demo site on this machine with a volume exported to every initiator.", mixinStandardHelpOptions = true)
+@Command(
+    name = "demo",
+    description = "Run a demo site on this machine with a volume exported to every initiator.",
+    mixinStandardHelpOptions = true)
 final class DemoCommand implements Callable<Integer> {
   static final String SITE = "site-a";
   static final String VOLUME = "demo";
   static final String LOOPBACK = "127.0.0.1";
+
   /** How many ports above --port-base are tried for the iSCSI portal. */
   static final int PORT_SEARCH = 100;
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--port-base", paramLabel = "N", defaultValue = "3260",
+  @Option(
+      names = "--port-base",
+      paramLabel = "N",
+      defaultValue = "3260",
       description = "first port tried for the iSCSI portal (default 3260)")
   int portBase;
 
@@ -85,14 +92,22 @@ final class DemoCommand implements Callable<Integer> {
       exists |= v.path("name").asText().equals(VOLUME);
     }
     if (!exists) {
-      api.post("/volumes", cli.mapper().createObjectNode().put("name", VOLUME).put("size", "1GiB").put("blockSize", 512));
+      api.post(
+          "/volumes",
+          cli.mapper()
+              .createObjectNode()
+              .put("name", VOLUME)
+              .put("size", "1GiB")
+              .put("blockSize", 512));
     }
     boolean mapped = false;
     for (JsonNode m : api.get("/mappings")) {
       mapped |= m.path("volume").asText().equals(VOLUME) && m.path("host").asText().equals("*");
     }
     if (!mapped) {
-      api.post("/mappings", cli.mapper().createObjectNode().put("volume", VOLUME).put("host", "*").put("lun", 0));
+      api.post(
+          "/mappings",
+          cli.mapper().createObjectNode().put("volume", VOLUME).put("host", "*").put("lun", 0));
     }
   }
 
@@ -105,16 +120,23 @@ final class DemoCommand implements Callable<Integer> {
         // taken: try the next one
       }
     }
-    throw new IOException("no free port in " + base + ".." + (base + PORT_SEARCH - 1) + " on " + LOOPBACK);
+    throw new IOException(
+        "no free port in " + base + ".." + (base + PORT_SEARCH - 1) + " on " + LOOPBACK);
   }
 
   private static void explain(PrintWriter out, Node node, Path data, boolean temporary) {
     String url = node.iscsiUrls().isEmpty() ? "(none)" : node.iscsiUrls().get(0);
     String portal = node.portals().get(0).toString();
     String duet = "./duet --api " + node.apiUrl() + " --token " + node.token();
-    out.println("Duet demo is running: site " + node.name() + ", data in " + data + (temporary ? " (deleted on exit)" : ""));
+    out.println(
+        "Duet demo is running: site "
+            + node.name()
+            + ", data in "
+            + data
+            + (temporary ? " (deleted on exit)" : ""));
     out.println();
-    out.println("  volume   " + VOLUME + ", 1 GiB, 512-byte blocks, LUN 0, mapped to every initiator");
+    out.println(
+        "  volume   " + VOLUME + ", 1 GiB, 512-byte blocks, LUN 0, mapped to every initiator");
     out.println("  iSCSI    " + String.join("  ", node.iscsiUrls()));
     out.println("  portal   " + portal + "   target " + node.defaultTarget());
     out.println("  API      " + node.apiUrl());
@@ -124,10 +146,20 @@ final class DemoCommand implements Callable<Integer> {
     out.println("  iscsi-inq " + url);
     out.println("  iscsi-readcapacity16 " + url);
     out.println("  iscsi-ls -s iscsi://" + portal);
-    out.println("  sudo iscsiadm -m discovery -t st -p " + portal + " && sudo iscsiadm -m node -T " + node.defaultTarget() + " --login");
+    out.println(
+        "  sudo iscsiadm -m discovery -t st -p "
+            + portal
+            + " && sudo iscsiadm -m node -T "
+            + node.defaultTarget()
+            + " --login");
     out.println("  " + duet + " status");
     out.println("  " + duet + " volume create data --size 10GiB");
-    out.println("  curl -H 'Authorization: Bearer " + node.token() + "' " + node.apiUrl() + "/api/v1/volumes");
+    out.println(
+        "  curl -H 'Authorization: Bearer "
+            + node.token()
+            + "' "
+            + node.apiUrl()
+            + "/api/v1/volumes");
     out.println();
     out.println("Press Ctrl-C to stop.");
     out.flush();

@@ -17,15 +17,17 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 
 /**
- * The {@code duet} command: runs a site ({@code site run}), a demo, and the admin verbs that call
- * a site's REST API. Exit codes: 0 done, 1 the API (or the site) refused or failed, 2 bad usage
- * or configuration.
+ * The {@code duet} command: runs a site ({@code site run}), a demo, and the admin verbs that call a
+ * site's REST API. Exit codes: 0 done, 1 the API (or the site) refused or failed, 2 bad usage or
+ * configuration.
  */
 @Command(
     name = "duet",
     mixinStandardHelpOptions = true,
     version = "duet 0.1.0",
-    description = "Duet: active/active block storage. Runs sites and administers them through their REST API.",
+    description =
+        "Duet: active/active block storage. Runs sites and administers them through their REST"
+            + " API.",
     subcommands = {
       SiteCommand.class,
       DemoCommand.class,
@@ -46,19 +48,33 @@ public final class DuetCli implements Runnable {
   static final int EXIT_API = 1;
   static final int EXIT_USAGE = 2;
 
-  @Option(names = "--api", scope = ScopeType.INHERIT, paramLabel = "URL",
+  @Option(
+      names = "--api",
+      scope = ScopeType.INHERIT,
+      paramLabel = "URL",
       description = "Site API base URL (env DUET_API, default " + API_DEFAULT + ")")
   String api;
 
-  @Option(names = "--token", scope = ScopeType.INHERIT, paramLabel = "TOKEN",
+  @Option(
+      names = "--token",
+      scope = ScopeType.INHERIT,
+      paramLabel = "TOKEN",
       description = "API token (env DUET_TOKEN, or read from --data-dir)")
   String token;
 
-  @Option(names = "--data-dir", scope = ScopeType.INHERIT, paramLabel = "DIR",
-      description = "A site's data directory: its api-token is read from there; for demo, where the demo keeps its data")
+  @Option(
+      names = "--data-dir",
+      scope = ScopeType.INHERIT,
+      paramLabel = "DIR",
+      description =
+          "A site's data directory: its api-token is read from there; for demo, where the demo"
+              + " keeps its data")
   Path dataDir;
 
-  @Option(names = "--json", scope = ScopeType.INHERIT, description = "Print raw JSON instead of tables")
+  @Option(
+      names = "--json",
+      scope = ScopeType.INHERIT,
+      description = "Print raw JSON instead of tables")
   boolean json;
 
   private final Map<String, String> env;
@@ -67,7 +83,10 @@ public final class DuetCli implements Runnable {
   private final ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   public DuetCli() {
-    this(System.getenv(), new PrintWriter(System.out, true, StandardCharsets.UTF_8), new PrintWriter(System.err, true, StandardCharsets.UTF_8));
+    this(
+        System.getenv(),
+        new PrintWriter(System.out, true, StandardCharsets.UTF_8),
+        new PrintWriter(System.err, true, StandardCharsets.UTF_8));
   }
 
   DuetCli(Map<String, String> env, PrintWriter out, PrintWriter err) {
@@ -88,7 +107,12 @@ public final class DuetCli implements Runnable {
     cmd.setParameterExceptionHandler(
         (ex, a) -> {
           CommandLine c = ex.getCommandLine();
-          cli.err.println("duet: " + ex.getMessage() + " (see '" + c.getCommandSpec().qualifiedName() + " --help')");
+          cli.err.println(
+              "duet: "
+                  + ex.getMessage()
+                  + " (see '"
+                  + c.getCommandSpec().qualifiedName()
+                  + " --help')");
           cli.err.flush();
           return EXIT_USAGE;
         });
@@ -135,7 +159,10 @@ public final class DuetCli implements Runnable {
     return dataDir;
   }
 
-  /** A client for the API named by --api / DUET_API, authenticated by --token / DUET_TOKEN / --data-dir. */
+  /**
+   * A client for the API named by --api / DUET_API, authenticated by --token / DUET_TOKEN /
+   * --data-dir.
+   */
   ApiClient client() throws IOException {
     String url = api != null ? api : env.getOrDefault("DUET_API", API_DEFAULT);
     return new ApiClient(url, resolveToken(), mapper);

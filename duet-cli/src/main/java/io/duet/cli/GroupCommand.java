@@ -12,6 +12,10 @@ abstract class GroupCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     throw new ParameterException(
-        spec.commandLine(), "missing subcommand: one of " + String.join(", ", spec.subcommands().keySet().stream().filter(k -> !k.equals("help")).toList()));
+        spec.commandLine(),
+        "missing subcommand: one of "
+            + String.join(
+                ", ",
+                spec.subcommands().keySet().stream().filter(k -> !k.equals("help")).toList()));
   }
 }

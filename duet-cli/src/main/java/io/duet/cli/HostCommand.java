@@ -13,7 +13,12 @@ import picocli.CommandLine.Parameters;
     name = "host",
     description = "Hosts: initiator names and CHAP secrets that mappings refer to.",
     mixinStandardHelpOptions = true,
-    subcommands = {HostCommand.Create.class, HostCommand.ListHosts.class, HostCommand.Show.class, HostCommand.Delete.class})
+    subcommands = {
+      HostCommand.Create.class,
+      HostCommand.ListHosts.class,
+      HostCommand.Show.class,
+      HostCommand.Delete.class
+    })
 final class HostCommand extends GroupCommand {
 
   static void table(ApiCommand c, JsonNode list) {
@@ -21,7 +26,9 @@ final class HostCommand extends GroupCommand {
     for (JsonNode h : list) {
       List<String> iqns = new java.util.ArrayList<>();
       h.path("iqns").forEach(i -> iqns.add(i.asText()));
-      t.row(h.path("name").asText(), String.join(",", iqns),
+      t.row(
+          h.path("name").asText(),
+          String.join(",", iqns),
           h.path("chap").asBoolean() ? h.path("chapUser").asText() : "no",
           h.path("mutualChap").asBoolean() ? h.path("mutualUser").asText() : "no");
     }
@@ -30,19 +37,30 @@ final class HostCommand extends GroupCommand {
 
   @Command(name = "create", description = "Create a host.", mixinStandardHelpOptions = true)
   static final class Create extends ApiCommand {
-    @Parameters(index = "0", paramLabel = "NAME") String name;
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
 
-    @Option(names = "--iqn", required = true, paramLabel = "IQN", description = "an initiator name (repeat for several)")
+    @Option(
+        names = "--iqn",
+        required = true,
+        paramLabel = "IQN",
+        description = "an initiator name (repeat for several)")
     List<String> iqns;
 
-    @Option(names = "--chap-user", paramLabel = "USER") String chapUser;
+    @Option(names = "--chap-user", paramLabel = "USER")
+    String chapUser;
 
-    @Option(names = "--chap-secret", paramLabel = "SECRET", description = "12 to 255 characters") String chapSecret;
+    @Option(names = "--chap-secret", paramLabel = "SECRET", description = "12 to 255 characters")
+    String chapSecret;
 
-    @Option(names = "--mutual-user", paramLabel = "USER", description = "the name this target answers with (mutual CHAP)")
+    @Option(
+        names = "--mutual-user",
+        paramLabel = "USER",
+        description = "the name this target answers with (mutual CHAP)")
     String mutualUser;
 
-    @Option(names = "--mutual-secret", paramLabel = "SECRET") String mutualSecret;
+    @Option(names = "--mutual-secret", paramLabel = "SECRET")
+    String mutualSecret;
 
     @Override
     public Integer call() throws IOException {
@@ -60,8 +78,17 @@ final class HostCommand extends GroupCommand {
       if (mutualUser != null) {
         body.put("mutualUser", mutualUser).put("mutualSecret", mutualSecret);
       }
-      return show(api().post("/hosts", body), n -> out().println("host " + n.path("name").asText() + " created"
-          + (n.path("chap").asBoolean() ? " (CHAP" + (n.path("mutualChap").asBoolean() ? ", mutual)" : ")") : "")));
+      return show(
+          api().post("/hosts", body),
+          n ->
+              out()
+                  .println(
+                      "host "
+                          + n.path("name").asText()
+                          + " created"
+                          + (n.path("chap").asBoolean()
+                              ? " (CHAP" + (n.path("mutualChap").asBoolean() ? ", mutual)" : ")")
+                              : "")));
     }
   }
 
@@ -73,21 +100,29 @@ final class HostCommand extends GroupCommand {
     }
   }
 
-  @Command(name = "show", description = "Show one host (secrets are never shown).", mixinStandardHelpOptions = true)
+  @Command(
+      name = "show",
+      description = "Show one host (secrets are never shown).",
+      mixinStandardHelpOptions = true)
   static final class Show extends ApiCommand {
-    @Parameters(index = "0", paramLabel = "NAME") String name;
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
 
     @Override
     public Integer call() throws IOException {
-      return show(api().get("/hosts/" + ApiClient.segment(name)), n -> table(this, cli().mapper().createArrayNode().add(n)));
+      return show(
+          api().get("/hosts/" + ApiClient.segment(name)),
+          n -> table(this, cli().mapper().createArrayNode().add(n)));
     }
   }
 
   @Command(name = "delete", description = "Delete a host.", mixinStandardHelpOptions = true)
   static final class Delete extends ApiCommand {
-    @Parameters(index = "0", paramLabel = "NAME") String name;
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
 
-    @Option(names = "--force", description = "also remove its mappings") boolean force;
+    @Option(names = "--force", description = "also remove its mappings")
+    boolean force;
 
     @Override
     public Integer call() throws IOException {

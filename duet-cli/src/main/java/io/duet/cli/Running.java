@@ -16,9 +16,9 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * What {@code site run} and {@code demo} share: the machine-readable lines on stdout (one
- * {@code ready} object, then one object per event) and staying up until the process is told to
- * stop, closing the site on SIGTERM/SIGINT.
+ * What {@code site run} and {@code demo} share: the machine-readable lines on stdout (one {@code
+ * ready} object, then one object per event) and staying up until the process is told to stop,
+ * closing the site on SIGTERM/SIGINT.
  */
 final class Running {
   private final ObjectMapper compact = new ObjectMapper();
@@ -28,11 +28,17 @@ final class Running {
     this.out = out;
   }
 
-  /** {@code {"event":"ready","sites":[{name, uuid, api, token, iscsi[], nbd[], portals[], target, dataDir}]}} */
+  /**
+   * {@code {"event":"ready","sites":[{name, uuid, api, token, iscsi[], nbd[], portals[], target,
+   * dataDir}]}}
+   */
   ObjectNode ready(Node node) {
     ObjectNode root = compact.createObjectNode().put("event", "ready");
     ObjectNode site = root.putArray("sites").addObject();
-    site.put("name", node.name()).put("uuid", node.uuid()).put("api", node.apiUrl()).put("token", node.token());
+    site.put("name", node.name())
+        .put("uuid", node.uuid())
+        .put("api", node.apiUrl())
+        .put("token", node.token());
     ArrayNode iscsi = site.putArray("iscsi");
     node.iscsiUrls().forEach(iscsi::add);
     site.putArray("nbd");
@@ -62,23 +68,34 @@ final class Running {
   }
 
   private void event(NodeEvent e) {
-    ObjectNode n = compact.createObjectNode().put("event", e.type()).put("id", e.id()).put("time", e.time())
-        .put("subject", e.subject()).put("message", e.message());
+    ObjectNode n =
+        compact
+            .createObjectNode()
+            .put("event", e.type())
+            .put("id", e.id())
+            .put("time", e.time())
+            .put("subject", e.subject())
+            .put("message", e.message());
     line(n);
   }
 
   /**
-   * Blocks until the JVM shuts down; the shutdown hook closes {@code node} and, when given,
-   * deletes {@code tempDir}.
+   * Blocks until the JVM shuts down; the shutdown hook closes {@code node} and, when given, deletes
+   * {@code tempDir}.
    */
   static void runUntilStopped(Node node, Path tempDir) throws InterruptedException {
     CountDownLatch never = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("duet-shutdown").unstarted(() -> {
-      node.close();
-      if (tempDir != null) {
-        deleteTree(tempDir);
-      }
-    }));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            Thread.ofPlatform()
+                .name("duet-shutdown")
+                .unstarted(
+                    () -> {
+                      node.close();
+                      if (tempDir != null) {
+                        deleteTree(tempDir);
+                      }
+                    }));
     never.await();
   }
 
@@ -87,19 +104,22 @@ final class Running {
       return;
     }
     try {
-      Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-        @Override
-        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-          Files.deleteIfExists(file);
-          return FileVisitResult.CONTINUE;
-        }
+      Files.walkFileTree(
+          dir,
+          new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
+                throws IOException {
+              Files.deleteIfExists(file);
+              return FileVisitResult.CONTINUE;
+            }
 
-        @Override
-        public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-          Files.deleteIfExists(d);
-          return FileVisitResult.CONTINUE;
-        }
-      });
+            @Override
+            public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
+              Files.deleteIfExists(d);
+              return FileVisitResult.CONTINUE;
+            }
+          });
     } catch (IOException e) {
       System.err.println("duet: could not delete " + dir + ": " + e.getMessage());
     }

@@ -15,12 +15,21 @@ final class SessionCommand extends GroupCommand {
   static final class ListSessions extends ApiCommand {
     @Override
     public Integer call() throws IOException {
-      return show(api().get("/sessions"), list -> {
-        Table t = new Table("INITIATOR", "ISID", "TSIH", "TARGET", "REMOTE", "COMMANDS");
-        list.forEach(s -> t.row(s.path("initiatorName").asText(), s.path("isid").asText(), s.path("tsih").asInt(),
-            s.path("targetName").asText(), s.path("remoteAddress").asText(), s.path("commands").asLong()));
-        t.print(out());
-      });
+      return show(
+          api().get("/sessions"),
+          list -> {
+            Table t = new Table("INITIATOR", "ISID", "TSIH", "TARGET", "REMOTE", "COMMANDS");
+            list.forEach(
+                s ->
+                    t.row(
+                        s.path("initiatorName").asText(),
+                        s.path("isid").asText(),
+                        s.path("tsih").asInt(),
+                        s.path("targetName").asText(),
+                        s.path("remoteAddress").asText(),
+                        s.path("commands").asLong()));
+            t.print(out());
+          });
     }
   }
 }

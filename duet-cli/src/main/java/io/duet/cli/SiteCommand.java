@@ -24,11 +24,18 @@ final class SiteCommand extends GroupCommand {
    * line {@code {"event":"ready","sites":[...]}} on stdout, then one JSON line per event; logs go
    * to stderr.
    */
-  @Command(name = "run", description = "Run a site from its config file until stopped.", mixinStandardHelpOptions = true)
+  @Command(
+      name = "run",
+      description = "Run a site from its config file until stopped.",
+      mixinStandardHelpOptions = true)
   static final class Run implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--config", required = true, paramLabel = "FILE", description = "the site's site.yaml")
+    @Option(
+        names = "--config",
+        required = true,
+        paramLabel = "FILE",
+        description = "the site's site.yaml")
     Path config;
 
     @Override

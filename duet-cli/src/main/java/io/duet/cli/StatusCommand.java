@@ -11,20 +11,33 @@ import picocli.CommandLine.Command;
 final class StatusCommand extends ApiCommand {
   @Override
   public Integer call() throws IOException {
-    return show(api().get("/status"), n -> {
-      Table t = new Table("FIELD", "VALUE");
-      t.row("site", text(n, "site")).row("uuid", text(n, "uuid")).row("version", text(n, "version"))
-          .row("uptime", n.path("uptimeSeconds").asLong() + " s").row("volumes", text(n, "volumes"))
-          .row("hosts", text(n, "hosts")).row("mappings", text(n, "mappings")).row("sessions", text(n, "sessions"))
-          .row("portals", join(n.path("portals"))).row("targets", join(n.path("targets")))
-          .row("alua", n.path("alua").path("state").asText() + " (group " + n.path("alua").path("portGroupId").asInt() + ")");
-      t.print(out());
-      JsonNode events = n.path("recentEvents");
-      if (events.size() > 0) {
-        out().println();
-        EventsCommand.table(this, events);
-      }
-    });
+    return show(
+        api().get("/status"),
+        n -> {
+          Table t = new Table("FIELD", "VALUE");
+          t.row("site", text(n, "site"))
+              .row("uuid", text(n, "uuid"))
+              .row("version", text(n, "version"))
+              .row("uptime", n.path("uptimeSeconds").asLong() + " s")
+              .row("volumes", text(n, "volumes"))
+              .row("hosts", text(n, "hosts"))
+              .row("mappings", text(n, "mappings"))
+              .row("sessions", text(n, "sessions"))
+              .row("portals", join(n.path("portals")))
+              .row("targets", join(n.path("targets")))
+              .row(
+                  "alua",
+                  n.path("alua").path("state").asText()
+                      + " (group "
+                      + n.path("alua").path("portGroupId").asInt()
+                      + ")");
+          t.print(out());
+          JsonNode events = n.path("recentEvents");
+          if (events.size() > 0) {
+            out().println();
+            EventsCommand.table(this, events);
+          }
+        });
   }
 
   private static String join(JsonNode list) {

@@ -11,24 +11,40 @@ import picocli.CommandLine.Parameters;
     name = "target",
     description = "iSCSI targets of the site.",
     mixinStandardHelpOptions = true,
-    subcommands = {TargetCommand.ListTargets.class, TargetCommand.Create.class, TargetCommand.Delete.class})
+    subcommands = {
+      TargetCommand.ListTargets.class,
+      TargetCommand.Create.class,
+      TargetCommand.Delete.class
+    })
 final class TargetCommand extends GroupCommand {
 
   @Command(name = "list", description = "List targets.", mixinStandardHelpOptions = true)
   static final class ListTargets extends ApiCommand {
     @Override
     public Integer call() throws IOException {
-      return show(api().get("/targets"), list -> {
-        Table t = new Table("NAME", "DEFAULT", "MAPPINGS", "TPGT");
-        list.forEach(x -> t.row(x.path("name").asText(), x.path("isDefault").asBoolean() ? "yes" : "", x.path("mappings").asInt(), x.path("portalGroupTag").asInt()));
-        t.print(out());
-      });
+      return show(
+          api().get("/targets"),
+          list -> {
+            Table t = new Table("NAME", "DEFAULT", "MAPPINGS", "TPGT");
+            list.forEach(
+                x ->
+                    t.row(
+                        x.path("name").asText(),
+                        x.path("isDefault").asBoolean() ? "yes" : "",
+                        x.path("mappings").asInt(),
+                        x.path("portalGroupTag").asInt()));
+            t.print(out());
+          });
     }
   }
 
-  @Command(name = "create", description = "Create a target: a full iSCSI name, or a suffix to the site's prefix.", mixinStandardHelpOptions = true)
+  @Command(
+      name = "create",
+      description = "Create a target: a full iSCSI name, or a suffix to the site's prefix.",
+      mixinStandardHelpOptions = true)
   static final class Create extends ApiCommand {
-    @Parameters(index = "0", paramLabel = "NAME") String name;
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
 
     @Override
     public Integer call() throws IOException {
@@ -39,9 +55,11 @@ final class TargetCommand extends GroupCommand {
 
   @Command(name = "delete", description = "Delete a target.", mixinStandardHelpOptions = true)
   static final class Delete extends ApiCommand {
-    @Parameters(index = "0", paramLabel = "NAME") String name;
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
 
-    @Option(names = "--force", description = "also remove its mappings") boolean force;
+    @Option(names = "--force", description = "also remove its mappings")
+    boolean force;
 
     @Override
     public Integer call() throws IOException {

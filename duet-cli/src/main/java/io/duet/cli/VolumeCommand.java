@@ -33,20 +33,34 @@ final class VolumeCommand extends GroupCommand {
   static void table(ApiCommand c, JsonNode list) {
     Table t = new Table("NAME", "SIZE", "BLOCK", "UUID", "NAA", "MAPPINGS");
     for (JsonNode v : list) {
-      t.row(v.path("name").asText(), ByteSize.format(v.path("sizeBytes").asLong()), v.path("blockSize").asInt(),
-          v.path("uuid").asText(), v.path("naa").asText(), v.path("mappings").size());
+      t.row(
+          v.path("name").asText(),
+          ByteSize.format(v.path("sizeBytes").asLong()),
+          v.path("blockSize").asInt(),
+          v.path("uuid").asText(),
+          v.path("naa").asText(),
+          v.path("mappings").size());
     }
     t.print(c.out());
   }
 
   @Command(name = "create", description = "Create a volume.", mixinStandardHelpOptions = true)
   static final class Create extends ApiCommand {
-    @Parameters(index = "0", paramLabel = "NAME") String name;
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
 
-    @Option(names = "--size", required = true, paramLabel = "SIZE", description = "e.g. 1GiB, 512MiB, or bytes")
+    @Option(
+        names = "--size",
+        required = true,
+        paramLabel = "SIZE",
+        description = "e.g. 1GiB, 512MiB, or bytes")
     String size;
 
-    @Option(names = "--block-size", paramLabel = "BYTES", defaultValue = "512", description = "512 or 4096 (default 512)")
+    @Option(
+        names = "--block-size",
+        paramLabel = "BYTES",
+        defaultValue = "512",
+        description = "512 or 4096 (default 512)")
     int blockSize;
 
     @Override
@@ -54,10 +68,27 @@ final class VolumeCommand extends GroupCommand {
       if (blockSize != 512 && blockSize != 4096) {
         throw new UsageError("--block-size must be 512 or 4096");
       }
-      ObjectNode body = cli().mapper().createObjectNode().put("name", name).put("size", size(size)).put("blockSize", blockSize);
+      ObjectNode body =
+          cli()
+              .mapper()
+              .createObjectNode()
+              .put("name", name)
+              .put("size", size(size))
+              .put("blockSize", blockSize);
       JsonNode v = api().post("/volumes", body);
-      return show(v, n -> out().println("volume " + n.path("name").asText() + " created: " + ByteSize.format(n.path("sizeBytes").asLong())
-          + ", " + n.path("blockSize").asInt() + "-byte blocks, " + n.path("naa").asText()));
+      return show(
+          v,
+          n ->
+              out()
+                  .println(
+                      "volume "
+                          + n.path("name").asText()
+                          + " created: "
+                          + ByteSize.format(n.path("sizeBytes").asLong())
+                          + ", "
+                          + n.path("blockSize").asInt()
+                          + "-byte blocks, "
+                          + n.path("naa").asText()));
     }
   }
 
@@ -71,40 +102,70 @@ final class VolumeCommand extends GroupCommand {
 
   @Command(name = "show", description = "Show one volume.", mixinStandardHelpOptions = true)
   static final class Show extends ApiCommand {
-    @Parameters(index = "0", paramLabel = "NAME") String name;
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
 
     @Override
     public Integer call() throws IOException {
-      return show(api().get("/volumes/" + ApiClient.segment(name)), n -> {
-        Table t = new Table("FIELD", "VALUE");
-        t.row("name", text(n, "name")).row("uuid", text(n, "uuid")).row("size", ByteSize.format(n.path("sizeBytes").asLong()))
-            .row("sizeBytes", text(n, "sizeBytes")).row("blockSize", text(n, "blockSize")).row("blockCount", text(n, "blockCount"))
-            .row("naa", text(n, "naa")).row("serial", text(n, "serial")).row("mappings", n.path("mappings").toString());
-        t.print(out());
-      });
+      return show(
+          api().get("/volumes/" + ApiClient.segment(name)),
+          n -> {
+            Table t = new Table("FIELD", "VALUE");
+            t.row("name", text(n, "name"))
+                .row("uuid", text(n, "uuid"))
+                .row("size", ByteSize.format(n.path("sizeBytes").asLong()))
+                .row("sizeBytes", text(n, "sizeBytes"))
+                .row("blockSize", text(n, "blockSize"))
+                .row("blockCount", text(n, "blockCount"))
+                .row("naa", text(n, "naa"))
+                .row("serial", text(n, "serial"))
+                .row("mappings", n.path("mappings").toString());
+            t.print(out());
+          });
     }
   }
 
-  @Command(name = "resize", description = "Grow a volume (shrinking is refused).", mixinStandardHelpOptions = true)
+  @Command(
+      name = "resize",
+      description = "Grow a volume (shrinking is refused).",
+      mixinStandardHelpOptions = true)
   static final class Resize extends ApiCommand {
-    @Parameters(index = "0", paramLabel = "NAME") String name;
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
 
-    @Option(names = "--size", required = true, paramLabel = "SIZE", description = "the new size, e.g. 20GiB")
+    @Option(
+        names = "--size",
+        required = true,
+        paramLabel = "SIZE",
+        description = "the new size, e.g. 20GiB")
     String size;
 
     @Override
     public Integer call() throws IOException {
       ObjectNode body = cli().mapper().createObjectNode().put("size", size(size));
       JsonNode v = api().patch("/volumes/" + ApiClient.segment(name), body);
-      return show(v, n -> out().println("volume " + n.path("name").asText() + " is now " + ByteSize.format(n.path("sizeBytes").asLong())));
+      return show(
+          v,
+          n ->
+              out()
+                  .println(
+                      "volume "
+                          + n.path("name").asText()
+                          + " is now "
+                          + ByteSize.format(n.path("sizeBytes").asLong())));
     }
   }
 
-  @Command(name = "delete", description = "Delete a volume and its data.", mixinStandardHelpOptions = true)
+  @Command(
+      name = "delete",
+      description = "Delete a volume and its data.",
+      mixinStandardHelpOptions = true)
   static final class Delete extends ApiCommand {
-    @Parameters(index = "0", paramLabel = "NAME") String name;
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
 
-    @Option(names = "--force", description = "also remove its mappings") boolean force;
+    @Option(names = "--force", description = "also remove its mappings")
+    boolean force;
 
     @Override
     public Integer call() throws IOException {

@@ -21,9 +21,11 @@ class CliAgainstNodeTest {
 
   @BeforeEach
   void start() throws Exception {
-    node = Node.start(SiteConfig.defaults("site-a", dir.resolve("a"))
-        .withPortals(List.of(new HostPort("127.0.0.1", 0)))
-        .withApi(new HostPort("127.0.0.1", 0)));
+    node =
+        Node.start(
+            SiteConfig.defaults("site-a", dir.resolve("a"))
+                .withPortals(List.of(new HostPort("127.0.0.1", 0)))
+                .withApi(new HostPort("127.0.0.1", 0)));
     env = Map.of("DUET_API", node.apiUrl(), "DUET_TOKEN", node.token());
   }
 
@@ -40,14 +42,33 @@ class CliAgainstNodeTest {
 
   @Test
   void adminVerbs() {
-    assertThat(ok("volume", "create", "db", "--size", "16MiB", "--block-size", "4096").out()).contains("volume db created: 16 MiB, 4096-byte blocks");
+    assertThat(ok("volume", "create", "db", "--size", "16MiB", "--block-size", "4096").out())
+        .contains("volume db created: 16 MiB, 4096-byte blocks");
     assertThat(ok("volume", "resize", "db", "--size", "32MiB").out()).contains("32 MiB");
     assertThat(ok("volume", "show", "db").out()).contains("blockCount", "8192");
-    assertThat(ok("host", "create", "web1", "--iqn", "iqn.1994-05.com.redhat:web1", "--chap-user", "web1", "--chap-secret", "0123456789abcd").out())
+    assertThat(
+            ok(
+                    "host",
+                    "create",
+                    "web1",
+                    "--iqn",
+                    "iqn.1994-05.com.redhat:web1",
+                    "--chap-user",
+                    "web1",
+                    "--chap-secret",
+                    "0123456789abcd")
+                .out())
         .contains("host web1 created (CHAP)");
-    assertThat(ok("host", "list").out()).contains("web1", "iqn.1994-05.com.redhat:web1").doesNotContain("0123456789abcd");
-    assertThat(ok("map", "db", "--host", "web1", "--lun", "3", "--read-only").out()).contains("LUN 3", "read-only");
-    assertThat(ok("mapping", "list").out().lines().toList()).hasSize(2).last().asString().contains("db", "web1", "3", "ro");
+    assertThat(ok("host", "list").out())
+        .contains("web1", "iqn.1994-05.com.redhat:web1")
+        .doesNotContain("0123456789abcd");
+    assertThat(ok("map", "db", "--host", "web1", "--lun", "3", "--read-only").out())
+        .contains("LUN 3", "read-only");
+    assertThat(ok("mapping", "list").out().lines().toList())
+        .hasSize(2)
+        .last()
+        .asString()
+        .contains("db", "web1", "3", "ro");
     CliRun busy = CliRun.run(env, "volume", "delete", "db");
     assertThat(busy.exit()).isEqualTo(1);
     assertThat(busy.err()).contains("is mapped", "HTTP 409");

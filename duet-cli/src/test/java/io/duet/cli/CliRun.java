@@ -9,7 +9,8 @@ record CliRun(int exit, String out, String err) {
   static CliRun run(Map<String, String> env, String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    int code = DuetCli.run(new DuetCli(env, new PrintWriter(out, true), new PrintWriter(err, true)), args);
+    int code =
+        DuetCli.run(new DuetCli(env, new PrintWriter(out, true), new PrintWriter(err, true)), args);
     return new CliRun(code, out.toString(), err.toString());
   }
 

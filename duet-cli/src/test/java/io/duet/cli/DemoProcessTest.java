@@ -29,21 +29,32 @@ class DemoProcessTest {
         new ProcessBuilder(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"),
-                "io.duet.cli.DuetCli", "demo", "--json", "--data-dir", data.toString(), "--port-base", "3900")
+                "-cp",
+                System.getProperty("java.class.path"),
+                "io.duet.cli.DuetCli",
+                "demo",
+                "--json",
+                "--data-dir",
+                data.toString(),
+                "--port-base",
+                "3900")
             .redirectError(dir.resolve("demo.log").toFile())
             .start();
     BlockingQueue<String> lines = new ArrayBlockingQueue<>(256);
-    Thread.ofVirtual().start(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = r.readLine()) != null) {
-          lines.offer(line);
-        }
-      } catch (IOException e) {
-        // process gone
-      }
-    });
+    Thread.ofVirtual()
+        .start(
+            () -> {
+              try (BufferedReader r =
+                  new BufferedReader(
+                      new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                  lines.offer(line);
+                }
+              } catch (IOException e) {
+                // process gone
+              }
+            });
     try {
       String first = null;
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -59,10 +70,18 @@ class DemoProcessTest {
       assertThat(site.path("token").asText()).hasSizeGreaterThanOrEqualTo(32);
       assertThat(site.path("nbd").isArray()).isTrue();
       String url = site.path("iscsi").get(0).asText();
-      assertThat(url).matches("iscsi://127\\.0\\.0\\.1:39\\d\\d/iqn\\.2026-11\\.io\\.duet:site-a/0");
+      assertThat(url)
+          .matches("iscsi://127\\.0\\.0\\.1:39\\d\\d/iqn\\.2026-11\\.io\\.duet:site-a/0");
 
-      CliRun r = CliRun.run(Map.of("DUET_API", site.path("api").asText(), "DUET_TOKEN", site.path("token").asText()),
-          "volume", "create", "second", "--size", "1MiB");
+      CliRun r =
+          CliRun.run(
+              Map.of(
+                  "DUET_API", site.path("api").asText(), "DUET_TOKEN", site.path("token").asText()),
+              "volume",
+              "create",
+              "second",
+              "--size",
+              "1MiB");
       assertThat(r.exit()).as(r.err()).isZero();
       String next = lines.poll(30, TimeUnit.SECONDS);
       assertThat(next).isNotNull();

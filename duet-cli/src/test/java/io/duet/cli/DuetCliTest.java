@@ -26,40 +26,44 @@ class DuetCliTest {
   @BeforeEach
   void startFake() throws IOException {
     fake = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    fake.createContext("/", exchange -> {
-      String auth = exchange.getRequestHeaders().getFirst("Authorization");
-      String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-      String key = exchange.getRequestMethod() + " " + exchange.getRequestURI();
-      requests.add(key + " " + auth + " " + body);
-      int status;
-      String answer;
-      if (!"Bearer t0k3n".equals(auth)) {
-        status = 401;
-        answer = "{\"error\":\"unauthorized\",\"detail\":\"missing or wrong API token\"}";
-      } else {
-        switch (key) {
-          case "GET /api/v1/volumes" -> {
-            status = 200;
-            answer = "[{\"name\":\"db\",\"uuid\":\"u-1\",\"sizeBytes\":1073741824,\"blockSize\":512,\"naa\":\"naa.6001\",\"mappings\":[1]},"
-                + "{\"name\":\"a-much-longer-name\",\"uuid\":\"u-2\",\"sizeBytes\":4096,\"blockSize\":4096,\"naa\":\"naa.6002\",\"mappings\":[]}]";
+    fake.createContext(
+        "/",
+        exchange -> {
+          String auth = exchange.getRequestHeaders().getFirst("Authorization");
+          String body =
+              new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+          String key = exchange.getRequestMethod() + " " + exchange.getRequestURI();
+          requests.add(key + " " + auth + " " + body);
+          int status;
+          String answer;
+          if (!"Bearer t0k3n".equals(auth)) {
+            status = 401;
+            answer = "{\"error\":\"unauthorized\",\"detail\":\"missing or wrong API token\"}";
+          } else {
+            switch (key) {
+              case "GET /api/v1/volumes" -> {
+                status = 200;
+                answer =
+                    "[{\"name\":\"db\",\"uuid\":\"u-1\",\"sizeBytes\":1073741824,\"blockSize\":512,\"naa\":\"naa.6001\",\"mappings\":[1]},"
+                        + "{\"name\":\"a-much-longer-name\",\"uuid\":\"u-2\",\"sizeBytes\":4096,\"blockSize\":4096,\"naa\":\"naa.6002\",\"mappings\":[]}]";
+              }
+              case "POST /api/v1/volumes" -> {
+                status = 409;
+                answer = "{\"error\":\"conflict\",\"detail\":\"volume 'db' exists already\"}";
+              }
+              default -> {
+                status = 404;
+                answer = "{\"error\":\"not found\",\"detail\":\"no such endpoint\"}";
+              }
+            }
           }
-          case "POST /api/v1/volumes" -> {
-            status = 409;
-            answer = "{\"error\":\"conflict\",\"detail\":\"volume 'db' exists already\"}";
+          byte[] bytes = answer.getBytes(StandardCharsets.UTF_8);
+          exchange.getResponseHeaders().add("Content-Type", "application/json");
+          exchange.sendResponseHeaders(status, bytes.length);
+          try (OutputStream os = exchange.getResponseBody()) {
+            os.write(bytes);
           }
-          default -> {
-            status = 404;
-            answer = "{\"error\":\"not found\",\"detail\":\"no such endpoint\"}";
-          }
-        }
-      }
-      byte[] bytes = answer.getBytes(StandardCharsets.UTF_8);
-      exchange.getResponseHeaders().add("Content-Type", "application/json");
-      exchange.sendResponseHeaders(status, bytes.length);
-      try (OutputStream os = exchange.getResponseBody()) {
-        os.write(bytes);
-      }
-    });
+        });
     fake.start();
     api = "http://127.0.0.1:" + fake.getAddress().getPort();
   }
@@ -71,16 +75,19 @@ class DuetCliTest {
 
   @Test
   void usageErrorsExitTwoWithOneLine() {
-    for (String[] args : List.of(
-        new String[] {"volume", "create", "x"},
-        new String[] {"volume"},
-        new String[] {"volume", "explode"},
-        new String[] {"--frobnicate"},
-        new String[] {"map", "vol"},
-        new String[] {"volume", "create", "x", "--size", "1GiB", "--block-size", "1000", "--token", "t"},
-        new String[] {"volume", "create", "x", "--size", "lots", "--token", "t"},
-        new String[] {"unmap", "--token", "t"},
-        new String[] {"site", "run"})) {
+    for (String[] args :
+        List.of(
+            new String[] {"volume", "create", "x"},
+            new String[] {"volume"},
+            new String[] {"volume", "explode"},
+            new String[] {"--frobnicate"},
+            new String[] {"map", "vol"},
+            new String[] {
+              "volume", "create", "x", "--size", "1GiB", "--block-size", "1000", "--token", "t"
+            },
+            new String[] {"volume", "create", "x", "--size", "lots", "--token", "t"},
+            new String[] {"unmap", "--token", "t"},
+            new String[] {"site", "run"})) {
       CliRun r = CliRun.run(args);
       assertThat(r.exit()).as(String.join(" ", args)).isEqualTo(2);
       assertThat(r.err().strip().lines()).as(String.join(" ", args)).hasSize(1);
@@ -129,10 +136,15 @@ class DuetCliTest {
 
   @Test
   void apiErrorsExitOneWithTheDetail() {
-    CliRun r = CliRun.run("volume", "create", "db", "--size", "1GiB", "--api", api, "--token", "t0k3n");
+    CliRun r =
+        CliRun.run("volume", "create", "db", "--size", "1GiB", "--api", api, "--token", "t0k3n");
     assertThat(r.exit()).isEqualTo(1);
     assertThat(r.err().strip()).isEqualTo("duet: volume 'db' exists already (HTTP 409)");
-    assertThat(requests).singleElement().asString().contains("POST /api/v1/volumes Bearer t0k3n").contains("\"size\":1073741824");
+    assertThat(requests)
+        .singleElement()
+        .asString()
+        .contains("POST /api/v1/volumes Bearer t0k3n")
+        .contains("\"size\":1073741824");
     CliRun wrong = CliRun.run("volume", "list", "--api", api, "--token", "nope");
     assertThat(wrong.exit()).isEqualTo(1);
     assertThat(wrong.err()).contains("HTTP 401");
@@ -143,13 +155,17 @@ class DuetCliTest {
     Files.writeString(dir.resolve("api-token"), "t0k3n\n");
     CliRun r = CliRun.run("volume", "list", "--api", api, "--data-dir", dir.toString());
     assertThat(r.exit()).as(r.err()).isZero();
-    assertThat(CliRun.run("volume", "list", "--api", api, "--data-dir", dir.resolve("nope").toString()).exit()).isEqualTo(2);
+    assertThat(
+            CliRun.run("volume", "list", "--api", api, "--data-dir", dir.resolve("nope").toString())
+                .exit())
+        .isEqualTo(2);
   }
 
   @Test
   void unreachableApiExitsOne() throws IOException {
     int port;
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+    try (java.net.ServerSocket s =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       port = s.getLocalPort();
     }
     CliRun r = CliRun.run("status", "--api", "http://127.0.0.1:" + port, "--token", "x");
@@ -164,6 +180,7 @@ class DuetCliTest {
     CliRun r = CliRun.run("site", "run", "--config", cfg.toString());
     assertThat(r.exit()).isEqualTo(2);
     assertThat(r.err().strip()).contains("field 'portGroupId'").doesNotContain("\n");
-    assertThat(CliRun.run("site", "run", "--config", dir.resolve("none.yaml").toString()).exit()).isEqualTo(2);
+    assertThat(CliRun.run("site", "run", "--config", dir.resolve("none.yaml").toString()).exit())
+        .isEqualTo(2);
   }
 }

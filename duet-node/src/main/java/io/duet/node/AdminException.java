@@ -1,8 +1,8 @@
 package io.duet.node;
 
 /**
- * An administrative request the site refuses, with the reason the caller can act on. The REST
- * edge maps {@link Kind} to an HTTP status.
+ * An administrative request the site refuses, with the reason the caller can act on. The REST edge
+ * maps {@link Kind} to an HTTP status.
  */
 final class AdminException extends RuntimeException {
   private static final long serialVersionUID = 1L;

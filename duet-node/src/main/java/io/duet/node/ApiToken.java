@@ -14,9 +14,9 @@ import java.security.SecureRandom;
 import java.util.HexFormat;
 
 /**
- * The bearer token every REST call must present. Generated at first start into
- * {@code <data>/api-token}, readable only by the owner, so the CLI on the same machine can read
- * it with {@code --data-dir}.
+ * The bearer token every REST call must present. Generated at first start into {@code
+ * <data>/api-token}, readable only by the owner, so the CLI on the same machine can read it with
+ * {@code --data-dir}.
  */
 final class ApiToken {
   static final String FILE_NAME = "api-token";
@@ -33,7 +33,10 @@ final class ApiToken {
     if (Files.exists(file)) {
       String text = Files.readString(file, StandardCharsets.US_ASCII).strip();
       if (text.length() < 32 || !text.matches("[0-9a-f]+")) {
-        throw new IOException(file + ": not a valid API token (expected at least 32 hex digits); delete it to generate a new one");
+        throw new IOException(
+            file
+                + ": not a valid API token (expected at least 32 hex digits); delete it to generate"
+                + " a new one");
       }
       return new ApiToken(text);
     }
@@ -43,7 +46,8 @@ final class ApiToken {
     // Created with owner-only permissions from the start: never a moment where others can read it.
     Path tmp = dataDir.resolve(FILE_NAME + ".tmp");
     Files.deleteIfExists(tmp);
-    Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Files.createFile(
+        tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
       ch.write(java.nio.ByteBuffer.wrap((token + "\n").getBytes(StandardCharsets.US_ASCII)));
       ch.force(true);
@@ -65,7 +69,11 @@ final class ApiToken {
     if (authorizationHeader == null || !authorizationHeader.startsWith("Bearer ")) {
       return false;
     }
-    byte[] given = authorizationHeader.substring("Bearer ".length()).strip().getBytes(StandardCharsets.US_ASCII);
+    byte[] given =
+        authorizationHeader
+            .substring("Bearer ".length())
+            .strip()
+            .getBytes(StandardCharsets.US_ASCII);
     return MessageDigest.isEqual(given, value.getBytes(StandardCharsets.US_ASCII));
   }
 }

@@ -6,9 +6,9 @@ import java.util.regex.Pattern;
 
 /**
  * Parses operator-written sizes: a plain byte count ({@code 1073741824}) or a number with a unit
- * ({@code 10GiB}, {@code 512MiB}, {@code 1.5TiB}, {@code 4k}). Binary units (KiB, MiB, ... and
- * the bare letters K, M, G, T, P as qemu-img reads them) are powers of 1024; KB, MB, GB, TB, PB
- * are powers of 1000. Shared by the REST API and the CLI so both accept the same forms.
+ * ({@code 10GiB}, {@code 512MiB}, {@code 1.5TiB}, {@code 4k}). Binary units (KiB, MiB, ... and the
+ * bare letters K, M, G, T, P as qemu-img reads them) are powers of 1024; KB, MB, GB, TB, PB are
+ * powers of 1000. Shared by the REST API and the CLI so both accept the same forms.
  */
 public final class ByteSize {
   private static final Pattern SIZE =
@@ -26,7 +26,8 @@ public final class ByteSize {
     String t = text.strip().toLowerCase(Locale.ROOT);
     Matcher m = SIZE.matcher(t);
     if (!m.matches() || (!m.group(3).isEmpty() && (m.group(2).isEmpty() || m.group(4).isEmpty()))) {
-      throw new IllegalArgumentException("size '" + text + "' is not a size; use bytes or e.g. 512MiB, 10GiB, 1TiB");
+      throw new IllegalArgumentException(
+          "size '" + text + "' is not a size; use bytes or e.g. 512MiB, 10GiB, 1TiB");
     }
     String unit = m.group(2);
     boolean decimal = m.group(3).isEmpty() && !m.group(4).isEmpty() && !unit.isEmpty();
@@ -52,6 +53,10 @@ public final class ByteSize {
       v /= 1024;
       i++;
     }
-    return i == 0 ? bytes + " B" : (v == Math.rint(v) ? String.format(Locale.ROOT, "%.0f %s", v, units[i]) : String.format(Locale.ROOT, "%.1f %s", v, units[i]));
+    return i == 0
+        ? bytes + " B"
+        : (v == Math.rint(v)
+            ? String.format(Locale.ROOT, "%.0f %s", v, units[i])
+            : String.format(Locale.ROOT, "%.1f %s", v, units[i]));
   }
 }

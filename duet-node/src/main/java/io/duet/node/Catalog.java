@@ -84,7 +84,9 @@ final class Catalog implements TargetCatalog {
       return Optional.empty();
     }
     String lower = targetName.toLowerCase(Locale.ROOT);
-    return targetNames(state.get()).contains(lower) ? Optional.of(new SiteTarget(lower)) : Optional.empty();
+    return targetNames(state.get()).contains(lower)
+        ? Optional.of(new SiteTarget(lower))
+        : Optional.empty();
   }
 
   @Override
@@ -92,11 +94,16 @@ final class Catalog implements TargetCatalog {
     if (initiatorName == null) {
       return Optional.empty();
     }
-    return state.get().hostByIqn(initiatorName).filter(h -> h.chapUser() != null).map(Catalog::chap);
+    return state
+        .get()
+        .hostByIqn(initiatorName)
+        .filter(h -> h.chapUser() != null)
+        .map(Catalog::chap);
   }
 
   private static ChapCredentials chap(SiteState.Host h) {
-    byte[] mutual = h.mutualSecret() == null ? null : h.mutualSecret().getBytes(StandardCharsets.UTF_8);
+    byte[] mutual =
+        h.mutualSecret() == null ? null : h.mutualSecret().getBytes(StandardCharsets.UTF_8);
     return new ChapCredentials(
         h.chapUser(), h.chapSecret().getBytes(StandardCharsets.UTF_8), h.mutualUser(), mutual);
   }
@@ -104,7 +111,8 @@ final class Catalog implements TargetCatalog {
   /** Recomputes every live LUN map from the current state and units (after any change). */
   synchronized void refresh() {
     SiteState s = state.get();
-    maps.forEach((key, map) -> map.replace(bindings(s.visible(key.target(), s.hostByIqn(key.initiator())))));
+    maps.forEach(
+        (key, map) -> map.replace(bindings(s.visible(key.target(), s.hostByIqn(key.initiator())))));
   }
 
   private SortedMap<Integer, LunMap.Binding> bindings(List<SiteState.Mapping> visible) {
@@ -128,7 +136,8 @@ final class Catalog implements TargetCatalog {
     LunMap map = maps.get(key);
     if (map == null) {
       if (maps.size() >= MAX_LUN_MAPS) {
-        log.warn("refusing {} on {}: {} LUN maps cached already", initiatorName, target, MAX_LUN_MAPS);
+        log.warn(
+            "refusing {} on {}: {} LUN maps cached already", initiatorName, target, MAX_LUN_MAPS);
         return Optional.empty();
       }
       map = new LunMap();

@@ -26,6 +26,7 @@ import org.slf4j.LoggerFactory;
  */
 final class EventLog implements AutoCloseable {
   static final int RING_CAPACITY_DEFAULT = 1000;
+
   /** How much of the end of the log file is read at start to find the last id. */
   private static final int TAIL_SCAN_BYTES = 64 * 1024;
 
@@ -57,7 +58,9 @@ final class EventLog implements AutoCloseable {
   NodeEvent record(String type, String subject, String message) {
     NodeEvent event;
     synchronized (this) {
-      event = new NodeEvent(++lastId, Instant.ofEpochMilli(clock.millis()).toString(), type, subject, message);
+      event =
+          new NodeEvent(
+              ++lastId, Instant.ofEpochMilli(clock.millis()).toString(), type, subject, message);
       if (ring.size() == capacity) {
         ring.removeFirst();
       }

@@ -9,8 +9,6 @@ final class Json {
   private Json() {}
 
   static ObjectMapper mapper() {
-    return JsonMapper.builder()
-        .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-        .build();
+    return JsonMapper.builder().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
   }
 }

@@ -40,7 +40,12 @@ final class JsonBody {
     while (names.hasNext()) {
       String name = names.next();
       if (!allowed.contains(name)) {
-        throw AdminException.invalid("unknown field '" + name + "' (allowed: " + String.join(", ", allowed.stream().sorted().toList()) + ")");
+        throw AdminException.invalid(
+            "unknown field '"
+                + name
+                + "' (allowed: "
+                + String.join(", ", allowed.stream().sorted().toList())
+                + ")");
       }
     }
     return new JsonBody(root);
@@ -100,7 +105,8 @@ final class JsonBody {
   long requiredSize(String field) {
     JsonNode n = root.get(field);
     if (n == null || n.isNull()) {
-      throw AdminException.invalid("field '" + field + "' is required (bytes, or a string like \"10GiB\")");
+      throw AdminException.invalid(
+          "field '" + field + "' is required (bytes, or a string like \"10GiB\")");
     }
     if (n.isIntegralNumber()) {
       if (!n.canConvertToLong() || n.asLong() <= 0) {
@@ -115,7 +121,8 @@ final class JsonBody {
         throw AdminException.invalid("field '" + field + "': " + e.getMessage());
       }
     }
-    throw AdminException.invalid("field '" + field + "' must be a number of bytes or a string like \"10GiB\"");
+    throw AdminException.invalid(
+        "field '" + field + "' must be a number of bytes or a string like \"10GiB\"");
   }
 
   /** A list of strings; a single string is taken as a list of one. */

@@ -34,9 +34,9 @@ import org.slf4j.LoggerFactory;
  * One running Duet site in this process: its volume store, SCSI logical units, iSCSI portals and
  * REST API, wired together from a {@link SiteConfig} and the state saved in the data directory.
  *
- * <p>Data directory layout: {@code site.state} (hosts, targets, mappings, portals, ALUA; CRC
- * framed JSON), {@code api-token}, {@code events.log} (JSON lines), {@code volumes/} (the store),
- * {@code lock} (held while the site runs, so two processes never share a directory).
+ * <p>Data directory layout: {@code site.state} (hosts, targets, mappings, portals, ALUA; CRC framed
+ * JSON), {@code api-token}, {@code events.log} (JSON lines), {@code volumes/} (the store), {@code
+ * lock} (held while the site runs, so two processes never share a directory).
  */
 public final class Node implements AutoCloseable {
   static final String STATE_FILE = "site.state";
@@ -78,8 +78,8 @@ public final class Node implements AutoCloseable {
   }
 
   /**
-   * Starts a site: opens the store and state, builds the logical units, opens every portal and
-   * the REST API. Returns once hosts can log in and the API answers.
+   * Starts a site: opens the store and state, builds the logical units, opens every portal and the
+   * REST API. Returns once hosts can log in and the API answers.
    *
    * @throws IOException when the data directory, a portal or the API address cannot be used; the
    *     message says which
@@ -94,21 +94,27 @@ public final class Node implements AutoCloseable {
     }
   }
 
-  private static Node startInto(SiteConfig config, Clock clock, Deque<AutoCloseable> resources) throws IOException {
+  private static Node startInto(SiteConfig config, Clock clock, Deque<AutoCloseable> resources)
+      throws IOException {
     Path data = config.dataDir();
     privateDirectory(data);
     resources.push(lockDataDir(data));
     ObjectMapper json = Json.mapper();
     ApiToken token = ApiToken.loadOrCreate(data, new SecureRandom());
-    StateStore state = StateStore.open(data.resolve(STATE_FILE), json, AluaState.ACTIVE_OPTIMIZED.name());
-    EventLog events = new EventLog(data.resolve(EVENTS_FILE), EventLog.RING_CAPACITY_DEFAULT, clock, json);
+    StateStore state =
+        StateStore.open(data.resolve(STATE_FILE), json, AluaState.ACTIVE_OPTIMIZED.name());
+    EventLog events =
+        new EventLog(data.resolve(EVENTS_FILE), EventLog.RING_CAPACITY_DEFAULT, clock, json);
     resources.push(events);
     VolumeStore store = VolumeStore.open(data.resolve(VOLUMES_DIR));
     resources.push(store);
 
     AluaState aluaState = AluaState.valueOf(state.get().aluaState());
     AluaGroups alua =
-        new AluaGroups(List.of(new AluaGroups.PortGroup(config.portGroupId(), aluaState, List.of(config.relativeTargetPortId()))));
+        new AluaGroups(
+            List.of(
+                new AluaGroups.PortGroup(
+                    config.portGroupId(), aluaState, List.of(config.relativeTargetPortId()))));
     Units units = new Units(store, new ScsiSite(alua));
     units.loadAll();
     Catalog catalog = new Catalog(config, state::get, units);
@@ -129,7 +135,8 @@ public final class Node implements AutoCloseable {
       } catch (IOException | IllegalArgumentException e) {
         // A portal added at run time may name an address this machine no longer has; the site
         // still serves the others, and the operator sees why in the events.
-        events.record("portal.failed", saved, "cannot reopen iSCSI portal " + saved + ": " + e.getMessage());
+        events.record(
+            "portal.failed", saved, "cannot reopen iSCSI portal " + saved + ": " + e.getMessage());
       }
     }
     catalog.refresh();
@@ -141,10 +148,19 @@ public final class Node implements AutoCloseable {
       bound = api.start(config.api());
     } catch (RuntimeException e) {
       // Jetty reports a busy port as an unchecked exception wrapping the BindException.
-      throw new IOException("cannot start the REST API on " + config.api() + ": " + rootMessage(e), e);
+      throw new IOException(
+          "cannot start the REST API on " + config.api() + ": " + rootMessage(e), e);
     }
     resources.push(api);
-    events.record("site.started", config.name(), "site " + config.name() + " started: API " + HostPort.of(bound) + ", portals " + admin.boundPortals());
+    events.record(
+        "site.started",
+        config.name(),
+        "site "
+            + config.name()
+            + " started: API "
+            + HostPort.of(bound)
+            + ", portals "
+            + admin.boundPortals());
     return new Node(config, resources, admin, token, bound, events, catalog);
   }
 
@@ -165,7 +181,9 @@ public final class Node implements AutoCloseable {
 
   /** Holds an exclusive lock on the data directory until the returned channel is closed. */
   private static FileChannel lockDataDir(Path data) throws IOException {
-    FileChannel ch = FileChannel.open(data.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    FileChannel ch =
+        FileChannel.open(
+            data.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     FileLock lock;
     try {
       lock = ch.tryLock();

@@ -3,8 +3,8 @@ package io.duet.node;
 import java.util.Objects;
 
 /**
- * Something that happened on a site, as the event log, the API and {@code duet demo --json}
- * report it.
+ * Something that happened on a site, as the event log, the API and {@code duet demo --json} report
+ * it.
  *
  * @param id increases by one per event, also across restarts
  * @param time ISO-8601 UTC timestamp

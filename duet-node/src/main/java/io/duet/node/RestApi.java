@@ -42,7 +42,8 @@ final class RestApi implements AutoCloseable {
   private static final Set<String> RESIZE_FIELDS = Set.of("size");
   private static final Set<String> HOST_FIELDS =
       Set.of("name", "iqns", "chapUser", "chapSecret", "mutualUser", "mutualSecret");
-  private static final Set<String> MAPPING_FIELDS = Set.of("volume", "host", "target", "lun", "readOnly");
+  private static final Set<String> MAPPING_FIELDS =
+      Set.of("volume", "host", "target", "lun", "readOnly");
   private static final Set<String> NAME_FIELDS = Set.of("name");
   private static final Set<String> PORTAL_FIELDS = Set.of("address");
   private static final Set<String> ALUA_FIELDS = Set.of("state");
@@ -56,7 +57,8 @@ final class RestApi implements AutoCloseable {
   private final byte[] openApi;
   private Javalin app;
 
-  RestApi(SiteAdmin admin, ApiToken token, ObjectMapper json, Clock clock, Instant started) throws IOException {
+  RestApi(SiteAdmin admin, ApiToken token, ObjectMapper json, Clock clock, Instant started)
+      throws IOException {
     this.admin = admin;
     this.token = token;
     this.json = json;
@@ -91,12 +93,16 @@ final class RestApi implements AutoCloseable {
     cfg.concurrency.useVirtualThreads = true;
     cfg.jsonMapper(new JacksonMapper(json));
     cfg.routes.before(this::authenticate);
-    cfg.routes.exception(AdminException.class, (e, ctx) -> error(ctx, status(e.kind()), label(e.kind()), e.getMessage()));
+    cfg.routes.exception(
+        AdminException.class,
+        (e, ctx) -> error(ctx, status(e.kind()), label(e.kind()), e.getMessage()));
     cfg.routes.exception(HttpResponseException.class, (e, ctx) -> httpError(ctx, e));
-    cfg.routes.exception(Exception.class, (e, ctx) -> {
-      log.error("{} {} failed", ctx.method(), ctx.path(), e);
-      error(ctx, 500, "internal", e.getClass().getSimpleName() + ": " + e.getMessage());
-    });
+    cfg.routes.exception(
+        Exception.class,
+        (e, ctx) -> {
+          log.error("{} {} failed", ctx.method(), ctx.path(), e);
+          error(ctx, 500, "internal", e.getClass().getSimpleName() + ": " + e.getMessage());
+        });
 
     route(cfg, "GET", "/openapi.json", ctx -> ctx.contentType("application/json").result(openApi));
     route(cfg, "GET", "/status", ctx -> ctx.json(status()));
@@ -107,54 +113,86 @@ final class RestApi implements AutoCloseable {
     route(cfg, "GET", "/volumes/{name}", ctx -> ctx.json(admin.volume(ctx.pathParam("name"))));
     route(cfg, "PATCH", "/volumes/{name}", this::resizeVolume);
     route(cfg, "POST", "/volumes/{name}/resize", this::resizeVolume);
-    route(cfg, "DELETE", "/volumes/{name}", ctx -> {
-      admin.deleteVolume(ctx.pathParam("name"), force(ctx));
-      ctx.status(204);
-    });
+    route(
+        cfg,
+        "DELETE",
+        "/volumes/{name}",
+        ctx -> {
+          admin.deleteVolume(ctx.pathParam("name"), force(ctx));
+          ctx.status(204);
+        });
 
     route(cfg, "GET", "/hosts", ctx -> ctx.json(admin.hosts()));
     route(cfg, "POST", "/hosts", this::createHost);
     route(cfg, "GET", "/hosts/{name}", ctx -> ctx.json(admin.host(ctx.pathParam("name"))));
     route(cfg, "PATCH", "/hosts/{name}", this::updateHost);
-    route(cfg, "DELETE", "/hosts/{name}", ctx -> {
-      admin.deleteHost(ctx.pathParam("name"), force(ctx));
-      ctx.status(204);
-    });
+    route(
+        cfg,
+        "DELETE",
+        "/hosts/{name}",
+        ctx -> {
+          admin.deleteHost(ctx.pathParam("name"), force(ctx));
+          ctx.status(204);
+        });
 
     route(cfg, "GET", "/mappings", ctx -> ctx.json(admin.mappings()));
     route(cfg, "POST", "/mappings", this::createMapping);
     route(cfg, "GET", "/mappings/{id}", ctx -> ctx.json(admin.mapping(mappingId(ctx))));
-    route(cfg, "DELETE", "/mappings/{id}", ctx -> {
-      admin.deleteMapping(mappingId(ctx));
-      ctx.status(204);
-    });
+    route(
+        cfg,
+        "DELETE",
+        "/mappings/{id}",
+        ctx -> {
+          admin.deleteMapping(mappingId(ctx));
+          ctx.status(204);
+        });
 
     route(cfg, "GET", "/targets", ctx -> ctx.json(admin.targets()));
-    route(cfg, "POST", "/targets", ctx -> {
-      JsonBody body = JsonBody.parse(json, ctx.body(), NAME_FIELDS);
-      ctx.status(201).json(admin.createTarget(body.requiredString("name")));
-    });
+    route(
+        cfg,
+        "POST",
+        "/targets",
+        ctx -> {
+          JsonBody body = JsonBody.parse(json, ctx.body(), NAME_FIELDS);
+          ctx.status(201).json(admin.createTarget(body.requiredString("name")));
+        });
     route(cfg, "GET", "/targets/{name}", ctx -> ctx.json(admin.target(ctx.pathParam("name"))));
-    route(cfg, "DELETE", "/targets/{name}", ctx -> {
-      admin.deleteTarget(ctx.pathParam("name"), force(ctx));
-      ctx.status(204);
-    });
+    route(
+        cfg,
+        "DELETE",
+        "/targets/{name}",
+        ctx -> {
+          admin.deleteTarget(ctx.pathParam("name"), force(ctx));
+          ctx.status(204);
+        });
 
     route(cfg, "GET", "/portals", ctx -> ctx.json(admin.portals()));
-    route(cfg, "POST", "/portals", ctx -> {
-      JsonBody body = JsonBody.parse(json, ctx.body(), PORTAL_FIELDS);
-      ctx.status(201).json(admin.addPortal(hostPort(body.requiredString("address"))));
-    });
-    route(cfg, "DELETE", "/portals/{address}", ctx -> {
-      admin.removePortal(hostPort(ctx.pathParam("address")));
-      ctx.status(204);
-    });
+    route(
+        cfg,
+        "POST",
+        "/portals",
+        ctx -> {
+          JsonBody body = JsonBody.parse(json, ctx.body(), PORTAL_FIELDS);
+          ctx.status(201).json(admin.addPortal(hostPort(body.requiredString("address"))));
+        });
+    route(
+        cfg,
+        "DELETE",
+        "/portals/{address}",
+        ctx -> {
+          admin.removePortal(hostPort(ctx.pathParam("address")));
+          ctx.status(204);
+        });
 
     route(cfg, "GET", "/alua", ctx -> ctx.json(admin.alua()));
-    route(cfg, "PUT", "/alua", ctx -> {
-      JsonBody body = JsonBody.parse(json, ctx.body(), ALUA_FIELDS);
-      ctx.json(admin.setAlua(aluaState(body.requiredString("state"))));
-    });
+    route(
+        cfg,
+        "PUT",
+        "/alua",
+        ctx -> {
+          JsonBody body = JsonBody.parse(json, ctx.body(), ALUA_FIELDS);
+          ctx.json(admin.setAlua(aluaState(body.requiredString("state"))));
+        });
 
     route(cfg, "GET", "/sessions", ctx -> ctx.json(admin.sessions()));
   }
@@ -184,7 +222,10 @@ final class RestApi implements AutoCloseable {
     private static final long serialVersionUID = 1L;
 
     Unauthorized() {
-      super(401, "missing or wrong API token: send 'Authorization: Bearer <token>' (the token is in <data dir>/api-token)");
+      super(
+          401,
+          "missing or wrong API token: send 'Authorization: Bearer <token>' (the token is in <data"
+              + " dir>/api-token)");
     }
   }
 
@@ -214,7 +255,9 @@ final class RestApi implements AutoCloseable {
     ctx.status(201).json(admin.createHost(host));
   }
 
-  /** Fields present replace the stored ones; a field set to null clears it (e.g. turns CHAP off). */
+  /**
+   * Fields present replace the stored ones; a field set to null clears it (e.g. turns CHAP off).
+   */
   private void updateHost(Context ctx) throws IOException {
     String name = ctx.pathParam("name");
     JsonBody body = JsonBody.parse(json, ctx.body(), HOST_FIELDS);
@@ -268,7 +311,10 @@ final class RestApi implements AutoCloseable {
         admin.sessions().size(),
         admin.portals().stream().map(Views.Portal::address).toList(),
         admin.targets().stream().map(Views.Target::name).toList(),
-        app == null ? "" : "http://" + HostPort.of(new InetSocketAddress(admin.config().api().host(), app.port())),
+        app == null
+            ? ""
+            : "http://"
+                + HostPort.of(new InetSocketAddress(admin.config().api().host(), app.port())),
         admin.alua(),
         admin.events().recent(10));
   }
@@ -281,7 +327,8 @@ final class RestApi implements AutoCloseable {
     try {
       return Long.parseLong(v);
     } catch (NumberFormatException e) {
-      throw AdminException.invalid("query parameter '" + name + "' must be an integer, got '" + v + "'");
+      throw AdminException.invalid(
+          "query parameter '" + name + "' must be an integer, got '" + v + "'");
     }
   }
 
@@ -319,7 +366,10 @@ final class RestApi implements AutoCloseable {
       return AluaState.valueOf(t);
     } catch (IllegalArgumentException e) {
       throw AdminException.invalid(
-          "state '" + text + "' is not an ALUA state (active-optimized, active-non-optimized, standby, unavailable, transitioning)");
+          "state '"
+              + text
+              + "' is not an ALUA state (active-optimized, active-non-optimized, standby,"
+              + " unavailable, transitioning)");
     }
   }
 
@@ -349,14 +399,20 @@ final class RestApi implements AutoCloseable {
           case 413 -> "request too large";
           default -> code >= 500 ? "internal" : "bad request";
         };
-    String detail = code == 404 && !(e instanceof Unauthorized) ? "no such endpoint: " + ctx.method() + " " + ctx.path() : e.getMessage();
+    String detail =
+        code == 404 && !(e instanceof Unauthorized)
+            ? "no such endpoint: " + ctx.method() + " " + ctx.path()
+            : e.getMessage();
     error(ctx, code, label, detail);
   }
 
   private void error(Context ctx, int code, String label, String detail) {
     try {
-      ctx.status(code).contentType("application/json")
-          .result(json.writeValueAsString(Map.of("error", label, "detail", detail == null ? "" : detail)));
+      ctx.status(code)
+          .contentType("application/json")
+          .result(
+              json.writeValueAsString(
+                  Map.of("error", label, "detail", detail == null ? "" : detail)));
     } catch (JsonProcessingException e) {
       throw new UncheckedIOException(e);
     }

@@ -21,9 +21,9 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.UnaryOperator;
 
 /**
- * Every administrative operation of a site, validated and applied in one order: change the store
- * or the sockets, save the state durably, refresh the live LUN maps, record an event. Operations
- * run one at a time (they are rare); logins read snapshots and never wait for them.
+ * Every administrative operation of a site, validated and applied in one order: change the store or
+ * the sockets, save the state durably, refresh the live LUN maps, record an event. Operations run
+ * one at a time (they are rare); logins read snapshots and never wait for them.
  *
  * <p>Refusals are {@link AdminException}s; I/O failures propagate as {@link IOException}.
  */
@@ -79,7 +79,9 @@ final class SiteAdmin {
 
   List<Views.Volume> volumes() {
     SiteState s = state.get();
-    return store.list().stream().map(v -> Views.Volume.of(v, mappingIds(s, v.identity().name()))).toList();
+    return store.list().stream()
+        .map(v -> Views.Volume.of(v, mappingIds(s, v.identity().name())))
+        .toList();
   }
 
   Views.Volume volume(String name) {
@@ -93,7 +95,11 @@ final class SiteAdmin {
     }
     if (sizeBytes <= 0 || sizeBytes % blockSize != 0) {
       throw AdminException.invalid(
-          "size must be a positive multiple of the block size " + blockSize + ", got " + sizeBytes + " bytes");
+          "size must be a positive multiple of the block size "
+              + blockSize
+              + ", got "
+              + sizeBytes
+              + " bytes");
     }
     lock.lock();
     try {
@@ -107,7 +113,16 @@ final class SiteAdmin {
         throw AdminException.invalid(e.getMessage());
       }
       units.add(v);
-      events.record("volume.created", v.identity().name(), "volume " + v.identity().name() + " created, " + ByteSize.format(sizeBytes) + ", " + blockSize + " B blocks");
+      events.record(
+          "volume.created",
+          v.identity().name(),
+          "volume "
+              + v.identity().name()
+              + " created, "
+              + ByteSize.format(sizeBytes)
+              + ", "
+              + blockSize
+              + " B blocks");
       return Views.Volume.of(v, List.of());
     } finally {
       lock.unlock();
@@ -121,11 +136,19 @@ final class SiteAdmin {
       String canonical = v.identity().name();
       if (newSizeBytes <= 0 || newSizeBytes % v.blockSize() != 0) {
         throw AdminException.invalid(
-            "size must be a positive multiple of the block size " + v.blockSize() + ", got " + newSizeBytes + " bytes");
+            "size must be a positive multiple of the block size "
+                + v.blockSize()
+                + ", got "
+                + newSizeBytes
+                + " bytes");
       }
       if (newSizeBytes < v.sizeBytes()) {
         throw AdminException.invalid(
-            "volume '" + canonical + "' is " + v.sizeBytes() + " bytes; shrinking is not supported");
+            "volume '"
+                + canonical
+                + "' is "
+                + v.sizeBytes()
+                + " bytes; shrinking is not supported");
       }
       if (newSizeBytes > v.sizeBytes()) {
         try {
@@ -134,7 +157,10 @@ final class SiteAdmin {
           throw AdminException.invalid(e.getMessage());
         }
         units.get(canonical).ifPresent(io.duet.scsi.LogicalUnit::capacityChanged);
-        events.record("volume.resized", canonical, "volume " + canonical + " resized to " + ByteSize.format(newSizeBytes));
+        events.record(
+            "volume.resized",
+            canonical,
+            "volume " + canonical + " resized to " + ByteSize.format(newSizeBytes));
       }
       return volume(canonical);
     } finally {
@@ -149,15 +175,29 @@ final class SiteAdmin {
       List<Long> mapped = mappingIds(state.get(), canonical);
       if (!mapped.isEmpty() && !force) {
         throw AdminException.conflict(
-            "volume '" + canonical + "' is mapped (mapping ids " + mapped + "); unmap it first or delete with force");
+            "volume '"
+                + canonical
+                + "' is mapped (mapping ids "
+                + mapped
+                + "); unmap it first or delete with force");
       }
       if (!mapped.isEmpty()) {
         // Hosts must stop seeing the unit before its files go away.
-        update(s -> s.withMappings(s.mappings().stream().filter(m -> !m.volume().equals(canonical)).toList(), s.nextMappingId()));
+        update(
+            s ->
+                s.withMappings(
+                    s.mappings().stream().filter(m -> !m.volume().equals(canonical)).toList(),
+                    s.nextMappingId()));
       }
       units.remove(canonical);
       store.delete(canonical);
-      events.record("volume.deleted", canonical, "volume " + canonical + " deleted" + (mapped.isEmpty() ? "" : " with its mappings " + mapped));
+      events.record(
+          "volume.deleted",
+          canonical,
+          "volume "
+              + canonical
+              + " deleted"
+              + (mapped.isEmpty() ? "" : " with its mappings " + mapped));
     } finally {
       lock.unlock();
     }
@@ -168,7 +208,10 @@ final class SiteAdmin {
   }
 
   private static List<Long> mappingIds(SiteState s, String volume) {
-    return s.mappings().stream().filter(m -> m.volume().equals(volume)).map(SiteState.Mapping::id).toList();
+    return s.mappings().stream()
+        .filter(m -> m.volume().equals(volume))
+        .map(SiteState.Mapping::id)
+        .toList();
   }
 
   // ---- hosts ----
@@ -195,7 +238,15 @@ final class SiteAdmin {
       }
       checkIqnsFree(valid, null);
       update(s -> s.withHosts(append(s.hosts(), valid)));
-      events.record("host.created", valid.name(), "host " + valid.name() + " created with " + valid.iqns().size() + " initiator(s)" + (valid.chapUser() != null ? ", CHAP" : ""));
+      events.record(
+          "host.created",
+          valid.name(),
+          "host "
+              + valid.name()
+              + " created with "
+              + valid.iqns().size()
+              + " initiator(s)"
+              + (valid.chapUser() != null ? ", CHAP" : ""));
       return Views.Host.of(valid);
     } finally {
       lock.unlock();
@@ -212,7 +263,9 @@ final class SiteAdmin {
         throw AdminException.invalid("a host cannot be renamed");
       }
       checkIqnsFree(valid, name);
-      update(s -> s.withHosts(s.hosts().stream().map(h -> h.name().equals(name) ? valid : h).toList()));
+      update(
+          s ->
+              s.withHosts(s.hosts().stream().map(h -> h.name().equals(name) ? valid : h).toList()));
       events.record("host.updated", name, "host " + name + " updated");
       return Views.Host.of(valid);
     } finally {
@@ -224,14 +277,25 @@ final class SiteAdmin {
     lock.lock();
     try {
       findHost(state.get(), name);
-      List<Long> mapped = state.get().mappings().stream().filter(m -> m.host().equals(name)).map(SiteState.Mapping::id).toList();
+      List<Long> mapped =
+          state.get().mappings().stream()
+              .filter(m -> m.host().equals(name))
+              .map(SiteState.Mapping::id)
+              .toList();
       if (!mapped.isEmpty() && !force) {
-        throw AdminException.conflict("host '" + name + "' has mappings " + mapped + "; unmap them first or delete with force");
+        throw AdminException.conflict(
+            "host '"
+                + name
+                + "' has mappings "
+                + mapped
+                + "; unmap them first or delete with force");
       }
       update(
           s ->
               s.withHosts(s.hosts().stream().filter(h -> !h.name().equals(name)).toList())
-                  .withMappings(s.mappings().stream().filter(m -> !m.host().equals(name)).toList(), s.nextMappingId()));
+                  .withMappings(
+                      s.mappings().stream().filter(m -> !m.host().equals(name)).toList(),
+                      s.nextMappingId()));
       events.record("host.deleted", name, "host " + name + " deleted");
     } finally {
       lock.unlock();
@@ -270,7 +334,8 @@ final class SiteAdmin {
     }
     if (h.mutualUser() != null) {
       if (chapUser == null) {
-        throw AdminException.invalid("mutual CHAP needs one-way CHAP (chapUser, chapSecret) as well");
+        throw AdminException.invalid(
+            "mutual CHAP needs one-way CHAP (chapUser, chapSecret) as well");
       }
       Names.chapUser("mutualUser", h.mutualUser());
       Names.chapSecret("mutualSecret", h.mutualSecret());
@@ -289,7 +354,8 @@ final class SiteAdmin {
       }
       for (String iqn : host.iqns()) {
         if (other.hasIqn(iqn)) {
-          throw AdminException.conflict("initiator " + iqn + " belongs to host '" + other.name() + "' already");
+          throw AdminException.conflict(
+              "initiator " + iqn + " belongs to host '" + other.name() + "' already");
         }
       }
     }
@@ -302,7 +368,9 @@ final class SiteAdmin {
   }
 
   SiteState.Mapping mapping(long id) {
-    return state.get().mappings().stream().filter(m -> m.id() == id).findFirst()
+    return state.get().mappings().stream()
+        .filter(m -> m.id() == id)
+        .findFirst()
         .orElseThrow(() -> AdminException.notFound("no mapping " + id));
   }
 
@@ -312,7 +380,8 @@ final class SiteAdmin {
    * @param target a target name or short suffix; null for the site's default target
    * @param lun null for the lowest LUN free in what the host sees on that target
    */
-  SiteState.Mapping createMapping(String volume, String host, String target, Integer lun, boolean readOnly) throws IOException {
+  SiteState.Mapping createMapping(
+      String volume, String host, String target, Integer lun, boolean readOnly) throws IOException {
     if (lun != null && (lun < 0 || lun > MAX_LUN)) {
       throw AdminException.invalid("lun must be 0.." + MAX_LUN + ", got " + lun);
     }
@@ -323,18 +392,31 @@ final class SiteAdmin {
       if (!SiteState.ANY_HOST.equals(host)) {
         findHost(s, host);
       }
-      String t = target == null ? catalog.defaultTarget() : Names.targetName(config.targetPrefix(), target);
+      String t =
+          target == null
+              ? catalog.defaultTarget()
+              : Names.targetName(config.targetPrefix(), target);
       if (!catalog.targetNames(s).contains(t)) {
         throw AdminException.notFound("no target '" + t + "'");
       }
       List<SiteState.Mapping> clashing =
           s.mappings().stream()
               .filter(m -> m.target().equals(t))
-              .filter(m -> SiteState.ANY_HOST.equals(host) || m.forAnyHost() || m.host().equals(host))
+              .filter(
+                  m -> SiteState.ANY_HOST.equals(host) || m.forAnyHost() || m.host().equals(host))
               .toList();
       for (SiteState.Mapping m : clashing) {
         if (m.volume().equals(vol)) {
-          throw AdminException.conflict("volume '" + vol + "' is already visible to " + describeHost(host) + " on " + t + " (mapping " + m.id() + ")");
+          throw AdminException.conflict(
+              "volume '"
+                  + vol
+                  + "' is already visible to "
+                  + describeHost(host)
+                  + " on "
+                  + t
+                  + " (mapping "
+                  + m.id()
+                  + ")");
         }
       }
       Set<Integer> used = new HashSet<>();
@@ -350,13 +432,26 @@ final class SiteAdmin {
         }
       } else {
         if (used.contains(lun)) {
-          throw AdminException.conflict("LUN " + lun + " on " + t + " is already in use for " + describeHost(host));
+          throw AdminException.conflict(
+              "LUN " + lun + " on " + t + " is already in use for " + describeHost(host));
         }
         chosen = lun;
       }
-      SiteState.Mapping created = new SiteState.Mapping(s.nextMappingId(), vol, host, t, chosen, readOnly);
+      SiteState.Mapping created =
+          new SiteState.Mapping(s.nextMappingId(), vol, host, t, chosen, readOnly);
       update(x -> x.withMappings(append(x.mappings(), created), x.nextMappingId() + 1));
-      events.record("mapping.created", vol, "volume " + vol + " mapped to " + describeHost(host) + " on " + t + " LUN " + chosen + (readOnly ? " read-only" : ""));
+      events.record(
+          "mapping.created",
+          vol,
+          "volume "
+              + vol
+              + " mapped to "
+              + describeHost(host)
+              + " on "
+              + t
+              + " LUN "
+              + chosen
+              + (readOnly ? " read-only" : ""));
       return created;
     } finally {
       lock.unlock();
@@ -367,8 +462,21 @@ final class SiteAdmin {
     lock.lock();
     try {
       SiteState.Mapping m = mapping(id);
-      update(s -> s.withMappings(s.mappings().stream().filter(x -> x.id() != id).toList(), s.nextMappingId()));
-      events.record("mapping.deleted", m.volume(), "volume " + m.volume() + " unmapped from " + describeHost(m.host()) + " on " + m.target() + " LUN " + m.lun());
+      update(
+          s ->
+              s.withMappings(
+                  s.mappings().stream().filter(x -> x.id() != id).toList(), s.nextMappingId()));
+      events.record(
+          "mapping.deleted",
+          m.volume(),
+          "volume "
+              + m.volume()
+              + " unmapped from "
+              + describeHost(m.host())
+              + " on "
+              + m.target()
+              + " LUN "
+              + m.lun());
     } finally {
       lock.unlock();
     }
@@ -384,14 +492,22 @@ final class SiteAdmin {
     SiteState s = state.get();
     List<String> addresses = portals().stream().map(Views.Portal::address).toList();
     return catalog.targetNames(s).stream()
-        .map(t -> new Views.Target(t, t.equals(catalog.defaultTarget()), config.portalGroupTag(), addresses,
-            (int) s.mappings().stream().filter(m -> m.target().equals(t)).count()))
+        .map(
+            t ->
+                new Views.Target(
+                    t,
+                    t.equals(catalog.defaultTarget()),
+                    config.portalGroupTag(),
+                    addresses,
+                    (int) s.mappings().stream().filter(m -> m.target().equals(t)).count()))
         .toList();
   }
 
   Views.Target target(String name) {
     String t = Names.targetName(config.targetPrefix(), name);
-    return targets().stream().filter(v -> v.name().equals(t)).findFirst()
+    return targets().stream()
+        .filter(v -> v.name().equals(t))
+        .findFirst()
         .orElseThrow(() -> AdminException.notFound("no target '" + t + "'"));
   }
 
@@ -415,19 +531,31 @@ final class SiteAdmin {
     try {
       String t = Names.targetName(config.targetPrefix(), name);
       if (t.equals(catalog.defaultTarget())) {
-        throw AdminException.conflict("target '" + t + "' is the site's default target and cannot be deleted");
+        throw AdminException.conflict(
+            "target '" + t + "' is the site's default target and cannot be deleted");
       }
       if (state.get().targets().stream().noneMatch(x -> x.name().equals(t))) {
         throw AdminException.notFound("no target '" + t + "'");
       }
-      List<Long> mapped = state.get().mappings().stream().filter(m -> m.target().equals(t)).map(SiteState.Mapping::id).toList();
+      List<Long> mapped =
+          state.get().mappings().stream()
+              .filter(m -> m.target().equals(t))
+              .map(SiteState.Mapping::id)
+              .toList();
       if (!mapped.isEmpty() && !force) {
-        throw AdminException.conflict("target '" + t + "' has mappings " + mapped + "; unmap them first or delete with force");
+        throw AdminException.conflict(
+            "target '"
+                + t
+                + "' has mappings "
+                + mapped
+                + "; unmap them first or delete with force");
       }
       update(
           s ->
               s.withTargets(s.targets().stream().filter(x -> !x.name().equals(t)).toList())
-                  .withMappings(s.mappings().stream().filter(m -> !m.target().equals(t)).toList(), s.nextMappingId()));
+                  .withMappings(
+                      s.mappings().stream().filter(m -> !m.target().equals(t)).toList(),
+                      s.nextMappingId()));
       events.record("target.deleted", t, "target " + t + " deleted");
     } finally {
       lock.unlock();
@@ -453,7 +581,14 @@ final class SiteAdmin {
   List<Views.Portal> portals() {
     lock.lock();
     try {
-      return portals.stream().map(p -> new Views.Portal(p.bound().toString(), config.portalGroupTag(), p.fromConfig() ? "config" : "api")).toList();
+      return portals.stream()
+          .map(
+              p ->
+                  new Views.Portal(
+                      p.bound().toString(),
+                      config.portalGroupTag(),
+                      p.fromConfig() ? "config" : "api"))
+          .toList();
     } finally {
       lock.unlock();
     }
@@ -470,7 +605,10 @@ final class SiteAdmin {
 
   Views.Portal addPortal(HostPort requested) throws IOException {
     if (requested.wildcard()) {
-      throw AdminException.invalid("wildcard address " + requested.host() + " cannot be announced to initiators; add each address");
+      throw AdminException.invalid(
+          "wildcard address "
+              + requested.host()
+              + " cannot be announced to initiators; add each address");
     }
     lock.lock();
     try {
@@ -505,22 +643,30 @@ final class SiteAdmin {
   void removePortal(HostPort address) throws IOException {
     lock.lock();
     try {
-      OpenPortal p = findPortal(address).orElseThrow(() -> AdminException.notFound("no portal " + address));
+      OpenPortal p =
+          findPortal(address).orElseThrow(() -> AdminException.notFound("no portal " + address));
       if (p.fromConfig()) {
-        throw AdminException.conflict("portal " + p.bound() + " comes from the site's config file; remove it there");
+        throw AdminException.conflict(
+            "portal " + p.bound() + " comes from the site's config file; remove it there");
       }
-      update(s -> s.withPortals(s.portals().stream().filter(x -> !x.equals(p.bound().toString())).toList()));
+      update(
+          s ->
+              s.withPortals(
+                  s.portals().stream().filter(x -> !x.equals(p.bound().toString())).toList()));
       portals.remove(p);
       catalog.portals(portals.stream().map(OpenPortal::bound).toList());
       iscsi.closePortal(p.socket());
-      events.record("portal.removed", p.bound().toString(), "iSCSI portal " + p.bound() + " closed");
+      events.record(
+          "portal.removed", p.bound().toString(), "iSCSI portal " + p.bound() + " closed");
     } finally {
       lock.unlock();
     }
   }
 
   private Optional<OpenPortal> findPortal(HostPort address) {
-    return portals.stream().filter(p -> p.bound().equals(address) || (address.port() != 0 && sameAddress(p, address))).findFirst();
+    return portals.stream()
+        .filter(p -> p.bound().equals(address) || (address.port() != 0 && sameAddress(p, address)))
+        .findFirst();
   }
 
   private static boolean sameAddress(OpenPortal p, HostPort address) {
@@ -535,7 +681,10 @@ final class SiteAdmin {
         .filter(g -> g.id() == config.portGroupId())
         .findFirst()
         .map(g -> new Views.Alua(g.id(), g.state().name(), g.relativePortIds()))
-        .orElseThrow(() -> new IllegalStateException("the site's port group " + config.portGroupId() + " is missing"));
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "the site's port group " + config.portGroupId() + " is missing"));
   }
 
   Views.Alua setAlua(AluaState newState) throws IOException {
@@ -544,7 +693,10 @@ final class SiteAdmin {
       // Durable first: after a crash the site comes back in the state it last announced.
       update(s -> s.withAluaState(newState.name()));
       alua.setState(config.portGroupId(), newState);
-      events.record("alua.changed", Integer.toString(config.portGroupId()), "port group " + config.portGroupId() + " is now " + newState.name());
+      events.record(
+          "alua.changed",
+          Integer.toString(config.portGroupId()),
+          "port group " + config.portGroupId() + " is now " + newState.name());
       return alua();
     } finally {
       lock.unlock();

@@ -30,6 +30,7 @@ record SiteState(
     long nextMappingId) {
 
   static final int VERSION = 1;
+
   /** The host value of a mapping every initiator sees. */
   static final String ANY_HOST = "*";
 
@@ -108,7 +109,8 @@ record SiteState(
   }
 
   SiteState withHosts(List<Host> h) {
-    return new SiteState(version, siteUuid, h, targets, mappings, portals, aluaState, nextMappingId);
+    return new SiteState(
+        version, siteUuid, h, targets, mappings, portals, aluaState, nextMappingId);
   }
 
   SiteState withTargets(List<Target> t) {

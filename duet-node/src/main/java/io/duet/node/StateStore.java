@@ -62,8 +62,8 @@ final class StateStore {
   }
 
   /**
-   * Applies {@code change}, saves the result durably, then publishes it. Callers serialize
-   * updates (the admin lock); readers never block.
+   * Applies {@code change}, saves the result durably, then publishes it. Callers serialize updates
+   * (the admin lock); readers never block.
    */
   SiteState update(UnaryOperator<SiteState> change) throws IOException {
     SiteState next = change.apply(current);

@@ -32,13 +32,26 @@ final class Views {
     }
   }
 
-  record Host(String name, List<String> iqns, String chapUser, boolean chap, String mutualUser, boolean mutualChap) {
+  record Host(
+      String name,
+      List<String> iqns,
+      String chapUser,
+      boolean chap,
+      String mutualUser,
+      boolean mutualChap) {
     static Host of(SiteState.Host h) {
-      return new Host(h.name(), h.iqns(), h.chapUser(), h.chapUser() != null, h.mutualUser(), h.mutualUser() != null);
+      return new Host(
+          h.name(),
+          h.iqns(),
+          h.chapUser(),
+          h.chapUser() != null,
+          h.mutualUser(),
+          h.mutualUser() != null);
     }
   }
 
-  record Target(String name, boolean isDefault, int portalGroupTag, List<String> portals, int mappings) {}
+  record Target(
+      String name, boolean isDefault, int portalGroupTag, List<String> portals, int mappings) {}
 
   record Portal(String address, int portalGroupTag, String source) {}
 
@@ -53,7 +66,14 @@ final class Views {
       String localAddress,
       long commands) {
     static Session of(IscsiServer.SessionInfo s) {
-      return new Session(s.initiatorName(), s.isid(), s.tsih(), s.targetName(), s.remoteAddress(), s.localAddress(), s.commands());
+      return new Session(
+          s.initiatorName(),
+          s.isid(),
+          s.tsih(),
+          s.targetName(),
+          s.remoteAddress(),
+          s.localAddress(),
+          s.commands());
     }
   }
 

@@ -22,8 +22,11 @@ class ByteSizeTest {
 
   @Test
   void rejectedForms() {
-    for (String bad : List.of("", " ", "GiB", "-1", "1.3B", "1XB", "1 gi", "1ib", "ten", "99999999PiB", "1e9")) {
-      assertThatThrownBy(() -> ByteSize.parse(bad)).as(bad).isInstanceOf(IllegalArgumentException.class);
+    for (String bad :
+        List.of("", " ", "GiB", "-1", "1.3B", "1XB", "1 gi", "1ib", "ten", "99999999PiB", "1e9")) {
+      assertThatThrownBy(() -> ByteSize.parse(bad))
+          .as(bad)
+          .isInstanceOf(IllegalArgumentException.class);
     }
   }
 

@@ -42,7 +42,10 @@ class EventLogTest {
   void listenersSeeEventsAndABrokenOneDoesNotBreakRecording() throws Exception {
     try (EventLog log = new EventLog(dir.resolve("events.log"), 10, clock, Json.mapper())) {
       List<NodeEvent> seen = new ArrayList<>();
-      log.addListener(e -> { throw new IllegalStateException("closed stdout"); });
+      log.addListener(
+          e -> {
+            throw new IllegalStateException("closed stdout");
+          });
       log.addListener(seen::add);
       log.record("a.b", "x", "hello");
       assertThat(seen).singleElement().extracting(NodeEvent::message).isEqualTo("hello");

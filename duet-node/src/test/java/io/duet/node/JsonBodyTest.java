@@ -7,7 +7,9 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class JsonBodyTest {
-  /** Random and mutated request bodies: either a value or an INVALID refusal, never anything else. */
+  /**
+   * Random and mutated request bodies: either a value or an INVALID refusal, never anything else.
+   */
   @Test
   void fuzzedBodiesGiveInvalidOrAValue() {
     Random random = new Random(42);
@@ -24,7 +26,8 @@ class JsonBodyTest {
         }
       }
       try {
-        JsonBody body = JsonBody.parse(Json.mapper(), b.toString(), Set.of("name", "size", "blockSize"));
+        JsonBody body =
+            JsonBody.parse(Json.mapper(), b.toString(), Set.of("name", "size", "blockSize"));
         body.requiredString("name");
         assertThat(body.requiredSize("size")).isPositive();
         body.optionalInt("blockSize");

@@ -28,7 +28,12 @@ class LunMaskingTest {
     site.ok("POST", "/api/v1/volumes", "{\"name\":\"va\",\"size\":\"1MiB\"}");
     site.ok("POST", "/api/v1/volumes", "{\"name\":\"vb\",\"size\":\"1MiB\"}");
     site.ok("POST", "/api/v1/hosts", "{\"name\":\"a\",\"iqns\":[\"" + IQN_A + "\"]}");
-    site.ok("POST", "/api/v1/hosts", "{\"name\":\"b\",\"iqns\":[\"" + IQN_B + "\"],\"chapUser\":\"b-user\",\"chapSecret\":\"secret-of-b-123\"}");
+    site.ok(
+        "POST",
+        "/api/v1/hosts",
+        "{\"name\":\"b\",\"iqns\":[\""
+            + IQN_B
+            + "\"],\"chapUser\":\"b-user\",\"chapSecret\":\"secret-of-b-123\"}");
     site.ok("POST", "/api/v1/mappings", "{\"volume\":\"va\",\"host\":\"a\",\"lun\":0}");
     site.ok("POST", "/api/v1/mappings", "{\"volume\":\"vb\",\"host\":\"b\",\"lun\":0}");
   }
@@ -63,21 +68,33 @@ class LunMaskingTest {
     site.ok("POST", "/api/v1/mappings", "{\"volume\":\"shared\",\"host\":\"*\",\"lun\":4}");
     assertThat(volumeAt(luns(STRANGER), 4)).isEqualTo("shared");
     assertThat(volumeAt(luns(IQN_A), 4)).isEqualTo("shared");
-    assertThat(catalog.discover(STRANGER)).singleElement().satisfies(t -> {
-      assertThat(t.name()).isEqualTo(TARGET);
-      assertThat(t.portals()).singleElement().satisfies(p -> {
-        assertThat(p.host()).isEqualTo("127.0.0.1");
-        assertThat(p.port()).isEqualTo(site.node.portals().get(0).port());
-        assertThat(p.portalGroupTag()).isEqualTo(1);
-      });
-    });
+    assertThat(catalog.discover(STRANGER))
+        .singleElement()
+        .satisfies(
+            t -> {
+              assertThat(t.name()).isEqualTo(TARGET);
+              assertThat(t.portals())
+                  .singleElement()
+                  .satisfies(
+                      p -> {
+                        assertThat(p.host()).isEqualTo("127.0.0.1");
+                        assertThat(p.port()).isEqualTo(site.node.portals().get(0).port());
+                        assertThat(p.portalGroupTag()).isEqualTo(1);
+                      });
+            });
   }
 
   @Test
   void mapsAreLiveAcrossMappingChanges() throws IOException {
     LunMap a = luns(IQN_A);
     site.ok("POST", "/api/v1/volumes", "{\"name\":\"more\",\"size\":\"1MiB\"}");
-    long id = site.ok("POST", "/api/v1/mappings", "{\"volume\":\"more\",\"host\":\"a\",\"lun\":2,\"readOnly\":true}").path("id").asLong();
+    long id =
+        site.ok(
+                "POST",
+                "/api/v1/mappings",
+                "{\"volume\":\"more\",\"host\":\"a\",\"lun\":2,\"readOnly\":true}")
+            .path("id")
+            .asLong();
     assertThat(luns(IQN_A)).isSameAs(a);
     assertThat(volumeAt(a, 2)).isEqualTo("more");
     site.ok("DELETE", "/api/v1/mappings/" + id, null);
@@ -97,9 +114,12 @@ class LunMaskingTest {
     assertThat(catalog.credentials(IQN_A)).isEmpty();
     TargetCatalog.ChapCredentials chap = catalog.credentials(IQN_B).orElseThrow();
     assertThat(chap.user()).isEqualTo("b-user");
-    assertThat(new String(chap.secret(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("secret-of-b-123");
+    assertThat(new String(chap.secret(), java.nio.charset.StandardCharsets.UTF_8))
+        .isEqualTo("secret-of-b-123");
     assertThat(chap.mutual()).isFalse();
-    assertThat(catalog.discover(IQN_A)).extracting(TargetCatalog.DiscoveredTarget::name).containsExactly(TARGET);
+    assertThat(catalog.discover(IQN_A))
+        .extracting(TargetCatalog.DiscoveredTarget::name)
+        .containsExactly(TARGET);
   }
 
   @Test

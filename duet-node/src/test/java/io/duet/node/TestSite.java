@@ -16,7 +16,8 @@ import java.util.List;
 /** A node on ephemeral loopback ports in a temp directory, with a small HTTP client for its API. */
 final class TestSite implements AutoCloseable {
   static final ObjectMapper JSON = new ObjectMapper();
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   /** An answer: status and parsed body (null node for empty bodies). */
   record Reply(int status, JsonNode body) {}
@@ -49,7 +50,11 @@ final class TestSite implements AutoCloseable {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create(node.apiUrl() + path))
             .timeout(Duration.ofSeconds(20))
-            .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
     if (authorization != null) {
       b.header("Authorization", authorization);
     }

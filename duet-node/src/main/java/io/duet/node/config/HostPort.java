@@ -4,8 +4,8 @@ import java.net.InetSocketAddress;
 import java.util.Objects;
 
 /**
- * A network endpoint as operators write it: {@code host:port}, IPv6 literals in brackets
- * ({@code [::1]:3260}). Port 0 means "any free port" where the caller allows it.
+ * A network endpoint as operators write it: {@code host:port}, IPv6 literals in brackets ({@code
+ * [::1]:3260}). Port 0 means "any free port" where the caller allows it.
  *
  * @param host a host name or IP literal, without brackets
  * @param port 0..65535
@@ -86,7 +86,10 @@ public record HostPort(String host, int port) {
 
   /** The same endpoint as a bound socket reports it. */
   public static HostPort of(InetSocketAddress address) {
-    String h = address.getAddress() != null ? address.getAddress().getHostAddress() : address.getHostString();
+    String h =
+        address.getAddress() != null
+            ? address.getAddress().getHostAddress()
+            : address.getHostString();
     int zone = h.indexOf('%');
     if (zone >= 0) {
       h = h.substring(0, zone);

@@ -71,7 +71,8 @@ public record SiteConfig(
           "targetPrefix");
   private static final Pattern SITE_NAME = Pattern.compile("[a-z0-9][a-z0-9.-]{0,62}");
   private static final Pattern IQN =
-      Pattern.compile("(iqn\\.[0-9]{4}-[0-9]{2}\\.[a-z0-9][a-z0-9.-]*(:[a-z0-9.:_-]+)?)|(eui\\.[0-9a-f]{16})|(naa\\.[0-9a-f]{16,32})");
+      Pattern.compile(
+          "(iqn\\.[0-9]{4}-[0-9]{2}\\.[a-z0-9][a-z0-9.-]*(:[a-z0-9.:_-]+)?)|(eui\\.[0-9a-f]{16})|(naa\\.[0-9a-f]{16,32})");
   private static final int MAX_CONFIG_BYTES = 1 << 20;
 
   public SiteConfig {
@@ -82,7 +83,9 @@ public record SiteConfig(
     Objects.requireNonNull(targetPrefix, "targetPrefix");
   }
 
-  /** A configuration with every default for site {@code name} keeping its data in {@code dataDir}. */
+  /**
+   * A configuration with every default for site {@code name} keeping its data in {@code dataDir}.
+   */
   public static SiteConfig defaults(String name, Path dataDir) {
     return new SiteConfig(
         name,
@@ -97,12 +100,26 @@ public record SiteConfig(
 
   public SiteConfig withPortals(List<HostPort> newPortals) {
     return new SiteConfig(
-        name, dataDir, newPortals, api, portGroupId, relativeTargetPortId, portalGroupTag, targetPrefix);
+        name,
+        dataDir,
+        newPortals,
+        api,
+        portGroupId,
+        relativeTargetPortId,
+        portalGroupTag,
+        targetPrefix);
   }
 
   public SiteConfig withApi(HostPort newApi) {
     return new SiteConfig(
-        name, dataDir, portals, newApi, portGroupId, relativeTargetPortId, portalGroupTag, targetPrefix);
+        name,
+        dataDir,
+        portals,
+        newApi,
+        portGroupId,
+        relativeTargetPortId,
+        portalGroupTag,
+        targetPrefix);
   }
 
   /** Reads and validates a YAML file. */
@@ -132,8 +149,10 @@ public record SiteConfig(
       root = new ObjectMapper(new YAMLFactory()).readTree(yaml);
     } catch (JsonProcessingException e) {
       JsonLocation at = e.getLocation();
-      String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
-      throw new ConfigException(source + ": not valid YAML" + where + ": " + e.getOriginalMessage(), e);
+      String where =
+          at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+      throw new ConfigException(
+          source + ": not valid YAML" + where + ": " + e.getOriginalMessage(), e);
     } catch (RuntimeException e) {
       // SnakeYAML reports a few structural errors as unchecked exceptions.
       throw new ConfigException(source + ": not valid YAML: " + e.getMessage(), e);
@@ -154,7 +173,11 @@ public record SiteConfig(
       while (fields.hasNext()) {
         String key = fields.next().getKey();
         if (!FIELDS.contains(key)) {
-          throw fail(key, "unknown field (known: " + String.join(", ", FIELDS.stream().sorted().toList()) + ")");
+          throw fail(
+              key,
+              "unknown field (known: "
+                  + String.join(", ", FIELDS.stream().sorted().toList())
+                  + ")");
         }
       }
       String name = requiredText("name");
@@ -172,9 +195,12 @@ public record SiteConfig(
       int group = id("portGroupId", PORT_GROUP_ID_DEFAULT);
       int rel = id("relativeTargetPortId", RELATIVE_TARGET_PORT_ID_DEFAULT);
       int tpgt = id("portalGroupTag", PORTAL_GROUP_TAG_DEFAULT);
-      String prefix = root.has("targetPrefix") ? requiredText("targetPrefix") : TARGET_PREFIX_BASE + name;
+      String prefix =
+          root.has("targetPrefix") ? requiredText("targetPrefix") : TARGET_PREFIX_BASE + name;
       if (prefix.length() > 223 || !IQN.matcher(prefix).matches()) {
-        throw fail("targetPrefix", "'" + prefix + "' is not a lower-case iSCSI name (iqn.YYYY-MM.domain[:suffix])");
+        throw fail(
+            "targetPrefix",
+            "'" + prefix + "' is not a lower-case iSCSI name (iqn.YYYY-MM.domain[:suffix])");
       }
       return new SiteConfig(name, dataDir, portals, api, group, rel, tpgt, prefix);
     }
@@ -192,7 +218,11 @@ public record SiteConfig(
         String field = "portals[" + i + "]";
         HostPort hp = hostPort(field, node.get(i));
         if (hp.wildcard()) {
-          throw fail(field, "wildcard address " + hp.host() + " cannot be announced to initiators; list each address");
+          throw fail(
+              field,
+              "wildcard address "
+                  + hp.host()
+                  + " cannot be announced to initiators; list each address");
         }
         if (out.contains(hp)) {
           throw fail(field, "duplicate portal " + hp);

@@ -18,7 +18,10 @@ class SiteConfigTest {
   }
 
   private static void rejects(String yaml, String... fragments) {
-    assertThatThrownBy(() -> parse(yaml)).isInstanceOf(ConfigException.class).message().contains(fragments);
+    assertThatThrownBy(() -> parse(yaml))
+        .isInstanceOf(ConfigException.class)
+        .message()
+        .contains(fragments);
   }
 
   @Test
@@ -37,7 +40,8 @@ class SiteConfigTest {
             """);
     assertThat(c.name()).isEqualTo("site-b");
     assertThat(c.dataDir()).isEqualTo(Path.of("/etc/duet/data/b"));
-    assertThat(c.portals()).containsExactly(new HostPort("192.0.2.10", 3260), new HostPort("2001:db8::1", 3261));
+    assertThat(c.portals())
+        .containsExactly(new HostPort("192.0.2.10", 3260), new HostPort("2001:db8::1", 3261));
     assertThat(c.api()).isEqualTo(new HostPort("0.0.0.0", 8080));
     assertThat(c.portGroupId()).isEqualTo(2);
     assertThat(c.relativeTargetPortId()).isEqualTo(2);
@@ -64,8 +68,12 @@ class SiteConfigTest {
     rejects("name: a\ndataDir: [1]\n", "field 'dataDir'");
     rejects("name: a\ndataDir: /x\nportals: 127.0.0.1:3260\n", "field 'portals'", "list");
     rejects("name: a\ndataDir: /x\nportals: [\"127.0.0.1\"]\n", "field 'portals[0]'", "host:port");
-    rejects("name: a\ndataDir: /x\nportals: [\"127.0.0.1:3260\", \"h:99999\"]\n", "field 'portals[1]'", "0..65535");
-    rejects("name: a\ndataDir: /x\nportals: [\"0.0.0.0:3260\"]\n", "field 'portals[0]'", "wildcard");
+    rejects(
+        "name: a\ndataDir: /x\nportals: [\"127.0.0.1:3260\", \"h:99999\"]\n",
+        "field 'portals[1]'",
+        "0..65535");
+    rejects(
+        "name: a\ndataDir: /x\nportals: [\"0.0.0.0:3260\"]\n", "field 'portals[0]'", "wildcard");
     rejects("name: a\ndataDir: /x\nportals: [\"::1:3260\"]\n", "field 'portals[0]'", "brackets");
     rejects("name: a\ndataDir: /x\napi: 7080\n", "field 'api'");
     rejects("name: a\ndataDir: /x\nportGroupId: 0\n", "field 'portGroupId'", "1..65535");
@@ -89,13 +97,20 @@ class SiteConfigTest {
     Path file = dir.resolve("site.yaml");
     Files.writeString(file, "name: a\ndataDir: data\n");
     assertThat(SiteConfig.load(file).dataDir()).isEqualTo(dir.resolve("data"));
-    assertThatThrownBy(() -> SiteConfig.load(dir.resolve("missing.yaml"))).isInstanceOf(ConfigException.class).hasMessageContaining("cannot read");
+    assertThatThrownBy(() -> SiteConfig.load(dir.resolve("missing.yaml")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("cannot read");
   }
 
   @Test
   void randomAndMutatedInputOnlyEverGivesConfigException() {
     Random random = new Random(20261123L);
-    String valid = "name: site-a\ndataDir: /x\nportals: [\"127.0.0.1:3260\"]\napi: 127.0.0.1:7080\nportGroupId: 1\n";
+    String valid =
+        "name: site-a\n"
+            + "dataDir: /x\n"
+            + "portals: [\"127.0.0.1:3260\"]\n"
+            + "api: 127.0.0.1:7080\n"
+            + "portGroupId: 1\n";
     String alphabet = "abc:-[]{}\"'\n\t #&*!|>%@`0123456789.,?";
     for (int i = 0; i < 2000; i++) {
       StringBuilder b = new StringBuilder(valid);
@@ -104,8 +119,12 @@ class SiteConfigTest {
         int at = random.nextInt(b.length() + 1);
         switch (random.nextInt(3)) {
           case 0 -> b.insert(at, alphabet.charAt(random.nextInt(alphabet.length())));
-          case 1 -> { if (at < b.length()) b.deleteCharAt(at); }
-          default -> { if (at < b.length()) b.setCharAt(at, (char) random.nextInt(128)); }
+          case 1 -> {
+            if (at < b.length()) b.deleteCharAt(at);
+          }
+          default -> {
+            if (at < b.length()) b.setCharAt(at, (char) random.nextInt(128));
+          }
         }
       }
       String text = i % 10 == 0 ? randomText(random) : b.toString();
@@ -132,7 +151,9 @@ class SiteConfigTest {
     assertThat(HostPort.parse("[::1]:3260").toString()).isEqualTo("[::1]:3260");
     assertThat(HostPort.parse("example.com:0").port()).isZero();
     for (String bad : List.of("", ":80", "host:", "host:x", "[::1]", "[::1]80", "a b:1", "h:-1")) {
-      assertThatThrownBy(() -> HostPort.parse(bad)).as(bad).isInstanceOf(IllegalArgumentException.class);
+      assertThatThrownBy(() -> HostPort.parse(bad))
+          .as(bad)
+          .isInstanceOf(IllegalArgumentException.class);
     }
   }
 }
