@@ -10,12 +10,10 @@ import io.duet.store.VolumeStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.BindException;
-import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.UnaryOperator;
@@ -30,9 +28,6 @@ import java.util.function.UnaryOperator;
 final class SiteAdmin {
   static final int MAX_LUN = 255;
 
-  /** A portal this site has open: where it was asked to listen, where it is bound, and why. */
-  record OpenPortal(HostPort bound, InetSocketAddress socket, boolean fromConfig) {}
-
   private final SiteConfig config;
   private final StateStore state;
   private final VolumeStore store;
@@ -42,7 +37,7 @@ final class SiteAdmin {
   private final AluaGroups alua;
   private final EventLog events;
   private final ReentrantLock lock = new ReentrantLock();
-  private final List<OpenPortal> portals = new ArrayList<>();
+  private final Portals portals;
 
   SiteAdmin(
       SiteConfig config,
@@ -61,6 +56,7 @@ final class SiteAdmin {
     this.iscsi = iscsi;
     this.alua = alua;
     this.events = events;
+    this.portals = new Portals(iscsi, catalog, config.portalGroupTag());
   }
 
   SiteConfig config() {
@@ -232,11 +228,11 @@ final class SiteAdmin {
   Views.Host createHost(SiteState.Host host) throws IOException {
     lock.lock();
     try {
-      SiteState.Host valid = validHost(host);
+      SiteState.Host valid = HostRules.validate(host);
       if (state.get().host(valid.name()).isPresent()) {
         throw AdminException.conflict("host '" + valid.name() + "' exists already");
       }
-      checkIqnsFree(valid, null);
+      HostRules.checkIqnsFree(state.get(), valid, null);
       update(s -> s.withHosts(append(s.hosts(), valid)));
       events.record(
           "host.created",
@@ -258,11 +254,11 @@ final class SiteAdmin {
     lock.lock();
     try {
       findHost(state.get(), name);
-      SiteState.Host valid = validHost(host);
+      SiteState.Host valid = HostRules.validate(host);
       if (!valid.name().equals(name)) {
         throw AdminException.invalid("a host cannot be renamed");
       }
-      checkIqnsFree(valid, name);
+      HostRules.checkIqnsFree(state.get(), valid, name);
       update(
           s ->
               s.withHosts(s.hosts().stream().map(h -> h.name().equals(name) ? valid : h).toList()));
@@ -304,61 +300,6 @@ final class SiteAdmin {
 
   private static SiteState.Host findHost(SiteState s, String name) {
     return s.host(name).orElseThrow(() -> AdminException.notFound("no host '" + name + "'"));
-  }
-
-  private static SiteState.Host validHost(SiteState.Host h) {
-    String name = Names.hostName(h.name());
-    if (h.iqns().isEmpty()) {
-      throw AdminException.invalid("host '" + name + "' needs at least one initiator name (iqns)");
-    }
-    Set<String> seen = new HashSet<>();
-    List<String> iqns = new ArrayList<>();
-    for (String iqn : h.iqns()) {
-      String lower = Names.iscsiName("iqn", iqn);
-      if (!seen.add(lower)) {
-        throw AdminException.invalid("initiator " + lower + " is listed twice");
-      }
-      iqns.add(lower);
-    }
-    String chapUser = h.chapUser();
-    String chapSecret = h.chapSecret();
-    if ((chapUser == null) != (chapSecret == null)) {
-      throw AdminException.invalid("chapUser and chapSecret go together: give both or neither");
-    }
-    if (chapUser != null) {
-      Names.chapUser("chapUser", chapUser);
-      Names.chapSecret("chapSecret", chapSecret);
-    }
-    if ((h.mutualUser() == null) != (h.mutualSecret() == null)) {
-      throw AdminException.invalid("mutualUser and mutualSecret go together: give both or neither");
-    }
-    if (h.mutualUser() != null) {
-      if (chapUser == null) {
-        throw AdminException.invalid(
-            "mutual CHAP needs one-way CHAP (chapUser, chapSecret) as well");
-      }
-      Names.chapUser("mutualUser", h.mutualUser());
-      Names.chapSecret("mutualSecret", h.mutualSecret());
-      if (h.mutualSecret().equals(chapSecret)) {
-        // RFC 7143 12.1.3: the two directions must not share a secret.
-        throw AdminException.invalid("mutualSecret must differ from chapSecret");
-      }
-    }
-    return new SiteState.Host(name, iqns, chapUser, chapSecret, h.mutualUser(), h.mutualSecret());
-  }
-
-  private void checkIqnsFree(SiteState.Host host, String exceptHost) {
-    for (SiteState.Host other : state.get().hosts()) {
-      if (other.name().equals(exceptHost)) {
-        continue;
-      }
-      for (String iqn : host.iqns()) {
-        if (other.hasIqn(iqn)) {
-          throw AdminException.conflict(
-              "initiator " + iqn + " belongs to host '" + other.name() + "' already");
-        }
-      }
-    }
   }
 
   // ---- mappings ----
@@ -565,42 +506,21 @@ final class SiteAdmin {
   // ---- portals ----
 
   /** Opens a portal at start (config or saved state), without touching the saved state. */
-  OpenPortal openAtStart(HostPort requested, boolean fromConfig) throws IOException {
+  void openAtStart(HostPort requested, boolean fromConfig) throws IOException {
     lock.lock();
     try {
-      InetSocketAddress bound = iscsi.listen(requested.toSocketAddress(), config.portalGroupTag());
-      OpenPortal p = new OpenPortal(HostPort.of(bound), bound, fromConfig);
-      portals.add(p);
-      catalog.portals(portals.stream().map(OpenPortal::bound).toList());
-      return p;
+      portals.open(requested, fromConfig);
     } finally {
       lock.unlock();
     }
   }
 
   List<Views.Portal> portals() {
-    lock.lock();
-    try {
-      return portals.stream()
-          .map(
-              p ->
-                  new Views.Portal(
-                      p.bound().toString(),
-                      config.portalGroupTag(),
-                      p.fromConfig() ? "config" : "api"))
-          .toList();
-    } finally {
-      lock.unlock();
-    }
+    return portals.views();
   }
 
   List<HostPort> boundPortals() {
-    lock.lock();
-    try {
-      return portals.stream().map(OpenPortal::bound).toList();
-    } finally {
-      lock.unlock();
-    }
+    return portals.bound();
   }
 
   Views.Portal addPortal(HostPort requested) throws IOException {
@@ -612,29 +532,27 @@ final class SiteAdmin {
     }
     lock.lock();
     try {
-      if (findPortal(requested).isPresent()) {
+      if (portals.find(requested).isPresent()) {
         throw AdminException.conflict("portal " + requested + " is open already");
       }
-      InetSocketAddress bound;
+      Portals.Open opened;
       try {
-        bound = iscsi.listen(requested.toSocketAddress(), config.portalGroupTag());
+        opened = portals.open(requested, false);
       } catch (BindException e) {
         throw AdminException.conflict("cannot listen on " + requested + ": " + e.getMessage());
       } catch (IOException | UncheckedIOException e) {
         throw AdminException.invalid("cannot listen on " + requested + ": " + e.getMessage());
       }
-      HostPort hp = HostPort.of(bound);
+      HostPort hp = opened.bound();
       try {
         // The bound port is saved (not 0) so a restart reopens the same address.
         update(s -> s.withPortals(append(s.portals(), hp.toString())));
       } catch (IOException | RuntimeException e) {
-        iscsi.closePortal(bound);
+        portals.close(opened);
         throw e;
       }
-      portals.add(new OpenPortal(hp, bound, false));
-      catalog.portals(portals.stream().map(OpenPortal::bound).toList());
       events.record("portal.added", hp.toString(), "iSCSI portal " + hp + " opened");
-      return new Views.Portal(hp.toString(), config.portalGroupTag(), "api");
+      return opened.view(config.portalGroupTag());
     } finally {
       lock.unlock();
     }
@@ -643,8 +561,8 @@ final class SiteAdmin {
   void removePortal(HostPort address) throws IOException {
     lock.lock();
     try {
-      OpenPortal p =
-          findPortal(address).orElseThrow(() -> AdminException.notFound("no portal " + address));
+      Portals.Open p =
+          portals.find(address).orElseThrow(() -> AdminException.notFound("no portal " + address));
       if (p.fromConfig()) {
         throw AdminException.conflict(
             "portal " + p.bound() + " comes from the site's config file; remove it there");
@@ -653,25 +571,12 @@ final class SiteAdmin {
           s ->
               s.withPortals(
                   s.portals().stream().filter(x -> !x.equals(p.bound().toString())).toList()));
-      portals.remove(p);
-      catalog.portals(portals.stream().map(OpenPortal::bound).toList());
-      iscsi.closePortal(p.socket());
+      portals.close(p);
       events.record(
           "portal.removed", p.bound().toString(), "iSCSI portal " + p.bound() + " closed");
     } finally {
       lock.unlock();
     }
-  }
-
-  private Optional<OpenPortal> findPortal(HostPort address) {
-    return portals.stream()
-        .filter(p -> p.bound().equals(address) || (address.port() != 0 && sameAddress(p, address)))
-        .findFirst();
-  }
-
-  private static boolean sameAddress(OpenPortal p, HostPort address) {
-    InetSocketAddress a = address.toSocketAddress();
-    return !a.isUnresolved() && a.equals(p.socket());
   }
 
   // ---- ALUA ----
