@@ -4,8 +4,8 @@ import java.util.Arrays;
 
 /**
  * The 48-byte Basic Header Segment of one iSCSI PDU (RFC 7143 11.2.1) with big-endian field
- * accessors. Mutable and reused: a connection keeps one for reading and the writer one for
- * sending, so no header garbage is made per PDU.
+ * accessors. Mutable and reused: a connection keeps one for reading and the writer one for sending,
+ * so no header garbage is made per PDU.
  */
 final class Bhs {
   static final int LENGTH = 48;

@@ -61,7 +61,9 @@ final class Chap {
   private int identifier;
   private byte[] challenge;
 
-  /** @param random a SecureRandom in production; tests inject a seeded one */
+  /**
+   * @param random a SecureRandom in production; tests inject a seeded one
+   */
   Chap(ChapCredentials credentials, Random random) {
     this.credentials = credentials;
     this.random = random;
@@ -121,8 +123,10 @@ final class Chap {
     }
     byte[] got = decodeOrFail(response);
     byte[] expected = digest(algorithm, identifier, credentials.secret(), challenge);
-    boolean nameOk = MessageDigest.isEqual(
-        name.getBytes(StandardCharsets.UTF_8), credentials.user().getBytes(StandardCharsets.UTF_8));
+    boolean nameOk =
+        MessageDigest.isEqual(
+            name.getBytes(StandardCharsets.UTF_8),
+            credentials.user().getBytes(StandardCharsets.UTF_8));
     if (!MessageDigest.isEqual(got, expected) || !nameOk) {
       throw new LoginException(
           LoginException.AUTHENTICATION_FAILURE, "CHAP response from '" + name + "' is wrong");

@@ -1,11 +1,11 @@
 package io.duet.iscsi;
 
 /**
- * The CmdSN window of one session (RFC 7143 4.2.2.1): accepts non-immediate commands whose
- * CmdSN lies in [ExpCmdSN, MaxCmdSN] and advertises MaxCmdSN = ExpCmdSN + (window - in flight)
- * - 1. That value never decreases (receiving a command raises ExpCmdSN and the count in flight
- * together, completing one lowers the count), which matters because initiators ignore a
- * MaxCmdSN that goes down. Back-pressure therefore comes from not completing commands.
+ * The CmdSN window of one session (RFC 7143 4.2.2.1): accepts non-immediate commands whose CmdSN
+ * lies in [ExpCmdSN, MaxCmdSN] and advertises MaxCmdSN = ExpCmdSN + (window - in flight) - 1. That
+ * value never decreases (receiving a command raises ExpCmdSN and the count in flight together,
+ * completing one lowers the count), which matters because initiators ignore a MaxCmdSN that goes
+ * down. Back-pressure therefore comes from not completing commands.
  */
 final class CmdWindow {
   private final int window;

@@ -14,9 +14,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The SCSI command path of one connection: SCSI Command and Data-Out PDUs in (reader thread),
- * R2Ts out, each command executed on its own virtual thread, then Data-In with phase-collapsed
- * status or a SCSI Response with sense and residuals out.
+ * The SCSI command path of one connection: SCSI Command and Data-Out PDUs in (reader thread), R2Ts
+ * out, each command executed on its own virtual thread, then Data-In with phase-collapsed status or
+ * a SCSI Response with sense and residuals out.
  */
 final class CommandPath {
   private static final System.Logger LOG = System.getLogger(CommandPath.class.getName());
@@ -29,10 +29,13 @@ final class CommandPath {
   private final Session session;
   private final SessionParams params;
   private final IscsiSettings settings;
+
   /** Every task not yet retired, by ITT. */
   private final ConcurrentHashMap<Integer, Task> tasks = new ConcurrentHashMap<>();
+
   /** Tasks still collecting Data-Out, by ITT. */
   private final ConcurrentHashMap<Integer, Task> collecting = new ConcurrentHashMap<>();
+
   private final AtomicInteger immediateInFlight = new AtomicInteger();
   private final ResponseWriter responses;
 
@@ -50,8 +53,11 @@ final class CommandPath {
     boolean immediate = in.immediate();
     if (!session.window.admit(in.sn24(), immediate)) {
       conn.reader.skipData();
-      LOG.log(Level.DEBUG, "iSCSI {0}: CmdSN {1} outside the window, command dropped",
-          conn.remote, Integer.toUnsignedString(in.sn24()));
+      LOG.log(
+          Level.DEBUG,
+          "iSCSI {0}: CmdSN {1} outside the window, command dropped",
+          conn.remote,
+          Integer.toUnsignedString(in.sn24()));
       return;
     }
     session.commands.incrementAndGet();
@@ -105,8 +111,8 @@ final class CommandPath {
     int immediateBytes = in.dataSegmentLength();
     DataOutSequencer sequencer =
         new DataOutSequencer(wanted, (int) outEdtl, immediateBytes, params, conn::newTtt);
-    Task t = new Task(itt, lun, lunField, cdb, immediate, read, write, edtl, wanted, buffer,
-        sequencer);
+    Task t =
+        new Task(itt, lun, lunField, cdb, immediate, read, write, edtl, wanted, buffer, sequencer);
     t.transportResult = early;
     t.writeResidual = writeResidual;
     if (immediate) {
@@ -135,14 +141,18 @@ final class CommandPath {
     if (t == null) {
       // Late Data-Out of a command that failed or was aborted: drop it quietly.
       conn.reader.skipData();
-      LOG.log(Level.DEBUG, "iSCSI {0}: Data-Out for unknown ITT {1}", conn.remote,
+      LOG.log(
+          Level.DEBUG,
+          "iSCSI {0}: Data-Out for unknown ITT {1}",
+          conn.remote,
           Integer.toHexString(itt));
       return;
     }
     Placement p;
     try {
-      p = t.sequencer.dataOut(in.i32(20), in.i32(36), in.i32(40), in.dataSegmentLength(),
-          in.finalBit());
+      p =
+          t.sequencer.dataOut(
+              in.i32(20), in.i32(36), in.i32(40), in.dataSegmentLength(), in.finalBit());
     } catch (SequenceError e) {
       conn.reader.skipData();
       failCollecting(t, e.asc, e.ascq, e.getMessage());
@@ -166,8 +176,7 @@ final class CommandPath {
 
   /** Ends a command that broke its Data-Out sequence with ABORTED COMMAND. */
   private void failCollecting(Task t, int asc, int ascq, String why) {
-    LOG.log(Level.WARNING, "iSCSI {0}: ITT {1}: {2}", conn.remote, Integer.toHexString(t.itt),
-        why);
+    LOG.log(Level.WARNING, "iSCSI {0}: ITT {1}: {2}", conn.remote, Integer.toHexString(t.itt), why);
     collecting.remove(t.itt);
     t.transportResult = check(ABORTED_COMMAND, asc, ascq);
     start(t);
@@ -227,8 +236,10 @@ final class CommandPath {
       try {
         r = session.luns.execute(t.lun, task);
       } catch (RuntimeException e) {
-        LOG.log(Level.ERROR, "SCSI layer threw on CDB opcode 0x"
-            + Integer.toHexString(t.cdb[0] & 0xff), e);
+        LOG.log(
+            Level.ERROR,
+            "SCSI layer threw on CDB opcode 0x" + Integer.toHexString(t.cdb[0] & 0xff),
+            e);
         r = check(HARDWARE_ERROR, 0x44, 0x00); // INTERNAL TARGET FAILURE
       }
     }
@@ -313,8 +324,11 @@ final class CommandPath {
     }
     try {
       if (!t.awaitDone(timeoutMs)) {
-        LOG.log(Level.WARNING, "iSCSI {0}: aborted task {1} still running",
-            conn.remote, Integer.toHexString(t.itt));
+        LOG.log(
+            Level.WARNING,
+            "iSCSI {0}: aborted task {1} still running",
+            conn.remote,
+            Integer.toHexString(t.itt));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -14,10 +14,10 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One iSCSI connection: its reader (a virtual thread running {@link #run}) goes through login
- * and then dispatches Full Feature PDUs; responses from any thread go through the
- * {@link PduWriter} under its lock, which also guards StatSN. Any protocol failure ends this
- * connection only, with a log line.
+ * One iSCSI connection: its reader (a virtual thread running {@link #run}) goes through login and
+ * then dispatches Full Feature PDUs; responses from any thread go through the {@link PduWriter}
+ * under its lock, which also guards StatSN. Any protocol failure ends this connection only, with a
+ * log line.
  */
 final class Connection implements Runnable {
   private static final System.Logger LOG = System.getLogger(Connection.class.getName());
@@ -154,8 +154,9 @@ final class Connection implements Runnable {
       if (negotiation.state() == LoginNegotiation.State.FULL_FEATURE) {
         tsih = establish(negotiation);
         if (tsih < 0) {
-          reply = new LoginNegotiation.Reply(
-              false, reply.csg(), 0, LoginException.SESSION_DOES_NOT_EXIST, new byte[0]);
+          reply =
+              new LoginNegotiation.Reply(
+                  false, reply.csg(), 0, LoginException.SESSION_DOES_NOT_EXIST, new byte[0]);
         }
       }
       sendLoginResponse(reply, Math.max(tsih, 0));
@@ -219,7 +220,9 @@ final class Connection implements Runnable {
     try {
       Bhs h = writer.header();
       h.u8(0, Bhs.LOGIN_RESPONSE);
-      h.u8(1, (reply.transit() ? 0x80 : 0) | (reply.csg() << 2) | (reply.transit() ? reply.nsg() : 0));
+      h.u8(
+          1,
+          (reply.transit() ? 0x80 : 0) | (reply.csg() << 2) | (reply.transit() ? reply.nsg() : 0));
       h.u48(8, in.u48(8));
       h.u16(14, reply.status() == 0 ? tsih : 0);
       h.i32(16, in.itt());
@@ -421,15 +424,19 @@ final class Connection implements Runnable {
   }
 
   /**
-   * ExpStatSN acknowledges statuses up to one past the last we sent; a value beyond that means
-   * the initiator and target disagree about this connection's status stream. With
-   * ErrorRecoveryLevel 0 there is nothing to retransmit, so it is only reported (once).
+   * ExpStatSN acknowledges statuses up to one past the last we sent; a value beyond that means the
+   * initiator and target disagree about this connection's status stream. With ErrorRecoveryLevel 0
+   * there is nothing to retransmit, so it is only reported (once).
    */
   private void checkExpStatSn(int expStatSn) {
     if (!expStatSnWarned && CmdWindow.before(sentStatSn + 1, expStatSn)) {
       expStatSnWarned = true;
-      LOG.log(Level.WARNING, "iSCSI {0}: ExpStatSN {1} is ahead of StatSN {2}", remote,
-          Integer.toUnsignedString(expStatSn), Integer.toUnsignedString(sentStatSn));
+      LOG.log(
+          Level.WARNING,
+          "iSCSI {0}: ExpStatSN {1} is ahead of StatSN {2}",
+          remote,
+          Integer.toUnsignedString(expStatSn),
+          Integer.toUnsignedString(sentStatSn));
     }
   }
 
@@ -461,8 +468,8 @@ final class Connection implements Runnable {
   }
 
   /**
-   * Liveness check driven by the server's ticker: pings an idle connection with a NOP-In and
-   * closes one whose ping went unanswered (and that sent nothing else) for the timeout.
+   * Liveness check driven by the server's ticker: pings an idle connection with a NOP-In and closes
+   * one whose ping went unanswered (and that sent nothing else) for the timeout.
    */
   void tick(long nowNanos) {
     IscsiSettings s = server.settings();

@@ -8,10 +8,10 @@ import java.util.function.IntSupplier;
 /**
  * Tracks the Data-Out of one write command (RFC 7143 4.2.5, 11.7): immediate data, then an
  * unsolicited burst up to FirstBurstLength (when InitialR2T=No), then R2Ts of at most
- * MaxBurstLength each, no more than MaxOutstandingR2T at once. Checks every Data-Out's TTT,
- * DataSN, BufferOffset and F bit, and says where its bytes go. Only the bytes the command takes
- * ({@code wanted}) are solicited or kept; extra unsolicited bytes are read and dropped. Pure
- * state, no I/O: one reader thread drives it.
+ * MaxBurstLength each, no more than MaxOutstandingR2T at once. Checks every Data-Out's TTT, DataSN,
+ * BufferOffset and F bit, and says where its bytes go. Only the bytes the command takes ({@code
+ * wanted}) are solicited or kept; extra unsolicited bytes are read and dropped. Pure state, no I/O:
+ * one reader thread drives it.
  */
 final class DataOutSequencer {
   /** Where the bytes of an accepted Data-Out go: into the buffer at offset, the rest dropped. */

@@ -92,7 +92,8 @@ public final class IscsiServer implements AutoCloseable {
     server.bind(address, 128);
     InetSocketAddress bound = (InetSocketAddress) server.getLocalAddress();
     portals.put(bound, server);
-    Thread.ofVirtual().name("iscsi-accept-" + bound.getPort())
+    Thread.ofVirtual()
+        .name("iscsi-accept-" + bound.getPort())
         .start(() -> acceptLoop(server, portalGroupTag));
     LOG.log(Level.INFO, "iSCSI portal {0} (tpgt {1}) listening", bound, portalGroupTag);
     return bound;
@@ -161,8 +162,12 @@ public final class IscsiServer implements AutoCloseable {
    * @return the TSIH, or -1 when the login named a TSIH of no live session
    */
   int registerSession(SessionParams p, Connection connection) {
-    String key = p.initiatorName() + "|" + p.isidHex() + "|"
-        + (p.targetName() == null ? "" : p.targetName());
+    String key =
+        p.initiatorName()
+            + "|"
+            + p.isidHex()
+            + "|"
+            + (p.targetName() == null ? "" : p.targetName());
     Session old;
     int tsih;
     synchronized (sessionLock) {
@@ -213,8 +218,8 @@ public final class IscsiServer implements AutoCloseable {
   }
 
   /**
-   * Ends a session's I_T nexus (logout or connection loss) unless a reinstating session has
-   * already taken its place. Idempotent.
+   * Ends a session's I_T nexus (logout or connection loss) unless a reinstating session has already
+   * taken its place. Idempotent.
    */
   void retireSession(Session s) {
     if (sessionsByKey.remove(s.key(), s) && s.nexus != null) {
@@ -269,9 +274,14 @@ public final class IscsiServer implements AutoCloseable {
 
   private void tickLoop() {
     long periodMs =
-        Math.max(10, Math.min(1000, Math.min(
-            settings.nopInIntervalMs() == 0 ? 1000 : settings.nopInIntervalMs(),
-            settings.nopInTimeoutMs()) / 4));
+        Math.max(
+            10,
+            Math.min(
+                1000,
+                Math.min(
+                        settings.nopInIntervalMs() == 0 ? 1000 : settings.nopInIntervalMs(),
+                        settings.nopInTimeoutMs())
+                    / 4));
     while (!closed) {
       try {
         Thread.sleep(periodMs);

@@ -81,16 +81,32 @@ public record IscsiSettings(
   /** A copy with other NOP-In timings. */
   public IscsiSettings withNopIn(long intervalMs, long timeoutMs) {
     return new IscsiSettings(
-        maxRecvDataSegmentLengthBytes, maxBurstLengthBytes, firstBurstLengthBytes,
-        maxOutstandingR2T, commandWindow, maxCommandBytes, maxSessionBufferBytes, intervalMs,
-        timeoutMs, targetAlias, nanoClock);
+        maxRecvDataSegmentLengthBytes,
+        maxBurstLengthBytes,
+        firstBurstLengthBytes,
+        maxOutstandingR2T,
+        commandWindow,
+        maxCommandBytes,
+        maxSessionBufferBytes,
+        intervalMs,
+        timeoutMs,
+        targetAlias,
+        nanoClock);
   }
 
   /** A copy with another clock. */
   public IscsiSettings withClock(LongSupplier clock) {
     return new IscsiSettings(
-        maxRecvDataSegmentLengthBytes, maxBurstLengthBytes, firstBurstLengthBytes,
-        maxOutstandingR2T, commandWindow, maxCommandBytes, maxSessionBufferBytes,
-        nopInIntervalMs, nopInTimeoutMs, targetAlias, clock);
+        maxRecvDataSegmentLengthBytes,
+        maxBurstLengthBytes,
+        firstBurstLengthBytes,
+        maxOutstandingR2T,
+        commandWindow,
+        maxCommandBytes,
+        maxSessionBufferBytes,
+        nopInIntervalMs,
+        nopInTimeoutMs,
+        targetAlias,
+        clock);
   }
 }

@@ -1,8 +1,8 @@
 package io.duet.iscsi;
 
 /**
- * A login that must end with a non-success Login Response: carries the status class and detail
- * (RFC 7143 11.13.5) and a message for the log.
+ * A login that must end with a non-success Login Response: carries the status class and detail (RFC
+ * 7143 11.13.5) and a message for the log.
  */
 final class LoginException extends Exception {
   static final int INITIATOR_ERROR = 0x0200;

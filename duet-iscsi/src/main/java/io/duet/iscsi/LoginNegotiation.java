@@ -15,15 +15,16 @@ import java.util.Set;
 import java.util.function.BiFunction;
 
 /**
- * The target side of the iSCSI login phase (RFC 7143 6.3) as an explicit state machine: one call
- * of {@link #onRequest} per Login Request, returning the Login Response to send. Walks Security
+ * The target side of the iSCSI login phase (RFC 7143 6.3) as an explicit state machine: one call of
+ * {@link #onRequest} per Login Request, returning the Login Response to send. Walks Security
  * (AuthMethod, CHAP) → Operational (key negotiation) → Full Feature, checks stage transitions,
- * versions, required keys, the catalog's ACL and CHAP credentials. It never throws for bad
- * input: failures come back as a response with a non-zero status and {@link State#FAILED}.
+ * versions, required keys, the catalog's ACL and CHAP credentials. It never throws for bad input:
+ * failures come back as a response with a non-zero status and {@link State#FAILED}.
  */
 final class LoginNegotiation {
   /** Stage codes of the CSG/NSG fields. */
   static final int SECURITY_STAGE = 0;
+
   static final int OPERATIONAL_STAGE = 1;
   static final int FULL_FEATURE_STAGE = 3;
 
@@ -105,7 +106,8 @@ final class LoginNegotiation {
 
   /** The settled parameters; valid once {@link #state()} is FULL_FEATURE. */
   SessionParams params() {
-    return keys.toParams(discovery, initiatorName, discovery ? null : target.name(), isid, tsih, cid);
+    return keys.toParams(
+        discovery, initiatorName, discovery ? null : target.name(), isid, tsih, cid);
   }
 
   /** Handles one Login Request PDU (header and its data segment). */
@@ -175,8 +177,7 @@ final class LoginNegotiation {
       out.add(new Pair("TargetPortalGroupTag", Integer.toString(portalGroupTag)));
       tpgtSent = true;
     }
-    boolean ready =
-        csg == SECURITY_STAGE ? security(pairs, out) : operational(pairs, out);
+    boolean ready = csg == SECURITY_STAGE ? security(pairs, out) : operational(pairs, out);
     if (transit && ready) {
       if (nsg == FULL_FEATURE_STAGE || csg == OPERATIONAL_STAGE) {
         declareOurs(out);
@@ -241,8 +242,7 @@ final class LoginNegotiation {
       target =
           catalog
               .target(name)
-              .orElseThrow(
-                  () -> new LoginException(LoginException.NOT_FOUND, "no target " + name));
+              .orElseThrow(() -> new LoginException(LoginException.NOT_FOUND, "no target " + name));
       luns =
           lunResolver
               .apply(target, initiatorName)

@@ -6,8 +6,8 @@ import io.duet.scsi.ScsiResult;
 import io.duet.scsi.ScsiTask;
 
 /**
- * The SCSI layer as one session sees it. In production a thin view of {@link LunMap}; tests use
- * an in-process fake so the transport can be exercised on its own.
+ * The SCSI layer as one session sees it. In production a thin view of {@link LunMap}; tests use an
+ * in-process fake so the transport can be exercised on its own.
  */
 interface LunAccess {
   ScsiResult execute(int lun, ScsiTask task);

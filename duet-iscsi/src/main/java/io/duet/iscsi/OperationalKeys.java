@@ -5,8 +5,8 @@ import java.util.List;
 
 /**
  * Negotiation of the operational text keys (RFC 7143 13) from the target's side: each key the
- * initiator offers is answered with the result value (or NotUnderstood / Irrelevant / Reject),
- * and the result is kept for {@link SessionParams}. Unanswered keys keep their RFC defaults.
+ * initiator offers is answered with the result value (or NotUnderstood / Irrelevant / Reject), and
+ * the result is kept for {@link SessionParams}. Unanswered keys keep their RFC defaults.
  */
 final class OperationalKeys {
   private final IscsiSettings settings;

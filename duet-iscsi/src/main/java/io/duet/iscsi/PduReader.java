@@ -10,8 +10,8 @@ import java.util.zip.CRC32C;
  * Reads PDUs from a blocking channel in two steps, header then data, so the caller can steer the
  * data segment straight into its final buffer (a write command's Data-Out lands where it belongs
  * without a copy). Never allocates from a length read off the wire: the data segment is refused
- * above the negotiated limit and everything else reuses fixed buffers. Not thread-safe: one
- * reader thread per connection.
+ * above the negotiated limit and everything else reuses fixed buffers. Not thread-safe: one reader
+ * thread per connection.
  */
 final class PduReader {
   /** TotalAHSLength is one byte of 4-byte words. */
@@ -82,7 +82,9 @@ final class PduReader {
       throw new PduException(
           PduException.PROTOCOL_ERROR,
           true,
-          "data segment of " + length + " bytes exceeds MaxRecvDataSegmentLength "
+          "data segment of "
+              + length
+              + " bytes exceeds MaxRecvDataSegmentLength "
               + maxDataSegmentLength);
     }
     pendingData = length;
@@ -108,8 +110,8 @@ final class PduReader {
    * Reads the data segment: the first {@code dst.remaining()} bytes into {@code dst}, anything
    * beyond is read and discarded; then padding and data digest.
    *
-   * @throws PduException with reason data-digest error when the digest does not match; the
-   *     stream stays in step, so the connection may continue
+   * @throws PduException with reason data-digest error when the digest does not match; the stream
+   *     stays in step, so the connection may continue
    */
   void readData(ByteBuffer dst) throws IOException, PduException {
     int length = pendingData;

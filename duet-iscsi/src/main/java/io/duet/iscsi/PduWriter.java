@@ -7,9 +7,9 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.zip.CRC32C;
 
 /**
- * Writes PDUs to a connection: header, data, padding and digests in one gathering write from
- * reused direct buffers. Callers fill {@link #header()} and call {@link #send} while holding
- * {@link #lock()}, which also orders StatSN assignment with the bytes on the wire.
+ * Writes PDUs to a connection: header, data, padding and digests in one gathering write from reused
+ * direct buffers. Callers fill {@link #header()} and call {@link #send} while holding {@link
+ * #lock()}, which also orders StatSN assignment with the bytes on the wire.
  */
 final class PduWriter {
   private static final byte[] ZEROS = new byte[4];
@@ -46,8 +46,8 @@ final class PduWriter {
   }
 
   /**
-   * Sends the filled header with {@code data} (position..limit, may be null) as its data
-   * segment; the data buffer's position is left unchanged. Call under the lock.
+   * Sends the filled header with {@code data} (position..limit, may be null) as its data segment;
+   * the data buffer's position is left unchanged. Call under the lock.
    */
   void send(ByteBuffer data) throws IOException {
     assert lock.isHeldByCurrentThread();

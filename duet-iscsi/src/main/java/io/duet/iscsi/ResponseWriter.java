@@ -6,9 +6,9 @@ import java.nio.ByteBuffer;
 
 /**
  * Puts one command's outcome on the wire: Data-In PDUs split at the initiator's
- * MaxRecvDataSegmentLength and MaxBurstLength with GOOD status collapsed into the last one, or
- * a SCSI Response carrying sense data; residuals either way (RFC 7143 11.4, 11.7). Runs under
- * the connection's writer lock.
+ * MaxRecvDataSegmentLength and MaxBurstLength with GOOD status collapsed into the last one, or a
+ * SCSI Response carrying sense data; residuals either way (RFC 7143 11.4, 11.7). Runs under the
+ * connection's writer lock.
  */
 final class ResponseWriter {
   private static final int FLAG_OVERFLOW = 0x04;

@@ -41,7 +41,10 @@ final class Session {
 
   /** The registry key: reinstatement replaces a session with the same key (RFC 7143 6.3.5). */
   String key() {
-    return params.initiatorName() + "|" + params.isidHex() + "|"
+    return params.initiatorName()
+        + "|"
+        + params.isidHex()
+        + "|"
         + (params.targetName() == null ? "" : params.targetName());
   }
 

@@ -1,8 +1,8 @@
 package io.duet.iscsi;
 
 /**
- * What a login settled: who logged in to what, and the operational values both sides use for
- * the rest of the session (RFC 7143 13).
+ * What a login settled: who logged in to what, and the operational values both sides use for the
+ * rest of the session (RFC 7143 13).
  *
  * @param discovery true for SessionType=Discovery
  * @param initiatorName the InitiatorName key

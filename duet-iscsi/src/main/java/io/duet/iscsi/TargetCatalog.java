@@ -6,9 +6,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * What the iSCSI target asks the node at login and discovery time: which targets exist, who may
- * log in to them, with which CHAP secrets, and which LUNs each initiator sees. The node
- * implements it over its configuration; it must be thread-safe and cheap (called at every login).
+ * What the iSCSI target asks the node at login and discovery time: which targets exist, who may log
+ * in to them, with which CHAP secrets, and which LUNs each initiator sees. The node implements it
+ * over its configuration; it must be thread-safe and cheap (called at every login).
  */
 public interface TargetCatalog {
 
@@ -22,17 +22,15 @@ public interface TargetCatalog {
   Optional<Target> target(String targetName);
 
   /**
-   * CHAP credentials required of {@code initiatorName}; empty when the initiator may log in
-   * without authentication.
+   * CHAP credentials required of {@code initiatorName}; empty when the initiator may log in without
+   * authentication.
    */
   Optional<ChapCredentials> credentials(String initiatorName);
 
   /** A target as SendTargets reports it. */
   record DiscoveredTarget(String name, List<Portal> portals) {}
 
-  /**
-   * A portal address as SendTargets prints it ({@code host:port,tpgt}; IPv6 hosts in brackets).
-   */
+  /** A portal address as SendTargets prints it ({@code host:port,tpgt}; IPv6 hosts in brackets). */
   record Portal(String host, int port, int portalGroupTag) {
     public String sendTargetsValue() {
       String h = host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host;
@@ -62,8 +60,8 @@ public interface TargetCatalog {
     TargetPort port();
 
     /**
-     * The live LUN map for {@code initiatorName}; empty when the initiator is not allowed to log
-     * in to this target (unknown initiator on a target with an ACL, or nothing mapped).
+     * The live LUN map for {@code initiatorName}; empty when the initiator is not allowed to log in
+     * to this target (unknown initiator on a target with an ACL, or nothing mapped).
      */
     Optional<LunMap> lunsFor(String initiatorName);
   }

@@ -28,8 +28,8 @@ final class TaskManagement {
   static final int FUNCTION_REJECTED = 255;
 
   /**
-   * Target resets reach every LU the session can address; {@code LunMap} has no listing, so the
-   * LUN space the SCSI layer's REPORT LUNS uses (peripheral addressing) is probed.
+   * Target resets reach every LU the session can address; {@code LunMap} has no listing, so the LUN
+   * space the SCSI layer's REPORT LUNS uses (peripheral addressing) is probed.
    */
   private static final int RESET_LUN_PROBE = 256;
 

@@ -37,8 +37,8 @@ final class TextKeys {
    * Parses {@code length} bytes. A missing NUL after the last pair is tolerated (some initiators
    * omit it); empty pairs (padding NULs) are skipped.
    *
-   * @throws TextFormatException on a pair without '=', a bad key name, an over-long key or value,
-   *     a duplicate key, or too many pairs
+   * @throws TextFormatException on a pair without '=', a bad key name, an over-long key or value, a
+   *     duplicate key, or too many pairs
    */
   static List<Pair> parse(byte[] data, int length) throws TextFormatException {
     List<Pair> pairs = new ArrayList<>();

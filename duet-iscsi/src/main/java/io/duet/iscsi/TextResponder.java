@@ -10,10 +10,10 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Text Request handling (RFC 7143 11.10/11.11): SendTargets (All, a target name, or empty for
- * the session's own target) answered from the catalog; other keys NotUnderstood. Answers longer
- * than the initiator's MaxRecvDataSegmentLength go out in pieces, each asked for by an empty
- * Text Request echoing our Target Transfer Tag.
+ * Text Request handling (RFC 7143 11.10/11.11): SendTargets (All, a target name, or empty for the
+ * session's own target) answered from the catalog; other keys NotUnderstood. Answers longer than
+ * the initiator's MaxRecvDataSegmentLength go out in pieces, each asked for by an empty Text
+ * Request echoing our Target Transfer Tag.
  */
 final class TextResponder {
   /** Request text accumulated over C-bit PDUs, and a whole answer, are bounded. */
@@ -86,8 +86,8 @@ final class TextResponder {
     if (value.equals("All")) {
       chosen.addAll(visible);
     } else {
-      String name = value.isEmpty() && !session.params.discovery()
-          ? session.params.targetName() : value;
+      String name =
+          value.isEmpty() && !session.params.discovery() ? session.params.targetName() : value;
       for (DiscoveredTarget t : visible) {
         if (t.name().equals(name)) {
           chosen.add(t);

@@ -1,11 +1,11 @@
 package io.duet.iscsi;
 
 /**
- * FCP-4's first answer to a write whose Expected Data Transfer Length is below what the CDB
- * asks for: "process the command normally except that data beyond the expected length is not
- * requested or transferred". For WRITE and WRITE AND VERIFY (10/12/16) with an EDTL of whole
- * blocks this is a shorter transfer length; everything else gets the other permitted answer,
- * CHECK CONDITION INVALID FIELD IN COMMAND INFORMATION UNIT, from the caller.
+ * FCP-4's first answer to a write whose Expected Data Transfer Length is below what the CDB asks
+ * for: "process the command normally except that data beyond the expected length is not requested
+ * or transferred". For WRITE and WRITE AND VERIFY (10/12/16) with an EDTL of whole blocks this is a
+ * shorter transfer length; everything else gets the other permitted answer, CHECK CONDITION INVALID
+ * FIELD IN COMMAND INFORMATION UNIT, from the caller.
  */
 final class WriteTruncation {
   private WriteTruncation() {}

@@ -25,18 +25,24 @@ class CodecTest {
     assertThat(pairs)
         .containsExactly(
             new Pair("InitiatorName", "iqn.x"), new Pair("HeaderDigest", "CRC32C,None"));
-    assertThat(TextKeys.encode(pairs)).isEqualTo(utf8("InitiatorName=iqn.x\0HeaderDigest=CRC32C,None\0"));
+    assertThat(TextKeys.encode(pairs))
+        .isEqualTo(utf8("InitiatorName=iqn.x\0HeaderDigest=CRC32C,None\0"));
     byte[] noNul = utf8("A=1");
     assertThat(TextKeys.parse(noNul, noNul.length)).containsExactly(new Pair("A", "1"));
   }
 
   @Test
   void textKeysRejectMalformed() {
-    for (String bad : List.of("A=1\0A=2\0", "noequals\0", "=v\0", "k y=1\0",
-        "K".repeat(64) + "=1\0", "K=" + "v".repeat(8193) + "\0")) {
+    for (String bad :
+        List.of(
+            "A=1\0A=2\0",
+            "noequals\0",
+            "=v\0",
+            "k y=1\0",
+            "K".repeat(64) + "=1\0",
+            "K=" + "v".repeat(8193) + "\0")) {
       byte[] b = utf8(bad);
-      assertThatThrownBy(() -> TextKeys.parse(b, b.length))
-          .isInstanceOf(TextFormatException.class);
+      assertThatThrownBy(() -> TextKeys.parse(b, b.length)).isInstanceOf(TextFormatException.class);
     }
   }
 
@@ -47,8 +53,10 @@ class CodecTest {
     for (int i = 0; i < 20_000; i++) {
       byte[] b = new byte[random.nextInt(200)];
       for (int j = 0; j < b.length; j++) {
-        b[j] = random.nextBoolean() ? alphabet[random.nextInt(alphabet.length)]
-            : (byte) random.nextInt(256);
+        b[j] =
+            random.nextBoolean()
+                ? alphabet[random.nextInt(alphabet.length)]
+                : (byte) random.nextInt(256);
       }
       try {
         List<Pair> pairs = TextKeys.parse(b, b.length);
@@ -71,8 +79,9 @@ class CodecTest {
     for (int i = 0; i < 32; i++) {
       c2[i] = (byte) i;
     }
-    assertThat(HexFormat.of().formatHex(
-            Chap.digest(Chap.Algorithm.SHA256, 200, utf8("topsecret12"), c2)))
+    assertThat(
+            HexFormat.of()
+                .formatHex(Chap.digest(Chap.Algorithm.SHA256, 200, utf8("topsecret12"), c2)))
         .isEqualTo("022ab73431c1d8e49195d9eaf053d5909c226854b7fb7e9a5f526a0105204bc4");
   }
 
@@ -88,7 +97,8 @@ class CodecTest {
 
   @Test
   void chapOneWayAndMutualExchange() throws Exception {
-    ChapCredentials creds = new ChapCredentials("user", utf8("secret-1234"), "tgt", utf8("tsecret-5678"));
+    ChapCredentials creds =
+        new ChapCredentials("user", utf8("secret-1234"), "tgt", utf8("tsecret-5678"));
     Chap chap = new Chap(creds, new Random(1));
     List<Pair> offer = chap.step(Map.of("CHAP_A", "6,7,5"));
     Map<String, String> o = toMap(offer);
@@ -97,11 +107,13 @@ class CodecTest {
     byte[] challenge = Chap.decodeBinary(o.get("CHAP_C"));
     byte[] response = Chap.digest(Chap.Algorithm.SHA256, id, utf8("secret-1234"), challenge);
     byte[] mine = {1, 2, 3, 4, 5, 6, 7, 8};
-    List<Pair> answer = chap.step(Map.of(
-        "CHAP_N", "user",
-        "CHAP_R", "0b" + java.util.Base64.getEncoder().encodeToString(response),
-        "CHAP_I", "9",
-        "CHAP_C", "0x0102030405060708"));
+    List<Pair> answer =
+        chap.step(
+            Map.of(
+                "CHAP_N", "user",
+                "CHAP_R", "0b" + java.util.Base64.getEncoder().encodeToString(response),
+                "CHAP_I", "9",
+                "CHAP_C", "0x0102030405060708"));
     Map<String, String> a = toMap(answer);
     assertThat(a.get("CHAP_N")).isEqualTo("tgt");
     assertThat(Chap.decodeBinary(a.get("CHAP_R")))
@@ -111,22 +123,34 @@ class CodecTest {
 
   @Test
   void chapRefusesWrongResponseReflectionAndUnknownAlgorithm() throws Exception {
-    ChapCredentials creds = new ChapCredentials("user", utf8("secret-1234"), "tgt", utf8("t-secret-99"));
+    ChapCredentials creds =
+        new ChapCredentials("user", utf8("secret-1234"), "tgt", utf8("t-secret-99"));
     Chap chap = new Chap(creds, new Random(2));
     Map<String, String> o = toMap(chap.step(Map.of("CHAP_A", "5")));
     assertThatThrownBy(() -> chap.step(Map.of("CHAP_N", "user", "CHAP_R", "0x00112233")))
-        .isInstanceOfSatisfying(LoginException.class,
+        .isInstanceOfSatisfying(
+            LoginException.class,
             e -> assertThat(e.status()).isEqualTo(LoginException.AUTHENTICATION_FAILURE));
 
     Chap reflect = new Chap(creds, new Random(3));
     Map<String, String> r = toMap(reflect.step(Map.of("CHAP_A", "5")));
     byte[] ch = Chap.decodeBinary(r.get("CHAP_C"));
-    byte[] resp = Chap.digest(Chap.Algorithm.MD5, Integer.parseInt(r.get("CHAP_I")),
-        utf8("secret-1234"), ch);
-    assertThatThrownBy(() -> reflect.step(Map.of("CHAP_N", "user",
-            "CHAP_R", "0x" + HexFormat.of().formatHex(resp), "CHAP_I", "1",
-            "CHAP_C", r.get("CHAP_C"))))
-        .isInstanceOf(LoginException.class).hasMessageContaining("equals ours");
+    byte[] resp =
+        Chap.digest(Chap.Algorithm.MD5, Integer.parseInt(r.get("CHAP_I")), utf8("secret-1234"), ch);
+    assertThatThrownBy(
+            () ->
+                reflect.step(
+                    Map.of(
+                        "CHAP_N",
+                        "user",
+                        "CHAP_R",
+                        "0x" + HexFormat.of().formatHex(resp),
+                        "CHAP_I",
+                        "1",
+                        "CHAP_C",
+                        r.get("CHAP_C"))))
+        .isInstanceOf(LoginException.class)
+        .hasMessageContaining("equals ours");
 
     Chap none = new Chap(creds, new Random(4));
     assertThatThrownBy(() -> none.step(Map.of("CHAP_A", "6,99,abc")))

@@ -12,10 +12,24 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class DataOutSequencerTest {
-  private static SessionParams params(int firstBurst, int maxBurst, boolean immediate,
-      boolean initialR2T, int maxOutstanding) {
-    return new SessionParams(false, "i", "t", 1, 0, 0, false, false, 8192, 8192, firstBurst,
-        maxBurst, immediate, initialR2T, maxOutstanding);
+  private static SessionParams params(
+      int firstBurst, int maxBurst, boolean immediate, boolean initialR2T, int maxOutstanding) {
+    return new SessionParams(
+        false,
+        "i",
+        "t",
+        1,
+        0,
+        0,
+        false,
+        false,
+        8192,
+        8192,
+        firstBurst,
+        maxBurst,
+        immediate,
+        initialR2T,
+        maxOutstanding);
   }
 
   private static DataOutSequencer seq(int wanted, int edtl, int immediate, SessionParams p) {
@@ -30,8 +44,10 @@ class DataOutSequencerTest {
     assertThat(s.immediate(4096)).isEqualTo(new Placement(0, 4096));
     assertThat(s.complete()).isFalse();
     assertThat(s.nextR2ts()).isEmpty(); // unsolicited burst not over
-    assertThat(s.dataOut(Bhs.RESERVED_TAG, 0, 4096, 8192, false)).isEqualTo(new Placement(4096, 8192));
-    assertThat(s.dataOut(Bhs.RESERVED_TAG, 1, 12288, 4096, true)).isEqualTo(new Placement(12288, 4096));
+    assertThat(s.dataOut(Bhs.RESERVED_TAG, 0, 4096, 8192, false))
+        .isEqualTo(new Placement(4096, 8192));
+    assertThat(s.dataOut(Bhs.RESERVED_TAG, 1, 12288, 4096, true))
+        .isEqualTo(new Placement(12288, 4096));
     List<R2t> r2ts = s.nextR2ts();
     assertThat(r2ts).containsExactly(new R2t(100, 0, 16384, 8192), new R2t(101, 1, 24576, 8192));
     assertThat(s.nextR2ts()).isEmpty(); // MaxOutstandingR2T=2
@@ -74,7 +90,8 @@ class DataOutSequencerTest {
     assertThatThrownBy(() -> seq(1024, 1024, 0, p).dataOut(Bhs.RESERVED_TAG, 0, 0, 2048, true))
         .isInstanceOf(SequenceError.class);
     assertThatThrownBy(() -> seq(1024, 1024, 0, p).dataOut(77, 0, 0, 512, true))
-        .isInstanceOf(SequenceError.class).hasMessageContaining("TTT");
+        .isInstanceOf(SequenceError.class)
+        .hasMessageContaining("TTT");
   }
 
   @Test
@@ -83,17 +100,31 @@ class DataOutSequencerTest {
     for (int i = 0; i < 2_000; i++) {
       int edtl = random.nextInt(1 << 20);
       int wanted = random.nextInt(edtl + 1);
-      DataOutSequencer s = seq(wanted, edtl, random.nextInt(8192),
-          params(512 + random.nextInt(65536), 512 + random.nextInt(1 << 20), random.nextBoolean(),
-              random.nextBoolean(), 1 + random.nextInt(4)));
+      DataOutSequencer s =
+          seq(
+              wanted,
+              edtl,
+              random.nextInt(8192),
+              params(
+                  512 + random.nextInt(65536),
+                  512 + random.nextInt(1 << 20),
+                  random.nextBoolean(),
+                  random.nextBoolean(),
+                  1 + random.nextInt(4)));
       for (int j = 0; j < 20; j++) {
         try {
           int ttt = random.nextBoolean() ? Bhs.RESERVED_TAG : 100 + random.nextInt(4);
-          Placement p = s.dataOut(ttt, random.nextInt(3), random.nextInt(edtl + 1),
-              random.nextInt(9000), random.nextBoolean());
+          Placement p =
+              s.dataOut(
+                  ttt,
+                  random.nextInt(3),
+                  random.nextInt(edtl + 1),
+                  random.nextInt(9000),
+                  random.nextBoolean());
           assertThat(p.bufferOffset() + p.keepBytes()).isLessThanOrEqualTo(wanted);
           assertThat(p.keepBytes()).isNotNegative();
-          s.nextR2ts().forEach(r -> assertThat(r.offset() + r.length()).isLessThanOrEqualTo(wanted));
+          s.nextR2ts()
+              .forEach(r -> assertThat(r.offset() + r.length()).isLessThanOrEqualTo(wanted));
         } catch (SequenceError e) {
           assertThat(e.getMessage()).isNotBlank();
         }

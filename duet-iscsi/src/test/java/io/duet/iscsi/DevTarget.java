@@ -31,15 +31,26 @@ public final class DevTarget {
   private DevTarget() {}
 
   /** Starts a dev target with {@code port} and {@code dir}; returns the running server. */
-  static IscsiServer start(int port, Path dir, String iqn, long sizeBytes,
-      TargetCatalog.ChapCredentials chap, List<String> allowed) throws Exception {
+  static IscsiServer start(
+      int port,
+      Path dir,
+      String iqn,
+      long sizeBytes,
+      TargetCatalog.ChapCredentials chap,
+      List<String> allowed)
+      throws Exception {
     VolumeStore store = VolumeStore.open(dir);
-    Volume lun0 = store.get("dev0").isPresent() ? store.get("dev0").get()
-        : store.create("dev0", sizeBytes, 512);
-    Volume lun1 = store.get("dev1").isPresent() ? store.get("dev1").get()
-        : store.create("dev1", 64L * 1024 * 1024, 4096);
-    AluaGroups alua = new AluaGroups(
-        List.of(new AluaGroups.PortGroup(1, AluaState.ACTIVE_OPTIMIZED, List.of(1))));
+    Volume lun0 =
+        store.get("dev0").isPresent()
+            ? store.get("dev0").get()
+            : store.create("dev0", sizeBytes, 512);
+    Volume lun1 =
+        store.get("dev1").isPresent()
+            ? store.get("dev1").get()
+            : store.create("dev1", 64L * 1024 * 1024, 4096);
+    AluaGroups alua =
+        new AluaGroups(
+            List.of(new AluaGroups.PortGroup(1, AluaState.ACTIVE_OPTIMIZED, List.of(1))));
     ScsiSite site = new ScsiSite(alua);
     LunMap map = new LunMap();
     TreeMap<Integer, LunMap.Binding> bindings = new TreeMap<>();
@@ -47,39 +58,42 @@ public final class DevTarget {
     bindings.put(1, new LunMap.Binding(new LogicalUnit(lun1, site, PersistentState.NONE), false));
     map.replace(bindings);
     TargetPort tp = new TargetPort(iqn + ",t,0x1", iqn, 1, 1);
-    TargetCatalog.Target target = new TargetCatalog.Target() {
-      @Override
-      public String name() {
-        return iqn;
-      }
+    TargetCatalog.Target target =
+        new TargetCatalog.Target() {
+          @Override
+          public String name() {
+            return iqn;
+          }
 
-      @Override
-      public TargetPort port() {
-        return tp;
-      }
+          @Override
+          public TargetPort port() {
+            return tp;
+          }
 
-      @Override
-      public Optional<LunMap> lunsFor(String initiatorName) {
-        return allowed.isEmpty() || allowed.contains(initiatorName)
-            ? Optional.of(map) : Optional.empty();
-      }
-    };
-    TargetCatalog catalog = new TargetCatalog() {
-      @Override
-      public List<DiscoveredTarget> discover(String initiatorName) {
-        return List.of(new DiscoveredTarget(iqn, List.of(new Portal("127.0.0.1", port, 1))));
-      }
+          @Override
+          public Optional<LunMap> lunsFor(String initiatorName) {
+            return allowed.isEmpty() || allowed.contains(initiatorName)
+                ? Optional.of(map)
+                : Optional.empty();
+          }
+        };
+    TargetCatalog catalog =
+        new TargetCatalog() {
+          @Override
+          public List<DiscoveredTarget> discover(String initiatorName) {
+            return List.of(new DiscoveredTarget(iqn, List.of(new Portal("127.0.0.1", port, 1))));
+          }
 
-      @Override
-      public Optional<Target> target(String name) {
-        return name.equals(iqn) ? Optional.of(target) : Optional.empty();
-      }
+          @Override
+          public Optional<Target> target(String name) {
+            return name.equals(iqn) ? Optional.of(target) : Optional.empty();
+          }
 
-      @Override
-      public Optional<ChapCredentials> credentials(String initiatorName) {
-        return Optional.ofNullable(chap);
-      }
-    };
+          @Override
+          public Optional<ChapCredentials> credentials(String initiatorName) {
+            return Optional.ofNullable(chap);
+          }
+        };
     IscsiServer server = new IscsiServer(catalog);
     server.listen(new InetSocketAddress("127.0.0.1", port), 1);
     return server;
@@ -99,8 +113,12 @@ public final class DevTarget {
     if (user != null) {
       String tUser = System.getenv("DUET_CHAP_TARGET_USER");
       String tSecret = System.getenv("DUET_CHAP_TARGET_SECRET");
-      chap = new TargetCatalog.ChapCredentials(user, bytes(env("DUET_CHAP_SECRET", "")),
-          tUser, tSecret == null ? null : bytes(tSecret));
+      chap =
+          new TargetCatalog.ChapCredentials(
+              user,
+              bytes(env("DUET_CHAP_SECRET", "")),
+              tUser,
+              tSecret == null ? null : bytes(tSecret));
     }
     String allowed = env("DUET_INITIATORS", "");
     List<String> acl = allowed.isEmpty() ? List.of() : Arrays.asList(allowed.split(","));

@@ -12,8 +12,10 @@ final class FakeCatalog implements TargetCatalog {
   static final String TARGET = "iqn.2026-11.io.duet:t0";
 
   final Map<String, ChapCredentials> chap = new ConcurrentHashMap<>();
+
   /** Initiators allowed; null allows everyone. */
   volatile List<String> acl;
+
   volatile List<Portal> portals = List.of(new Portal("127.0.0.1", 3260, 1));
 
   final Target target =

@@ -31,9 +31,12 @@ class IscsiServerTest {
   @BeforeEach
   void start() throws Exception {
     IscsiSettings settings = IscsiSettings.DEFAULTS.withNopIn(1000, 1000).withClock(clock::get);
-    server = new IscsiServer(catalog, settings,
-        (t, initiator) -> catalog.allowed(initiator) ? Optional.of(luns) : Optional.empty(),
-        new Random(5));
+    server =
+        new IscsiServer(
+            catalog,
+            settings,
+            (t, initiator) -> catalog.allowed(initiator) ? Optional.of(luns) : Optional.empty(),
+            new Random(5));
     address = server.listen(new InetSocketAddress("127.0.0.1", 0), 1);
   }
 
@@ -52,15 +55,23 @@ class IscsiServerTest {
   @Test
   void loginReturnsTsihTpgtAndDeclarations() throws Exception {
     try (TestInitiator c = new TestInitiator(address)) {
-      Pdu r = c.loginNormal(FakeCatalog.TARGET, "HeaderDigest=None", "ImmediateData=Yes",
-          "InitialR2T=No", "MaxBurstLength=16776192", "X-com.example.Foo=1");
+      Pdu r =
+          c.loginNormal(
+              FakeCatalog.TARGET,
+              "HeaderDigest=None",
+              "ImmediateData=Yes",
+              "InitialR2T=No",
+              "MaxBurstLength=16776192",
+              "X-com.example.Foo=1");
       assertThat(r.opcode()).isEqualTo(Bhs.LOGIN_RESPONSE);
       assertThat(r.bhs().u16(36)).isZero();
       assertThat(r.bhs().flags() & 0x80).isEqualTo(0x80);
       assertThat(r.bhs().u16(14)).isNotZero();
       Map<String, String> keys = r.keys();
-      assertThat(keys).containsEntry("TargetPortalGroupTag", "1")
-          .containsEntry("ImmediateData", "Yes").containsEntry("InitialR2T", "No")
+      assertThat(keys)
+          .containsEntry("TargetPortalGroupTag", "1")
+          .containsEntry("ImmediateData", "Yes")
+          .containsEntry("InitialR2T", "No")
           .containsEntry("MaxBurstLength", "1048576")
           .containsEntry("X-com.example.Foo", "NotUnderstood")
           .containsKey("MaxRecvDataSegmentLength");
@@ -73,24 +84,38 @@ class IscsiServerTest {
 
   @Test
   void loginFailuresCarryTheRightStatus() throws Exception {
-    assertThat(loginStatus(text("InitiatorName=" + TestInitiator.NAME, "SessionType=Normal",
-        "TargetName=iqn.nope"))).isEqualTo(0x0203);
+    assertThat(
+            loginStatus(
+                text(
+                    "InitiatorName=" + TestInitiator.NAME,
+                    "SessionType=Normal",
+                    "TargetName=iqn.nope")))
+        .isEqualTo(0x0203);
     assertThat(loginStatus(text("SessionType=Normal", "TargetName=" + FakeCatalog.TARGET)))
         .isEqualTo(0x0207);
     assertThat(loginStatus(text("InitiatorName=" + TestInitiator.NAME, "SessionType=Normal")))
         .isEqualTo(0x0207);
-    assertThat(loginStatus(text("InitiatorName=" + TestInitiator.NAME,
-        "TargetName=" + FakeCatalog.TARGET, "TargetName=" + FakeCatalog.TARGET)))
+    assertThat(
+            loginStatus(
+                text(
+                    "InitiatorName=" + TestInitiator.NAME,
+                    "TargetName=" + FakeCatalog.TARGET,
+                    "TargetName=" + FakeCatalog.TARGET)))
         .isEqualTo(0x0200);
     catalog.acl = List.of("iqn.someone-else");
-    assertThat(loginStatus(text("InitiatorName=" + TestInitiator.NAME,
-        "TargetName=" + FakeCatalog.TARGET))).isEqualTo(0x0202);
+    assertThat(
+            loginStatus(
+                text("InitiatorName=" + TestInitiator.NAME, "TargetName=" + FakeCatalog.TARGET)))
+        .isEqualTo(0x0202);
     catalog.acl = null;
-    catalog.chap.put(TestInitiator.NAME,
+    catalog.chap.put(
+        TestInitiator.NAME,
         new ChapCredentials("u", "secret-12345".getBytes(StandardCharsets.UTF_8), null, null));
     // Skipping the security stage when CHAP is required.
-    assertThat(loginStatus(text("InitiatorName=" + TestInitiator.NAME,
-        "TargetName=" + FakeCatalog.TARGET))).isEqualTo(0x0201);
+    assertThat(
+            loginStatus(
+                text("InitiatorName=" + TestInitiator.NAME, "TargetName=" + FakeCatalog.TARGET)))
+        .isEqualTo(0x0201);
   }
 
   private int loginStatus(byte[] keys) throws Exception {
@@ -110,27 +135,62 @@ class IscsiServerTest {
     byte[] targetSecret = "target-secret-9".getBytes(StandardCharsets.UTF_8);
     catalog.chap.put(TestInitiator.NAME, new ChapCredentials("u", secret, "tgt", targetSecret));
     try (TestInitiator c = new TestInitiator(address)) {
-      Pdu r = c.login(false, 0, 0, 1, text("InitiatorName=" + TestInitiator.NAME,
-          "SessionType=Normal", "TargetName=" + FakeCatalog.TARGET, "AuthMethod=CHAP,None"));
+      Pdu r =
+          c.login(
+              false,
+              0,
+              0,
+              1,
+              text(
+                  "InitiatorName=" + TestInitiator.NAME,
+                  "SessionType=Normal",
+                  "TargetName=" + FakeCatalog.TARGET,
+                  "AuthMethod=CHAP,None"));
       assertThat(r.keys()).containsEntry("AuthMethod", "CHAP");
       r = c.login(false, 0, 0, 1, text("CHAP_A=5"));
       Map<String, String> k = r.keys();
       byte[] challenge = Chap.decodeBinary(k.get("CHAP_C"));
       byte[] response =
           Chap.digest(Chap.Algorithm.MD5, Integer.parseInt(k.get("CHAP_I")), secret, challenge);
-      r = c.login(true, 0, 1, 1, text("CHAP_N=u", "CHAP_R=0x" + HexFormat.of().formatHex(response),
-          "CHAP_I=3", "CHAP_C=0xa1a2a3a4a5a6a7a8a9aa"));
+      r =
+          c.login(
+              true,
+              0,
+              1,
+              1,
+              text(
+                  "CHAP_N=u",
+                  "CHAP_R=0x" + HexFormat.of().formatHex(response),
+                  "CHAP_I=3",
+                  "CHAP_C=0xa1a2a3a4a5a6a7a8a9aa"));
       assertThat(r.bhs().u16(36)).isZero();
-      assertThat(r.keys()).containsEntry("CHAP_N", "tgt").containsEntry("CHAP_R", "0x"
-          + HexFormat.of().formatHex(Chap.digest(Chap.Algorithm.MD5, 3, targetSecret,
-              HexFormat.of().parseHex("a1a2a3a4a5a6a7a8a9aa"))));
+      assertThat(r.keys())
+          .containsEntry("CHAP_N", "tgt")
+          .containsEntry(
+              "CHAP_R",
+              "0x"
+                  + HexFormat.of()
+                      .formatHex(
+                          Chap.digest(
+                              Chap.Algorithm.MD5,
+                              3,
+                              targetSecret,
+                              HexFormat.of().parseHex("a1a2a3a4a5a6a7a8a9aa"))));
       r = c.login(true, 1, 3, 1, text("MaxRecvDataSegmentLength=8192"));
       assertThat(r.bhs().u16(36)).isZero();
       assertThat(r.bhs().u16(14)).isNotZero();
     }
     try (TestInitiator c = new TestInitiator(address)) {
-      c.login(false, 0, 0, 1, text("InitiatorName=" + TestInitiator.NAME,
-          "SessionType=Normal", "TargetName=" + FakeCatalog.TARGET, "AuthMethod=CHAP"));
+      c.login(
+          false,
+          0,
+          0,
+          1,
+          text(
+              "InitiatorName=" + TestInitiator.NAME,
+              "SessionType=Normal",
+              "TargetName=" + FakeCatalog.TARGET,
+              "AuthMethod=CHAP"));
       c.login(false, 0, 0, 1, text("CHAP_A=5"));
       Pdu r = c.login(true, 0, 1, 1, text("CHAP_N=u", "CHAP_R=0x00112233445566778899aabbccddeeff"));
       assertThat(r.bhs().u16(36)).isEqualTo(0x0201);
@@ -243,13 +303,15 @@ class IscsiServerTest {
       assertThat(rsp.bhs().u8(2)).isEqualTo(TaskManagement.FUNCTION_COMPLETE);
       assertThat(nopPing(c, "x")).isEqualTo("x"); // and no SCSI Response came before it
 
-      Bhs reset = TestInitiator.header(Bhs.TASK_MGMT_REQUEST, 0x80 | TaskManagement.LOGICAL_UNIT_RESET);
+      Bhs reset =
+          TestInitiator.header(Bhs.TASK_MGMT_REQUEST, 0x80 | TaskManagement.LOGICAL_UNIT_RESET);
       reset.u8(0, 0x40 | Bhs.TASK_MGMT_REQUEST);
       reset.i32(16, 0x99a);
       c.send(reset, new byte[0]);
       assertThat(c.receive().bhs().u8(2)).isEqualTo(TaskManagement.FUNCTION_COMPLETE);
       assertThat(luns.resets).containsExactly(0);
-      Bhs reassign = TestInitiator.header(Bhs.TASK_MGMT_REQUEST, 0x80 | TaskManagement.TASK_REASSIGN);
+      Bhs reassign =
+          TestInitiator.header(Bhs.TASK_MGMT_REQUEST, 0x80 | TaskManagement.TASK_REASSIGN);
       reassign.u8(0, 0x40 | Bhs.TASK_MGMT_REQUEST);
       reassign.i32(16, 0x99b);
       c.send(reassign, new byte[0]);
@@ -265,8 +327,16 @@ class IscsiServerTest {
     }
     catalog.portals = many;
     try (TestInitiator c = new TestInitiator(address)) {
-      Pdu r = c.login(true, 1, 3, 7, text("InitiatorName=" + TestInitiator.NAME,
-          "SessionType=Discovery", "MaxRecvDataSegmentLength=512"));
+      Pdu r =
+          c.login(
+              true,
+              1,
+              3,
+              7,
+              text(
+                  "InitiatorName=" + TestInitiator.NAME,
+                  "SessionType=Discovery",
+                  "MaxRecvDataSegmentLength=512"));
       assertThat(r.bhs().u16(36)).isZero();
       Bhs req = TestInitiator.header(Bhs.TEXT_REQUEST, 0x80);
       req.u8(0, 0x40 | Bhs.TEXT_REQUEST);
@@ -292,7 +362,8 @@ class IscsiServerTest {
         c.send(more, new byte[0]);
       }
       assertThat(pieces).isGreaterThan(1);
-      assertThat(all.toString()).startsWith("TargetName=" + FakeCatalog.TARGET + "\0")
+      assertThat(all.toString())
+          .startsWith("TargetName=" + FakeCatalog.TARGET + "\0")
           .contains("TargetAddress=10.0.0.39:3260,2\0");
       // SCSI commands have no place in a discovery session.
       c.command(0, new byte[16], false, false, 0, new byte[0]);
@@ -323,9 +394,15 @@ class IscsiServerTest {
   @Test
   void severalPortalsServeAtOnce() throws Exception {
     InetSocketAddress second = server.listen(new InetSocketAddress("127.0.0.1", 0), 2);
-    try (TestInitiator a = loggedIn(); TestInitiator b = new TestInitiator(second)) {
-      Pdu r = b.login(true, 1, 3, 0x400001370099L, text("InitiatorName=" + TestInitiator.NAME,
-          "TargetName=" + FakeCatalog.TARGET));
+    try (TestInitiator a = loggedIn();
+        TestInitiator b = new TestInitiator(second)) {
+      Pdu r =
+          b.login(
+              true,
+              1,
+              3,
+              0x400001370099L,
+              text("InitiatorName=" + TestInitiator.NAME, "TargetName=" + FakeCatalog.TARGET));
       assertThat(r.keys()).containsEntry("TargetPortalGroupTag", "2");
       assertThat(nopPing(a, "a")).isEqualTo("a");
       assertThat(nopPing(b, "b")).isEqualTo("b");
@@ -351,7 +428,8 @@ class IscsiServerTest {
 
   @Test
   void sameIsidReinstatesTheSession() throws Exception {
-    try (TestInitiator first = loggedIn(); TestInitiator second = loggedIn()) {
+    try (TestInitiator first = loggedIn();
+        TestInitiator second = loggedIn()) {
       assertThat(first.closedByTarget()).isTrue();
       assertThat(nopPing(second, "new")).isEqualTo("new");
       assertThat(server.sessions()).hasSize(1);

@@ -50,47 +50,56 @@ class LibiscsiToolsTest {
   void start() throws Exception {
     store = VolumeStore.open(dir);
     var volume = store.create("v0", 16L * 1024 * 1024, 512);
-    ScsiSite site = new ScsiSite(new AluaGroups(
-        List.of(new AluaGroups.PortGroup(1, AluaState.ACTIVE_OPTIMIZED, List.of(1)))));
+    ScsiSite site =
+        new ScsiSite(
+            new AluaGroups(
+                List.of(new AluaGroups.PortGroup(1, AluaState.ACTIVE_OPTIMIZED, List.of(1)))));
     LunMap map = new LunMap();
     TreeMap<Integer, LunMap.Binding> b = new TreeMap<>();
     b.put(0, new LunMap.Binding(new LogicalUnit(volume, site, PersistentState.NONE), false));
     map.replace(b);
     TargetPort tp = new TargetPort(IQN + ",t,0x1", IQN, 1, 1);
-    TargetCatalog.Target target = new TargetCatalog.Target() {
-      @Override
-      public String name() {
-        return IQN;
-      }
+    TargetCatalog.Target target =
+        new TargetCatalog.Target() {
+          @Override
+          public String name() {
+            return IQN;
+          }
 
-      @Override
-      public TargetPort port() {
-        return tp;
-      }
+          @Override
+          public TargetPort port() {
+            return tp;
+          }
 
-      @Override
-      public Optional<LunMap> lunsFor(String initiator) {
-        List<String> a = acl;
-        return a == null || a.contains(initiator) ? Optional.of(map) : Optional.empty();
-      }
-    };
-    TargetCatalog catalog = new TargetCatalog() {
-      @Override
-      public List<DiscoveredTarget> discover(String initiator) {
-        return List.of(new DiscoveredTarget(IQN, List.of(new Portal("127.0.0.1", port, 1),
-            new Portal("192.0.2.10", 3260, 2), new Portal("2001:db8::7", 3260, 2))));
-      }
+          @Override
+          public Optional<LunMap> lunsFor(String initiator) {
+            List<String> a = acl;
+            return a == null || a.contains(initiator) ? Optional.of(map) : Optional.empty();
+          }
+        };
+    TargetCatalog catalog =
+        new TargetCatalog() {
+          @Override
+          public List<DiscoveredTarget> discover(String initiator) {
+            return List.of(
+                new DiscoveredTarget(
+                    IQN,
+                    List.of(
+                        new Portal("127.0.0.1", port, 1),
+                        new Portal("192.0.2.10", 3260, 2),
+                        new Portal("2001:db8::7", 3260, 2))));
+          }
 
-      @Override
-      public Optional<Target> target(String name) {
-        return IQN.equals(name) ? Optional.of(target) : Optional.empty();
-      }
+          @Override
+          public Optional<Target> target(String name) {
+            return IQN.equals(name) ? Optional.of(target) : Optional.empty();
+          }
 
-      @Override
-      public Optional<ChapCredentials> credentials(String initiator) {
-        return Optional.ofNullable(chap.get(initiator));
-      }
-    };
+          @Override
+          public Optional<ChapCredentials> credentials(String initiator) {
+            return Optional.ofNullable(chap.get(initiator));
+          }
+        };
     server = new IscsiServer(catalog);
     port = server.listen(new InetSocketAddress("127.0.0.1", 0), 1).getPort();
   }
@@ -102,7 +111,8 @@ class LibiscsiToolsTest {
   }
 
   private static void assumeTool(String tool) {
-    Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin", tool)),
+    Assumptions.assumeTrue(
+        Files.isExecutable(Path.of("/usr/bin", tool)),
         tool + " is not installed (apt-get install libiscsi-bin); skipping");
   }
 
@@ -124,8 +134,10 @@ class LibiscsiToolsTest {
     assumeTool("iscsi-ls");
     Run r = run(Map.of(), "iscsi-ls", "iscsi://127.0.0.1:" + port);
     assertThat(r.exit()).as(r.output()).isZero();
-    assertThat(r.output()).contains("Target:" + IQN + " Portal:127.0.0.1:" + port + ",1")
-        .contains("Portal:192.0.2.10:3260,2").contains("Portal:[2001:db8::7]:3260,2");
+    assertThat(r.output())
+        .contains("Target:" + IQN + " Portal:127.0.0.1:" + port + ",1")
+        .contains("Portal:192.0.2.10:3260,2")
+        .contains("Portal:[2001:db8::7]:3260,2");
   }
 
   @Test
@@ -161,12 +173,27 @@ class LibiscsiToolsTest {
   @Test
   void mutualChap() throws Exception {
     assumeTool("iscsi-inq");
-    chap.put(INQ, new ChapCredentials("bob", utf8("bob-secret-123"), "duet", utf8("duet-secret-9")));
-    Run ok = run(Map.of("LIBISCSI_CHAP_TARGET_USERNAME", "duet",
-        "LIBISCSI_CHAP_TARGET_PASSWORD", "duet-secret-9"), "iscsi-inq", url("bob%bob-secret-123@"));
+    chap.put(
+        INQ, new ChapCredentials("bob", utf8("bob-secret-123"), "duet", utf8("duet-secret-9")));
+    Run ok =
+        run(
+            Map.of(
+                "LIBISCSI_CHAP_TARGET_USERNAME",
+                "duet",
+                "LIBISCSI_CHAP_TARGET_PASSWORD",
+                "duet-secret-9"),
+            "iscsi-inq",
+            url("bob%bob-secret-123@"));
     assertThat(ok.exit()).as(ok.output()).isZero();
-    Run impostor = run(Map.of("LIBISCSI_CHAP_TARGET_USERNAME", "duet",
-        "LIBISCSI_CHAP_TARGET_PASSWORD", "other-secret-1"), "iscsi-inq", url("bob%bob-secret-123@"));
+    Run impostor =
+        run(
+            Map.of(
+                "LIBISCSI_CHAP_TARGET_USERNAME",
+                "duet",
+                "LIBISCSI_CHAP_TARGET_PASSWORD",
+                "other-secret-1"),
+            "iscsi-inq",
+            url("bob%bob-secret-123@"));
     assertThat(impostor.exit()).isNotZero();
   }
 
@@ -191,9 +218,10 @@ class LibiscsiToolsTest {
     }
     assertThat(summary).as(r.output()).isNotEmpty();
     assertThat(summary.stream().filter(l -> l.contains("FAILED") && !l.contains("[FAILED]")))
-        .as(r.output()).isEmpty();
-    String[] counts = summary.stream().filter(l -> l.startsWith("tests")).findFirst()
-        .orElseThrow().split("\\s+");
+        .as(r.output())
+        .isEmpty();
+    String[] counts =
+        summary.stream().filter(l -> l.startsWith("tests")).findFirst().orElseThrow().split("\\s+");
     assertThat(counts[4]).as(r.output()).isEqualTo("0"); // Failed column
   }
 

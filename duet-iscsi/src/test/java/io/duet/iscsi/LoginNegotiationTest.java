@@ -18,8 +18,12 @@ class LoginNegotiationTest {
   private final MemoryLuns luns = new MemoryLuns(1);
 
   private LoginNegotiation negotiation() {
-    return new LoginNegotiation(catalog, IscsiSettings.DEFAULTS, 7,
-        (t, i) -> catalog.allowed(i) ? Optional.of(luns) : Optional.empty(), new Random(3));
+    return new LoginNegotiation(
+        catalog,
+        IscsiSettings.DEFAULTS,
+        7,
+        (t, i) -> catalog.allowed(i) ? Optional.of(luns) : Optional.empty(),
+        new Random(3));
   }
 
   private static Bhs request(boolean transit, boolean more, int csg, int nsg, int versionMin) {
@@ -42,22 +46,45 @@ class LoginNegotiationTest {
   @Test
   void securityThenOperationalThenFullFeature() {
     LoginNegotiation n = negotiation();
-    Reply r = send(n, request(true, false, 0, 1, 0), text("InitiatorName=iqn.a",
-        "TargetName=" + FakeCatalog.TARGET, "AuthMethod=None"));
+    Reply r =
+        send(
+            n,
+            request(true, false, 0, 1, 0),
+            text("InitiatorName=iqn.a", "TargetName=" + FakeCatalog.TARGET, "AuthMethod=None"));
     assertThat(r.status()).isZero();
     assertThat(r.transit()).isTrue();
-    assertThat(keys(r)).containsEntry("AuthMethod", "None").containsEntry("TargetPortalGroupTag", "7");
+    assertThat(keys(r))
+        .containsEntry("AuthMethod", "None")
+        .containsEntry("TargetPortalGroupTag", "7");
     assertThat(n.state()).isEqualTo(State.OPERATIONAL);
-    r = send(n, request(true, false, 1, 3, 0), text("HeaderDigest=CRC32C,None",
-        "DataDigest=None", "MaxRecvDataSegmentLength=4096", "FirstBurstLength=1048576",
-        "MaxBurstLength=65536", "InitialR2T=Yes", "ImmediateData=No", "ErrorRecoveryLevel=2",
-        "MaxConnections=4", "OFMarker=Yes", "OFMarkInt=2048~4096", "DefaultTime2Wait=0"));
+    r =
+        send(
+            n,
+            request(true, false, 1, 3, 0),
+            text(
+                "HeaderDigest=CRC32C,None",
+                "DataDigest=None",
+                "MaxRecvDataSegmentLength=4096",
+                "FirstBurstLength=1048576",
+                "MaxBurstLength=65536",
+                "InitialR2T=Yes",
+                "ImmediateData=No",
+                "ErrorRecoveryLevel=2",
+                "MaxConnections=4",
+                "OFMarker=Yes",
+                "OFMarkInt=2048~4096",
+                "DefaultTime2Wait=0"));
     assertThat(n.state()).isEqualTo(State.FULL_FEATURE);
     Map<String, String> k = keys(r);
-    assertThat(k).containsEntry("HeaderDigest", "CRC32C").containsEntry("MaxBurstLength", "65536")
-        .containsEntry("ErrorRecoveryLevel", "0").containsEntry("MaxConnections", "1")
-        .containsEntry("OFMarker", "No").containsEntry("OFMarkInt", "Irrelevant")
-        .containsEntry("DefaultTime2Wait", "2").containsKey("MaxRecvDataSegmentLength");
+    assertThat(k)
+        .containsEntry("HeaderDigest", "CRC32C")
+        .containsEntry("MaxBurstLength", "65536")
+        .containsEntry("ErrorRecoveryLevel", "0")
+        .containsEntry("MaxConnections", "1")
+        .containsEntry("OFMarker", "No")
+        .containsEntry("OFMarkInt", "Irrelevant")
+        .containsEntry("DefaultTime2Wait", "2")
+        .containsKey("MaxRecvDataSegmentLength");
     SessionParams p = n.params();
     assertThat(p.headerDigest()).isTrue();
     assertThat(p.maxSendDataSegmentLength()).isEqualTo(4096);
@@ -69,28 +96,51 @@ class LoginNegotiationTest {
 
   @Test
   void refusals() {
-    assertThat(send(negotiation(), request(true, false, 1, 3, 1),
-        text("InitiatorName=iqn.a", "TargetName=" + FakeCatalog.TARGET)).status())
+    assertThat(
+            send(
+                    negotiation(),
+                    request(true, false, 1, 3, 1),
+                    text("InitiatorName=iqn.a", "TargetName=" + FakeCatalog.TARGET))
+                .status())
         .isEqualTo(LoginException.UNSUPPORTED_VERSION);
-    assertThat(send(negotiation(), request(true, false, 1, 3, 0),
-        text("InitiatorName=iqn.a", "SessionType=Weird")).status())
+    assertThat(
+            send(
+                    negotiation(),
+                    request(true, false, 1, 3, 0),
+                    text("InitiatorName=iqn.a", "SessionType=Weird"))
+                .status())
         .isEqualTo(LoginException.SESSION_TYPE_NOT_SUPPORTED);
-    assertThat(send(negotiation(), request(true, true, 1, 3, 0),
-        text("InitiatorName=iqn.a")).status()).isEqualTo(LoginException.INITIATOR_ERROR);
-    assertThat(send(negotiation(), request(true, false, 1, 2, 0),
-        text("InitiatorName=iqn.a", "TargetName=" + FakeCatalog.TARGET)).status())
+    assertThat(
+            send(negotiation(), request(true, true, 1, 3, 0), text("InitiatorName=iqn.a")).status())
+        .isEqualTo(LoginException.INITIATOR_ERROR);
+    assertThat(
+            send(
+                    negotiation(),
+                    request(true, false, 1, 2, 0),
+                    text("InitiatorName=iqn.a", "TargetName=" + FakeCatalog.TARGET))
+                .status())
         .isEqualTo(LoginException.INITIATOR_ERROR);
     LoginNegotiation n = negotiation();
-    send(n, request(false, false, 1, 0, 0), text("InitiatorName=iqn.a",
-        "TargetName=" + FakeCatalog.TARGET, "MaxBurstLength=8192"));
+    send(
+        n,
+        request(false, false, 1, 0, 0),
+        text("InitiatorName=iqn.a", "TargetName=" + FakeCatalog.TARGET, "MaxBurstLength=8192"));
     Reply again = send(n, request(true, false, 1, 3, 0), text("MaxBurstLength=8192"));
     assertThat(again.status()).isEqualTo(LoginException.INITIATOR_ERROR);
     assertThat(n.state()).isEqualTo(State.FAILED);
     assertThat(send(n, request(true, false, 1, 3, 0), new byte[0]).status()).isNotZero();
-    catalog.chap.put("iqn.a", new ChapCredentials("u", "0123456789ab".getBytes(
-        StandardCharsets.UTF_8), null, null));
-    assertThat(send(negotiation(), request(true, false, 0, 1, 0), text("InitiatorName=iqn.a",
-        "TargetName=" + FakeCatalog.TARGET, "AuthMethod=None")).status())
+    catalog.chap.put(
+        "iqn.a",
+        new ChapCredentials("u", "0123456789ab".getBytes(StandardCharsets.UTF_8), null, null));
+    assertThat(
+            send(
+                    negotiation(),
+                    request(true, false, 0, 1, 0),
+                    text(
+                        "InitiatorName=iqn.a",
+                        "TargetName=" + FakeCatalog.TARGET,
+                        "AuthMethod=None"))
+                .status())
         .isEqualTo(LoginException.AUTHENTICATION_FAILURE);
   }
 
@@ -111,11 +161,29 @@ class LoginNegotiationTest {
   @Test
   void randomLoginsNeverThrow() {
     Random random = new Random(11);
-    String[] keys = {"InitiatorName=iqn.a", "TargetName=" + FakeCatalog.TARGET, "AuthMethod=CHAP",
-        "CHAP_A=5", "CHAP_N=u", "CHAP_R=0x00", "CHAP_C=0bAAAA", "CHAP_I=999", "HeaderDigest=X",
-        "MaxBurstLength=-1", "SessionType=Discovery", "=", "A", "MaxRecvDataSegmentLength=0x10"};
-    catalog.chap.put("iqn.a", new ChapCredentials("u", "0123456789ab".getBytes(
-        StandardCharsets.UTF_8), "t", "abcdefabcdef".getBytes(StandardCharsets.UTF_8)));
+    String[] keys = {
+      "InitiatorName=iqn.a",
+      "TargetName=" + FakeCatalog.TARGET,
+      "AuthMethod=CHAP",
+      "CHAP_A=5",
+      "CHAP_N=u",
+      "CHAP_R=0x00",
+      "CHAP_C=0bAAAA",
+      "CHAP_I=999",
+      "HeaderDigest=X",
+      "MaxBurstLength=-1",
+      "SessionType=Discovery",
+      "=",
+      "A",
+      "MaxRecvDataSegmentLength=0x10"
+    };
+    catalog.chap.put(
+        "iqn.a",
+        new ChapCredentials(
+            "u",
+            "0123456789ab".getBytes(StandardCharsets.UTF_8),
+            "t",
+            "abcdefabcdef".getBytes(StandardCharsets.UTF_8)));
     for (int i = 0; i < 3000; i++) {
       LoginNegotiation n = negotiation();
       for (int step = 0; step < 4; step++) {

@@ -9,9 +9,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * An in-process fake of the SCSI layer for transport tests: LUN 0 is a RAM disk of 512-byte
- * blocks answering TEST UNIT READY, READ(10), WRITE(10); opcode 0xC0 blocks until
- * {@link #release} (to test aborts); anything else is 05/20/00.
+ * An in-process fake of the SCSI layer for transport tests: LUN 0 is a RAM disk of 512-byte blocks
+ * answering TEST UNIT READY, READ(10), WRITE(10); opcode 0xC0 blocks until {@link #release} (to
+ * test aborts); anything else is 05/20/00.
  */
 final class MemoryLuns implements LunAccess {
   static final int BLOCK = 512;
@@ -114,7 +114,9 @@ final class MemoryLuns implements LunAccess {
   }
 
   private static int lba(byte[] cdb) {
-    return ((cdb[2] & 0xff) << 24) | ((cdb[3] & 0xff) << 16) | ((cdb[4] & 0xff) << 8)
+    return ((cdb[2] & 0xff) << 24)
+        | ((cdb[3] & 0xff) << 16)
+        | ((cdb[4] & 0xff) << 8)
         | (cdb[5] & 0xff);
   }
 

@@ -80,10 +80,12 @@ class PduReaderTest {
     bad.configure(true, true, 8192);
     bad.readHeader(in);
     assertThatThrownBy(() -> bad.readData(ByteBuffer.allocate(5)))
-        .isInstanceOfSatisfying(PduException.class, e -> {
-          assertThat(e.rejectReason()).isEqualTo(PduException.DATA_DIGEST_ERROR);
-          assertThat(e.fatal()).isFalse();
-        });
+        .isInstanceOfSatisfying(
+            PduException.class,
+            e -> {
+              assertThat(e.rejectReason()).isEqualTo(PduException.DATA_DIGEST_ERROR);
+              assertThat(e.fatal()).isFalse();
+            });
     wire[3] ^= 1; // a header bit: fatal
     PduReader badHeader = reader(wire, 8192);
     badHeader.configure(true, true, 8192);
@@ -96,7 +98,8 @@ class PduReaderTest {
     Bhs h = new Bhs();
     h.dataSegmentLength(0xffffff);
     assertThatThrownBy(() -> reader(h.bytes, 8192).readHeader(new Bhs()))
-        .isInstanceOf(PduException.class).hasMessageContaining("exceeds");
+        .isInstanceOf(PduException.class)
+        .hasMessageContaining("exceeds");
   }
 
   @Test

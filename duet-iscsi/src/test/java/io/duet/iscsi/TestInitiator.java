@@ -121,8 +121,10 @@ final class TestInitiator implements AutoCloseable {
 
   /** Logs in to a normal session without authentication, straight to full feature phase. */
   Pdu loginNormal(String target, String... extraKeys) throws IOException {
-    java.util.List<String> keys = new java.util.ArrayList<>(java.util.List.of(
-        "InitiatorName=" + NAME, "SessionType=Normal", "TargetName=" + target));
+    java.util.List<String> keys =
+        new java.util.ArrayList<>(
+            java.util.List.of(
+                "InitiatorName=" + NAME, "SessionType=Normal", "TargetName=" + target));
     keys.addAll(java.util.List.of(extraKeys));
     if (keys.stream().noneMatch(k -> k.startsWith("MaxRecvDataSegmentLength="))) {
       keys.add("MaxRecvDataSegmentLength=8192");
