@@ -29,7 +29,11 @@ record BlockLimits(
   /** libiscsi treats an explicit limit above 1M blocks as insane; 1M blocks is generous. */
   static final int MAX_UNMAP_BLOCKS = 1 << 20;
   static final int MAX_UNMAP_DESCRIPTORS = 256;
-  static final int MAX_WRITE_SAME_BLOCKS = 1 << 20;
+  /**
+   * WRITE SAME covers at most this many bytes per command: enough for fast zeroing and discard
+   * while keeping one command's time bounded.
+   */
+  static final int MAX_WRITE_SAME_BYTES = 128 << 20;
   /** The CDB field is one byte; any larger limit could not be expressed. */
   static final int MAX_COMPARE_AND_WRITE_BLOCKS = 255;
 
@@ -42,7 +46,7 @@ record BlockLimits(
         granularity,
         MAX_UNMAP_BLOCKS,
         MAX_UNMAP_DESCRIPTORS,
-        MAX_WRITE_SAME_BLOCKS,
+        MAX_WRITE_SAME_BYTES / blockSize,
         MAX_COMPARE_AND_WRITE_BLOCKS);
   }
 }

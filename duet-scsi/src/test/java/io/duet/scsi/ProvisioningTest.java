@@ -127,10 +127,12 @@ class ProvisioningTest {
 
   @Test
   void writeSameLongerThanTheLimitIsInvalidField() {
-    RamVolume big = new RamVolume(BS, BlockLimits.MAX_WRITE_SAME_BLOCKS + 8L);
+    int max = BlockLimits.MAX_WRITE_SAME_BYTES / BS;
+    RamVolume big = new RamVolume(BS, max + 8L);
     Fixture g = new Fixture(big);
     assertSense(g.run(rw16(0x93, 0, 0), new byte[BS]), 5, 0x24, 0);
-    assertSense(g.run(rw16(0x93, 0, BlockLimits.MAX_WRITE_SAME_BLOCKS + 1), new byte[BS]), 5, 0x24, 0);
+    assertSense(g.run(rw16(0x93, 0, max + 1), new byte[BS]), 5, 0x24, 0);
+    assertGood(g.run(rw16(0x93, 8, 0), new byte[BS]));
   }
 
   private static byte[] lbaStatus(long lba, int alloc) {
