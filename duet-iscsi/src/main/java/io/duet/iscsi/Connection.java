@@ -52,6 +52,7 @@ final class Connection implements Runnable {
   private TextResponder text;
   private byte[] small;
 
+  private final long connectedNanos;
   private volatile long lastReceiveNanos;
   private volatile long pingSentNanos;
   private volatile int pingTtt = Bhs.RESERVED_TAG;
@@ -64,7 +65,8 @@ final class Connection implements Runnable {
     this.writer = new PduWriter(channel);
     this.remote = channel.getRemoteAddress();
     this.local = channel.getLocalAddress();
-    this.lastReceiveNanos = server.settings().nanoClock().getAsLong();
+    this.connectedNanos = server.settings().nanoClock().getAsLong();
+    this.lastReceiveNanos = connectedNanos;
   }
 
   Session session() {
@@ -474,7 +476,18 @@ final class Connection implements Runnable {
   void tick(long nowNanos) {
     IscsiSettings s = server.settings();
     Session current = session;
-    if (closed || current == null || s.nopInIntervalMs() == 0) {
+    if (closed) {
+      return;
+    }
+    if (current == null) {
+      // Connections that never finish login would otherwise hold buffers forever.
+      if ((nowNanos - connectedNanos) / 1_000_000 >= s.loginTimeoutMs()) {
+        LOG.log(Level.WARNING, "iSCSI {0}: login not completed in time; closing", remote);
+        close();
+      }
+      return;
+    }
+    if (s.nopInIntervalMs() == 0) {
       return;
     }
     long idleMs = (nowNanos - lastReceiveNanos) / 1_000_000;

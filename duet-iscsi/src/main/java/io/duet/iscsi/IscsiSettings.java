@@ -15,6 +15,7 @@ import java.util.function.LongSupplier;
  * @param maxSessionBufferBytes Data-Out bytes buffered per session; beyond it, TASK SET FULL
  * @param nopInIntervalMs idle time before the target pings with NOP-In; 0 disables pings
  * @param nopInTimeoutMs how long a ping may stay unanswered before the connection is dropped
+ * @param loginTimeoutMs a connection that has not completed login by then is closed
  * @param targetAlias sent as TargetAlias at login, or null
  * @param nanoClock monotonic time source
  */
@@ -28,6 +29,7 @@ public record IscsiSettings(
     long maxSessionBufferBytes,
     long nopInIntervalMs,
     long nopInTimeoutMs,
+    long loginTimeoutMs,
     String targetAlias,
     LongSupplier nanoClock) {
 
@@ -40,6 +42,7 @@ public record IscsiSettings(
   public static final long MAX_SESSION_BUFFER_DEFAULT_BYTES = 128L * 1024 * 1024;
   public static final long NOP_IN_INTERVAL_DEFAULT_MS = 10_000;
   public static final long NOP_IN_TIMEOUT_DEFAULT_MS = 30_000;
+  public static final long LOGIN_TIMEOUT_DEFAULT_MS = 30_000;
 
   /** Production defaults with the system's monotonic clock. */
   public static final IscsiSettings DEFAULTS =
@@ -53,6 +56,7 @@ public record IscsiSettings(
           MAX_SESSION_BUFFER_DEFAULT_BYTES,
           NOP_IN_INTERVAL_DEFAULT_MS,
           NOP_IN_TIMEOUT_DEFAULT_MS,
+          LOGIN_TIMEOUT_DEFAULT_MS,
           null,
           System::nanoTime);
 
@@ -66,7 +70,7 @@ public record IscsiSettings(
     if (maxSessionBufferBytes < maxCommandBytes) {
       throw new IllegalArgumentException("maxSessionBufferBytes < maxCommandBytes");
     }
-    if (nopInIntervalMs < 0 || nopInTimeoutMs <= 0) {
+    if (nopInIntervalMs < 0 || nopInTimeoutMs <= 0 || loginTimeoutMs <= 0) {
       throw new IllegalArgumentException("NOP-In interval/timeout");
     }
     java.util.Objects.requireNonNull(nanoClock, "nanoClock");
@@ -90,6 +94,7 @@ public record IscsiSettings(
         maxSessionBufferBytes,
         intervalMs,
         timeoutMs,
+        loginTimeoutMs,
         targetAlias,
         nanoClock);
   }
@@ -106,6 +111,7 @@ public record IscsiSettings(
         maxSessionBufferBytes,
         nopInIntervalMs,
         nopInTimeoutMs,
+        loginTimeoutMs,
         targetAlias,
         clock);
   }

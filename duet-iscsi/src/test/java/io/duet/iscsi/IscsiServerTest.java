@@ -412,6 +412,14 @@ class IscsiServerTest {
   }
 
   @Test
+  void connectionsThatNeverLogInAreClosed() throws Exception {
+    try (TestInitiator idle = new TestInitiator(address)) {
+      clock.addAndGet(IscsiSettings.LOGIN_TIMEOUT_DEFAULT_MS * 1_000_000L + 1);
+      assertThat(idle.closedByTarget()).isTrue();
+    }
+  }
+
+  @Test
   void logoutClosesTheSession() throws Exception {
     try (TestInitiator c = loggedIn()) {
       Bhs logout = TestInitiator.header(Bhs.LOGOUT_REQUEST, 0x80);
