@@ -26,7 +26,8 @@ final class ResponseWriter {
 
   void send(Task t, ScsiResult r) throws IOException {
     boolean good = r.status() == ScsiResult.GOOD;
-    ByteBuffer data = r.dataIn();
+    // A private view: the SCSI layer may hand the same buffer to several commands at once.
+    ByteBuffer data = r.dataIn() == null ? null : r.dataIn().duplicate();
     long residual;
     long toSend = 0;
     if (t.write) {
