@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Map;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -96,6 +97,10 @@ public final class DuetCli implements Runnable {
   }
 
   public static void main(String[] args) {
+    // The iSCSI layer logs through System.Logger (java.util.logging by default): send it to
+    // Logback so every log line has one format and goes to stderr, never stdout.
+    SLF4JBridgeHandler.removeHandlersForRootLogger();
+    SLF4JBridgeHandler.install();
     System.exit(run(new DuetCli(), args));
   }
 
