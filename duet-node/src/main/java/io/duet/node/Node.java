@@ -152,6 +152,10 @@ public final class Node implements AutoCloseable {
           "cannot start the REST API on " + config.api() + ": " + rootMessage(e), e);
     }
     resources.push(api);
+    SessionWatcher watcher =
+        new SessionWatcher(iscsi::sessions, events, SessionWatcher.INTERVAL_DEFAULT);
+    watcher.start();
+    resources.push(watcher);
     events.record(
         "site.started",
         config.name(),
