@@ -200,6 +200,11 @@ public final class IscsiServer implements AutoCloseable {
     throw new IllegalStateException("no free TSIH");
   }
 
+  /** Open connections, logged in or not (for tests). */
+  int connectionCount() {
+    return connections.size();
+  }
+
   /** Live sessions, for tests. */
   List<Session> liveSessions() {
     return List.copyOf(sessionsByKey.values());

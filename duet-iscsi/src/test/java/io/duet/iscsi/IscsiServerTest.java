@@ -412,8 +412,37 @@ class IscsiServerTest {
   }
 
   @Test
+  void sendTargetsInANormalSession() throws Exception {
+    try (TestInitiator c = loggedIn()) {
+      assertThat(textRequest(c, "SendTargets=")).contains("TargetName=" + FakeCatalog.TARGET);
+      assertThat(textRequest(c, "SendTargets=" + FakeCatalog.TARGET))
+          .contains("TargetAddress=127.0.0.1:3260,1");
+      assertThat(textRequest(c, "SendTargets=Alle")).isEqualTo("SendTargets=Reject\0");
+      assertThat(textRequest(c, "sENDtARGETS=aLL")).isEqualTo("sENDtARGETS=NotUnderstood\0");
+    }
+  }
+
+  private static String textRequest(TestInitiator c, String pair) throws Exception {
+    Bhs req = TestInitiator.header(Bhs.TEXT_REQUEST, 0x80);
+    req.u8(0, 0x40 | Bhs.TEXT_REQUEST);
+    req.i32(16, 0x4242);
+    req.i32(20, Bhs.RESERVED_TAG);
+    req.i32(24, c.cmdSn);
+    c.send(req, text(pair));
+    Pdu r = c.receive();
+    assertThat(r.opcode()).isEqualTo(Bhs.TEXT_RESPONSE);
+    assertThat(r.bhs().finalBit()).isTrue();
+    return new String(r.data(), StandardCharsets.UTF_8);
+  }
+
+  @Test
   void connectionsThatNeverLogInAreClosed() throws Exception {
     try (TestInitiator idle = new TestInitiator(address)) {
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (server.connectionCount() == 0) {
+        assertThat(System.nanoTime()).as("connection accepted").isLessThan(deadline);
+        Thread.onSpinWait();
+      }
       clock.addAndGet(IscsiSettings.LOGIN_TIMEOUT_DEFAULT_MS * 1_000_000L + 1);
       assertThat(idle.closedByTarget()).isTrue();
     }
