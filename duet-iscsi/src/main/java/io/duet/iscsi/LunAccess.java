@@ -20,6 +20,12 @@ interface LunAccess {
 
   boolean exists(int lun);
 
+  /**
+   * The logical unit behind {@code lun} as an identity to compare across sessions (the same LU
+   * may sit at different LUN numbers for different initiators), or null.
+   */
+  Object unit(int lun);
+
   /** A nexus logged in. */
   void attach(ItNexus nexus);
 
@@ -52,6 +58,11 @@ interface LunAccess {
       @Override
       public boolean exists(int lun) {
         return map.unit(lun) != null;
+      }
+
+      @Override
+      public Object unit(int lun) {
+        return map.unit(lun);
       }
 
       @Override

@@ -97,6 +97,7 @@ final class TaskManagement {
         for (Task t : commands.tasksOf(lun)) {
           commands.abort(t, timeout);
         }
+        abortElsewhere(session.luns.unit(lun));
         session.luns.reset(lun, session.nexus);
         return FUNCTION_COMPLETE;
       }
@@ -106,6 +107,7 @@ final class TaskManagement {
         }
         for (int l = 0; l < RESET_LUN_PROBE; l++) {
           if (session.luns.exists(l)) {
+            abortElsewhere(session.luns.unit(l));
             session.luns.reset(l, session.nexus);
           }
         }
@@ -119,6 +121,27 @@ final class TaskManagement {
       }
       default -> {
         return FUNCTION_REJECTED;
+      }
+    }
+  }
+
+  /**
+   * A LU reset ends the tasks of every initiator on that LU (SAM-5 6.3.3), not only this
+   * session's: without TAS they end without a response.
+   */
+  private void abortElsewhere(Object unit) {
+    if (unit == null) {
+      return;
+    }
+    for (Session other : conn.server.liveSessions()) {
+      CommandPath path = other.connection.commands();
+      if (other == session || path == null || other.luns == null) {
+        continue;
+      }
+      for (Task t : path.tasksOf(-1)) {
+        if (other.luns.unit(t.lun) == unit) {
+          path.abort(t, Connection.DRAIN_TIMEOUT_MS);
+        }
       }
     }
   }

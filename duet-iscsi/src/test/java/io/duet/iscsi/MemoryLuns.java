@@ -100,6 +100,11 @@ final class MemoryLuns implements LunAccess {
   }
 
   @Override
+  public Object unit(int lun) {
+    return lun == 0 ? this : null;
+  }
+
+  @Override
   public void attach(ItNexus nexus) {
     attached.add(nexus);
   }
