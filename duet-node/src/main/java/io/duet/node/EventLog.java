@@ -32,7 +32,12 @@ final class EventLog implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(EventLog.class);
 
-  private final FileChannel file;
+  /** The log is rotated to {@code events.log.1} past this size, so it never fills the disk. */
+  static final long MAX_FILE_BYTES = 16L << 20;
+
+  private final Path path;
+  private final long maxFileBytes;
+  private FileChannel file;
   private final int capacity;
   private final Clock clock;
   private final ObjectMapper json;
@@ -41,10 +46,17 @@ final class EventLog implements AutoCloseable {
   private long lastId;
 
   EventLog(Path path, int capacity, Clock clock, ObjectMapper json) throws IOException {
+    this(path, capacity, clock, json, MAX_FILE_BYTES);
+  }
+
+  EventLog(Path path, int capacity, Clock clock, ObjectMapper json, long maxFileBytes)
+      throws IOException {
     if (capacity < 1) {
       throw new IllegalArgumentException("capacity must be positive");
     }
     this.capacity = capacity;
+    this.path = path;
+    this.maxFileBytes = maxFileBytes;
     this.clock = clock;
     this.json = json;
     this.ring = new ArrayDeque<>(Math.min(capacity, 1024));
@@ -107,6 +119,9 @@ final class EventLog implements AutoCloseable {
   private void append(NodeEvent event) {
     try {
       byte[] line = (json.writeValueAsString(event) + "\n").getBytes(StandardCharsets.UTF_8);
+      if (file.size() + line.length > maxFileBytes) {
+        rotate();
+      }
       ByteBuffer buf = ByteBuffer.wrap(line);
       while (buf.hasRemaining()) {
         file.write(buf);
@@ -117,10 +132,24 @@ final class EventLog implements AutoCloseable {
     }
   }
 
+  /** Keeps one previous generation: events.log becomes events.log.1 and a new file starts. */
+  private void rotate() throws IOException {
+    file.close();
+    Files.move(
+        path,
+        path.resolveSibling(path.getFileName() + ".1"),
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    file =
+        FileChannel.open(
+            path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+  }
+
   /** The highest event id in the last lines of the file, 0 for a new or unreadable log. */
   private static long lastIdIn(Path path, ObjectMapper json) throws IOException {
-    if (!Files.exists(path)) {
-      return 0;
+    if (!Files.exists(path) || Files.size(path) == 0) {
+      // Just rotated (or new): the previous generation holds the last id.
+      Path previous = path.resolveSibling(path.getFileName() + ".1");
+      return Files.exists(previous) && Files.size(previous) > 0 ? lastIdIn(previous, json) : 0;
     }
     byte[] tail;
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {

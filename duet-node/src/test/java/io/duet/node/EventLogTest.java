@@ -51,4 +51,19 @@ class EventLogTest {
       assertThat(seen).singleElement().extracting(NodeEvent::message).isEqualTo("hello");
     }
   }
+
+  @Test
+  void rotatesPastTheSizeLimitAndKeepsCounting() throws Exception {
+    Path file = dir.resolve("events.log");
+    try (EventLog log = new EventLog(file, 10, clock, Json.mapper(), 1000)) {
+      for (int i = 0; i < 30; i++) {
+        log.record("test.event", "s", "a message of some length " + i);
+      }
+    }
+    assertThat(Files.size(file)).isLessThanOrEqualTo(1000);
+    assertThat(Files.size(dir.resolve("events.log.1"))).isLessThanOrEqualTo(1000);
+    try (EventLog log = new EventLog(file, 10, clock, Json.mapper(), 1000)) {
+      assertThat(log.record("test.event", "", "next").id()).isEqualTo(31);
+    }
+  }
 }
