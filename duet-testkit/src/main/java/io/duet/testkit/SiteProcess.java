@@ -103,8 +103,11 @@ public final class SiteProcess implements AutoCloseable {
         process.destroyForcibly();
         throw new IOException("site did not become ready within " + READY_TIMEOUT + "; log: " + tail());
       }
-      if (line.isEmpty() && !process.isAlive()) {
-        throw new IOException("site exited with " + process.waitFor() + " before ready; log: " + tail());
+      if (line.isEmpty()) { // standard output closed: the process is ending
+        if (process.waitFor(10, TimeUnit.SECONDS)) {
+          throw new IOException("site exited with " + process.exitValue() + " before ready; log: " + tail());
+        }
+        continue;
       }
       if (line.startsWith("{") && line.contains("\"ready\"")) {
         ready = JSON.readTree(line);
