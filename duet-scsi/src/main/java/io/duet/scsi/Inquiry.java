@@ -66,9 +66,10 @@ final class Inquiry {
     return data == null ? Sense.invalidCdbField(2) : trimmed(data, alloc);
   }
 
-  /** Wraps shared, never-written page bytes; the transport only reads the buffer. */
+  /** A read-only view of (possibly shared) page bytes, cut to the allocation length. */
   static ScsiResult trimmed(byte[] data, long alloc) {
-    return Sense.good(ByteBuffer.wrap(data, 0, (int) Math.min(alloc, data.length)));
+    return Sense.good(
+        ByteBuffer.wrap(data, 0, (int) Math.min(alloc, data.length)).asReadOnlyBuffer());
   }
 
   private static byte[] standardData() {
