@@ -353,4 +353,47 @@ class RestApiTest {
       api.close();
     }
   }
+
+  /** Random and mutated bodies on every write endpoint: refused with 4xx, never a 500. */
+  @Test
+  void fuzzedRequestsNeverBreakTheNode() throws IOException {
+    site.ok("POST", "/api/v1/volumes", "{\"name\":\"v\",\"size\":\"1MiB\"}");
+    site.ok("POST", "/api/v1/hosts", "{\"name\":\"h\",\"iqns\":[\"" + IQN_A + "\"]}");
+    String[][] endpoints = {
+      {"POST", "/api/v1/volumes", "{\"name\":\"w\",\"size\":\"1MiB\",\"blockSize\":512}"},
+      {"PATCH", "/api/v1/volumes/v", "{\"size\":\"2MiB\"}"},
+      {
+        "POST",
+        "/api/v1/hosts",
+        "{\"name\":\"g\",\"iqns\":[\"iqn.2000-01.x:y\"],\"chapUser\":\"u\",\"chapSecret\":\"0123456789abc\"}"
+      },
+      {"PATCH", "/api/v1/hosts/h", "{\"iqns\":[\"" + IQN_A + "\"],\"chapUser\":null}"},
+      {
+        "POST", "/api/v1/mappings", "{\"volume\":\"v\",\"host\":\"h\",\"lun\":1,\"readOnly\":false}"
+      },
+      {"POST", "/api/v1/targets", "{\"name\":\"t1\"}"},
+      {"PUT", "/api/v1/alua", "{\"state\":\"standby\"}"},
+      {"POST", "/api/v1/portals", "{\"address\":\"127.0.0.1:0\"}"},
+    };
+    java.util.Random random = new java.util.Random(1234);
+    String alphabet = "{}[]\":,0123456789abciqn.:-*\\ nulltrue";
+    for (int i = 0; i < 300; i++) {
+      String[] e = endpoints[random.nextInt(endpoints.length)];
+      StringBuilder b = new StringBuilder(e[2]);
+      for (int k = 0; k < 1 + random.nextInt(4); k++) {
+        int at = random.nextInt(b.length());
+        if (random.nextBoolean()) {
+          b.insert(at, alphabet.charAt(random.nextInt(alphabet.length())));
+        } else {
+          b.deleteCharAt(at);
+        }
+      }
+      TestSite.Reply r = site.call(e[0], e[1], b.toString());
+      assertThat(r.status()).as(e[0] + " " + e[1] + " " + b).isLessThan(500);
+      if (r.status() >= 400) {
+        assertThat(r.body().path("detail").asText()).isNotBlank();
+      }
+    }
+    assertThat(site.ok("GET", "/api/v1/status", null).path("site").asText()).isEqualTo("site-a");
+  }
 }
