@@ -186,11 +186,24 @@ public final class LogicalUnit {
     byte[] cdb = task.cdb();
     boolean descriptor = (cdb[1] & 0x01) != 0;
     int alloc = BigEndian.u8(cdb, 4);
-    byte[] sense = unitAttentions.take(task.nexus()).orElseGet(() -> Sense.fixed(0, 0, 0));
+    byte[] sense = unitAttentions.take(task.nexus()).orElseGet(() -> notReadySense(task.nexus()));
     if (descriptor) {
       sense = Sense.toDescriptor(sense);
     }
     return Sense.good(ByteBuffer.wrap(sense, 0, Math.min(alloc, sense.length)));
+  }
+
+  /**
+   * SPC-4: without a pending condition REQUEST SENSE describes the LU's readiness, so a port in a
+   * standby, unavailable or transitioning group reports why it cannot do I/O.
+   */
+  private byte[] notReadySense(ItNexus nexus) {
+    return switch (site.alua().state(nexus.targetPort().portGroupId())) {
+      case ACTIVE_OPTIMIZED, ACTIVE_NON_OPTIMIZED -> Sense.fixed(Sense.NO_SENSE, 0, 0);
+      case STANDBY -> Sense.fixed(Sense.NOT_READY, 0x04, 0x0b);
+      case UNAVAILABLE -> Sense.fixed(Sense.NOT_READY, 0x04, 0x0c);
+      case TRANSITIONING -> Sense.fixed(Sense.NOT_READY, 0x04, 0x0a);
+    };
   }
 
   /**

@@ -85,7 +85,10 @@ class AluaAndAttentionTest {
     assertGood(f.run(inquiry(false, 0, 36)));
     assertGood(f.run(RTPG));
     assertGood(f.run(cdb(0x1a, 0, 0x3f, 0, 255, 0)));
-    assertGood(f.run(cdb(0x03, 0, 0, 0, 18, 0)));
+    ScsiResult sense = f.run(cdb(0x03, 0, 0, 0, 18, 0));
+    assertGood(sense);
+    assertThat(data(sense)[2] & 0x0f).isEqualTo(2);
+    assertThat(data(sense)[13]).isEqualTo((byte) 0x0b);
     assertGood(f.run(f.nexusB, rw10(0x28, 0, 1), new byte[0]));
   }
 
