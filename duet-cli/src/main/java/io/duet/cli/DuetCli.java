@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.bridge.SLF4JBridgeHandler;
 import picocli.CommandLine;
@@ -165,20 +166,42 @@ public final class DuetCli implements Runnable {
   }
 
   /**
-   * A client for the API named by --api / DUET_API, authenticated by --token / DUET_TOKEN /
-   * --data-dir.
+   * A client for the API named by --api / DUET_API (or the api-url file of --data-dir),
+   * authenticated by --token / --data-dir / DUET_TOKEN.
    */
   ApiClient client() throws IOException {
-    String url = api != null ? api : env.getOrDefault("DUET_API", API_DEFAULT);
-    return new ApiClient(url, resolveToken(), mapper);
+    Path siteDir = dataDir == null ? null : siteDirectory(dataDir);
+    String url = api;
+    if (url == null && siteDir != null && Files.exists(siteDir.resolve("api-url"))) {
+      url = Files.readString(siteDir.resolve("api-url"), StandardCharsets.US_ASCII).strip();
+    }
+    if (url == null) {
+      url = env.getOrDefault("DUET_API", API_DEFAULT);
+    }
+    return new ApiClient(url, resolveToken(siteDir), mapper);
   }
 
-  private String resolveToken() throws IOException {
+  /**
+   * The site data directory meant by {@code --data-dir}: the directory itself when it holds an
+   * api-token, else its only subdirectory that does ({@code duet demo --data-dir} keeps the site in
+   * {@code DIR/site-a}).
+   */
+  private static Path siteDirectory(Path dir) throws IOException {
+    if (Files.exists(dir.resolve("api-token")) || !Files.isDirectory(dir)) {
+      return dir;
+    }
+    try (var children = Files.list(dir)) {
+      List<Path> sites = children.filter(c -> Files.exists(c.resolve("api-token"))).toList();
+      return sites.size() == 1 ? sites.get(0) : dir;
+    }
+  }
+
+  private String resolveToken(Path siteDir) throws IOException {
     if (token != null && !token.isBlank()) {
       return token.strip();
     }
-    if (dataDir != null) {
-      Path file = dataDir.resolve("api-token");
+    if (siteDir != null) {
+      Path file = siteDir.resolve("api-token");
       if (!Files.exists(file)) {
         throw new UsageError("no API token at " + file + " (is that a site's data directory?)");
       }

@@ -86,4 +86,14 @@ class CliAgainstNodeTest {
     assertThat(ok("volume", "delete", "db").out()).contains("deleted");
     assertThat(ok("volume", "list").out().lines().toList()).hasSize(1);
   }
+
+  @Test
+  void dataDirGivesTokenAndApiUrl() {
+    // The parent of the site directory works too (duet demo --data-dir DIR keeps DIR/site-a).
+    for (Path d : List.of(dir.resolve("a"), dir)) {
+      CliRun r = CliRun.run(Map.of(), "status", "--data-dir", d.toString());
+      assertThat(r.exit()).as(r.err()).isZero();
+      assertThat(r.out()).contains("site-a");
+    }
+  }
 }

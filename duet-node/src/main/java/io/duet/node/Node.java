@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -43,6 +44,7 @@ public final class Node implements AutoCloseable {
   static final String EVENTS_FILE = "events.log";
   static final String VOLUMES_DIR = "volumes";
   static final String LOCK_FILE = "lock";
+  static final String API_URL_FILE = "api-url";
 
   private static final Logger log = LoggerFactory.getLogger(Node.class);
 
@@ -152,6 +154,11 @@ public final class Node implements AutoCloseable {
           "cannot start the REST API on " + config.api() + ": " + rootMessage(e), e);
     }
     resources.push(api);
+    // For 'duet --data-dir DIR ...': the CLI finds the API of a site started on a free port.
+    Files.writeString(
+        data.resolve(API_URL_FILE),
+        "http://" + HostPort.of(bound) + "\n",
+        StandardCharsets.US_ASCII);
     SessionWatcher watcher =
         new SessionWatcher(iscsi::sessions, events, SessionWatcher.INTERVAL_DEFAULT);
     watcher.start();

@@ -226,7 +226,11 @@ class RestApiTest {
             "/api/v1/mappings",
             "{\"volume\":\"v1\",\"host\":\"*\",\"target\":\"db\",\"lun\":3}");
     assertThat(m3.path("target").asText()).isEqualTo("iqn.2026-11.io.duet:site-a.db");
-    assertThat(site.ok("GET", "/api/v1/targets", null)).hasSize(2);
+    JsonNode targets = site.ok("GET", "/api/v1/targets", null);
+    assertThat(targets).hasSize(2);
+    assertThat(targets.get(0).path("isDefault").asBoolean()).isTrue();
+    assertThat(targets.get(1).path("isDefault").asBoolean()).isFalse();
+    assertThat(targets.get(1).path("mappings").asInt()).isEqualTo(1);
     assertThat(site.call("DELETE", "/api/v1/targets/db", null).status()).isEqualTo(409);
     assertThat(site.call("DELETE", "/api/v1/targets/iqn.2026-11.io.duet:site-a", null).status())
         .isEqualTo(409);
