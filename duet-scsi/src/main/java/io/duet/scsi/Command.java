@@ -57,6 +57,12 @@ record Command(int opcode, int serviceAction, byte[] usage, Access access, int f
     return usage[index] & 0xff;
   }
 
+  /** A copy, so the table stays immutable. */
+  @Override
+  public byte[] usage() {
+    return usage.clone();
+  }
+
   /** A copy for REPORT SUPPORTED OPERATION CODES. */
   byte[] usageData() {
     return usage.clone();
