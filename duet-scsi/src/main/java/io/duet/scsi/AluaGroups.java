@@ -9,8 +9,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The target port groups a site's logical units report in REPORT TARGET PORT GROUPS, with their
- * ALUA states. One group per site. Changing a state raises UA 2A/06 on every nexus of every LU
- * that uses this object. Thread-safe.
+ * ALUA states. One group per site. Changing a state raises UA 2A/06 on every nexus of every LU that
+ * uses this object. Thread-safe.
  */
 public final class AluaGroups {
 

@@ -259,7 +259,9 @@ final class BlockCommands {
     return Sense.good(ByteBuffer.wrap(d, 0, (int) Math.min(alloc, d.length)));
   }
 
-  /** READ DEFECT DATA(10/12): a virtual volume has no defects; an empty list in the asked format. */
+  /**
+   * READ DEFECT DATA(10/12): a virtual volume has no defects; an empty list in the asked format.
+   */
   static ScsiResult readDefectData(byte[] cdb) {
     boolean twelve = (cdb[0] & 0xff) == 0xb7;
     int flags = (twelve ? cdb[1] : cdb[2]) & 0x1f;

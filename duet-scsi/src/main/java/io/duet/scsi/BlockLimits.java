@@ -25,15 +25,20 @@ record BlockLimits(
 
   /** Matches the iSCSI layer's largest command; libiscsi 1.19 writes 65536 x 512 B at once. */
   static final int MAX_TRANSFER_BYTES = 32 << 20;
+
   static final int OPTIMAL_TRANSFER_BYTES = 1 << 20;
+
   /** libiscsi treats an explicit limit above 1M blocks as insane; 1M blocks is generous. */
   static final int MAX_UNMAP_BLOCKS = 1 << 20;
+
   static final int MAX_UNMAP_DESCRIPTORS = 256;
+
   /**
    * WRITE SAME covers at most this many bytes per command: enough for fast zeroing and discard
    * while keeping one command's time bounded.
    */
   static final int MAX_WRITE_SAME_BYTES = 128 << 20;
+
   /** The CDB field is one byte; any larger limit could not be expressed. */
   static final int MAX_COMPARE_AND_WRITE_BLOCKS = 255;
 

@@ -4,8 +4,8 @@ import java.util.HexFormat;
 
 /**
  * One command Duet implements: opcode, service action, CDB length and the CDB usage mask that
- * REPORT SUPPORTED OPERATION CODES reports and that the dispatcher enforces (a bit set in the
- * CDB but clear in the mask is a reserved or unsupported field: 05/24/00 pointing at it).
+ * REPORT SUPPORTED OPERATION CODES reports and that the dispatcher enforces (a bit set in the CDB
+ * but clear in the mask is a reserved or unsupported field: 05/24/00 pointing at it).
  *
  * @param opcode operation code
  * @param serviceAction service action, or -1 when the opcode has none

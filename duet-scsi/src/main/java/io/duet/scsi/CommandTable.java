@@ -10,9 +10,9 @@ import static io.duet.scsi.Command.WRITE;
 import java.util.List;
 
 /**
- * The commands Duet's logical unit implements (SPC-4, SBC-3), looked up by CDB without
- * allocating. The usage masks deliberately include bits Duet accepts but ignores (DPO, FUA_NV,
- * group number, IMMED) and exclude protection-information fields, ANCHOR and NACA.
+ * The commands Duet's logical unit implements (SPC-4, SBC-3), looked up by CDB without allocating.
+ * The usage masks deliberately include bits Duet accepts but ignores (DPO, FUA_NV, group number,
+ * IMMED) and exclude protection-information fields, ANCHOR and NACA.
  */
 final class CommandTable {
   /** Opcodes whose second byte carries a service action. */
@@ -67,7 +67,10 @@ final class CommandTable {
             sa("83 00 00 00 00 00 00 00 00 00 ff ff ff ff 00 00", ACTIVE, DELEGATED), // XCOPY(LID1)
             sa("84 00 ff 00 00 00 00 00 00 00 ff ff ff ff 00 00", ACTIVE, DELEGATED), // COPY STATUS
             sa("84 03 00 00 00 00 00 00 00 00 ff ff ff ff 00 00", ACTIVE, DELEGATED), // OP PARAMS
-            sa("84 04 ff 00 00 00 00 00 00 00 ff ff ff ff 00 00", ACTIVE, DELEGATED), // FAILED SEGMENT
+            sa(
+                "84 04 ff 00 00 00 00 00 00 00 ff ff ff ff 00 00",
+                ACTIVE,
+                DELEGATED), // FAILED SEGMENT
             plain("88 1e ff ff ff ff ff ff ff ff ff ff ff ff 1f 00", ACTIVE, 0), // READ(16)
             plain("89 1a ff ff ff ff ff ff ff ff 00 00 00 ff 1f 00", ACTIVE, WRITE), // CAW
             plain("8a 1a ff ff ff ff ff ff ff ff ff ff ff ff 1f 00", ACTIVE, WRITE), // WRITE(16)
@@ -76,7 +79,8 @@ final class CommandTable {
             plain("8f 16 ff ff ff ff ff ff ff ff ff ff ff ff 1f 00", ACTIVE, 0), // VERIFY(16)
             plain("90 02 ff ff ff ff ff ff ff ff ff ff ff ff 1f 00", ACTIVE, 0), // PRE-FETCH(16)
             plain("91 06 ff ff ff ff ff ff ff ff ff ff ff ff 1f 00", ACTIVE, 0), // SYNC CACHE(16)
-            plain("93 09 ff ff ff ff ff ff ff ff ff ff ff ff 1f 00", ACTIVE, WRITE), // WRITE SAME(16)
+            plain(
+                "93 09 ff ff ff ff ff ff ff ff ff ff ff ff 1f 00", ACTIVE, WRITE), // WRITE SAME(16)
             sa("9e 10 00 00 00 00 00 00 00 00 ff ff ff ff 00 00", ACTIVE, 0), // READ CAPACITY(16)
             sa("9e 12 ff ff ff ff ff ff ff ff ff ff ff ff 00 00", ACTIVE, 0), // GET LBA STATUS
             plain("a0 00 ff 00 00 00 ff ff ff ff 00 00", ANY_STATE, UA_EXEMPT), // REPORT LUNS

@@ -1,8 +1,8 @@
 package io.duet.scsi;
 
 /**
- * How many Data-Out bytes a (table-known, long enough) CDB transfers: block data for writes,
- * the parameter list length for commands with parameter lists.
+ * How many Data-Out bytes a (table-known, long enough) CDB transfers: block data for writes, the
+ * parameter list length for commands with parameter lists.
  */
 final class DataOut {
   private DataOut() {}

@@ -3,9 +3,9 @@ package io.duet.scsi;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The Device Identification VPD page (0x83): the LU's NAA-6 designator (identical at both
- * sites, so multipath sees one device), and for the port the command came through its relative
- * target port id, target port group and SCSI name string, plus the target device's name.
+ * The Device Identification VPD page (0x83): the LU's NAA-6 designator (identical at both sites, so
+ * multipath sees one device), and for the port the command came through its relative target port
+ * id, target port group and SCSI name string, plus the target device's name.
  */
 final class DeviceIdentification {
   private static final int PROTOCOL_ISCSI = 5;

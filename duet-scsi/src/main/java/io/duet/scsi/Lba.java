@@ -1,8 +1,8 @@
 package io.duet.scsi;
 
 /**
- * Decodes the LOGICAL BLOCK ADDRESS and the block count of the block commands' 6/10/12/16-byte
- * CDB layouts, and checks a range against the capacity without overflowing.
+ * Decodes the LOGICAL BLOCK ADDRESS and the block count of the block commands' 6/10/12/16-byte CDB
+ * layouts, and checks a range against the capacity without overflowing.
  */
 final class Lba {
   private Lba() {}

@@ -6,8 +6,8 @@ import java.util.Objects;
 
 /**
  * A SCSI logical unit (SBC-3 direct-access block device) over one {@link Volume}: decodes CDBs,
- * enforces ALUA and persistent reservations, keeps unit attentions per I_T nexus.
- * Thread-safe; commands run concurrently on the transport's virtual threads.
+ * enforces ALUA and persistent reservations, keeps unit attentions per I_T nexus. Thread-safe;
+ * commands run concurrently on the transport's virtual threads.
  */
 public final class LogicalUnit {
   private static final int UA_POWER_ON_ASC = 0x29;
@@ -238,8 +238,8 @@ public final class LogicalUnit {
   }
 
   /**
-   * The nexus is gone (logout, connection loss; LunMap.detach): its SPC-2 reservation is
-   * released and its pending unit attentions go with it.
+   * The nexus is gone (logout, connection loss; LunMap.detach): its SPC-2 reservation is released
+   * and its pending unit attentions go with it.
    */
   void nexusDetached(ItNexus nexus) {
     reservations.nexusLost(nexus);

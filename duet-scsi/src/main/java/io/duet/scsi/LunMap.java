@@ -9,10 +9,10 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The logical units one initiator sees through one target (LUN masking), live: the node updates
- * it when mappings change, and every session using it gets UA 3F/0E REPORTED LUNS DATA HAS
- * CHANGED. Answers REPORT LUNS and commands to unmapped LUNs itself (INQUIRY with peripheral
- * qualifier 011b, others 05/25/00). Thread-safe.
+ * The logical units one initiator sees through one target (LUN masking), live: the node updates it
+ * when mappings change, and every session using it gets UA 3F/0E REPORTED LUNS DATA HAS CHANGED.
+ * Answers REPORT LUNS and commands to unmapped LUNs itself (INQUIRY with peripheral qualifier 011b,
+ * others 05/25/00). Thread-safe.
  */
 public final class LunMap {
   /** SAM-5 flat space addressing ends here; larger LUN numbers are refused. */
@@ -113,8 +113,9 @@ public final class LunMap {
     d[2] = 0x06;
     d[3] = 0x02;
     d[4] = 31;
-    byte[] id = (Inquiry.VENDOR + Inquiry.PRODUCT + Inquiry.REVISION).getBytes(
-        java.nio.charset.StandardCharsets.US_ASCII);
+    byte[] id =
+        (Inquiry.VENDOR + Inquiry.PRODUCT + Inquiry.REVISION)
+            .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     System.arraycopy(id, 0, d, 8, 28);
     return d;
   }

@@ -186,7 +186,8 @@ final class ModePages {
         int diff = (p[at + i] ^ current[i]) & ~changeable[i] & 0xff;
         if (diff != 0) {
           return Sense.check(
-              Sense.illegalField(0x26, 0x00, false, at + i, 31 - Integer.numberOfLeadingZeros(diff)));
+              Sense.illegalField(
+                  0x26, 0x00, false, at + i, 31 - Integer.numberOfLeadingZeros(diff)));
         }
       }
       if (code == 0x08) {

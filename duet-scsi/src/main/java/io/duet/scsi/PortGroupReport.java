@@ -4,8 +4,8 @@ import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
- * REPORT TARGET PORT GROUPS (SPC-4 6.36): every group of both sites with its access state, in
- * the length-only or the extended header format (with the implicit transition time).
+ * REPORT TARGET PORT GROUPS (SPC-4 6.36): every group of both sites with its access state, in the
+ * length-only or the extended header format (with the implicit transition time).
  */
 final class PortGroupReport {
   /** Seconds an implicit transition (leader change, resync) may take; hosts wait this long. */

@@ -7,8 +7,8 @@ import java.nio.ByteBuffer;
 
 /**
  * Thin provisioning (SBC-3 4.7): UNMAP, WRITE SAME with and without the UNMAP bit, and GET LBA
- * STATUS. What these do matches what the Logical Block Provisioning VPD page claims: LBPU,
- * LBPWS, LBPWS10 and LBPRZ set, ANC_SUP clear (ANCHOR is refused by the CDB usage masks).
+ * STATUS. What these do matches what the Logical Block Provisioning VPD page claims: LBPU, LBPWS,
+ * LBPWS10 and LBPRZ set, ANC_SUP clear (ANCHOR is refused by the CDB usage masks).
  */
 final class Provisioning {
   /** WRITE SAME of a non-zero pattern writes through a buffer of at most this many bytes. */

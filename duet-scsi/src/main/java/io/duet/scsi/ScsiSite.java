@@ -8,8 +8,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Site-wide SCSI context shared by every logical unit of a site: the ALUA target port groups and
- * the directory of logical units by NAA designator (EXTENDED COPY resolves its copy targets
- * there). Thread-safe.
+ * the directory of logical units by NAA designator (EXTENDED COPY resolves its copy targets there).
+ * Thread-safe.
  */
 public final class ScsiSite {
   private final AluaGroups alua;

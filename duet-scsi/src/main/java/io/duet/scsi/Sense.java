@@ -119,9 +119,9 @@ final class Sense {
   }
 
   /**
-   * Converts fixed-format sense (70h/71h) to descriptor format (72h/73h, SPC-4 4.5.2) for
-   * REQUEST SENSE with DESC=1: key/ASC/ASCQ move to bytes 1..3, a valid INFORMATION field becomes
-   * an information descriptor and a sense-key-specific field a sense key specific descriptor.
+   * Converts fixed-format sense (70h/71h) to descriptor format (72h/73h, SPC-4 4.5.2) for REQUEST
+   * SENSE with DESC=1: key/ASC/ASCQ move to bytes 1..3, a valid INFORMATION field becomes an
+   * information descriptor and a sense-key-specific field a sense key specific descriptor.
    */
   static byte[] toDescriptor(byte[] fixed) {
     boolean info = (fixed[0] & 0x80) != 0;

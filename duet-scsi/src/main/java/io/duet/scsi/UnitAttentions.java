@@ -8,8 +8,8 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Pending unit attention conditions of one logical unit, a bounded queue per I_T nexus (keyed
- * by the initiator port name + target port name). SPC-4 lets a device report the highest-priority
+ * Pending unit attention conditions of one logical unit, a bounded queue per I_T nexus (keyed by
+ * the initiator port name + target port name). SPC-4 lets a device report the highest-priority
  * condition first and drop the rest when the queue overflows; Duet keeps the newest few and
  * collapses duplicates. Thread-safe.
  */
@@ -23,8 +23,8 @@ final class UnitAttentions {
   private final Set<String> known = new java.util.HashSet<>();
 
   /**
-   * Conditions pending on all nexuses together; read without the lock so that the per-command
-   * check costs one volatile read while nothing is pending (the common case).
+   * Conditions pending on all nexuses together; read without the lock so that the per-command check
+   * costs one volatile read while nothing is pending (the common case).
    */
   private volatile int pendingTotal;
 

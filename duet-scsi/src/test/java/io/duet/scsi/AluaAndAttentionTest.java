@@ -114,7 +114,8 @@ class AluaAndAttentionTest {
     same.alua.setState(2, AluaState.STANDBY);
     assertSense(same.run(TUR), 6, 0x2a, 0x06);
     ScsiResult r =
-        second.execute(new ScsiTask(same.nexusB, TUR, java.nio.ByteBuffer.allocate(0), 0, false, 1));
+        second.execute(
+            new ScsiTask(same.nexusB, TUR, java.nio.ByteBuffer.allocate(0), 0, false, 1));
     assertSense(r, 6, 0x2a, 0x06);
   }
 
@@ -135,6 +136,7 @@ class AluaAndAttentionTest {
     byte[] plain = data(f.run(cdb(0xa3, 0x0a, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0)));
     assertThat(BigEndian.u32(plain, 0)).isEqualTo(plain.length - 4);
     assertThat(plain.length).isEqualTo(d.length - 4);
-    assertThat(f.run(cdb(0xa3, 0x0a, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0)).dataIn().remaining()).isEqualTo(4);
+    assertThat(f.run(cdb(0xa3, 0x0a, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0)).dataIn().remaining())
+        .isEqualTo(4);
   }
 }

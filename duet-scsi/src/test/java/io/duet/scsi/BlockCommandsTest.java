@@ -24,8 +24,14 @@ class BlockCommandsTest {
     long lba = 7;
     for (int[] p : pairs) {
       byte[] payload = pattern(3, p[0]);
-      byte[] w = p[0] == 0x2a ? rw10(p[0], lba, 3) : p[0] == 0xaa ? rw12(p[0], lba, 3) : rw16(p[0], lba, 3);
-      byte[] r = p[1] == 0x28 ? rw10(p[1], lba, 3) : p[1] == 0xa8 ? rw12(p[1], lba, 3) : rw16(p[1], lba, 3);
+      byte[] w =
+          p[0] == 0x2a
+              ? rw10(p[0], lba, 3)
+              : p[0] == 0xaa ? rw12(p[0], lba, 3) : rw16(p[0], lba, 3);
+      byte[] r =
+          p[1] == 0x28
+              ? rw10(p[1], lba, 3)
+              : p[1] == 0xa8 ? rw12(p[1], lba, 3) : rw16(p[1], lba, 3);
       assertGood(f.run(w, payload));
       ScsiResult read = f.run(r);
       assertGood(read);
@@ -262,8 +268,15 @@ class BlockCommandsTest {
   @Test
   void readOnlyMappingRefusesEveryWriteCommand() {
     byte[][] writes = {
-      rw10(0x2a, 0, 1), rw12(0xaa, 0, 1), rw16(0x8a, 0, 1), rw10(0x2e, 0, 1), rw16(0x8b, 0, 1),
-      rw10(0x41, 0, 1), rw16(0x93, 0, 1), cdb(0x42, 0, 0, 0, 0, 0, 0, 0, 24, 0), rw16(0x89, 0, 0),
+      rw10(0x2a, 0, 1),
+      rw12(0xaa, 0, 1),
+      rw16(0x8a, 0, 1),
+      rw10(0x2e, 0, 1),
+      rw16(0x8b, 0, 1),
+      rw10(0x41, 0, 1),
+      rw16(0x93, 0, 1),
+      cdb(0x42, 0, 0, 0, 0, 0, 0, 0, 24, 0),
+      rw16(0x89, 0, 0),
       cdb(0x0a, 0, 0, 0, 1, 0)
     };
     for (byte[] w : writes) {

@@ -14,8 +14,10 @@ final class Fixture {
   final AluaGroups alua;
   final ScsiSite site;
   final LogicalUnit lu;
-  final TargetPort portA = new TargetPort("iqn.2025-01.io.duet:t,t,0x0001", "iqn.2025-01.io.duet:t", 1, 1);
-  final TargetPort portB = new TargetPort("iqn.2025-01.io.duet:t,t,0x0002", "iqn.2025-01.io.duet:t", 2, 2);
+  final TargetPort portA =
+      new TargetPort("iqn.2025-01.io.duet:t,t,0x0001", "iqn.2025-01.io.duet:t", 1, 1);
+  final TargetPort portB =
+      new TargetPort("iqn.2025-01.io.duet:t,t,0x0002", "iqn.2025-01.io.duet:t", 2, 2);
   final ItNexus nexus = new ItNexus("iqn.init", "iqn.init,i,0x000000000001", portA);
   final ItNexus nexusB = new ItNexus("iqn.init", "iqn.init,i,0x000000000001", portB);
 

@@ -10,7 +10,10 @@ import org.junit.jupiter.api.Test;
 /** Random and mutated CDBs must never escape as exceptions and must always yield a status. */
 class FuzzTest {
   private static final Set<Integer> STATUSES =
-      Set.of(ScsiResult.GOOD, ScsiResult.CHECK_CONDITION, ScsiResult.BUSY,
+      Set.of(
+          ScsiResult.GOOD,
+          ScsiResult.CHECK_CONDITION,
+          ScsiResult.BUSY,
           ScsiResult.RESERVATION_CONFLICT);
 
   @Test
@@ -34,9 +37,13 @@ class FuzzTest {
     Fixture f = new Fixture(new RamVolume(512, 2048));
     Random random = new Random(42);
     byte[][] seeds = {
-      Fixture.rw10(0x28, 1, 2), Fixture.rw16(0x8a, 3, 1), Fixture.rw10(0x41, 0, 4),
-      Fixture.inquiry(true, 0x83, 255), Fixture.cdb(0x1a, 0, 0x3f, 0, 255, 0),
-      Fixture.cdb(0x42, 0, 0, 0, 0, 0, 0, 0, 24, 0), Fixture.cdb(0x15, 0x10, 0, 0, 24, 0),
+      Fixture.rw10(0x28, 1, 2),
+      Fixture.rw16(0x8a, 3, 1),
+      Fixture.rw10(0x41, 0, 4),
+      Fixture.inquiry(true, 0x83, 255),
+      Fixture.cdb(0x1a, 0, 0x3f, 0, 255, 0),
+      Fixture.cdb(0x42, 0, 0, 0, 0, 0, 0, 0, 24, 0),
+      Fixture.cdb(0x15, 0x10, 0, 0, 24, 0),
       Fixture.cdb(0xa3, 0x0c, 0x80, 0, 0, 0, 0, 0, 1, 0, 0, 0),
       Fixture.cdb(0x9e, 0x12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 64, 0, 0),
       Fixture.cdb(0xa0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0)

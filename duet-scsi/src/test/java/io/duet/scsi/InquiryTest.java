@@ -83,8 +83,7 @@ class InquiryTest {
     assertThat(BigEndian.u16(d, 38)).isEqualTo(1);
     String text = new String(d, StandardCharsets.UTF_8);
     assertThat(text).contains("iqn.2025-01.io.duet:t,t,0x0001");
-    byte[] other =
-        data(f.run(f.nexusB, inquiry(true, 0x83, 0xffff), new byte[0]));
+    byte[] other = data(f.run(f.nexusB, inquiry(true, 0x83, 0xffff), new byte[0]));
     assertThat(BigEndian.u16(other, 30)).isEqualTo(2);
   }
 

@@ -30,8 +30,7 @@ class LocalVolumeIntegrationTest {
               new AluaGroups(
                   List.of(new AluaGroups.PortGroup(1, AluaState.ACTIVE_OPTIMIZED, List.of(1)))));
       LogicalUnit lu = new LogicalUnit(volume, site, PersistentState.NONE);
-      ItNexus nexus =
-          new ItNexus("iqn.i", "iqn.i,i,0x1", new TargetPort("t,t,0x1", "t", 1, 1));
+      ItNexus nexus = new ItNexus("iqn.i", "iqn.i,i,0x1", new TargetPort("t,t,0x1", "t", 1, 1));
       java.util.function.BiFunction<byte[], byte[], ScsiResult> run =
           (cdb, out) ->
               lu.execute(new ScsiTask(nexus, cdb, ByteBuffer.wrap(out), 1 << 24, false, 1));

@@ -32,8 +32,10 @@ class LunMapTest {
   private void mapTwo() {
     TreeMap<Integer, LunMap.Binding> m = new TreeMap<>();
     m.put(0, new LunMap.Binding(f.lu, false));
-    m.put(300, new LunMap.Binding(
-        new LogicalUnit(new RamVolume(512, 16), f.site, PersistentState.NONE), true));
+    m.put(
+        300,
+        new LunMap.Binding(
+            new LogicalUnit(new RamVolume(512, 16), f.site, PersistentState.NONE), true));
     map.replace(m);
   }
 

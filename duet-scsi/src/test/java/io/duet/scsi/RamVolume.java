@@ -60,7 +60,10 @@ final class RamVolume implements Volume {
   }
 
   private void check(long offset, long length) {
-    if (offset < 0 || length < 0 || offset % blockSize != 0 || length % blockSize != 0
+    if (offset < 0
+        || length < 0
+        || offset % blockSize != 0
+        || length % blockSize != 0
         || offset + length > (long) data.length) {
       throw new OutOfRangeException("bad range " + offset + "+" + length);
     }
