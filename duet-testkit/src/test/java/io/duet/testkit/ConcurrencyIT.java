@@ -67,8 +67,10 @@ class ConcurrencyIT {
   private static Void exercise(InetSocketAddress portal, String target, int session) throws Exception {
     String initiator = "iqn.2026-11.io.duet.test:concurrency-" + session;
     try (RawInitiator s = RawInitiator.login(portal, initiator, target, 0x400000100000L + session)) {
+      int attempts = 0;
       while (s.command(0, Cdbs.testUnitReady(), null, 0).status() != 0) {
         // clear the power-on unit attention of this new nexus
+        assertThat(++attempts).as("TEST UNIT READY attempts").isLessThan(8);
       }
       Random random = new Random(session);
       for (int round = 0; round < 8; round++) {
@@ -83,7 +85,7 @@ class ConcurrencyIT {
       byte[] block = new byte[4096];
       random.nextBytes(block);
       RawInitiator.Response w = s.command(1, Cdbs.write10(session, 1, true), block, 0);
-      while (w.status() == 2 && w.senseKey() == 6) {
+      for (int i = 0; i < 8 && w.status() == 2 && w.senseKey() == 6; i++) {
         w = s.command(1, Cdbs.write10(session, 1, true), block, 0);
       }
       assertThat(w.status()).isZero();
