@@ -60,6 +60,11 @@ class ExtendedCopyTest {
     }
 
     @Override
+    public void writeAtomic(long offset, ByteBuffer src, boolean fua) throws IOException {
+      inner.writeAtomic(offset, src, fua);
+    }
+
+    @Override
     public void flush() throws IOException {
       inner.flush();
     }
@@ -166,7 +171,11 @@ class ExtendedCopyTest {
   void copiesToAnotherLogicalUnitOfTheSite() throws IOException {
     RamVolume backing = new RamVolume(Fixture.BS, Fixture.BLOCKS);
     Renamed other = new Renamed(backing, 7);
-    new LogicalUnit(other, f.site, PersistentState.NONE);
+    LunMap map = new LunMap();
+    java.util.TreeMap<Integer, LunMap.Binding> m = new java.util.TreeMap<>();
+    m.put(0, new LunMap.Binding(f.lu, false));
+    m.put(1, new LunMap.Binding(new LogicalUnit(other, f.site, PersistentState.NONE), false));
+    map.replace(m);
     byte[] pattern = Fixture.pattern(100, 9);
     f.volume.write(10 * Fixture.BS, ByteBuffer.wrap(pattern), false);
     byte[] params =
@@ -175,7 +184,9 @@ class ExtendedCopyTest {
             0,
             List.of(target(naa, 0xe4), target(other.identity().naa(), 0xe4)),
             List.of(segment(0, 1, 100, 10, 500)));
-    assertGood(xcopy(params));
+    assertGood(
+        map.execute(
+            0, new ScsiTask(f.nexus, xcopyCdb(params.length), ByteBuffer.wrap(params), 0, false, 1)));
     assertThat(read(backing, 500, 100)).isEqualTo(pattern);
   }
 
@@ -207,6 +218,13 @@ class ExtendedCopyTest {
     for (int n : new int[] {1, 15, 16 + 31, full.length - 1}) {
       assertSense(f.run(xcopyCdb(n), java.util.Arrays.copyOf(full, n)), ILLEGAL, 0x1a, 0);
     }
+  }
+
+  @Test
+  void lessDataOutThanTheParameterListLengthIsATransportShortfall() {
+    byte[] full = simple(1, 8, 0, 100);
+    byte[] cut = java.util.Arrays.copyOf(full, full.length - 10);
+    assertSense(f.run(xcopyCdb(full.length), cut), ILLEGAL, 0x0e, 0x03);
   }
 
   @Test

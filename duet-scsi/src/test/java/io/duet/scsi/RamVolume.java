@@ -20,6 +20,7 @@ final class RamVolume implements Volume {
   volatile boolean failWrites;
   volatile int flushes;
   volatile int fuaWrites;
+  volatile int atomicWrites;
 
   RamVolume(int blockSize, long blockCount) {
     this(blockSize, blockCount, blockSize);
@@ -90,6 +91,17 @@ final class RamVolume implements Volume {
     if (fua) {
       fuaWrites++;
     }
+  }
+
+  /** Whole under the volume's lock, so no read sees part of it; counted for tests. */
+  @Override
+  public synchronized void writeAtomic(long offset, ByteBuffer src, boolean fua)
+      throws IOException {
+    if (src.remaining() > MAX_ATOMIC_WRITE_BYTES) {
+      throw new IllegalArgumentException("atomic write too long: " + src.remaining());
+    }
+    write(offset, src, fua);
+    atomicWrites++;
   }
 
   @Override

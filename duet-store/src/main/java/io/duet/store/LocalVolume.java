@@ -2,6 +2,7 @@ package io.duet.store;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,11 +15,15 @@ import java.util.Objects;
  * {@link VolumeStore}.
  *
  * <p>Unmapped blocks read as zeros. {@link #compareAndWrite} is atomic against every write,
- * zeroing, unmap and compare-and-write made through this object.
+ * zeroing, unmap and compare-and-write made through this object. {@link #writeAtomic} goes through
+ * a redo journal next to the data file ({@link AtomicJournal}), replayed when the volume opens.
  */
 public final class LocalVolume implements Volume {
   /** Hole granularity: ext4/xfs deallocate whole 4 KiB file-system blocks. */
   static final int UNMAP_GRANULARITY_BYTES = 4096;
+
+  /** How often an interrupted in-place atomic write is retried before giving up. */
+  private static final int MAX_IN_PLACE_RETRIES = 8;
 
   private final VolumeIdentity identity;
   private final int blockSize;
@@ -26,6 +31,8 @@ public final class LocalVolume implements Volume {
   private final DataChannel io;
   private final NativeFile nativeFile;
   private final RangeLock rangeLock = new RangeLock();
+  private final AtomicJournal journal;
+  private final AtomicReadFence readFence = new AtomicReadFence();
   private volatile long sizeBytes;
   // Learned on first failure so an unsupporting file system costs one failed syscall, not many.
   private volatile boolean punchSupported = true;
@@ -37,13 +44,15 @@ public final class LocalVolume implements Volume {
       long sizeBytes,
       Path dataFile,
       DataChannel io,
-      NativeFile nativeFile) {
+      NativeFile nativeFile,
+      AtomicJournal journal) {
     this.identity = identity;
     this.blockSize = blockSize;
     this.sizeBytes = sizeBytes;
     this.dataFile = dataFile;
     this.io = io;
     this.nativeFile = nativeFile;
+    this.journal = journal;
   }
 
   /** Creates the data file (which must not exist) sized {@code sizeBytes}, all unallocated. */
@@ -53,18 +62,35 @@ public final class LocalVolume implements Volume {
     return open(dataFile, identity, sizeBytes, blockSize);
   }
 
-  /** Opens an existing data file; extends it to {@code sizeBytes} if a resize was interrupted. */
+  /**
+   * Opens an existing data file; extends it to {@code sizeBytes} if a resize was interrupted, and
+   * replays the atomic-write journal (creating it if missing).
+   */
   static LocalVolume open(Path dataFile, VolumeIdentity identity, long sizeBytes, int blockSize)
+      throws IOException {
+    return open(dataFile, identity, sizeBytes, blockSize, AtomicJournal.CAPACITY_DEFAULT_BYTES);
+  }
+
+  /** As {@link #open(Path, VolumeIdentity, long, int)} with the journal's bound given (tests). */
+  static LocalVolume open(
+      Path dataFile,
+      VolumeIdentity identity,
+      long sizeBytes,
+      int blockSize,
+      long journalCapacityBytes)
       throws IOException {
     Objects.requireNonNull(identity, "identity");
     checkGeometry(sizeBytes, blockSize);
     NativeFile nativeFile = NativeFile.open(dataFile);
     DataChannel io = null;
+    AtomicJournal journal;
     try {
       io = new DataChannel(dataFile);
       if (io.size() < sizeBytes) {
         nativeFile.ftruncate(sizeBytes);
       }
+      journal =
+          AtomicJournal.open(journalFile(dataFile), io, sizeBytes, blockSize, journalCapacityBytes);
     } catch (IOException | RuntimeException e) {
       if (io != null) {
         io.close();
@@ -72,7 +98,12 @@ public final class LocalVolume implements Volume {
       nativeFile.close();
       throw e;
     }
-    return new LocalVolume(identity, blockSize, sizeBytes, dataFile, io, nativeFile);
+    return new LocalVolume(identity, blockSize, sizeBytes, dataFile, io, nativeFile, journal);
+  }
+
+  /** The atomic-write journal of the volume whose data file is {@code dataFile}. */
+  static Path journalFile(Path dataFile) {
+    return dataFile.resolveSibling(AtomicJournal.FILE_NAME);
   }
 
   static void checkGeometry(long sizeBytes, int blockSize) {
@@ -112,8 +143,23 @@ public final class LocalVolume implements Volume {
 
   @Override
   public void read(long offset, ByteBuffer dst) throws IOException {
-    checkRange(offset, dst.remaining());
-    io.readFully(dst, offset);
+    int length = dst.remaining();
+    checkRange(offset, length);
+    long stamp = readFence.stamp();
+    if (stamp != AtomicReadFence.BUSY) {
+      int start = dst.position();
+      io.readFully(dst, offset);
+      if (readFence.validate(stamp)) {
+        return;
+      }
+      dst.position(start); // an atomic write ran meanwhile: read again, excluding it
+    }
+    rangeLock.lockShared(offset, length);
+    try {
+      io.readFully(dst, offset);
+    } finally {
+      rangeLock.unlockShared(offset, length);
+    }
   }
 
   @Override
@@ -128,12 +174,88 @@ public final class LocalVolume implements Volume {
     }
     if (fua) {
       io.fdatasync();
+      retireJournal();
+    }
+  }
+
+  /**
+   * Journal first, then in place, both under the exclusive range lock: overlapping atomic writes
+   * reach the journal and the file in one order, and no plain write or compare-and-write
+   * interleaves. Readers are kept out by the read fence.
+   */
+  @Override
+  public void writeAtomic(long offset, ByteBuffer src, boolean fua) throws IOException {
+    int length = src.remaining();
+    if (length > MAX_ATOMIC_WRITE_BYTES) {
+      throw new IllegalArgumentException(
+          "atomic write of " + length + " bytes exceeds " + MAX_ATOMIC_WRITE_BYTES);
+    }
+    checkRange(offset, length);
+    if (length == 0) {
+      return;
+    }
+    rangeLock.lockExclusive(offset, length);
+    try {
+      journal.logThenApply(offset, src, () -> writeInPlace(offset, src));
+    } finally {
+      rangeLock.unlockExclusive(offset, length);
+    }
+    src.position(src.limit());
+    if (fua) {
+      io.fdatasync();
+    }
+  }
+
+  /**
+   * The in-place half of an atomic write. Once its record is durable the write must not stop
+   * halfway because the command was aborted (readers would see a mix until the next replay), so an
+   * interrupt is set aside and the idempotent positional write retried.
+   */
+  private void writeInPlace(long offset, ByteBuffer src) throws IOException {
+    boolean interrupted = false;
+    readFence.beginWrite();
+    try {
+      for (int attempt = 0; ; attempt++) {
+        try {
+          io.writeFully(src.duplicate(), offset);
+          return;
+        } catch (ClosedByInterruptException e) {
+          interrupted = true;
+          Thread.interrupted();
+          if (attempt >= MAX_IN_PLACE_RETRIES) {
+            throw e;
+          }
+        }
+      }
+    } finally {
+      readFence.endWrite();
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /**
+   * A write is now promised durable; an older journal record for its range must not be replayed
+   * over it after a crash, so any records go (see {@link AtomicJournal}). Free when empty.
+   */
+  private void retireJournal() throws IOException {
+    if (journal.hasRecords()) {
+      journal.retire();
     }
   }
 
   @Override
   public void flush() throws IOException {
-    io.fdatasync();
+    // Retiring syncs the data itself; a plain fdatasync is needed only when nothing was retired.
+    if (!journal.retire()) {
+      io.fdatasync();
+    }
+  }
+
+  /** The atomic-write journal (tests, diagnostics). */
+  AtomicJournal journal() {
+    return journal;
   }
 
   @Override
@@ -193,6 +315,7 @@ public final class LocalVolume implements Volume {
     // Durability needs no exclusion: the data is in the page cache, fdatasync covers it.
     if (mismatch < 0 && fua) {
       io.fdatasync();
+      retireJournal();
     }
     return mismatch;
   }
@@ -244,7 +367,11 @@ public final class LocalVolume implements Volume {
     try {
       io.close();
     } finally {
-      nativeFile.close();
+      try {
+        nativeFile.close();
+      } finally {
+        journal.close();
+      }
     }
   }
 

@@ -18,6 +18,12 @@ import java.nio.ByteBuffer;
  */
 public interface Volume {
 
+  /**
+   * The longest {@link #writeAtomic} in bytes (1 MiB): large enough for database pages and
+   * file-system log blocks, small enough that one atomic write's journal record stays cheap.
+   */
+  int MAX_ATOMIC_WRITE_BYTES = 1 << 20;
+
   /** The persistent identity (NAA, serial, UUID) that every path and site presents. */
   VolumeIdentity identity();
 
@@ -38,6 +44,17 @@ public interface Volume {
    * Writes {@code src.remaining()} bytes at {@code offset}; with {@code fua}, durable on return.
    */
   void write(long offset, ByteBuffer src, boolean fua) throws IOException;
+
+  /**
+   * Writes {@code src.remaining()} bytes (at most {@link #MAX_ATOMIC_WRITE_BYTES}) at {@code
+   * offset} as one indivisible update: a read of the range — concurrent with the write, or after a
+   * crash or power loss at any moment — returns either all old or all new data, never a mix.
+   * Durability is as for {@link #write}: on return with {@code fua}, otherwise after the next
+   * {@link #flush()}. Consumes {@code src} like {@link #write}.
+   *
+   * @throws IllegalArgumentException the length exceeds {@link #MAX_ATOMIC_WRITE_BYTES}
+   */
+  void writeAtomic(long offset, ByteBuffer src, boolean fua) throws IOException;
 
   /** Makes every write that returned before this call durable (fdatasync). */
   void flush() throws IOException;
