@@ -1,0 +1,137 @@
+package io.duet.nbd;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * An NBD server (fixed newstyle, structured replies, base:allocation, STARTTLS) serving the exports
+ * of an {@link ExportCatalog}. Each listener accepts on a virtual thread and each connection runs
+ * on its own virtual thread, with one more per request in flight. Thread-safe.
+ */
+public final class NbdServer implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(NbdServer.class.getName());
+
+  /**
+   * One open connection.
+   *
+   * @param client the client's address
+   * @param export the export attached to, empty while negotiating
+   * @param tls whether the connection runs over TLS
+   */
+  public record ConnectionInfo(InetSocketAddress client, Optional<String> export, boolean tls) {}
+
+  private final ExportCatalog catalog;
+  private final NbdSettings settings;
+  private final List<ServerSocket> listeners = new ArrayList<>();
+  private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+  private boolean closed;
+
+  public NbdServer(ExportCatalog catalog, NbdSettings settings) {
+    this.catalog = Objects.requireNonNull(catalog, "catalog");
+    this.settings = Objects.requireNonNull(settings, "settings");
+  }
+
+  /** Starts accepting on {@code address} (port 0: a free port) and returns the bound address. */
+  public synchronized InetSocketAddress listen(InetSocketAddress address) throws IOException {
+    if (closed) {
+      throw new IllegalStateException("NBD server is closed");
+    }
+    ServerSocket server = new ServerSocket();
+    try {
+      server.setReuseAddress(true);
+      server.bind(address);
+    } catch (IOException e) {
+      server.close();
+      throw e;
+    }
+    listeners.add(server);
+    Thread.ofVirtual().name("nbd-accept-" + server.getLocalPort()).start(() -> accept(server));
+    return (InetSocketAddress) server.getLocalSocketAddress();
+  }
+
+  /** The addresses being listened on. */
+  public synchronized List<InetSocketAddress> addresses() {
+    return listeners.stream()
+        .map(s -> (InetSocketAddress) s.getLocalSocketAddress())
+        .toList();
+  }
+
+  private void accept(ServerSocket server) {
+    while (!server.isClosed()) {
+      Socket socket;
+      try {
+        socket = server.accept();
+      } catch (IOException e) {
+        if (!server.isClosed()) {
+          LOG.log(Level.WARNING, "NBD accept on {0} failed: {1}", server, e.toString());
+        }
+        return;
+      }
+      if (connections.size() >= settings.maxConnections()) {
+        LOG.log(Level.WARNING, "NBD: {0} connections open, refusing {1}",
+            connections.size(), socket.getRemoteSocketAddress());
+        closeQuietly(socket);
+        continue;
+      }
+      start(socket);
+    }
+  }
+
+  private void start(Socket socket) {
+    Connection[] self = new Connection[1];
+    try {
+      self[0] = new Connection(socket, catalog, settings, () -> connections.remove(self[0]));
+    } catch (IOException e) {
+      closeQuietly(socket);
+      return;
+    }
+    connections.add(self[0]);
+    synchronized (this) {
+      if (closed) {
+        self[0].close();
+        connections.remove(self[0]);
+        return;
+      }
+    }
+    Thread.ofVirtual().name("nbd-conn").start(self[0]);
+  }
+
+  /** The connections open now, negotiating or attached. */
+  public List<ConnectionInfo> connections() {
+    return connections.stream().map(Connection::info).toList();
+  }
+
+  /** Stops every listener and closes every connection. Idempotent. */
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      for (ServerSocket s : listeners) {
+        closeQuietly(s);
+      }
+    }
+    for (Connection c : connections) {
+      c.close();
+    }
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    try {
+      c.close();
+    } catch (Exception e) {
+      // Already failed or closed: nothing more to release.
+    }
+  }
+}

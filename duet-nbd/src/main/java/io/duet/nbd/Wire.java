@@ -1,0 +1,101 @@
+package io.duet.nbd;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.util.Optional;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSocket;
+
+/**
+ * The byte streams of one connection: the plain socket at first, the TLS socket layered on it after
+ * NBD_OPT_STARTTLS. Reads and writes always go through the current streams.
+ */
+final class Wire implements AutoCloseable {
+  private static final int BUFFER_BYTES = 64 << 10;
+  private static final String[] TLS_PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
+
+  private final Socket plain;
+  private volatile Socket current;
+  private DataInputStream in;
+  private OutputStream out;
+  private Optional<String> peerSubject = Optional.empty();
+
+  Wire(Socket socket) throws IOException {
+    this.plain = socket;
+    this.current = socket;
+    streams(socket);
+  }
+
+  private void streams(Socket s) throws IOException {
+    in = new DataInputStream(new BufferedInputStream(s.getInputStream(), BUFFER_BYTES));
+    out = new BufferedOutputStream(s.getOutputStream(), BUFFER_BYTES);
+  }
+
+  DataInputStream in() {
+    return in;
+  }
+
+  OutputStream out() {
+    return out;
+  }
+
+  Socket socket() {
+    return current;
+  }
+
+  boolean tls() {
+    return current instanceof SSLSocket;
+  }
+
+  /** The subject of the client's verified certificate, when TLS with a client certificate is up. */
+  Optional<String> peerSubject() {
+    return peerSubject;
+  }
+
+  /**
+   * Runs the server side of a TLS handshake over the plain socket; afterwards every byte goes
+   * through TLS. The client sends nothing between our ACK and its ClientHello, so bytes already
+   * buffered from the plain stream would be a protocol violation.
+   */
+  void startTls(SSLContext context, boolean needClientAuth) throws IOException {
+    if (in.available() > 0) {
+      throw new IOException("client sent data after NBD_OPT_STARTTLS before the TLS handshake");
+    }
+    SSLSocket tls =
+        (SSLSocket)
+            context
+                .getSocketFactory()
+                .createSocket(plain, plain.getInetAddress().getHostAddress(), plain.getPort(), true);
+    tls.setUseClientMode(false);
+    tls.setEnabledProtocols(TLS_PROTOCOLS);
+    tls.setNeedClientAuth(needClientAuth);
+    tls.setSoTimeout(plain.getSoTimeout());
+    tls.startHandshake();
+    current = tls;
+    streams(tls);
+    try {
+      peerSubject = Optional.of(tls.getSession().getPeerPrincipal().getName());
+    } catch (SSLPeerUnverifiedException e) {
+      peerSubject = Optional.empty(); // no client certificate: allowed unless needClientAuth
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      current.close();
+    } catch (IOException e) {
+      // Closing a socket that failed already: nothing left to release.
+    }
+    try {
+      plain.close();
+    } catch (IOException e) {
+      // As above.
+    }
+  }
+}
