@@ -14,10 +14,11 @@ import java.util.Optional;
 
 /**
  * The copy manager of one logical unit: EXTENDED COPY (LID1) with block-to-block segments between
- * logical units of this site named by NAA (VMware's clone offload), RECEIVE COPY RESULTS (COPY
- * STATUS, OPERATING PARAMETERS, FAILED SEGMENT DETAILS) and the Third-party Copy VPD page that
- * advertises exactly that. Copies run on the command's thread through a bounded buffer.
- * Thread-safe.
+ * logical units named by NAA (VMware's clone offload), RECEIVE COPY RESULTS (COPY STATUS, OPERATING
+ * PARAMETERS, FAILED SEGMENT DETAILS) and the Third-party Copy VPD page that advertises exactly
+ * that. A copy reaches only the LUs its I_T nexus could address itself, with the same rights:
+ * read-only mappings and reservations hold for the copy as for the host's own commands. Copies run
+ * on the command's thread through a bounded buffer. Thread-safe.
  */
 final class ExtendedCopy {
   static final Limits LIMITS = new Limits(8, 32, 1024, 64L << 20);
@@ -28,20 +29,35 @@ final class ExtendedCopy {
   static final int TOTAL_CONCURRENT_COPIES = 16;
   private static final int COPY_ABORTED = 0x0a;
 
+  /**
+   * What the copy does to its source and destination, as commands the issuing nexus could send:
+   * reservations are judged on these (a READ(16) and a WRITE(16)).
+   */
+  private static final byte[] READS = {(byte) 0x88, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+
+  private static final byte[] WRITES = {(byte) 0x8a, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+
   private final LogicalUnit self;
-  private final ScsiSite site;
   private final CopyResults results = new CopyResults();
 
-  ExtendedCopy(LogicalUnit self, ScsiSite site) {
+  ExtendedCopy(LogicalUnit self) {
     this.self = Objects.requireNonNull(self, "self");
-    this.site = Objects.requireNonNull(site, "site");
   }
+
+  /** A copy target as the issuing nexus reaches it. */
+  private record Resolved(LogicalUnit unit, Volume volume, boolean readOnly) {}
 
   /** A segment with its copy targets resolved and its byte ranges checked. */
   private record Planned(
       Volume source, long sourceOffset, Volume destination, long destinationOffset, long bytes) {}
 
-  ScsiResult extendedCopy(ItNexus nexus, byte[] cdb, ByteBuffer parameters) {
+  /**
+   * EXTENDED COPY from {@code nexus}.
+   *
+   * @param targets the LUs this nexus may name, with its access to each
+   */
+  ScsiResult extendedCopy(
+      ItNexus nexus, byte[] cdb, ByteBuffer parameters, ExtendedCopyTargets targets) {
     ExtendedCopyParameters list;
     try {
       list = ExtendedCopyParameters.parse(cdb, parameters, LIMITS);
@@ -62,7 +78,7 @@ final class ExtendedCopy {
     long bytesDone = 0;
     byte[] failure = null;
     try {
-      List<Planned> plan = plan(list);
+      List<Planned> plan = plan(list, nexus, targets);
       ByteBuffer buffer = ByteBuffer.allocate(CHUNK_BYTES);
       for (int i = 0; i < plan.size(); i++) {
         try {
@@ -81,24 +97,34 @@ final class ExtendedCopy {
     return failure == null ? Sense.good() : Sense.check(failure);
   }
 
-  /** Resolves every target and checks every range before a single byte moves. */
-  private List<Planned> plan(ExtendedCopyParameters list) throws ExtendedCopyException {
-    List<Volume> volumes = new ArrayList<>();
+  /**
+   * Resolves every target and checks every range and every access right before a single byte moves,
+   * so a refused copy changes nothing.
+   */
+  private List<Planned> plan(
+      ExtendedCopyParameters list, ItNexus nexus, ExtendedCopyTargets targets)
+      throws ExtendedCopyException {
+    List<Resolved> resolved = new ArrayList<>();
     for (Target t : list.targets()) {
-      volumes.add(resolve(t));
+      resolved.add(resolve(t, targets));
     }
     List<Planned> plan = new ArrayList<>();
     for (Segment s : list.segments()) {
-      if (s.source() >= volumes.size() || s.destination() >= volumes.size()) {
+      if (s.source() >= resolved.size() || s.destination() >= resolved.size()) {
         throw new ExtendedCopyException(
             Kind.TARGET_UNREACHABLE, s.offset() + 4, "no such CSCD index");
       }
-      Volume src = volumes.get(s.source());
-      Volume dst = volumes.get(s.destination());
-      if (src == null || dst == null) {
+      Resolved from = resolved.get(s.source());
+      Resolved to = resolved.get(s.destination());
+      if (from == null || to == null) {
         throw new ExtendedCopyException(
-            Kind.TARGET_UNREACHABLE, s.offset() + 4, "copy target unknown");
+            Kind.TARGET_UNREACHABLE,
+            s.offset() + (from == null ? 4 : 6),
+            "copy target not reachable from this I_T nexus");
       }
+      checkAccess(nexus, from, to, s);
+      Volume src = from.volume();
+      Volume dst = to.volume();
       long bytes = (long) s.blocks() * (s.destinationCount() ? dst.blockSize() : src.blockSize());
       if (bytes % src.blockSize() != 0 || bytes % dst.blockSize() != 0) {
         throw new ExtendedCopyException(
@@ -130,21 +156,46 @@ final class ExtendedCopy {
     return plan;
   }
 
-  /** The volume an identification descriptor names, or null when no LU here has that NAA. */
-  private Volume resolve(Target t) throws ExtendedCopyException {
+  /**
+   * The LU an identification descriptor names, or null when the issuing nexus reaches no LU with
+   * that NAA (unmapped LUs are as unreachable as ones that do not exist).
+   */
+  private static Resolved resolve(Target t, ExtendedCopyTargets targets)
+      throws ExtendedCopyException {
     if (t.designatorType() != 3) {
       return null; // only NAA designators identify Duet LUs
     }
-    Optional<LogicalUnit> unit = site.byNaa(t.designator());
-    if (unit.isEmpty()) {
+    Optional<LunMap.Binding> binding = targets.byNaa(t.designator());
+    if (binding.isEmpty()) {
       return null;
     }
-    Volume v = unit.get().volume();
+    LogicalUnit unit = binding.get().unit();
+    Volume v = unit.volume();
     if (t.blockLength() != 0 && t.blockLength() != v.blockSize()) {
       throw new ExtendedCopyException(
           Kind.INVALID_PARAMETER_FIELD, t.offset() + 29, "DISK BLOCK LENGTH differs from the LU's");
     }
-    return v;
+    return new Resolved(unit, v, binding.get().readOnly());
+  }
+
+  /**
+   * The rights the nexus would need to do the segment's reads and writes itself: a read-only
+   * mapping refuses the write, a reservation held elsewhere refuses what it would refuse the host.
+   */
+  private static void checkAccess(ItNexus nexus, Resolved from, Resolved to, Segment s)
+      throws ExtendedCopyException {
+    if (to.readOnly()) {
+      throw new ExtendedCopyException(
+          Kind.WRITE_PROTECTED, s.offset() + 6, "destination is mapped read-only");
+    }
+    if (from.unit().reservationConflict(nexus, READS)) {
+      throw new ExtendedCopyException(
+          Kind.TARGET_RESERVED, s.offset() + 4, "a reservation blocks reading the source");
+    }
+    if (to.unit().reservationConflict(nexus, WRITES)) {
+      throw new ExtendedCopyException(
+          Kind.TARGET_RESERVED, s.offset() + 6, "a reservation blocks writing the destination");
+    }
   }
 
   private static boolean inside(Volume v, long lba, long bytes) {
@@ -301,13 +352,16 @@ final class ExtendedCopy {
       case INVALID_CDB_FIELD -> Sense.illegalField(0x24, 0x00, true, at, -1);
       case INVALID_PARAMETER_FIELD -> Sense.illegalField(0x26, 0x00, false, at, -1);
       case PARAMETER_LIST_LENGTH -> Sense.fixed(Sense.ILLEGAL_REQUEST, 0x1a, 0x00);
+      case DATA_OUT_SHORT -> Sense.fixed(Sense.ILLEGAL_REQUEST, 0x0e, 0x03);
       case TOO_MANY_TARGETS -> Sense.illegalField(0x26, 0x06, false, at, -1);
       case UNSUPPORTED_TARGET_TYPE -> Sense.illegalField(0x26, 0x07, false, at, -1);
       case TOO_MANY_SEGMENTS -> Sense.illegalField(0x26, 0x08, false, at, -1);
       case UNSUPPORTED_SEGMENT_TYPE -> Sense.illegalField(0x26, 0x09, false, at, -1);
       case INLINE_DATA_TOO_LONG -> Sense.illegalField(0x26, 0x0b, false, at, -1);
       case LIST_ID_IN_USE -> Sense.fixed(Sense.ILLEGAL_REQUEST, 0x00, 0x16);
+      case WRITE_PROTECTED -> Sense.fixed(Sense.DATA_PROTECT, 0x27, 0x00);
       case TARGET_UNREACHABLE -> copyAborted(0x0d, 0x02, at);
+      case TARGET_RESERVED -> copyAborted(0x0d, 0x01, at);
       case SEGMENT_OUT_OF_RANGE -> copyAborted(0x00, 0x00, at);
       case READ_FAILED -> copyAborted(0x11, 0x00, at);
       case WRITE_FAILED -> copyAborted(0x0c, 0x00, at);

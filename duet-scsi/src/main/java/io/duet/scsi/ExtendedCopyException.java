@@ -14,6 +14,8 @@ final class ExtendedCopyException extends Exception {
     INVALID_PARAMETER_FIELD,
     /** 05/1A/00. */
     PARAMETER_LIST_LENGTH,
+    /** 05/0E/03: the transport delivered less Data-Out than PARAMETER LIST LENGTH announces. */
+    DATA_OUT_SHORT,
     /** 05/26/06 TOO MANY TARGET DESCRIPTORS. */
     TOO_MANY_TARGETS,
     /** 05/26/07 UNSUPPORTED TARGET DESCRIPTOR TYPE CODE. */
@@ -26,8 +28,21 @@ final class ExtendedCopyException extends Exception {
     INLINE_DATA_TOO_LONG,
     /** 05/00/16 OPERATION IN PROGRESS: the list identifier is in use on this I_T nexus. */
     LIST_ID_IN_USE,
-    /** 0A/0D/02 COPY TARGET DEVICE NOT REACHABLE. */
+    /**
+     * 07/27/00 WRITE PROTECTED: the destination is mapped read-only to the issuing nexus. Found
+     * before any segment runs, so the sense key names the condition rather than COPY ABORTED.
+     */
+    WRITE_PROTECTED,
+    /**
+     * 0A/0D/02 COPY TARGET DEVICE NOT REACHABLE: no such LU, or the issuing nexus cannot address
+     * it.
+     */
     TARGET_UNREACHABLE,
+    /**
+     * 0A/0D/01 THIRD PARTY DEVICE FAILURE: the copy target would answer RESERVATION CONFLICT to the
+     * issuing nexus for the read or write the segment needs.
+     */
+    TARGET_RESERVED,
     /** 0A/00/00 with a segment pointer: the segment lies outside a copy target. */
     SEGMENT_OUT_OF_RANGE,
     /** 0A/11/00: reading the source failed. */

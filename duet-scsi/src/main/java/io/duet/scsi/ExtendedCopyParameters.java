@@ -79,7 +79,11 @@ record ExtendedCopyParameters(
     if (length == 0) {
       return null;
     }
-    if (length > parameters.remaining() || length < HEADER_LENGTH) {
+    if (length > parameters.remaining()) {
+      throw new ExtendedCopyException(
+          Kind.DATA_OUT_SHORT, -1, "less Data-Out than PARAMETER LIST LENGTH");
+    }
+    if (length < HEADER_LENGTH) {
       throw new ExtendedCopyException(Kind.PARAMETER_LIST_LENGTH, -1, "parameter list truncated");
     }
     if (length > HEADER_LENGTH + limits.maxDescriptorListBytes()) {

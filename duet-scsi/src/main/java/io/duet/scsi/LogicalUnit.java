@@ -10,9 +10,13 @@ import java.util.Objects;
  * commands run concurrently on the transport's virtual threads.
  */
 public final class LogicalUnit {
-  private static final int UA_POWER_ON_ASC = 0x29;
-  private static final int UA_POWER_ON_ASCQ = 0x01;
-  private static final int UA_LU_RESET_ASCQ = 0x03;
+  /**
+   * 29/00 POWER ON, RESET, OR BUS DEVICE RESET OCCURRED after login and after a reset: SPC-4 allows
+   * the generic code for both, and hosts (libiscsi's tools, iscsi-ls) retry only on this one.
+   */
+  private static final int UA_RESET_ASC = 0x29;
+
+  private static final int UA_RESET_ASCQ = 0x00;
 
   private final Volume volume;
   private final ScsiSite site;
@@ -27,7 +31,7 @@ public final class LogicalUnit {
 
   /**
    * @param volume the backing volume
-   * @param site the site's SCSI context: ALUA port groups, the LU directory EXTENDED COPY uses
+   * @param site the site's SCSI context: the ALUA port groups every LU of the site follows
    * @param persistence where PR state with APTPL is kept across restarts
    */
   public LogicalUnit(Volume volume, ScsiSite site, PersistentState persistence) {
@@ -36,7 +40,7 @@ public final class LogicalUnit {
     Objects.requireNonNull(persistence, "persistence");
     this.limits = BlockLimits.forVolume(volume.blockSize(), volume.unmapGranularityBytes());
     this.reservations = new PersistentReservations(persistence, unitAttentions);
-    this.extendedCopy = new ExtendedCopy(this, site);
+    this.extendedCopy = new ExtendedCopy(this);
     this.modePages = new ModePages(volume);
     this.inquiry = new Inquiry(volume, limits, extendedCopy);
     this.block = new BlockCommands(volume, limits, modePages);
@@ -44,17 +48,25 @@ public final class LogicalUnit {
     site.register(this);
   }
 
-  /** Runs one command to completion. Never throws for bad input: it returns CHECK CONDITION. */
+  /**
+   * Runs one command to completion. Never throws for bad input: it returns CHECK CONDITION. Called
+   * directly (not through a {@link LunMap}), EXTENDED COPY may only name this LU as copy target.
+   */
   public ScsiResult execute(ScsiTask task) {
+    return execute(task, ExtendedCopyTargets.only(this, task.readOnly()));
+  }
+
+  /** Runs one command; EXTENDED COPY resolves its copy targets in {@code copyTargets} only. */
+  ScsiResult execute(ScsiTask task, ExtendedCopyTargets copyTargets) {
     try {
-      return run(task);
+      return run(task, copyTargets);
     } catch (RuntimeException e) {
       // A bug must cost one command, never the connection or the node.
       return Sense.internalFailure();
     }
   }
 
-  private ScsiResult run(ScsiTask task) {
+  private ScsiResult run(ScsiTask task, ExtendedCopyTargets copyTargets) {
     byte[] cdb = task.cdb();
     Command cmd = CommandTable.lookup(cdb);
     if (cmd == null) {
@@ -81,7 +93,7 @@ public final class LogicalUnit {
     if (task.readOnly() && cmd.is(Command.WRITE)) {
       return Sense.writeProtected();
     }
-    return dispatch(cmd, task);
+    return dispatch(cmd, task, copyTargets);
   }
 
   /** 05/20/00, or 05/24/00 on the service action byte when only the service action is unknown. */
@@ -127,7 +139,7 @@ public final class LogicalUnit {
     };
   }
 
-  private ScsiResult dispatch(Command cmd, ScsiTask task) {
+  private ScsiResult dispatch(Command cmd, ScsiTask task, ExtendedCopyTargets copyTargets) {
     byte[] cdb = task.cdb();
     ItNexus nexus = task.nexus();
     return switch (cmd.opcode()) {
@@ -149,8 +161,11 @@ public final class LogicalUnit {
       case 0x41, 0x93 -> provisioning.writeSame(cdb, task.dataOut());
       case 0x42 -> provisioning.unmap(cdb, task.dataOut());
       case 0x5e -> reservations.persistentReserveIn(nexus, cdb, task.allocationLimit());
-      case 0x5f -> reservations.persistentReserveOut(nexus, cdb, task.dataOut());
-      case 0x83 -> extendedCopy.extendedCopy(nexus, cdb, task.dataOut());
+      case 0x5f ->
+          parameterListCut(task)
+              ? Sense.dataOutTooShort()
+              : reservations.persistentReserveOut(nexus, cdb, task.dataOut());
+      case 0x83 -> extendedCopy.extendedCopy(nexus, cdb, task.dataOut(), copyTargets);
       case 0x84 -> extendedCopy.receiveCopyResults(nexus, cdb, task.allocationLimit());
       case 0x89 -> block.compareAndWrite(cdb, task.dataOut());
       case 0x8b -> block.orWrite(cdb, task.dataOut());
@@ -224,17 +239,21 @@ public final class LogicalUnit {
     }
   }
 
-  /** LOGICAL UNIT RESET from {@code by}: clears SPC-2 reservations, UA 29/03 on every nexus. */
+  /**
+   * LOGICAL UNIT RESET from {@code by}: clears SPC-2 reservations and held copy results, UA 29/00
+   * on every nexus.
+   */
   public void reset(ItNexus by) {
     Objects.requireNonNull(by, "by");
     reservations.reset();
-    unitAttentions.raise(by, UA_POWER_ON_ASC, UA_LU_RESET_ASCQ);
-    unitAttentions.raiseAll(null, UA_POWER_ON_ASC, UA_LU_RESET_ASCQ);
+    extendedCopy.reset();
+    unitAttentions.raise(by, UA_RESET_ASC, UA_RESET_ASCQ);
+    unitAttentions.raiseAll(null, UA_RESET_ASC, UA_RESET_ASCQ);
   }
 
-  /** A new I_T nexus (login): it gets UA 29/01 POWER ON OCCURRED... once, per SPC-4. */
+  /** A new I_T nexus (login): it gets UA 29/00 POWER ON, RESET, OR BUS DEVICE RESET once. */
   public void nexusAttached(ItNexus nexus) {
-    unitAttentions.attach(nexus, UA_POWER_ON_ASC, UA_POWER_ON_ASCQ);
+    unitAttentions.attach(nexus, UA_RESET_ASC, UA_RESET_ASCQ);
   }
 
   /**
@@ -243,6 +262,7 @@ public final class LogicalUnit {
    */
   void nexusDetached(ItNexus nexus) {
     reservations.nexusLost(nexus);
+    extendedCopy.nexusLost(nexus);
     unitAttentions.detach(nexus);
   }
 
@@ -255,9 +275,22 @@ public final class LogicalUnit {
     return volume;
   }
 
-  /** The volume's NAA designator, compared by {@link ScsiSite#byNaa}. */
+  /** The volume's NAA designator, which EXTENDED COPY copy targets name. */
   byte[] naa() {
     return inquiry.naa();
+  }
+
+  /** Whether a reservation keeps {@code nexus} from running {@code cdb} here (EXTENDED COPY). */
+  boolean reservationConflict(ItNexus nexus, byte[] cdb) {
+    return reservations.conflicts(nexus, cdb);
+  }
+
+  /**
+   * PERSISTENT RESERVE OUT whose Data-Out is shorter than its PARAMETER LIST LENGTH: the transport
+   * delivered less than the CDB announced (05/0E/03), unlike a list that is itself too short.
+   */
+  private static boolean parameterListCut(ScsiTask task) {
+    return task.dataOut().remaining() < BigEndian.u32(task.cdb(), 5);
   }
 
   /** ALUA access state change on the site: UA 2A/06 on every nexus of this LU. */

@@ -1,8 +1,14 @@
 package io.duet.scsi;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
 import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -12,7 +18,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * The logical units one initiator sees through one target (LUN masking), live: the node updates it
  * when mappings change, and every session using it gets UA 3F/0E REPORTED LUNS DATA HAS CHANGED.
  * Answers REPORT LUNS and commands to unmapped LUNs itself (INQUIRY with peripheral qualifier 011b,
- * others 05/25/00). Thread-safe.
+ * others 05/25/00). It is also the scope of EXTENDED COPY: a copy issued through this map reaches
+ * only the LUs mapped here, with this map's access to each. Thread-safe.
  */
 public final class LunMap {
   /** SAM-5 flat space addressing ends here; larger LUN numbers are refused. */
@@ -77,7 +84,27 @@ public final class LunMap {
                 task.allocationLimit(),
                 task.readOnly() || b.readOnly(),
                 task.tag());
-    return b.unit().execute(effective);
+    boolean forceReadOnly = task.readOnly();
+    return b.unit().execute(effective, naa -> copyTarget(naa, forceReadOnly));
+  }
+
+  /**
+   * The LU with this NAA among those mapped here. An LU mapped at several LUNs counts as writable
+   * when any of its mappings is; a task the transport marked read-only keeps every target
+   * read-only.
+   */
+  private Optional<Binding> copyTarget(byte[] naa, boolean forceReadOnly) {
+    Binding found = null;
+    for (Binding b : bindings.values()) {
+      if ((found == null || found.readOnly()) && Arrays.equals(b.unit().naa(), naa)) {
+        found = b;
+      }
+    }
+    if (found == null) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        forceReadOnly && !found.readOnly() ? new Binding(found.unit(), true) : found);
   }
 
   private ScsiResult reportLuns(byte[] cdb) {
@@ -127,6 +154,21 @@ public final class LunMap {
       return cdb.length > 0 && (cdb[0] & 0xff) == 0xa0 ? 0 : -1;
     }
     return b.unit().dataOutLength(cdb);
+  }
+
+  /**
+   * Every logical unit mapped here, each once even when mapped at several LUNs, in LUN order of its
+   * first mapping; a snapshot (target resets walk it).
+   */
+  public Collection<LogicalUnit> units() {
+    Set<LogicalUnit> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    List<LogicalUnit> out = new ArrayList<>();
+    for (Binding b : bindings.values()) {
+      if (seen.add(b.unit())) {
+        out.add(b.unit());
+      }
+    }
+    return Collections.unmodifiableList(out);
   }
 
   /** The LU at {@code lun}, or null; the transport uses it for task management. */

@@ -1,15 +1,13 @@
 package io.duet.scsi;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * Site-wide SCSI context shared by every logical unit of a site: the ALUA target port groups and
- * the directory of logical units by NAA designator (EXTENDED COPY resolves its copy targets there).
- * Thread-safe.
+ * Site-wide SCSI context shared by every logical unit of a site: the ALUA target port groups, whose
+ * state changes reach every registered LU as a unit attention. (EXTENDED COPY does not look LUs up
+ * here: it may only reach what the issuing host's {@link LunMap} shows it.) Thread-safe.
  */
 public final class ScsiSite {
   private final AluaGroups alua;
@@ -32,15 +30,6 @@ public final class ScsiSite {
   /** The node calls this when a volume is deleted. */
   public void unregister(LogicalUnit unit) {
     units.remove(unit);
-  }
-
-  Optional<LogicalUnit> byNaa(byte[] naa) {
-    for (LogicalUnit u : units) {
-      if (Arrays.equals(u.naa(), naa)) {
-        return Optional.of(u);
-      }
-    }
-    return Optional.empty();
   }
 
   private void aluaChanged() {

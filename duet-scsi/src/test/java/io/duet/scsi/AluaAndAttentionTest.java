@@ -16,10 +16,10 @@ class AluaAndAttentionTest {
   private static final byte[] RTPG = cdb(0xa3, 0x0a, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0);
 
   @Test
-  void loginRaisesPowerOnOnceAndInquiryDoesNotConsumeIt() {
+  void loginRaisesResetOccurredOnceAndInquiryDoesNotConsumeIt() {
     f.lu.nexusAttached(f.nexus);
     assertGood(f.run(inquiry(false, 0, 36)));
-    assertSense(f.run(TUR), 6, 0x29, 0x01);
+    assertSense(f.run(TUR), 6, 0x29, 0x00); // POWER ON, RESET, OR BUS DEVICE RESET
     assertGood(f.run(TUR));
   }
 
@@ -46,8 +46,8 @@ class AluaAndAttentionTest {
     f.run(TUR);
     f.run(f.nexusB, TUR, new byte[0]);
     f.lu.reset(f.nexus);
-    assertSense(f.run(TUR), 6, 0x29, 0x03);
-    assertSense(f.run(f.nexusB, TUR, new byte[0]), 6, 0x29, 0x03);
+    assertSense(f.run(TUR), 6, 0x29, 0x00);
+    assertSense(f.run(f.nexusB, TUR, new byte[0]), 6, 0x29, 0x00);
     assertGood(f.run(TUR));
   }
 

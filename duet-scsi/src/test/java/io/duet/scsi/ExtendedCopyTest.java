@@ -186,7 +186,8 @@ class ExtendedCopyTest {
             List.of(segment(0, 1, 100, 10, 500)));
     assertGood(
         map.execute(
-            0, new ScsiTask(f.nexus, xcopyCdb(params.length), ByteBuffer.wrap(params), 0, false, 1)));
+            0,
+            new ScsiTask(f.nexus, xcopyCdb(params.length), ByteBuffer.wrap(params), 0, false, 1)));
     assertThat(read(backing, 500, 100)).isEqualTo(pattern);
   }
 

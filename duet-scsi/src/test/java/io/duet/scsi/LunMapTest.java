@@ -73,7 +73,7 @@ class LunMapTest {
   void attachAndRemapRaiseUnitAttentions() {
     mapTwo();
     map.attach(f.nexus);
-    assertSense(run(0, TUR, new byte[0]), 6, 0x29, 0x01);
+    assertSense(run(0, TUR, new byte[0]), 6, 0x29, 0x00);
     assertGood(run(0, TUR, new byte[0]));
     mapTwo();
     assertSense(run(0, TUR, new byte[0]), 6, 0x3f, 0x0e);
