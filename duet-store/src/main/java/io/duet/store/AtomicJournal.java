@@ -149,7 +149,7 @@ final class AtomicJournal implements AutoCloseable {
                 + blockSize
                 + "-byte blocks");
       }
-      data.writeFully(frame.data(), offset);
+      data.writeFully(frame.data().duplicate(), offset);
       lastSequence = frame.sequence();
       position += frame.bytes();
       records++;
