@@ -85,20 +85,25 @@ final class CommandPath {
       early = check(ILLEGAL_REQUEST, 0x25, 0x00); // LOGICAL UNIT NOT SUPPORTED
     } else if (read && write) {
       early = check(ILLEGAL_REQUEST, 0x24, 0x00); // bidirectional commands are not supported
-    } else if (spdtl > 0 && spdtl > outEdtl) {
-      writeResidual = outEdtl - spdtl;
-      byte[] shorter = WriteTruncation.truncate(cdb, spdtl, outEdtl);
-      if (shorter != null) {
-        cdb = shorter;
-        wanted = (int) outEdtl;
-      } else {
-        early = check(ILLEGAL_REQUEST, 0x0e, 0x03); // INVALID FIELD IN COMMAND INFORMATION UNIT
-      }
-    } else if (spdtl > settings.maxCommandBytes()) {
-      early = check(ILLEGAL_REQUEST, 0x24, 0x00);
     } else if (spdtl > 0) {
-      wanted = spdtl;
+      long collect = spdtl;
+      if (spdtl > outEdtl) {
+        // Less Data-Out than the CDB needs. WRITE and WRITE AND VERIFY become shorter writes
+        // (FCP-4's first option, which libiscsi expects); every other command goes to the logical
+        // unit with what arrived, so that write protection, reservations and ALUA state are
+        // reported before the LU's own 05/0E/03 for the short data.
+        byte[] shorter = WriteTruncation.truncate(cdb, spdtl, outEdtl);
+        if (shorter != null) {
+          cdb = shorter;
+        }
+        collect = outEdtl;
+      }
       writeResidual = outEdtl - spdtl;
+      if (collect > settings.maxCommandBytes()) {
+        early = check(ILLEGAL_REQUEST, 0x24, 0x00);
+      } else {
+        wanted = (int) collect;
+      }
     }
     if (early == null && immediate && immediateInFlight.get() >= settings.commandWindow()) {
       early = busy(ScsiResult.TASK_SET_FULL);

@@ -1,9 +1,11 @@
 package io.duet.iscsi;
 
 import io.duet.scsi.ItNexus;
+import io.duet.scsi.LogicalUnit;
 import io.duet.scsi.LunMap;
 import io.duet.scsi.ScsiResult;
 import io.duet.scsi.ScsiTask;
+import java.util.Collection;
 
 /**
  * The SCSI layer as one session sees it. In production a thin view of {@link LunMap}; tests use an
@@ -19,6 +21,15 @@ interface LunAccess {
   boolean reset(int lun, ItNexus by);
 
   boolean exists(int lun);
+
+  /**
+   * Every logical unit the session can address, each once however many LUNs show it, as the same
+   * identities {@link #unit} returns (target resets walk them).
+   */
+  Collection<?> units();
+
+  /** LOGICAL UNIT RESET of one of {@link #units}. */
+  void resetUnit(Object unit, ItNexus by);
 
   /**
    * The logical unit behind {@code lun} as an identity to compare across sessions (the same LU
@@ -63,6 +74,18 @@ interface LunAccess {
       @Override
       public Object unit(int lun) {
         return map.unit(lun);
+      }
+
+      @Override
+      public Collection<?> units() {
+        return map.units();
+      }
+
+      @Override
+      public void resetUnit(Object unit, ItNexus by) {
+        if (unit instanceof LogicalUnit lu) {
+          lu.reset(by);
+        }
       }
 
       @Override

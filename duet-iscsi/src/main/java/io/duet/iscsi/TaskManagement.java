@@ -27,12 +27,6 @@ final class TaskManagement {
   static final int FUNCTION_NOT_SUPPORTED = 5;
   static final int FUNCTION_REJECTED = 255;
 
-  /**
-   * Target resets reach every LU the session can address; {@code LunMap} has no listing, so the LUN
-   * space the SCSI layer's REPORT LUNS uses (peripheral addressing) is probed.
-   */
-  private static final int RESET_LUN_PROBE = 256;
-
   private final Connection conn;
   private final Session session;
   private final CommandPath commands;
@@ -105,11 +99,10 @@ final class TaskManagement {
         for (Task t : commands.tasksOf(-1)) {
           commands.abort(t, timeout);
         }
-        for (int l = 0; l < RESET_LUN_PROBE; l++) {
-          if (session.luns.exists(l)) {
-            abortElsewhere(session.luns.unit(l));
-            session.luns.reset(l, session.nexus);
-          }
+        // Every LU the session can address, at any LUN, each reset once.
+        for (Object unit : session.luns.units()) {
+          abortElsewhere(unit);
+          session.luns.resetUnit(unit, session.nexus);
         }
         return FUNCTION_COMPLETE;
       }
@@ -126,8 +119,8 @@ final class TaskManagement {
   }
 
   /**
-   * A LU reset ends the tasks of every initiator on that LU (SAM-5 6.3.3), not only this
-   * session's: without TAS they end without a response.
+   * A LU reset ends the tasks of every initiator on that LU (SAM-5 6.3.3), not only this session's:
+   * without TAS they end without a response.
    */
   private void abortElsewhere(Object unit) {
     if (unit == null) {

@@ -4,8 +4,9 @@ package io.duet.iscsi;
  * FCP-4's first answer to a write whose Expected Data Transfer Length is below what the CDB asks
  * for: "process the command normally except that data beyond the expected length is not requested
  * or transferred". For WRITE and WRITE AND VERIFY (10/12/16) with an EDTL of whole blocks this is a
- * shorter transfer length; everything else gets the other permitted answer, CHECK CONDITION INVALID
- * FIELD IN COMMAND INFORMATION UNIT, from the caller.
+ * shorter transfer length. Everything else reaches the logical unit with the Data-Out that arrived;
+ * the LU gives the other permitted answer, CHECK CONDITION INVALID FIELD IN COMMAND INFORMATION
+ * UNIT, after its write-protection, reservation and ALUA checks.
  */
 final class WriteTruncation {
   private WriteTruncation() {}

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.duet.iscsi.TargetCatalog.ChapCredentials;
 import io.duet.iscsi.TestInitiator.Pdu;
+import io.duet.scsi.ScsiResult;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -231,6 +232,68 @@ class IscsiServerTest {
       assertThat(dataIn.get(1).bhs().i32(44)).isEqualTo(3000 - 2048);
       assertThat(java.util.Arrays.copyOfRange(data, 1024, 2048)).isEqualTo(dataIn.get(1).data());
     }
+  }
+
+  @Test
+  void shortDataOutOfNonWriteCommandsReachesTheLogicalUnit() throws Exception {
+    try (TestInitiator c = loggedIn()) {
+      // No Data-Out at all (libiscsi's WRITE SAME with UNMAP and no buffer): the LU still answers,
+      // so a read-only LU reports DATA PROTECT rather than the transport a shortfall.
+      c.command(
+          0, TestInitiator.cdb10(MemoryLuns.WRITE_SAME_10, 0, 1), false, false, 0, new byte[0]);
+      Pdu none = c.receive();
+      assertThat(none.opcode()).isEqualTo(Bhs.SCSI_RESPONSE);
+      assertThat(none.bhs().u8(3)).isEqualTo(ScsiResult.CHECK_CONDITION);
+      assertThat(senseKeyAscAscq(none)).isEqualTo(0x072700);
+      // Part of the block: the LU gets exactly what came; the response reports the overflow.
+      c.command(
+          0,
+          TestInitiator.cdb10(MemoryLuns.WRITE_SAME_10, 0, 1),
+          false,
+          true,
+          100,
+          TestInitiator.repeat(0x5a, 100));
+      Pdu some = c.receive();
+      assertThat(senseKeyAscAscq(some)).isEqualTo(0x072700);
+      assertThat(some.bhs().flags() & 0x06).isEqualTo(0x04); // residual overflow
+      assertThat(some.bhs().i32(44)).isEqualTo(MemoryLuns.BLOCK - 100);
+      assertThat(luns.writeSameDataOut).containsExactly(0, 100);
+    }
+  }
+
+  @Test
+  void shortWriteIsTruncatedToTheBlocksThatCame() throws Exception {
+    try (TestInitiator c = loggedIn()) {
+      byte[] one = TestInitiator.repeat(0x33, 512);
+      c.command(0, TestInitiator.cdb10(0x2a, 4, 2), false, true, 512, one);
+      Pdu rsp = c.receive();
+      assertThat(rsp.bhs().u8(3)).isZero();
+      assertThat(rsp.bhs().flags() & 0x06).isEqualTo(0x04);
+      assertThat(rsp.bhs().i32(44)).isEqualTo(512);
+      byte[] written = luns.cdbs.get(luns.cdbs.size() - 1);
+      assertThat(written[8]).isEqualTo((byte) 1); // transfer length cut to one block
+      assertThat(java.util.Arrays.copyOfRange(luns.disk, 4 * 512, 5 * 512)).isEqualTo(one);
+    }
+  }
+
+  @Test
+  void targetWarmResetResetsEveryUnitOnce() throws Exception {
+    try (TestInitiator c = loggedIn()) {
+      Bhs reset =
+          TestInitiator.header(Bhs.TASK_MGMT_REQUEST, 0x80 | TaskManagement.TARGET_WARM_RESET);
+      reset.u8(0, 0x40 | Bhs.TASK_MGMT_REQUEST);
+      reset.i32(16, 0x77);
+      c.send(reset, new byte[0]);
+      assertThat(c.receive().bhs().u8(2)).isEqualTo(TaskManagement.FUNCTION_COMPLETE);
+      assertThat(luns.resets).containsExactly(0);
+    }
+  }
+
+  /** Sense key, ASC and ASCQ of a SCSI Response as 0xKKAAQQ. */
+  private static int senseKeyAscAscq(Pdu rsp) {
+    byte[] d = rsp.data();
+    assertThat(d.length).isGreaterThanOrEqualTo(2 + 14);
+    return (d[2 + 2] & 0x0f) << 16 | (d[2 + 12] & 0xff) << 8 | (d[2 + 13] & 0xff);
   }
 
   @Test

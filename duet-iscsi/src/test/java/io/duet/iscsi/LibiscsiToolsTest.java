@@ -44,6 +44,14 @@ class LibiscsiToolsTest {
   private final Map<String, ChapCredentials> chap = new ConcurrentHashMap<>();
   private volatile List<String> acl;
 
+  /** When set, sessions see the volume through this read-only mapping instead. */
+  private volatile LunMap readOnlyMap;
+
+  private LunMap readOnlyCandidate;
+
+  /** When set, discovery lists only the portal this test listens on (iscsi-ls logs in to each). */
+  private volatile boolean onlyLocalPortal;
+
   private record Run(int exit, String output) {}
 
   @BeforeEach
@@ -58,6 +66,12 @@ class LibiscsiToolsTest {
     TreeMap<Integer, LunMap.Binding> b = new TreeMap<>();
     b.put(0, new LunMap.Binding(new LogicalUnit(volume, site, PersistentState.NONE), false));
     map.replace(b);
+    var roVolume = store.create("v1", 16L * 1024 * 1024, 512);
+    LunMap ro = new LunMap();
+    TreeMap<Integer, LunMap.Binding> rb = new TreeMap<>();
+    rb.put(0, new LunMap.Binding(new LogicalUnit(roVolume, site, PersistentState.NONE), true));
+    ro.replace(rb);
+    readOnlyCandidate = ro;
     TargetPort tp = new TargetPort(IQN + ",t,0x1", IQN, 1, 1);
     TargetCatalog.Target target =
         new TargetCatalog.Target() {
@@ -74,13 +88,17 @@ class LibiscsiToolsTest {
           @Override
           public Optional<LunMap> lunsFor(String initiator) {
             List<String> a = acl;
-            return a == null || a.contains(initiator) ? Optional.of(map) : Optional.empty();
+            LunMap shown = readOnlyMap != null ? readOnlyMap : map;
+            return a == null || a.contains(initiator) ? Optional.of(shown) : Optional.empty();
           }
         };
     TargetCatalog catalog =
         new TargetCatalog() {
           @Override
           public List<DiscoveredTarget> discover(String initiator) {
+            if (onlyLocalPortal) {
+              return List.of(new DiscoveredTarget(IQN, List.of(new Portal("127.0.0.1", port, 1))));
+            }
             return List.of(
                 new DiscoveredTarget(
                     IQN,
@@ -209,7 +227,30 @@ class LibiscsiToolsTest {
   @Test
   void iscsiFamilyOfTheConformanceSuitePasses() throws Exception {
     assumeTool("iscsi-test-cu");
-    Run r = run(Map.of(), "iscsi-test-cu", "-d", "-t", "iSCSI", url(""));
+    assertSuitePasses(run(Map.of(), "iscsi-test-cu", "-d", "-t", "iSCSI", url("")));
+  }
+
+  @Test
+  void readOnlyFamilyOfTheConformanceSuitePassesOnAReadOnlyMapping() throws Exception {
+    assumeTool("iscsi-test-cu");
+    readOnlyMap = readOnlyCandidate;
+    Run r = run(Map.of(), "iscsi-test-cu", "-d", "-t", "ALL.ReadOnly", url(""));
+    assertSuitePasses(r);
+    assertThat(r.output()).as(r.output()).contains("ReadOnlySBC ...passed");
+  }
+
+  @Test
+  void listingLunsSurvivesTheUnitAttentionOfLogin() throws Exception {
+    assumeTool("iscsi-ls");
+    onlyLocalPortal = true;
+    // iscsi-ls -s logs in and sends TEST UNIT READY to each LUN, retrying only on 29/00.
+    Run r = run(Map.of(), "iscsi-ls", "-s", "iscsi://127.0.0.1:" + port);
+    assertThat(r.exit()).as(r.output()).isZero();
+    assertThat(r.output()).as(r.output()).contains("Lun:0").contains("Type:DIRECT_ACCESS");
+  }
+
+  /** CUnit's summary: at least one test ran and none failed. */
+  private static void assertSuitePasses(Run r) {
     List<String> summary = new ArrayList<>();
     for (String line : r.output().split("\n")) {
       if (line.trim().startsWith("tests") || line.contains("FAILED")) {
@@ -222,6 +263,7 @@ class LibiscsiToolsTest {
         .isEmpty();
     String[] counts =
         summary.stream().filter(l -> l.startsWith("tests")).findFirst().orElseThrow().split("\\s+");
+    assertThat(Integer.parseInt(counts[2])).as(r.output()).isPositive(); // Ran column
     assertThat(counts[4]).as(r.output()).isEqualTo("0"); // Failed column
   }
 

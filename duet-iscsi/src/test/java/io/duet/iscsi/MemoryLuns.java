@@ -4,23 +4,27 @@ import io.duet.scsi.ItNexus;
 import io.duet.scsi.ScsiResult;
 import io.duet.scsi.ScsiTask;
 import java.nio.ByteBuffer;
+import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 
 /**
  * An in-process fake of the SCSI layer for transport tests: LUN 0 is a RAM disk of 512-byte blocks
- * answering TEST UNIT READY, READ(10), WRITE(10); opcode 0xC0 blocks until {@link #release} (to
- * test aborts); anything else is 05/20/00.
+ * answering TEST UNIT READY, READ(10), WRITE(10); WRITE SAME(10) takes one block of Data-Out and,
+ * as a read-only LU would, answers 07/27/00 (recording how much Data-Out reached it); opcode 0xC0
+ * blocks until {@link #release} (to test aborts); anything else is 05/20/00.
  */
 final class MemoryLuns implements LunAccess {
   static final int BLOCK = 512;
   static final int SLOW_OPCODE = 0xc0;
+  static final int WRITE_SAME_10 = 0x41;
 
   final byte[] disk;
   final List<ItNexus> attached = new CopyOnWriteArrayList<>();
   final List<Integer> resets = new CopyOnWriteArrayList<>();
   final List<byte[]> cdbs = new CopyOnWriteArrayList<>();
+  final List<Integer> writeSameDataOut = new CopyOnWriteArrayList<>();
   volatile CountDownLatch slow = new CountDownLatch(1);
   final CountDownLatch slowStarted = new CountDownLatch(1);
 
@@ -65,6 +69,10 @@ final class MemoryLuns implements LunAccess {
         }
         return good(ByteBuffer.allocate(0));
       }
+      case WRITE_SAME_10 -> {
+        writeSameDataOut.add(task.dataOut().remaining());
+        return CommandPath.check(0x7, 0x27, 0x00);
+      }
       case SLOW_OPCODE -> {
         slowStarted.countDown();
         try {
@@ -82,7 +90,12 @@ final class MemoryLuns implements LunAccess {
 
   @Override
   public int dataOutLength(int lun, byte[] cdb) {
-    return (cdb[0] & 0xff) == 0x2a ? blocks(cdb) * BLOCK : (cdb[0] & 0xff) == 0x28 ? 0 : -1;
+    return switch (cdb[0] & 0xff) {
+      case 0x2a -> blocks(cdb) * BLOCK;
+      case WRITE_SAME_10 -> BLOCK;
+      case 0x28, 0x00 -> 0;
+      default -> -1;
+    };
   }
 
   @Override
@@ -102,6 +115,18 @@ final class MemoryLuns implements LunAccess {
   @Override
   public Object unit(int lun) {
     return lun == 0 ? this : null;
+  }
+
+  @Override
+  public Collection<?> units() {
+    return List.of(this);
+  }
+
+  @Override
+  public void resetUnit(Object unit, ItNexus by) {
+    if (unit == this) {
+      resets.add(0);
+    }
   }
 
   @Override
