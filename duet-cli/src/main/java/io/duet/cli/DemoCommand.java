@@ -24,12 +24,16 @@ import picocli.CommandLine.Spec;
  */
 @Command(
     name = "demo",
-    description = "Run a demo site on this machine with a volume exported to every initiator.",
+    description =
+        "Run a demo site on this machine with a volume exported to every initiator and over NBD.",
     mixinStandardHelpOptions = true)
 final class DemoCommand implements Callable<Integer> {
   static final String SITE = "site-a";
   static final String VOLUME = "demo";
   static final String LOOPBACK = "127.0.0.1";
+
+  /** The first port tried for the NBD listener: NBD's registered port. */
+  static final int NBD_PORT_BASE = 10809;
 
   /** How many ports above --port-base are tried for the iSCSI portal. */
   static final int PORT_SEARCH = 100;
@@ -56,7 +60,8 @@ final class DemoCommand implements Callable<Integer> {
       SiteConfig cfg =
           SiteConfig.defaults(SITE, data.resolve(SITE))
               .withPortals(List.of(new HostPort(LOOPBACK, freePort(portBase))))
-              .withApi(new HostPort(LOOPBACK, 0));
+              .withApi(new HostPort(LOOPBACK, 0))
+              .withNbd(List.of(new HostPort(LOOPBACK, freePort(NBD_PORT_BASE))));
       node = Node.start(cfg);
     } catch (IOException | RuntimeException e) {
       if (temporary) {
@@ -109,6 +114,13 @@ final class DemoCommand implements Callable<Integer> {
           "/mappings",
           cli.mapper().createObjectNode().put("volume", VOLUME).put("host", "*").put("lun", 0));
     }
+    boolean exported = false;
+    for (JsonNode e : api.get("/nbd/exports")) {
+      exported |= e.path("name").asText().equals(VOLUME);
+    }
+    if (!exported) {
+      api.post("/nbd/exports", cli.mapper().createObjectNode().put("volume", VOLUME));
+    }
   }
 
   private static int freePort(int base) throws IOException {
@@ -138,6 +150,7 @@ final class DemoCommand implements Callable<Integer> {
     out.println(
         "  volume   " + VOLUME + ", 1 GiB, 512-byte blocks, LUN 0, mapped to every initiator");
     out.println("  iSCSI    " + String.join("  ", node.iscsiUrls()));
+    out.println("  NBD      " + String.join("  ", node.nbdUrls()));
     out.println("  portal   " + portal + "   target " + node.defaultTarget());
     out.println("  API      " + node.apiUrl());
     out.println("  token    " + node.token());
@@ -146,6 +159,9 @@ final class DemoCommand implements Callable<Integer> {
     out.println("  iscsi-inq " + url);
     out.println("  iscsi-readcapacity16 " + url);
     out.println("  iscsi-ls -s iscsi://" + portal);
+    if (!node.nbdUrls().isEmpty()) {
+      out.println("  nbdinfo " + node.nbdUrls().get(0));
+    }
     out.println(
         "  sudo iscsiadm -m discovery -t st -p "
             + portal

@@ -39,6 +39,7 @@ import picocli.CommandLine.ScopeType;
       UnmapCommand.class,
       MappingCommand.class,
       PortalCommand.class,
+      NbdCommand.class,
       TargetCommand.class,
       AluaCommand.class,
       SessionCommand.class,

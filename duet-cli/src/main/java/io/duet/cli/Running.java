@@ -41,7 +41,8 @@ final class Running {
         .put("token", node.token());
     ArrayNode iscsi = site.putArray("iscsi");
     node.iscsiUrls().forEach(iscsi::add);
-    site.putArray("nbd");
+    ArrayNode nbd = site.putArray("nbd");
+    node.nbdUrls().forEach(nbd::add);
     ArrayNode portals = site.putArray("portals");
     node.portals().forEach(p -> portals.add(p.toString()));
     site.put("target", node.defaultTarget());

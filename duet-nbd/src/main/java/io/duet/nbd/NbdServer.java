@@ -110,6 +110,21 @@ public final class NbdServer implements AutoCloseable {
     return connections.stream().map(Connection::info).toList();
   }
 
+  /**
+   * Closes the connections attached to export {@code name} (it was removed); returns how many.
+   * Requests in flight on them fail as the socket closes.
+   */
+  public int disconnect(String name) {
+    int n = 0;
+    for (Connection c : connections) {
+      if (c.info().export().map(name::equals).orElse(false)) {
+        c.close();
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** Stops every listener and closes every connection. Idempotent. */
   @Override
   public void close() {

@@ -122,7 +122,18 @@ public final class Node implements AutoCloseable {
     Catalog catalog = new Catalog(config, state::get, units);
     IscsiServer iscsi = new IscsiServer(catalog);
     resources.push(iscsi);
-    SiteAdmin admin = new SiteAdmin(config, state, store, units, catalog, iscsi, alua, events);
+    SiteAdmin admin =
+        new SiteAdmin(
+            config,
+            state,
+            store,
+            units,
+            catalog,
+            iscsi,
+            alua,
+            events,
+            NbdExports.settings(config.nbdTls()));
+    resources.push(admin.nbd());
 
     for (HostPort p : config.portals()) {
       try {
@@ -142,6 +153,13 @@ public final class Node implements AutoCloseable {
       }
     }
     catalog.refresh();
+    for (HostPort p : config.nbd()) {
+      try {
+        admin.nbd().listen(p);
+      } catch (IOException e) {
+        throw new IOException("cannot listen for NBD on " + p + ": " + e.getMessage(), e);
+      }
+    }
 
     Instant started = Instant.ofEpochMilli(clock.millis());
     RestApi api = new RestApi(admin, token, json, clock, started);
@@ -171,7 +189,8 @@ public final class Node implements AutoCloseable {
             + " started: API "
             + HostPort.of(bound)
             + ", portals "
-            + admin.boundPortals());
+            + admin.boundPortals()
+            + (config.nbd().isEmpty() ? "" : ", NBD " + admin.nbd().listeners()));
     return new Node(config, resources, admin, token, bound, events, catalog);
   }
 
@@ -265,6 +284,24 @@ public final class Node implements AutoCloseable {
       }
     }
     return new ArrayList<>(urls);
+  }
+
+  /** The NBD listeners open now, as bound (real ports). */
+  public List<HostPort> nbdListeners() {
+    return admin.nbd().listeners();
+  }
+
+  /** {@code nbd://host:port/export} URLs of every NBD export through every NBD listener. */
+  public List<String> nbdUrls() {
+    return admin.nbd().urls();
+  }
+
+  /**
+   * Exports {@code volume} over NBD as {@code name} (null: the volume's name) to loopback clients,
+   * what {@code duet demo} does for its volume.
+   */
+  public void exportNbd(String volume, String name) throws IOException {
+    admin.nbd().create(volume, name, null, false);
   }
 
   /** What the iSCSI target asks at login (tests check LUN masking through it). */

@@ -47,6 +47,8 @@ final class RestApi implements AutoCloseable {
   private static final Set<String> NAME_FIELDS = Set.of("name");
   private static final Set<String> PORTAL_FIELDS = Set.of("address");
   private static final Set<String> ALUA_FIELDS = Set.of("state");
+  private static final Set<String> NBD_EXPORT_FIELDS =
+      Set.of("volume", "name", "allow", "readOnly");
 
   private final SiteAdmin admin;
   private final ApiToken token;
@@ -195,6 +197,36 @@ final class RestApi implements AutoCloseable {
         });
 
     route(cfg, "GET", "/sessions", ctx -> ctx.json(admin.sessions()));
+
+    route(cfg, "GET", "/nbd/exports", ctx -> ctx.json(admin.nbd().exports()));
+    route(cfg, "POST", "/nbd/exports", this::createNbdExport);
+    route(
+        cfg,
+        "GET",
+        "/nbd/exports/{name}",
+        ctx -> ctx.json(admin.nbd().export(ctx.pathParam("name"))));
+    route(
+        cfg,
+        "DELETE",
+        "/nbd/exports/{name}",
+        ctx -> {
+          admin.nbd().delete(ctx.pathParam("name"));
+          ctx.status(204);
+        });
+  }
+
+  private void createNbdExport(Context ctx) throws IOException {
+    JsonBody body = JsonBody.parse(json, ctx.body(), NBD_EXPORT_FIELDS);
+    List<String> allow = body.has("allow") ? body.stringList("allow") : null;
+    ctx.status(201)
+        .json(
+            admin
+                .nbd()
+                .create(
+                    body.requiredString("volume"),
+                    body.optionalString("name"),
+                    allow,
+                    body.optionalBoolean("readOnly", false)));
   }
 
   private void route(JavalinConfig cfg, String method, String path, Handler handler) {
@@ -316,7 +348,9 @@ final class RestApi implements AutoCloseable {
             : "http://"
                 + HostPort.of(new InetSocketAddress(admin.config().api().host(), app.port())),
         admin.alua(),
-        admin.events().recent(10));
+        admin.events().recent(10),
+        admin.nbd().listeners().stream().map(HostPort::toString).toList(),
+        admin.nbd().urls());
   }
 
   private static long longParam(Context ctx, String name, long dflt) {

@@ -1,6 +1,7 @@
 package io.duet.node;
 
 import io.duet.iscsi.IscsiServer;
+import io.duet.nbd.NbdSettings;
 import io.duet.node.config.HostPort;
 import io.duet.node.config.SiteConfig;
 import io.duet.scsi.AluaGroups;
@@ -38,6 +39,7 @@ final class SiteAdmin {
   private final EventLog events;
   private final ReentrantLock lock = new ReentrantLock();
   private final Portals portals;
+  private final NbdExports nbd;
 
   SiteAdmin(
       SiteConfig config,
@@ -47,7 +49,8 @@ final class SiteAdmin {
       Catalog catalog,
       IscsiServer iscsi,
       AluaGroups alua,
-      EventLog events) {
+      EventLog events,
+      NbdSettings nbdSettings) {
     this.config = config;
     this.state = state;
     this.store = store;
@@ -57,6 +60,12 @@ final class SiteAdmin {
     this.alua = alua;
     this.events = events;
     this.portals = new Portals(iscsi, catalog, config.portalGroupTag());
+    this.nbd = new NbdExports(state, store, events, lock, nbdSettings);
+  }
+
+  /** NBD listeners and exports (they share this object's lock and state). */
+  NbdExports nbd() {
+    return nbd;
   }
 
   SiteConfig config() {
@@ -176,6 +185,18 @@ final class SiteAdmin {
                 + "' is mapped (mapping ids "
                 + mapped
                 + "); unmap it first or delete with force");
+      }
+      List<String> exported = nbd.exportsOf(canonical);
+      if (!exported.isEmpty() && !force) {
+        throw AdminException.conflict(
+            "volume '"
+                + canonical
+                + "' is exported over NBD as "
+                + exported
+                + "; unexport it first or delete with force");
+      }
+      for (String e : exported) {
+        nbd.delete(e); // clients must go before the volume's files do
       }
       if (!mapped.isEmpty()) {
         // Hosts must stop seeing the unit before its files go away.

@@ -18,6 +18,7 @@ import java.util.Optional;
  * @param portals iSCSI portals added through the API (config portals are not listed)
  * @param aluaState the ALUA state of this site's target port group
  * @param nextMappingId the id the next mapping gets
+ * @param nbdExports volumes exported over NBD (absent in state files from before NBD)
  */
 record SiteState(
     int version,
@@ -27,7 +28,8 @@ record SiteState(
     List<Mapping> mappings,
     List<String> portals,
     String aluaState,
-    long nextMappingId) {
+    long nextMappingId,
+    List<NbdExport> nbdExports) {
 
   static final int VERSION = 1;
 
@@ -41,6 +43,23 @@ record SiteState(
     mappings = List.copyOf(mappings == null ? List.of() : mappings);
     portals = List.copyOf(portals == null ? List.of() : portals);
     Objects.requireNonNull(aluaState, "aluaState");
+    nbdExports = List.copyOf(nbdExports == null ? List.of() : nbdExports);
+  }
+
+  /**
+   * A volume offered to NBD clients.
+   *
+   * @param name the export name clients ask for
+   * @param volume the volume's name
+   * @param readOnly whether clients may only read
+   * @param allow client networks (CIDR) allowed to open it
+   */
+  record NbdExport(String name, String volume, boolean readOnly, List<String> allow) {
+    NbdExport {
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(volume, "volume");
+      allow = List.copyOf(allow == null ? List.of() : allow);
+    }
   }
 
   /**
@@ -110,22 +129,27 @@ record SiteState(
 
   SiteState withHosts(List<Host> h) {
     return new SiteState(
-        version, siteUuid, h, targets, mappings, portals, aluaState, nextMappingId);
+        version, siteUuid, h, targets, mappings, portals, aluaState, nextMappingId, nbdExports);
   }
 
   SiteState withTargets(List<Target> t) {
-    return new SiteState(version, siteUuid, hosts, t, mappings, portals, aluaState, nextMappingId);
+    return new SiteState(version, siteUuid, hosts, t, mappings, portals, aluaState, nextMappingId, nbdExports);
   }
 
   SiteState withMappings(List<Mapping> m, long nextId) {
-    return new SiteState(version, siteUuid, hosts, targets, m, portals, aluaState, nextId);
+    return new SiteState(version, siteUuid, hosts, targets, m, portals, aluaState, nextId, nbdExports);
   }
 
   SiteState withPortals(List<String> p) {
-    return new SiteState(version, siteUuid, hosts, targets, mappings, p, aluaState, nextMappingId);
+    return new SiteState(version, siteUuid, hosts, targets, mappings, p, aluaState, nextMappingId, nbdExports);
+  }
+
+  SiteState withNbdExports(List<NbdExport> e) {
+    return new SiteState(
+        version, siteUuid, hosts, targets, mappings, portals, aluaState, nextMappingId, e);
   }
 
   SiteState withAluaState(String s) {
-    return new SiteState(version, siteUuid, hosts, targets, mappings, portals, s, nextMappingId);
+    return new SiteState(version, siteUuid, hosts, targets, mappings, portals, s, nextMappingId, nbdExports);
   }
 }

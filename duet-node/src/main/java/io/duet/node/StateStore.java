@@ -51,7 +51,8 @@ final class StateStore {
             List.of(),
             List.of(),
             initialAluaState,
-            1);
+            1,
+            List.of());
     StateStore store = new StateStore(file, json, fresh);
     store.save(fresh);
     return store;

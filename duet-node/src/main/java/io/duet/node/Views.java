@@ -77,6 +77,15 @@ final class Views {
     }
   }
 
+  /** An NBD export with the URLs clients use and how many are attached now. */
+  record NbdExport(
+      String name,
+      String volume,
+      boolean readOnly,
+      List<String> allow,
+      List<String> urls,
+      long connections) {}
+
   record Status(
       String site,
       String uuid,
@@ -91,5 +100,7 @@ final class Views {
       List<String> targets,
       String api,
       Alua alua,
-      List<NodeEvent> recentEvents) {}
+      List<NodeEvent> recentEvents,
+      List<String> nbdListeners,
+      List<String> nbd) {}
 }

@@ -14,6 +14,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -31,6 +32,8 @@ import java.util.regex.Pattern;
  * relativeTargetPortId: 1            # unique across both sites
  * portalGroupTag: 1                  # iSCSI TPGT of this site's portals
  * targetPrefix: iqn.2026-11.io.duet:site-a
+ * nbd: ["127.0.0.1:10809"]           # NBD listeners (default none; port 0 = a free port)
+ * nbdTls: {certificate: ..., key: ..., clientCa: ..., required: false}   # see NbdTlsConfig
  * </pre>
  *
  * @param name the site name
@@ -41,6 +44,8 @@ import java.util.regex.Pattern;
  * @param relativeTargetPortId relative target port id, 1..65535
  * @param portalGroupTag iSCSI target portal group tag, 1..65535
  * @param targetPrefix the name of the site's default iSCSI target
+ * @param nbd NBD listeners to open at start (port 0 = a free port)
+ * @param nbdTls the NBD server's TLS certificate, when STARTTLS is offered
  */
 public record SiteConfig(
     String name,
@@ -50,7 +55,9 @@ public record SiteConfig(
     int portGroupId,
     int relativeTargetPortId,
     int portalGroupTag,
-    String targetPrefix) {
+    String targetPrefix,
+    List<HostPort> nbd,
+    Optional<NbdTlsConfig> nbdTls) {
 
   public static final HostPort API_DEFAULT = new HostPort("127.0.0.1", 7080);
   public static final HostPort PORTAL_DEFAULT = new HostPort("127.0.0.1", 3260);
@@ -68,7 +75,9 @@ public record SiteConfig(
           "portGroupId",
           "relativeTargetPortId",
           "portalGroupTag",
-          "targetPrefix");
+          "targetPrefix",
+          "nbd",
+          "nbdTls");
   private static final Pattern SITE_NAME = Pattern.compile("[a-z0-9][a-z0-9.-]{0,62}");
   private static final Pattern IQN =
       Pattern.compile(
@@ -81,6 +90,31 @@ public record SiteConfig(
     portals = List.copyOf(portals);
     Objects.requireNonNull(api, "api");
     Objects.requireNonNull(targetPrefix, "targetPrefix");
+    nbd = List.copyOf(nbd);
+    Objects.requireNonNull(nbdTls, "nbdTls");
+  }
+
+  /** A configuration without NBD listeners or TLS (what existed before NBD). */
+  public SiteConfig(
+      String name,
+      Path dataDir,
+      List<HostPort> portals,
+      HostPort api,
+      int portGroupId,
+      int relativeTargetPortId,
+      int portalGroupTag,
+      String targetPrefix) {
+    this(
+        name,
+        dataDir,
+        portals,
+        api,
+        portGroupId,
+        relativeTargetPortId,
+        portalGroupTag,
+        targetPrefix,
+        List.of(),
+        Optional.empty());
   }
 
   /**
@@ -107,7 +141,9 @@ public record SiteConfig(
         portGroupId,
         relativeTargetPortId,
         portalGroupTag,
-        targetPrefix);
+        targetPrefix,
+        nbd,
+        nbdTls);
   }
 
   public SiteConfig withApi(HostPort newApi) {
@@ -119,7 +155,39 @@ public record SiteConfig(
         portGroupId,
         relativeTargetPortId,
         portalGroupTag,
-        targetPrefix);
+        targetPrefix,
+        nbd,
+        nbdTls);
+  }
+
+  /** This configuration with NBD listeners {@code listeners} (port 0 = a free port). */
+  public SiteConfig withNbd(List<HostPort> listeners) {
+    return new SiteConfig(
+        name,
+        dataDir,
+        portals,
+        api,
+        portGroupId,
+        relativeTargetPortId,
+        portalGroupTag,
+        targetPrefix,
+        listeners,
+        nbdTls);
+  }
+
+  /** This configuration with the NBD server's TLS settings. */
+  public SiteConfig withNbdTls(Optional<NbdTlsConfig> tls) {
+    return new SiteConfig(
+        name,
+        dataDir,
+        portals,
+        api,
+        portGroupId,
+        relativeTargetPortId,
+        portalGroupTag,
+        targetPrefix,
+        nbd,
+        tls);
   }
 
   /** Reads and validates a YAML file. */
@@ -202,7 +270,88 @@ public record SiteConfig(
             "targetPrefix",
             "'" + prefix + "' is not a lower-case iSCSI name (iqn.YYYY-MM.domain[:suffix])");
       }
-      return new SiteConfig(name, dataDir, portals, api, group, rel, tpgt, prefix);
+      List<HostPort> nbd = nbdListeners();
+      Optional<NbdTlsConfig> nbdTls = nbdTls();
+      return new SiteConfig(name, dataDir, portals, api, group, rel, tpgt, prefix, nbd, nbdTls);
+    }
+
+    private List<HostPort> nbdListeners() throws ConfigException {
+      JsonNode node = root.get("nbd");
+      if (node == null || node.isNull()) {
+        return List.of();
+      }
+      if (!node.isArray()) {
+        throw fail("nbd", "must be a list of host:port");
+      }
+      List<HostPort> out = new ArrayList<>();
+      for (int i = 0; i < node.size(); i++) {
+        String field = "nbd[" + i + "]";
+        HostPort hp = hostPort(field, node.get(i));
+        if (hp.port() != 0 && out.contains(hp)) {
+          throw fail(field, "duplicate NBD listener " + hp);
+        }
+        out.add(hp);
+      }
+      return out;
+    }
+
+    private Optional<NbdTlsConfig> nbdTls() throws ConfigException {
+      JsonNode node = root.get("nbdTls");
+      if (node == null || node.isNull()) {
+        return Optional.empty();
+      }
+      if (!node.isObject()) {
+        throw fail("nbdTls", "must be a mapping (certificate, key, keystore, clientCa, required)");
+      }
+      Set<String> known =
+          Set.of("certificate", "key", "keystore", "keystorePassword", "clientCa", "required");
+      Iterator<String> names = node.fieldNames();
+      while (names.hasNext()) {
+        String n = names.next();
+        if (!known.contains(n)) {
+          throw fail("nbdTls." + n, "unknown field (known: " + String.join(", ", known) + ")");
+        }
+      }
+      Optional<Path> cert = path(node, "certificate");
+      Optional<Path> key = path(node, "key");
+      Optional<Path> keystore = path(node, "keystore");
+      if (keystore.isPresent() == (cert.isPresent() || key.isPresent())) {
+        throw fail("nbdTls", "give either certificate and key (PEM) or keystore (PKCS#12)");
+      }
+      if (keystore.isEmpty() && (cert.isEmpty() || key.isEmpty())) {
+        throw fail("nbdTls", "certificate and key go together");
+      }
+      JsonNode pw = node.get("keystorePassword");
+      if (pw != null && !pw.isNull() && !pw.isTextual()) {
+        throw fail("nbdTls.keystorePassword", "must be a string");
+      }
+      JsonNode req = node.get("required");
+      if (req != null && !req.isNull() && !req.isBoolean()) {
+        throw fail("nbdTls.required", "must be true or false");
+      }
+      return Optional.of(
+          new NbdTlsConfig(
+              cert,
+              key,
+              keystore,
+              pw == null || pw.isNull() ? "" : pw.asText(),
+              path(node, "clientCa"),
+              req != null && req.asBoolean()));
+    }
+
+    private Optional<Path> path(JsonNode parent, String field) throws ConfigException {
+      JsonNode n = parent.get(field);
+      if (n == null || n.isNull()) {
+        return Optional.empty();
+      }
+      if (!n.isTextual() || n.asText().isBlank()) {
+        throw fail("nbdTls." + field, "must be a non-empty path");
+      }
+      try {
+        return Optional.of(baseDir.resolve(n.asText().strip()).normalize());
+      } catch (java.nio.file.InvalidPathException e) {
+        throw fail("nbdTls." + field, "not a valid path: " + e.getMessage());
+      }
     }
 
     private List<HostPort> portals() throws ConfigException {
