@@ -1,5 +1,7 @@
 package io.duet.scsi;
 
+import io.duet.store.Volume;
+
 /**
  * The limits Duet advertises in the Block Limits VPD page (0xB0) and enforces, in logical blocks.
  * One place so that what INQUIRY reports and what the commands accept cannot drift apart.
@@ -12,6 +14,9 @@ package io.duet.scsi;
  * @param maxUnmapDescriptors most block descriptors in one UNMAP parameter list
  * @param maxWriteSameBlocks most blocks one WRITE SAME may cover
  * @param maxCompareAndWriteBlocks most blocks one COMPARE AND WRITE may cover
+ * @param maxAtomicTransferBlocks most blocks one WRITE ATOMIC may cover (the store's atomic limit)
+ * @param atomicAlignmentBlocks WRITE ATOMIC's LBA must be a multiple of this
+ * @param atomicGranularityBlocks WRITE ATOMIC's length must be a multiple of this
  */
 record BlockLimits(
     int blockSize,
@@ -21,7 +26,10 @@ record BlockLimits(
     int maxUnmapBlocks,
     int maxUnmapDescriptors,
     int maxWriteSameBlocks,
-    int maxCompareAndWriteBlocks) {
+    int maxCompareAndWriteBlocks,
+    int maxAtomicTransferBlocks,
+    int atomicAlignmentBlocks,
+    int atomicGranularityBlocks) {
 
   /** Matches the iSCSI layer's largest command; libiscsi 1.19 writes 65536 x 512 B at once. */
   static final int MAX_TRANSFER_BYTES = 32 << 20;
@@ -42,6 +50,12 @@ record BlockLimits(
   /** The CDB field is one byte; any larger limit could not be expressed. */
   static final int MAX_COMPARE_AND_WRITE_BLOCKS = 255;
 
+  /**
+   * WRITE ATOMIC's unit: one file-system page, so an atomic write never shares a page of the volume
+   * file with data outside it (for 4 KiB volumes this is one block, i.e. no constraint).
+   */
+  static final int ATOMIC_UNIT_BYTES = 4096;
+
   static BlockLimits forVolume(int blockSize, int unmapGranularityBytes) {
     int granularity = Math.max(1, unmapGranularityBytes / blockSize);
     return new BlockLimits(
@@ -52,6 +66,9 @@ record BlockLimits(
         MAX_UNMAP_BLOCKS,
         MAX_UNMAP_DESCRIPTORS,
         MAX_WRITE_SAME_BYTES / blockSize,
-        MAX_COMPARE_AND_WRITE_BLOCKS);
+        MAX_COMPARE_AND_WRITE_BLOCKS,
+        Volume.MAX_ATOMIC_WRITE_BYTES / blockSize,
+        Math.max(1, ATOMIC_UNIT_BYTES / blockSize),
+        Math.max(1, ATOMIC_UNIT_BYTES / blockSize));
   }
 }

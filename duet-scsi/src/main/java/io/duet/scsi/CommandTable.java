@@ -81,6 +81,8 @@ final class CommandTable {
             plain("91 06 ff ff ff ff ff ff ff ff ff ff ff ff 1f 00", ACTIVE, 0), // SYNC CACHE(16)
             plain(
                 "93 09 ff ff ff ff ff ff ff ff ff ff ff ff 1f 00", ACTIVE, WRITE), // WRITE SAME(16)
+            // WRITE ATOMIC(16): no WRPROTECT (no protection information), ATOMIC BOUNDARY 0
+            plain("9c 18 ff ff ff ff ff ff ff ff 00 00 ff ff 1f 00", ACTIVE, WRITE),
             sa("9e 10 00 00 00 00 00 00 00 00 ff ff ff ff 00 00", ACTIVE, 0), // READ CAPACITY(16)
             sa("9e 12 ff ff ff ff ff ff ff ff ff ff ff ff 00 00", ACTIVE, 0), // GET LBA STATUS
             plain("a0 00 ff 00 00 00 ff ff ff ff 00 00", ANY_STATE, UA_EXEMPT), // REPORT LUNS

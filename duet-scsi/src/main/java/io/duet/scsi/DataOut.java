@@ -17,6 +17,7 @@ final class DataOut {
       case 0x41 -> blockSize;
       case 0x93 -> (cdb[1] & 0x01) != 0 ? 0 : blockSize; // NDOB: no data-out buffer
       case 0x89 -> 2L * BigEndian.u8(cdb, 13) * blockSize;
+      case 0x9c -> (long) BigEndian.u16(cdb, 12) * blockSize; // WRITE ATOMIC(16)
       case 0x42, 0x55 -> BigEndian.u16(cdb, 7);
       case 0x15 -> BigEndian.u8(cdb, 4);
       case 0x5f -> BigEndian.u32(cdb, 5);

@@ -142,6 +142,10 @@ final class Inquiry {
     BigEndian.put32(d, 28, l.granularityBlocks());
     BigEndian.put32(d, 32, 0x80000000L); // UGAVALID, alignment 0
     BigEndian.put64(d, 36, l.maxWriteSameBlocks());
+    // SBC-4 WRITE ATOMIC limits; the "with atomic boundary" fields (56..63) stay 0: no boundaries.
+    BigEndian.put32(d, 44, l.maxAtomicTransferBlocks());
+    BigEndian.put32(d, 48, l.atomicAlignmentBlocks());
+    BigEndian.put32(d, 52, l.atomicGranularityBlocks());
     return d;
   }
 

@@ -28,6 +28,7 @@ public final class LogicalUnit {
   private final Inquiry inquiry;
   private final BlockCommands block;
   private final Provisioning provisioning;
+  private final AtomicWrite atomicWrite;
 
   /**
    * @param volume the backing volume
@@ -45,6 +46,7 @@ public final class LogicalUnit {
     this.inquiry = new Inquiry(volume, limits, extendedCopy);
     this.block = new BlockCommands(volume, limits, modePages);
     this.provisioning = new Provisioning(volume, limits);
+    this.atomicWrite = new AtomicWrite(volume, limits, modePages);
     site.register(this);
   }
 
@@ -169,6 +171,7 @@ public final class LogicalUnit {
       case 0x84 -> extendedCopy.receiveCopyResults(nexus, cdb, task.allocationLimit());
       case 0x89 -> block.compareAndWrite(cdb, task.dataOut());
       case 0x8b -> block.orWrite(cdb, task.dataOut());
+      case 0x9c -> atomicWrite.execute(cdb, task.dataOut());
       case 0x9e ->
           cmd.serviceAction() == 0x10 ? block.readCapacity16(cdb) : provisioning.lbaStatus(cdb);
       case 0xa0 -> ReportLuns.respond(cdb, new int[] {0});
