@@ -26,7 +26,8 @@ import java.util.stream.Stream;
  * replaced, CRC32C-checked metadata file holding its identity, size and block size.
  *
  * <p>Layout: {@code <dir>/store.lock} (held while open), {@code <dir>/volumes/<uuid>/data}, {@code
- * .../meta} and {@code .../state/} (upper layers' files). The {@code meta} file is the commit
+ * .../meta}, {@code .../atomic.journal} (the atomic-write redo journal, replayed when the volume is
+ * loaded) and {@code .../state/} (upper layers' files). The {@code meta} file is the commit
  * point: it is written last on create and deleted first on delete, and a volume directory without
  * one is the leftover of an interrupted create or delete, removed on {@link #open}. All methods are
  * thread-safe.
