@@ -27,9 +27,9 @@ import java.util.stream.Stream;
  *
  * <p>Layout: {@code <dir>/store.lock} (held while open), {@code <dir>/volumes/<uuid>/data}, {@code
  * .../meta}, {@code .../atomic.journal} (the atomic-write redo journal, replayed when the volume is
- * loaded) and {@code .../state/} (upper layers' files). The {@code meta} file is the commit
- * point: it is written last on create and deleted first on delete, and a volume directory without
- * one is the leftover of an interrupted create or delete, removed on {@link #open}. All methods are
+ * loaded) and {@code .../state/} (upper layers' files). The {@code meta} file is the commit point:
+ * it is written last on create and deleted first on delete, and a volume directory without one is
+ * the leftover of an interrupted create or delete, removed on {@link #open}. All methods are
  * thread-safe.
  */
 public final class VolumeStore implements AutoCloseable {
