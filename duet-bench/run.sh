@@ -11,7 +11,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 RUNS=3
-SECONDS_PER_RUN=6
+SECONDS_PER_RUN=5
 SIZE_MIB=1024
 usage() {
   cat <<EOF
@@ -19,8 +19,8 @@ usage: duet-bench/run.sh [--runs N] [--seconds S] [--size-mib M] [--quick]
   --runs N       measurements per (pattern, target); the table shows the median (default $RUNS)
   --seconds S    seconds per measurement, after 1 s of ramp-up (default $SECONDS_PER_RUN)
   --size-mib M   size of every backing file and of the Duet volume (default $SIZE_MIB)
-  --quick        --runs 1 --seconds 3 --size-mib 256 (about two minutes)
-Defaults take about 9 minutes on 2 cores. Needs fio, iscsi-perf, tgtd/tgtadm, nbdkit, python3
+  --quick        --runs 1 --seconds 2 --size-mib 256 (about two minutes)
+Defaults take about 9 minutes on 2 cores (plus building Duet when its sources changed). Needs fio, iscsi-perf, tgtd/tgtadm, nbdkit, python3
 (scripts/install-test-packages.sh installs the Debian packages).
 EOF
 }
@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
     --runs) RUNS=${2:?--runs needs a value}; shift 2 ;;
     --seconds) SECONDS_PER_RUN=${2:?--seconds needs a value}; shift 2 ;;
     --size-mib) SIZE_MIB=${2:?--size-mib needs a value}; shift 2 ;;
-    --quick) RUNS=1; SECONDS_PER_RUN=3; SIZE_MIB=256; shift ;;
+    --quick) RUNS=1; SECONDS_PER_RUN=2; SIZE_MIB=256; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -46,7 +46,7 @@ if [ "$SIZE_MIB" -lt 16 ]; then
 fi
 
 missing=()
-for tool in fio iscsi-perf tgtd tgtadm nbdkit python3 dd truncate; do
+for tool in fio iscsi-perf tgtd tgtadm nbdkit python3 dd fincore; do
   command -v "$tool" >/dev/null || missing+=("$tool")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -261,11 +261,27 @@ print("%.0f %.1f %s %s" % (d["iops"], d["bw_bytes"] / 1e6, us("50.000000"), us("
 PY
 }
 
+backing_file() {
+  case "$1" in
+    duet-*) echo "$DATA" ;;
+    *) echo "$WORK/$1.img" ;;
+  esac
+}
+# Percent of FILE's pages in the page cache.
+resident_pct() {
+  fincore -nb -o RES "$1" | awk -v size="$(stat -c %s "$1")" '{printf "%d", 100 * $1 / size}'
+}
+COLD_RUNS=0
+
 # Runs one measurement and records it; a failed measurement is reported and left out.
 #   measure PATTERN TARGET RUN
 measure() {
-  local pattern=$1 target=$2 run=$3 pid cpu0 numbers
+  local pattern=$1 target=$2 run=$3 pid cpu0 numbers file
   pid=$(server_pid "$target")
+  file=$(backing_file "$target")
+  # Every target starts with its whole file in the page cache: the comparison is of the servers,
+  # not of which file the kernel happened to keep when memory is tight.
+  cat "$file" >/dev/null
   if [ -n "$pid" ]; then
     kill -0 "$pid" 2>/dev/null || { echo "run.sh: $target server died" >&2; exit 1; }
     reset_peak_rss "$pid"
@@ -282,9 +298,17 @@ measure() {
     fi
     echo "$pattern $target $run $numbers" >>"$RESULTS"
     log "  $pattern $target run $run: $numbers"
+    local pct
+    pct=$(resident_pct "$file")
+    if [ "$pct" -lt 95 ]; then
+      COLD_RUNS=$((COLD_RUNS + 1))
+      log "  (only $pct% of $target's backing file stayed cached: memory pressure, disk reads included)"
+    fi
   else
     log "  $pattern $target run $run: FAILED (left out of the median)"
   fi
+  # Write back what the run dirtied now, untimed, rather than during the next measurement.
+  case "$pattern" in *write*) sync "$file" ;; esac
 }
 
 # Prints "iops mb_per_s p50_us p99_us" for one run of PATTERN against TARGET lasting SECS.
@@ -391,6 +415,7 @@ echo
 echo "Duet end-to-end benchmark: $RUNS run(s) x ${SECONDS_PER_RUN}s, ${SIZE_MIB} MiB volume, $(nproc) cores,"
 echo "load average $LOAD_START at start, $LOAD_END at end; values are medians of the runs."
 [ "$DUET_NBD" = 1 ] || echo "Duet has no NBD server in this build: NBD patterns show nbdkit and raw only."
+[ "$COLD_RUNS" -eq 0 ] || echo "WARNING: $COLD_RUNS measurement(s) lost part of their backing file from the page cache."
 python3 - "$RESULTS" <<'PY'
 import statistics, sys
 from collections import OrderedDict
