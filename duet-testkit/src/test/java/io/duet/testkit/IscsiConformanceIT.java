@@ -22,16 +22,18 @@ import org.junit.jupiter.api.TestInstance;
 class IscsiConformanceIT {
   /**
    * The skips Duet accepts, each matched against libiscsi's reason: what no disk-like target
-   * does (removable media, SANITIZE without its flag), the two-URL multipath tests, and the
+   * does (removable media, SANITIZE without its flag), the two-URL multipath tests, the
    * write-protect tests, which {@link #readOnlySuitePassesOnReadOnlyMapping} runs on a read-only
-   * mapping instead.
+   * mapping instead, and the tests for devices with several logical blocks per physical block
+   * (512e disks): a Duet volume's physical block is its logical block.
    */
   private static final List<Pattern> ALLOWED_SKIPS =
       List.of(
           Pattern.compile("(?i)not removable"),
           Pattern.compile("(?i)sanitize"),
           Pattern.compile("(?i)multipath"),
-          Pattern.compile("(?i)not write-protected"));
+          Pattern.compile("(?i)not write-protected"),
+          Pattern.compile("LBPPB < 2"));
 
   private SiteProcess site;
   private String url;
