@@ -22,6 +22,7 @@ final class Wire implements AutoCloseable {
   private final Socket plain;
   private volatile Socket current;
   private DataInputStream in;
+  private Buffered buffered;
   private OutputStream out;
   private Optional<String> peerSubject = Optional.empty();
 
@@ -32,7 +33,8 @@ final class Wire implements AutoCloseable {
   }
 
   private void streams(Socket s) throws IOException {
-    in = new DataInputStream(new BufferedInputStream(s.getInputStream(), BUFFER_BYTES));
+    buffered = new Buffered(s);
+    in = new DataInputStream(buffered);
     out = new BufferedOutputStream(s.getOutputStream(), BUFFER_BYTES);
   }
 
@@ -63,7 +65,9 @@ final class Wire implements AutoCloseable {
    * buffered from the plain stream would be a protocol violation.
    */
   void startTls(SSLContext context, boolean needClientAuth) throws IOException {
-    if (in.available() > 0) {
+    // Only bytes already pulled into our buffer matter: the ClientHello may well be waiting in
+    // the socket already, and the TLS socket reads it from there.
+    if (buffered.pending() > 0) {
       throw new IOException("client sent data after NBD_OPT_STARTTLS before the TLS handshake");
     }
     SSLSocket tls =
@@ -82,6 +86,17 @@ final class Wire implements AutoCloseable {
       peerSubject = Optional.of(tls.getSession().getPeerPrincipal().getName());
     } catch (SSLPeerUnverifiedException e) {
       peerSubject = Optional.empty(); // no client certificate: allowed unless needClientAuth
+    }
+  }
+
+  /** A buffered socket stream that can tell how many bytes it holds that nobody has read yet. */
+  private static final class Buffered extends BufferedInputStream {
+    Buffered(Socket s) throws IOException {
+      super(s.getInputStream(), BUFFER_BYTES);
+    }
+
+    synchronized int pending() {
+      return count - pos;
     }
   }
 
