@@ -133,9 +133,14 @@ cp "$WORK/raw.img" "$WORK/tgt.img"
 cp "$WORK/raw.img" "$WORK/nbdkit.img"
 
 # Duet: build once if needed, then never again during the run (other sources may change meanwhile).
+STALE_BUILD=""
 if [ "${DUET_SKIP_BUILD:-0}" != 1 ]; then
   log "building Duet if sources changed"
-  "$ROOT/duet" --version >/dev/null
+  if ! "$ROOT/duet" --version >/dev/null; then
+    [ -f "$ROOT/duet-cli/target/duet-cli-0.1.0-SNAPSHOT.jar" ] || exit 1
+    STALE_BUILD="the build failed: this run measured the previous build of Duet"
+    log "WARNING: $STALE_BUILD"
+  fi
 fi
 export DUET_SKIP_BUILD=1
 DUET_NBD=0
@@ -332,8 +337,9 @@ run_fio() {
   case "$target" in
     duet-nbd) fio "${common[@]}" --ioengine=nbd "--uri=$DUET_NBD_URI" >"$WORK/fio.log" 2>&1 ;;
     nbdkit) fio "${common[@]}" --ioengine=nbd "--uri=$NBDKIT_URI" >"$WORK/fio.log" 2>&1 ;;
-    raw) fio "${common[@]}" --ioengine=libaio --direct=0 "--filename=$WORK/raw.img" \
-      "--size=${SIZE_MIB}M" >"$WORK/fio.log" 2>&1 ;;
+    # fio drops a file's cached pages before it starts unless told not to (invalidate=1).
+    raw) fio "${common[@]}" --ioengine=libaio --direct=0 --invalidate=0 \
+      "--filename=$WORK/raw.img" "--size=${SIZE_MIB}M" >"$WORK/fio.log" 2>&1 ;;
     *) return 1 ;;
   esac || { sed 's/^/    fio: /' "$WORK/fio.log" >&2; return 1; }
   fio_numbers "$out" "$dir"
@@ -414,6 +420,7 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 echo
 echo "Duet end-to-end benchmark: $RUNS run(s) x ${SECONDS_PER_RUN}s, ${SIZE_MIB} MiB volume, $(nproc) cores,"
 echo "load average $LOAD_START at start, $LOAD_END at end; values are medians of the runs."
+[ -z "$STALE_BUILD" ] || echo "WARNING: $STALE_BUILD"
 [ "$DUET_NBD" = 1 ] || echo "Duet has no NBD server in this build: NBD patterns show nbdkit and raw only."
 [ "$COLD_RUNS" -eq 0 ] || echo "WARNING: $COLD_RUNS measurement(s) lost part of their backing file from the page cache."
 python3 - "$RESULTS" <<'PY'
@@ -454,5 +461,6 @@ for (pattern, target), runs in rows.items():
 PY
 echo
 echo "Notes: iscsi-* patterns use iscsi-perf (no latency histogram); the rest fio (clat percentiles)."
-echo "raw = fio libaio on the backing file through the page cache (no server, so no CPU/RSS)."
+echo "raw = fio libaio on the backing file through the page cache (no server, so no CPU/RSS);"
+echo "  buffered libaio completes in the submitting call, so raw qd32 is not more parallel than qd1."
 echo "CPU s = utime+stime of the server process during the measurement; RSS = its peak (VmHWM)."

@@ -58,7 +58,9 @@ final class BenchVolume implements AutoCloseable {
     return volume;
   }
 
-  /** The next offset of the ring, in bytes. Single-threaded use (one state per benchmark thread). */
+  /**
+   * The next offset of the ring, in bytes. Single-threaded use (one state per benchmark thread).
+   */
   long nextOffset() {
     long off = offsets[next];
     next = (next + 1) & (OFFSET_RING - 1);

@@ -29,8 +29,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * READ(10) and WRITE(10) through {@link LogicalUnit#execute} over a real LocalVolume with 512-byte
- * blocks (the demo's geometry): CDB decode, unit attention / ALUA / reservation checks and the store
- * I/O, without any transport.
+ * blocks (the demo's geometry): CDB decode, unit attention / ALUA / reservation checks and the
+ * store I/O, without any transport.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)

@@ -20,10 +20,10 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
- * iSCSI PDU decode through {@link PduReader} and {@link Bhs} (package-private, hence this
- * package): a READ(10) SCSI Command PDU (header only), and a WRITE(10) SCSI Command PDU carrying 4
- * KiB of immediate data read into its final buffer; with and without CRC32C header and data
- * digests. The stream comes from memory in 64 KiB reads.
+ * iSCSI PDU decode through {@link PduReader} and {@link Bhs} (package-private, hence this package):
+ * a READ(10) SCSI Command PDU (header only), and a WRITE(10) SCSI Command PDU carrying 4 KiB of
+ * immediate data read into its final buffer; with and without CRC32C header and data digests. The
+ * stream comes from memory in 64 KiB reads.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -35,6 +35,7 @@ public class PduReadBenchmark {
   private static final int IMMEDIATE_BYTES = 4096;
   private static final int MAX_RECV_BYTES = 256 * 1024;
   private static final int READ_CHUNK_BYTES = 64 * 1024;
+
   /** PDUs per stream cycle, so consecutive PDUs differ in ITT and CmdSN as on a real wire. */
   private static final int PDUS_PER_CYCLE = 64;
 
