@@ -14,7 +14,11 @@ import picocli.CommandLine.Parameters;
     name = "nbd",
     description = "NBD exports (volumes offered to NBD clients such as qemu-img and nbdcopy).",
     mixinStandardHelpOptions = true,
-    subcommands = {NbdCommand.Export.class, NbdCommand.ListExports.class, NbdCommand.Unexport.class})
+    subcommands = {
+      NbdCommand.Export.class,
+      NbdCommand.ListExports.class,
+      NbdCommand.Unexport.class
+    })
 final class NbdCommand extends GroupCommand {
 
   @Command(

@@ -65,26 +65,33 @@ final class Commands {
       return new Refusal(Nbd.EINVAL, "unknown command " + type);
     }
     if ((r.flags() & ~allowed) != 0) {
-      return new Refusal(Nbd.EINVAL, "flags 0x" + Integer.toHexString(r.flags()) + " not valid for "
-          + Request.typeName(type));
+      return new Refusal(
+          Nbd.EINVAL,
+          "flags 0x" + Integer.toHexString(r.flags()) + " not valid for " + Request.typeName(type));
     }
-    boolean mutates =
-        type == Nbd.CMD_WRITE || type == Nbd.CMD_TRIM || type == Nbd.CMD_WRITE_ZEROES;
+    boolean mutates = type == Nbd.CMD_WRITE || type == Nbd.CMD_TRIM || type == Nbd.CMD_WRITE_ZEROES;
     if (mutates && session.export().readOnly()) {
       return new Refusal(Nbd.EPERM, "export " + session.export().name() + " is read-only");
     }
     if ((type == Nbd.CMD_READ || type == Nbd.CMD_WRITE) && r.length() > Nbd.MAX_PAYLOAD_BYTES
         || type == Nbd.CMD_WRITE && payload == null) {
-      return new Refusal(Nbd.EOVERFLOW, "" + r.length() + " bytes exceed the maximum of "
-          + Nbd.MAX_PAYLOAD_BYTES);
+      return new Refusal(
+          Nbd.EOVERFLOW, "" + r.length() + " bytes exceed the maximum of " + Nbd.MAX_PAYLOAD_BYTES);
     }
     if (type == Nbd.CMD_FLUSH) {
       return null; // offset and length are reserved; nothing to check
     }
     if (!r.within(volume.sizeBytes())) {
       // proto.md: ENOSPC for writes beyond the end; EINVAL for reads and queries.
-      return new Refusal((mutates ? Nbd.ENOSPC : Nbd.EINVAL), "range " + Long.toUnsignedString(r.offset())
-          + "+" + r.length() + " is beyond the end (" + volume.sizeBytes() + " bytes)");
+      return new Refusal(
+          (mutates ? Nbd.ENOSPC : Nbd.EINVAL),
+          "range "
+              + Long.toUnsignedString(r.offset())
+              + "+"
+              + r.length()
+              + " is beyond the end ("
+              + volume.sizeBytes()
+              + " bytes)");
     }
     if (type == Nbd.CMD_BLOCK_STATUS) {
       if (!session.baseAllocation()) {
@@ -94,7 +101,8 @@ final class Commands {
         return new Refusal(Nbd.EINVAL, "block status of zero bytes");
       }
     }
-    if (type == Nbd.CMD_WRITE_ZEROES && r.has(Nbd.CMD_FLAG_FAST_ZERO)
+    if (type == Nbd.CMD_WRITE_ZEROES
+        && r.has(Nbd.CMD_FLAG_FAST_ZERO)
         && r.has(Nbd.CMD_FLAG_NO_HOLE)) {
       // Zeroing that keeps the blocks allocated may fall back to writing zeros: not fast.
       return new Refusal(Nbd.ENOTSUP, "zeroing without deallocation is not fast");

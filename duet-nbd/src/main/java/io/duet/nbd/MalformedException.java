@@ -1,8 +1,8 @@
 package io.duet.nbd;
 
 /**
- * A client sent bytes that do not parse as what the protocol says comes next. During negotiation
- * it becomes NBD_REP_ERR_INVALID; in transmission, a bad request magic closes the connection.
+ * A client sent bytes that do not parse as what the protocol says comes next. During negotiation it
+ * becomes NBD_REP_ERR_INVALID; in transmission, a bad request magic closes the connection.
  */
 final class MalformedException extends Exception {
   MalformedException(String message) {

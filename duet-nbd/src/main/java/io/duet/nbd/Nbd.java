@@ -101,6 +101,7 @@ final class Nbd {
   static final int STATE_HOLE = 1;
   static final int STATE_ZERO = 1 << 1;
   static final String BASE_ALLOCATION = "base:allocation";
+
   /** The id this server gives {@code base:allocation} when a client selects it. */
   static final int BASE_ALLOCATION_ID = 1;
 

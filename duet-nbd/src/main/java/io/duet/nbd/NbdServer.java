@@ -60,9 +60,7 @@ public final class NbdServer implements AutoCloseable {
 
   /** The addresses being listened on. */
   public synchronized List<InetSocketAddress> addresses() {
-    return listeners.stream()
-        .map(s -> (InetSocketAddress) s.getLocalSocketAddress())
-        .toList();
+    return listeners.stream().map(s -> (InetSocketAddress) s.getLocalSocketAddress()).toList();
   }
 
   private void accept(ServerSocket server) {
@@ -77,8 +75,11 @@ public final class NbdServer implements AutoCloseable {
         return;
       }
       if (connections.size() >= settings.maxConnections()) {
-        LOG.log(Level.WARNING, "NBD: {0} connections open, refusing {1}",
-            connections.size(), socket.getRemoteSocketAddress());
+        LOG.log(
+            Level.WARNING,
+            "NBD: {0} connections open, refusing {1}",
+            connections.size(),
+            socket.getRemoteSocketAddress());
         closeQuietly(socket);
         continue;
       }

@@ -53,8 +53,7 @@ final class Negotiation {
     out.flush();
     int clientFlags = wire.in().readInt();
     if ((clientFlags & ~(Nbd.CLIENT_FIXED_NEWSTYLE | Nbd.CLIENT_NO_ZEROES)) != 0) {
-      throw new ProtocolViolation(
-          "unknown client flags 0x" + Integer.toHexString(clientFlags));
+      throw new ProtocolViolation("unknown client flags 0x" + Integer.toHexString(clientFlags));
     }
     noZeroes = (clientFlags & Nbd.CLIENT_NO_ZEROES) != 0;
     while (true) {
@@ -73,8 +72,10 @@ final class Negotiation {
       if (data.length != length) {
         throw new java.io.EOFException("option data cut short");
       }
-      if (settings.tlsRequired() && !wire.tls()
-          && option != Nbd.OPT_STARTTLS && option != Nbd.OPT_ABORT) {
+      if (settings.tlsRequired()
+          && !wire.tls()
+          && option != Nbd.OPT_STARTTLS
+          && option != Nbd.OPT_ABORT) {
         if (option == Nbd.OPT_EXPORT_NAME) {
           throw new ProtocolViolation("EXPORT_NAME before the required STARTTLS");
         }
@@ -220,9 +221,7 @@ final class Negotiation {
     // but whole blocks of the volume, at least 4 KiB, avoid that cost.
     int preferred = Math.max(4096, export.volume().blockSize());
     reply(
-        option,
-        Nbd.REP_INFO,
-        OptionCodec.encodeInfoBlockSize(1, preferred, Nbd.MAX_PAYLOAD_BYTES));
+        option, Nbd.REP_INFO, OptionCodec.encodeInfoBlockSize(1, preferred, Nbd.MAX_PAYLOAD_BYTES));
     reply(option, Nbd.REP_ACK, new byte[0]);
     return option == Nbd.OPT_GO ? Optional.of(session) : Optional.empty();
   }

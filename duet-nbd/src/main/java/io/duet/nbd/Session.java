@@ -9,7 +9,10 @@ package io.duet.nbd;
  * @param transmissionFlags the flags sent to the client
  */
 record Session(
-    ExportCatalog.Export export, boolean structured, boolean baseAllocation, int transmissionFlags) {
+    ExportCatalog.Export export,
+    boolean structured,
+    boolean baseAllocation,
+    int transmissionFlags) {
 
   /** The transmission flags of {@code export} for a client with or without structured replies. */
   static int flagsFor(ExportCatalog.Export export, boolean structured) {

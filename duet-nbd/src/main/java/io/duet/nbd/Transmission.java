@@ -8,10 +8,10 @@ import java.util.concurrent.Semaphore;
 
 /**
  * The transmission phase of one connection: this (the connection's) thread reads request headers
- * and write payloads in order, and each request is served on its own virtual thread, so replies
- * may come back out of order as the protocol allows. Two semaphores bound what one connection may
- * hold: requests in flight and buffered payload bytes. When either is exhausted the reader stops
- * reading the socket, and TCP flow control pushes back on the client.
+ * and write payloads in order, and each request is served on its own virtual thread, so replies may
+ * come back out of order as the protocol allows. Two semaphores bound what one connection may hold:
+ * requests in flight and buffered payload bytes. When either is exhausted the reader stops reading
+ * the socket, and TCP flow control pushes back on the client.
  */
 final class Transmission {
   private final Wire wire;

@@ -74,7 +74,8 @@ final class Wire implements AutoCloseable {
         (SSLSocket)
             context
                 .getSocketFactory()
-                .createSocket(plain, plain.getInetAddress().getHostAddress(), plain.getPort(), true);
+                .createSocket(
+                    plain, plain.getInetAddress().getHostAddress(), plain.getPort(), true);
     tls.setUseClientMode(false);
     tls.setEnabledProtocols(TLS_PROTOCOLS);
     tls.setNeedClientAuth(needClientAuth);

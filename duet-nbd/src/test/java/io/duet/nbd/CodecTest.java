@@ -48,8 +48,8 @@ class CodecTest {
     assertThatThrownBy(() -> OptionCodec.decodeExportName(badUtf8))
         .isInstanceOf(MalformedException.class)
         .hasMessageContaining("UTF-8");
-    byte[] trailing = ByteBuffer.allocate(9).putInt(0).putShort((short) 1).putShort((short) 0)
-        .array();
+    byte[] trailing =
+        ByteBuffer.allocate(9).putInt(0).putShort((short) 1).putShort((short) 0).array();
     assertThatThrownBy(() -> OptionCodec.decodeInfo(trailing))
         .isInstanceOf(MalformedException.class);
   }

@@ -133,7 +133,8 @@ class NbdClientsTest {
     Path pki = Files.createDirectories(dir.resolve("pki"));
     TestCertificates.create(pki);
     var ctx =
-        NbdTls.fromPem(pki.resolve("server-cert.pem"), pki.resolve("server-key.pem"), Optional.empty());
+        NbdTls.fromPem(
+            pki.resolve("server-cert.pem"), pki.resolve("server-key.pem"), Optional.empty());
     try (NbdServer tls =
         new NbdServer(
             new TestExports().add("vol", volume, false),

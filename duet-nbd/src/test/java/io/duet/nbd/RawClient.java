@@ -80,7 +80,10 @@ final class RawClient implements AutoCloseable {
 
   static byte[] goData(String name) {
     byte[] n = name.getBytes(StandardCharsets.UTF_8);
-    return java.nio.ByteBuffer.allocate(6 + n.length).putInt(n.length).put(n).putShort((short) 0)
+    return java.nio.ByteBuffer.allocate(6 + n.length)
+        .putInt(n.length)
+        .put(n)
+        .putShort((short) 0)
         .array();
   }
 

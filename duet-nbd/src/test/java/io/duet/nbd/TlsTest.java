@@ -124,7 +124,8 @@ class TlsTest {
   @Test
   void unsupportedKeyFilesGetAClearError() throws Exception {
     Path pkcs1 = dir.resolve("rsa.pem");
-    Files.writeString(pkcs1, "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n");
+    Files.writeString(
+        pkcs1, "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n");
     assertThatThrownBy(
             () -> NbdTls.fromPem(pki.resolve("server-cert.pem"), pkcs1, Optional.empty()))
         .hasMessageContaining("openssl pkcs8");
@@ -156,9 +157,18 @@ class TlsTest {
     KeyManagerFactory kmf = null;
     if (withCertificate) {
       Path p12 = dir.resolve("client.p12");
-      Tools.ok("openssl", "pkcs12", "-export", "-passout", "pass:test", "-inkey",
-          pki.resolve("client-key.pem").toString(), "-in", pki.resolve("client-cert.pem").toString(),
-          "-out", p12.toString());
+      Tools.ok(
+          "openssl",
+          "pkcs12",
+          "-export",
+          "-passout",
+          "pass:test",
+          "-inkey",
+          pki.resolve("client-key.pem").toString(),
+          "-in",
+          pki.resolve("client-cert.pem").toString(),
+          "-out",
+          p12.toString());
       KeyStore keys = KeyStore.getInstance("PKCS12");
       try (FileInputStream in = new FileInputStream(p12.toFile())) {
         keys.load(in, "test".toCharArray());

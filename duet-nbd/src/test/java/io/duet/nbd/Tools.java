@@ -48,7 +48,8 @@ final class Tools {
   static String ok(String... command) throws IOException, InterruptedException {
     Result r = run(List.of(command));
     if (r.exit() != 0) {
-      throw new AssertionError(String.join(" ", command) + " exited " + r.exit() + ":\n" + r.output());
+      throw new AssertionError(
+          String.join(" ", command) + " exited " + r.exit() + ":\n" + r.output());
     }
     return r.output();
   }

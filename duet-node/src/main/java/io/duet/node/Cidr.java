@@ -5,8 +5,8 @@ import java.net.UnknownHostException;
 import java.util.regex.Pattern;
 
 /**
- * A client network in CIDR notation ({@code 192.0.2.0/24}, {@code ::1/128}, or a bare address for
- * a single host), for NBD export access control. Only literal addresses are accepted: a host name
+ * A client network in CIDR notation ({@code 192.0.2.0/24}, {@code ::1/128}, or a bare address for a
+ * single host), for NBD export access control. Only literal addresses are accepted: a host name
  * would make access depend on DNS at connect time.
  */
 record Cidr(byte[] network, int prefixBits, String text) {

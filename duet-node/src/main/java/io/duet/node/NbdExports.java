@@ -61,7 +61,8 @@ final class NbdExports implements ExportCatalog, AutoCloseable {
     NbdTlsConfig t = tls.get();
     SSLContext ctx =
         t.keystore().isPresent()
-            ? NbdTls.fromPkcs12(t.keystore().get(), t.keystorePassword().toCharArray(), t.clientCa())
+            ? NbdTls.fromPkcs12(
+                t.keystore().get(), t.keystorePassword().toCharArray(), t.clientCa())
             : NbdTls.fromPem(t.certificate().orElseThrow(), t.key().orElseThrow(), t.clientCa());
     return settings.withTls(ctx, t.required(), t.clientCa().isPresent());
   }
@@ -205,7 +206,10 @@ final class NbdExports implements ExportCatalog, AutoCloseable {
       events.record(
           "nbd.unexported",
           e.volume(),
-          "NBD export " + name + " removed" + (dropped > 0 ? ", " + dropped + " client(s) dropped" : ""));
+          "NBD export "
+              + name
+              + " removed"
+              + (dropped > 0 ? ", " + dropped + " client(s) dropped" : ""));
     } finally {
       lock.unlock();
     }

@@ -133,15 +133,18 @@ record SiteState(
   }
 
   SiteState withTargets(List<Target> t) {
-    return new SiteState(version, siteUuid, hosts, t, mappings, portals, aluaState, nextMappingId, nbdExports);
+    return new SiteState(
+        version, siteUuid, hosts, t, mappings, portals, aluaState, nextMappingId, nbdExports);
   }
 
   SiteState withMappings(List<Mapping> m, long nextId) {
-    return new SiteState(version, siteUuid, hosts, targets, m, portals, aluaState, nextId, nbdExports);
+    return new SiteState(
+        version, siteUuid, hosts, targets, m, portals, aluaState, nextId, nbdExports);
   }
 
   SiteState withPortals(List<String> p) {
-    return new SiteState(version, siteUuid, hosts, targets, mappings, p, aluaState, nextMappingId, nbdExports);
+    return new SiteState(
+        version, siteUuid, hosts, targets, mappings, p, aluaState, nextMappingId, nbdExports);
   }
 
   SiteState withNbdExports(List<NbdExport> e) {
@@ -150,6 +153,7 @@ record SiteState(
   }
 
   SiteState withAluaState(String s) {
-    return new SiteState(version, siteUuid, hosts, targets, mappings, portals, s, nextMappingId, nbdExports);
+    return new SiteState(
+        version, siteUuid, hosts, targets, mappings, portals, s, nextMappingId, nbdExports);
   }
 }
