@@ -56,12 +56,18 @@ public final class NbdTls {
   /** A context from a PKCS#12 keystore holding the server's key and certificate chain. */
   public static SSLContext fromPkcs12(Path keystore, char[] password, Optional<Path> clientCa)
       throws IOException {
+    KeyStore ks;
     try (InputStream in = Files.newInputStream(keystore)) {
-      KeyStore ks = KeyStore.getInstance("PKCS12");
+      ks = KeyStore.getInstance("PKCS12");
       ks.load(in, password);
+    } catch (GeneralSecurityException | IOException e) {
+      // KeyStore reports a wrong password as a bare IOException: name the file.
+      throw new IOException("cannot load PKCS#12 keystore " + keystore + ": " + e.getMessage(), e);
+    }
+    try {
       return context(ks, password, clientCa);
     } catch (GeneralSecurityException e) {
-      throw new IOException("cannot load PKCS#12 keystore " + keystore + ": " + e, e);
+      throw new IOException("cannot use PKCS#12 keystore " + keystore + ": " + e, e);
     }
   }
 

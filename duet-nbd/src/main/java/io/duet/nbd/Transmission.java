@@ -40,23 +40,29 @@ final class Transmission {
     try {
       while (!replies.broken()) {
         inFlight.acquire();
-        Request r;
+        // The permit belongs to this request from here on: released here unless a request
+        // thread took it over, whatever goes wrong while reading.
+        boolean handedOver = false;
         try {
-          in.readFully(header);
-          r = Request.decode(ByteBuffer.wrap(header));
-        } catch (EOFException e) {
-          inFlight.release();
-          return; // the client hung up between requests
-        } catch (MalformedException e) {
-          inFlight.release();
-          // Without a valid header we cannot know where the next request starts.
-          throw new Negotiation.ProtocolViolation(e.getMessage());
+          Request r;
+          try {
+            in.readFully(header);
+            r = Request.decode(ByteBuffer.wrap(header));
+          } catch (EOFException e) {
+            return; // the client hung up between requests
+          } catch (MalformedException e) {
+            // Without a valid header we cannot know where the next request starts.
+            throw new Negotiation.ProtocolViolation(e.getMessage());
+          }
+          if (r.type() == Nbd.CMD_DISC) {
+            return;
+          }
+          handedOver = dispatch(r, in, commands);
+        } finally {
+          if (!handedOver) {
+            inFlight.release();
+          }
         }
-        if (r.type() == Nbd.CMD_DISC) {
-          inFlight.release();
-          return;
-        }
-        dispatch(r, in, commands);
       }
     } finally {
       // Let every started request reply before the caller closes the socket.
@@ -64,8 +70,12 @@ final class Transmission {
     }
   }
 
-  /** Reads the request's payload (if any) and hands the request to a virtual thread. */
-  private void dispatch(Request r, DataInputStream in, Commands commands)
+  /**
+   * Reads the request's payload (if any) and hands the request to a virtual thread.
+   *
+   * @return true once the thread owns the request's in-flight permit
+   */
+  private boolean dispatch(Request r, DataInputStream in, Commands commands)
       throws IOException, InterruptedException {
     int held = 0;
     ByteBuffer payload = null;
@@ -79,7 +89,6 @@ final class Transmission {
           in.readFully(data);
         } catch (IOException e) {
           bufferedBytes.release(held);
-          inFlight.release();
           throw e;
         }
         payload = ByteBuffer.wrap(data);
@@ -107,5 +116,6 @@ final class Transmission {
                 inFlight.release();
               }
             });
+    return true;
   }
 }

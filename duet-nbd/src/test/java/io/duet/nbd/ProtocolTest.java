@@ -302,4 +302,58 @@ class ProtocolTest {
     }
     serverStillServes();
   }
+
+  @Test
+  void concurrentUnalignedWritesToOneBlockLoseNothing() throws Exception {
+    int clients = 4;
+    int writesEach = 64;
+    java.util.List<Thread> threads = new java.util.ArrayList<>();
+    java.util.concurrent.ConcurrentLinkedQueue<Throwable> failures =
+        new java.util.concurrent.ConcurrentLinkedQueue<>();
+    for (int t = 0; t < clients; t++) {
+      int id = t;
+      threads.add(
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    // Each client owns bytes id, id+4, id+8, ... of block 0: read-modify-write
+                    // must never undo another client's byte.
+                    try (RawClient c = new RawClient(port).attach("vol", false)) {
+                      for (int i = 0; i < writesEach; i++) {
+                        int at = id + clients * i;
+                        c.request(0, Nbd.CMD_WRITE, i, at, 1, new byte[] {(byte) (id + 1)});
+                        assertThat(c.reply(0).error()).isZero();
+                      }
+                    } catch (Throwable e) {
+                      failures.add(e);
+                    }
+                  }));
+    }
+    for (Thread t : threads) {
+      t.join();
+    }
+    assertThat(failures).isEmpty();
+    ByteBuffer block = ByteBuffer.allocate(512);
+    volume.read(0, block);
+    for (int at = 0; at < clients * writesEach; at++) {
+      assertThat(block.get(at)).as("byte " + at).isEqualTo((byte) (at % clients + 1));
+    }
+  }
+
+  @Test
+  void closingTheServerDropsAttachedClients() throws Exception {
+    try (RawClient c = new RawClient(port).attach("vol", true)) {
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      while (server.connections().stream().noneMatch(i -> i.export().isPresent())) {
+        assertThat(System.nanoTime()).isLessThan(deadline);
+        Thread.onSpinWait();
+      }
+      server.close();
+      assertThat(c.closedByServer()).isTrue();
+      while (!server.connections().isEmpty()) {
+        assertThat(System.nanoTime()).isLessThan(deadline);
+        Thread.onSpinWait();
+      }
+    }
+  }
 }

@@ -136,6 +136,45 @@ class TlsTest {
         .hasMessageContaining("PRIVATE KEY");
   }
 
+  @Test
+  void aPkcs12KeystoreServesTls() throws Exception {
+    Path p12 = dir.resolve("server.p12");
+    Tools.ok(
+        "openssl",
+        "pkcs12",
+        "-export",
+        "-passout",
+        "pass:secret",
+        "-inkey",
+        pki.resolve("server-key.pem").toString(),
+        "-in",
+        pki.resolve("server-cert.pem").toString(),
+        "-out",
+        p12.toString());
+    SSLContext ctx = NbdTls.fromPkcs12(p12, "secret".toCharArray(), Optional.empty());
+    try (NbdServer other =
+            new NbdServer(
+                new TestExports().add("vol", store.get("vol").orElseThrow(), false),
+                NbdSettings.defaults().withTls(ctx, false, false));
+        RawClient c =
+            new RawClient(other.listen(new InetSocketAddress("127.0.0.1", 0)).getPort())
+                .handshake()) {
+      assertThat(c.option(Nbd.OPT_LIST, new byte[0]).type()).isEqualTo(Nbd.REP_SERVER);
+      c.readOptionReply();
+      assertThat(c.option(Nbd.OPT_STARTTLS, new byte[0]).type()).isEqualTo(Nbd.REP_ACK);
+      SSLSocket tls =
+          (SSLSocket)
+              clientContext(false)
+                  .getSocketFactory()
+                  .createSocket(c.socket, "127.0.0.1", c.socket.getPort(), false);
+      tls.setUseClientMode(true);
+      tls.startHandshake();
+      assertThat(tls.getSession().getPeerPrincipal().getName()).contains("localhost");
+    }
+    assertThatThrownBy(() -> NbdTls.fromPkcs12(p12, "wrong".toCharArray(), Optional.empty()))
+        .hasMessageContaining(p12.toString());
+  }
+
   private SSLSocket upgrade(RawClient c, SSLContext ctx) throws Exception {
     SSLSocket tls =
         (SSLSocket) ctx.getSocketFactory().createSocket(c.socket, "127.0.0.1", port, false);
