@@ -91,9 +91,14 @@ cleanup() {
     wait_gone "$TGT_PID" 50 || true
   fi
   stop_pid "$TGT_PID"
+  # tgtd leaves its control socket behind; the number is ours only if our tgtd got to start.
+  if [ -n "$TGT_PID" ]; then
+    rm -f "/var/run/tgtd/socket.$TGT_CONTROL" "/var/run/tgtd/socket.$TGT_CONTROL.lock"
+  fi
   stop_pid "$NBDKIT_PID"
   stop_pid "$DUET_PID"
-  if [ "$rc" -ne 0 ] && [ -d "$WORK" ]; then
+  # On a failure (not on Ctrl-C / SIGTERM) the servers' last words usually say why.
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne 130 ] && [ "$rc" -ne 143 ] && [ -d "$WORK" ]; then
     for f in duet.log tgtd.log nbdkit.log; do
       [ -s "$WORK/$f" ] && { echo "--- last lines of $f" >&2; tail -n 15 "$WORK/$f" >&2; }
     done
