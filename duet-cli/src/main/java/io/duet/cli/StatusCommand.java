@@ -25,6 +25,8 @@ final class StatusCommand extends ApiCommand {
               .row("sessions", text(n, "sessions"))
               .row("portals", join(n.path("portals")))
               .row("targets", join(n.path("targets")))
+              .row("nbd", join(n.path("nbdListeners")))
+              .row("nbd exports", join(n.path("nbd")))
               .row(
                   "alua",
                   n.path("alua").path("state").asText()

@@ -11,6 +11,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * An NBD server (fixed newstyle, structured replies, base:allocation, STARTTLS) serving the exports
@@ -19,6 +22,9 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class NbdServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(NbdServer.class.getName());
+
+  /** How long {@link #close()} waits for requests in flight to finish. */
+  public static final long CLOSE_WAIT_MS = 10_000;
 
   /**
    * One open connection.
@@ -33,6 +39,8 @@ public final class NbdServer implements AutoCloseable {
   private final NbdSettings settings;
   private final List<ServerSocket> listeners = new ArrayList<>();
   private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+  private final ReentrantLock drainLock = new ReentrantLock();
+  private final Condition drained = drainLock.newCondition();
   private boolean closed;
 
   public NbdServer(ExportCatalog catalog, NbdSettings settings) {
@@ -90,7 +98,7 @@ public final class NbdServer implements AutoCloseable {
   private void start(Socket socket) {
     Connection[] self = new Connection[1];
     try {
-      self[0] = new Connection(socket, catalog, settings, () -> connections.remove(self[0]));
+      self[0] = new Connection(socket, catalog, settings, () -> finished(self[0]));
     } catch (IOException e) {
       closeQuietly(socket);
       return;
@@ -104,6 +112,16 @@ public final class NbdServer implements AutoCloseable {
       }
     }
     Thread.ofVirtual().name("nbd-conn").start(self[0]);
+  }
+
+  private void finished(Connection c) {
+    connections.remove(c);
+    drainLock.lock();
+    try {
+      drained.signalAll();
+    } finally {
+      drainLock.unlock();
+    }
   }
 
   /** The connections open now, negotiating or attached. */
@@ -126,7 +144,11 @@ public final class NbdServer implements AutoCloseable {
     return n;
   }
 
-  /** Stops every listener and closes every connection. Idempotent. */
+  /**
+   * Stops every listener and closes every connection, then waits (up to {@link #CLOSE_WAIT_MS}) for
+   * their threads to finish, so no request still touches a volume that the caller closes next.
+   * Idempotent.
+   */
   @Override
   public void close() {
     synchronized (this) {
@@ -140,6 +162,21 @@ public final class NbdServer implements AutoCloseable {
     }
     for (Connection c : connections) {
       c.close();
+    }
+    awaitDrained();
+  }
+
+  private void awaitDrained() {
+    long left = TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MS);
+    drainLock.lock();
+    try {
+      while (!connections.isEmpty() && left > 0) {
+        left = drained.awaitNanos(left);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      drainLock.unlock();
     }
   }
 

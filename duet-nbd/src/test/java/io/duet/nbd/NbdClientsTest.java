@@ -121,6 +121,7 @@ class NbdClientsTest {
                 "--numjobs=4",
                 "--iodepth=16",
                 "--verify=crc32c",
+                "--verify_state_save=0",
                 "--do_verify=1",
                 "--group_reporting"));
     assertThat(r.exit()).as(r.output()).isZero();
