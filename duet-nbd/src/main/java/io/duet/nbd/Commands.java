@@ -14,6 +14,9 @@ final class Commands {
   /** Descriptors per BLOCK_STATUS reply; proto.md lets a server return fewer than asked. */
   static final int BLOCK_STATUS_DESCRIPTORS_MAX = 256;
 
+  /** Content chunks per structured READ reply before the remainder is sent as plain data. */
+  static final int READ_CHUNKS_MAX = 64;
+
   private final Session session;
   private final Volume volume;
   private final ReplyWriter replies;
@@ -113,11 +116,7 @@ final class Commands {
   private void execute(Request r, ByteBuffer payload) throws IOException {
     boolean fua = r.has(Nbd.CMD_FLAG_FUA);
     switch (r.type()) {
-      case Nbd.CMD_READ -> {
-        ByteBuffer data = ByteBuffer.allocate((int) r.length());
-        UnalignedIo.read(volume, r.offset(), data);
-        replies.readData(r.cookie(), r.offset(), data.flip());
-      }
+      case Nbd.CMD_READ -> read(r);
       case Nbd.CMD_WRITE -> {
         UnalignedIo.write(volume, r.offset(), payload, fua);
         replies.ok(r.cookie());
@@ -139,6 +138,48 @@ final class Commands {
       case Nbd.CMD_BLOCK_STATUS -> blockStatus(r);
       default -> throw new IllegalStateException("unvalidated command " + r.type());
     }
+  }
+
+  /**
+   * READ. With structured replies (and no DF), unallocated runs go out as OFFSET_HOLE chunks so
+   * zeros never cross the wire; a fully allocated range is one OFFSET_DATA chunk. A hole is exact:
+   * unallocated blocks read as zeros (Volume's contract).
+   */
+  private void read(Request r) throws IOException {
+    long end = r.offset() + r.length();
+    int bs = volume.blockSize();
+    Volume.Extent first = null;
+    if (replies.structured() && !r.has(Nbd.CMD_FLAG_DF) && r.length() > 0) {
+      long aligned = UnalignedIo.floor(r.offset(), bs);
+      first = volume.allocation(aligned, end - aligned);
+    }
+    if (first == null || first.allocated() && first.offset() + first.length() >= end) {
+      ByteBuffer data = ByteBuffer.allocate((int) r.length());
+      UnalignedIo.read(volume, r.offset(), data);
+      replies.readData(r.cookie(), r.offset(), data.flip());
+      return;
+    }
+    long pos = r.offset();
+    Volume.Extent e = first;
+    for (int chunks = 1; pos < end; chunks++) {
+      // Past the chunk budget the rest goes as one data chunk: a finely fragmented range must
+      // not cost one message per block.
+      boolean last = chunks >= READ_CHUNKS_MAX;
+      long extentEnd = last ? end : Math.min(e.offset() + e.length(), end);
+      if (!e.allocated() && !last) {
+        replies.readChunk(r.cookie(), pos, null, extentEnd - pos);
+      } else {
+        ByteBuffer data = ByteBuffer.allocate((int) (extentEnd - pos));
+        UnalignedIo.read(volume, pos, data);
+        replies.readChunk(r.cookie(), pos, data.flip(), 0);
+      }
+      pos = extentEnd;
+      if (pos < end) {
+        long aligned = UnalignedIo.floor(pos, bs);
+        e = volume.allocation(aligned, end - aligned);
+      }
+    }
+    replies.done(r.cookie());
   }
 
   /** base:allocation over {@code r}'s range: unallocated blocks are holes that read as zeros. */

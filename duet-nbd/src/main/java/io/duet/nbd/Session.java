@@ -31,7 +31,7 @@ record Session(
       flags |= Nbd.TF_SEND_TRIM | Nbd.TF_SEND_WRITE_ZEROES | Nbd.TF_SEND_FAST_ZERO;
     }
     if (structured) {
-      flags |= Nbd.TF_SEND_DF; // a READ is always answered in one data chunk
+      flags |= Nbd.TF_SEND_DF; // with DF a READ is answered in one data chunk
     }
     return flags;
   }
