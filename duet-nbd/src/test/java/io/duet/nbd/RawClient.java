@@ -33,7 +33,9 @@ final class RawClient implements AutoCloseable {
     socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
     socket.setSoTimeout(10_000);
     in = new DataInputStream(socket.getInputStream());
-    out = new DataOutputStream(socket.getOutputStream());
+    // Buffered, so a hostile message leaves in one write: the server may close as soon as it has
+    // seen enough, and a second write would then fail with a broken pipe.
+    out = new DataOutputStream(new java.io.BufferedOutputStream(socket.getOutputStream()));
   }
 
   /** Reads the server greeting; returns the handshake flags. */
