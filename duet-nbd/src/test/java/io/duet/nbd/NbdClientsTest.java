@@ -129,22 +129,30 @@ class NbdClientsTest {
   }
 
   @Test
-  void startTlsWithNbdinfo() throws Exception {
+  void mutualTlsWithNbdinfo() throws Exception {
     assumeTrue(Tools.installed("nbdinfo") && Tools.installed("openssl"));
     Path pki = Files.createDirectories(dir.resolve("pki"));
     TestCertificates.create(pki);
     var ctx =
         NbdTls.fromPem(
-            pki.resolve("server-cert.pem"), pki.resolve("server-key.pem"), Optional.empty());
+            pki.resolve("server-cert.pem"),
+            pki.resolve("server-key.pem"),
+            Optional.of(pki.resolve("ca-cert.pem")));
     try (NbdServer tls =
         new NbdServer(
             new TestExports().add("vol", volume, false),
-            NbdSettings.defaults().withTls(ctx, true, false))) {
+            NbdSettings.defaults().withTls(ctx, true, true))) {
       int tlsPort = tls.listen(new InetSocketAddress("127.0.0.1", 0)).getPort();
-      String out =
-          Tools.ok("nbdinfo", "nbds://127.0.0.1:" + tlsPort + "/vol?tls-certificates=" + pki);
+      String nbds = "nbds://127.0.0.1:" + tlsPort + "/vol";
+      // libnbd presents client-cert.pem/client-key.pem from the directory and checks the server
+      // against ca-cert.pem.
+      String out = Tools.ok("nbdinfo", nbds + "?tls-certificates=" + pki);
       assertThat(out).contains("TLS").contains("export-size: " + SIZE);
-      assertThat(tls.connections()).allMatch(c -> c.tls());
+      // Without a client certificate the handshake fails.
+      Path caOnly = Files.createDirectories(dir.resolve("ca-only"));
+      Files.copy(pki.resolve("ca-cert.pem"), caOnly.resolve("ca-cert.pem"));
+      assertThat(Tools.run(List.of("nbdinfo", nbds + "?tls-certificates=" + caOnly)).exit())
+          .isNotZero();
       // Plain NBD to a TLS-only server is refused.
       Tools.Result plain = Tools.run(List.of("nbdinfo", "nbd://127.0.0.1:" + tlsPort + "/vol"));
       assertThat(plain.exit()).isNotZero();
