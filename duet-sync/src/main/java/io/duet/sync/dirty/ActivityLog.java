@@ -1,0 +1,35 @@
+package io.duet.sync.dirty;
+
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * The activity log of one volume (DRBD's idea): the extents that may have writes in flight. An
+ * extent is recorded durably before the first write into it is issued and stays recorded while it
+ * is hot, so the cost is amortized; after a crash every extent the log holds may differ from the
+ * peer and is resynchronized — never a full copy, never a missed region. Thread-safe.
+ */
+public interface ActivityLog extends AutoCloseable {
+  long extentSizeBytes();
+
+  /**
+   * Called before a write to {@code [offset, offset + length)} is issued; returns once every
+   * extent it touches is durably recorded as active.
+   */
+  void beginWrite(long offset, long length) throws IOException;
+
+  /** The write has completed on both sites (or has been recorded in the dirty map). */
+  void endWrite(long offset, long length);
+
+  /**
+   * The byte ranges {@code [offset, offset + length)} of the extents that were active when the log
+   * was last opened: after an unclean stop they may differ from the peer.
+   */
+  List<Range> activeAtOpen();
+
+  /** A byte range of the volume. */
+  record Range(long offset, long length) {}
+
+  @Override
+  void close() throws IOException;
+}
