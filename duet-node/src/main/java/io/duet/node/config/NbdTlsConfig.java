@@ -15,6 +15,9 @@ import java.util.Optional;
  *   required: true                     # refuse every option but STARTTLS before TLS is up
  * </pre>
  *
+ * <p>With {@code clientCa}, prefer EC keys for client certificates: GnuTLS clients (libnbd, qemu)
+ * were seen to send no RSA client certificate to this (JDK) server under TLS 1.3.
+ *
  * @param certificate PEM certificate chain; empty when a keystore is given
  * @param key PEM PKCS#8 private key; empty when a keystore is given
  * @param keystore PKCS#12 keystore holding key and chain; empty when PEM files are given
