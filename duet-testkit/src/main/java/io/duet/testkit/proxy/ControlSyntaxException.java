@@ -1,0 +1,8 @@
+package io.duet.testkit.proxy;
+
+/** A control line that is not a command the proxy understands; the message says what is wrong. */
+final class ControlSyntaxException extends Exception {
+  ControlSyntaxException(String message) {
+    super(message);
+  }
+}
