@@ -468,4 +468,5 @@ echo
 echo "Notes: iscsi-* patterns use iscsi-perf (no latency histogram); the rest fio (clat percentiles)."
 echo "raw = fio libaio on the backing file through the page cache (no server, so no CPU/RSS);"
 echo "  buffered libaio completes in the submitting call, so raw qd32 is not more parallel than qd1."
-echo "CPU s = utime+stime of the server process during the measurement; RSS = its peak (VmHWM)."
+echo "CPU s = utime+stime of the server process over the whole client run (ramp-up included);"
+echo "  RSS MiB = its peak resident set (VmHWM, restarted before each measurement)."
