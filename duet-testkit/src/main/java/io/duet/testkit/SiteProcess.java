@@ -44,6 +44,16 @@ public final class SiteProcess implements AutoCloseable {
    * API on free loopback ports, and starts it.
    */
   public static SiteProcess start(Path workDir, String name) throws IOException, InterruptedException {
+    return start(workDir, name, "");
+  }
+
+  /**
+   * Like {@link #start(Path, String)}, plus an NBD listener on a free loopback port and {@code
+   * extraYaml} appended to the config (e.g. an {@code nbdTls:} section; relative paths in it are
+   * relative to {@code workDir}).
+   */
+  public static SiteProcess start(Path workDir, String name, String extraYaml)
+      throws IOException, InterruptedException {
     Files.createDirectories(workDir);
     Path data = workDir.resolve("data");
     Path config = workDir.resolve("site.yaml");
@@ -51,7 +61,9 @@ public final class SiteProcess implements AutoCloseable {
         "name: " + name + "\n"
             + "dataDir: " + data + "\n"
             + "api: 127.0.0.1:" + freePort() + "\n"
-            + "portals:\n  - 127.0.0.1:" + freePort() + "\n";
+            + "portals:\n  - 127.0.0.1:" + freePort() + "\n"
+            + "nbd:\n  - 127.0.0.1:0\n"
+            + extraYaml;
     Files.writeString(config, yaml);
     SiteProcess site = new SiteProcess(config, data, workDir.resolve("site.log"));
     site.launch();
@@ -132,6 +144,13 @@ public final class SiteProcess implements AutoCloseable {
 
   public String apiUrl() {
     return info().get("api").asText();
+  }
+
+  /** The NBD URLs the ready line listed (one per export that existed at start). */
+  public List<String> nbdUrls() {
+    List<String> urls = new ArrayList<>();
+    info().path("nbd").forEach(u -> urls.add(u.asText()));
+    return urls;
   }
 
   public Path dataDir() {

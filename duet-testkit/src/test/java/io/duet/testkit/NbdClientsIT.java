@@ -4,12 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -38,7 +35,7 @@ class NbdClientsIT {
 
   private static Path work;
   private static Path pki;
-  private static Process site;
+  private static SiteProcess site;
   private static DuetApi api;
   private static int nbdPort;
   private static String uri;
@@ -48,16 +45,12 @@ class NbdClientsIT {
     work = Files.createTempDirectory(Path.of("target"), "nbd-it").toAbsolutePath();
     pki = Files.createDirectories(work.resolve("pki"));
     certificates(pki);
-    Path config = work.resolve("site.yaml");
-    Files.writeString(
-        config,
-        "name: nbd-it\n"
-            + "dataDir: "
-            + work.resolve("data")
-            + "\napi: 127.0.0.1:0\nportals: [\"127.0.0.1:0\"]\nnbd: [\"127.0.0.1:0\"]\n"
-            + "nbdTls:\n  certificate: pki/server-cert.pem\n  key: pki/server-key.pem\n");
-    JsonNode ready = launch(config);
-    api = new DuetApi(ready.get("api").asText(), ready.get("token").asText());
+    site =
+        SiteProcess.start(
+            work,
+            "nbd-it",
+            "nbdTls:\n  certificate: pki/server-cert.pem\n  key: pki/server-key.pem\n");
+    api = site.api();
     api.post("/api/v1/volumes", "{\"name\":\"vol\",\"size\":\"64MiB\",\"blockSize\":512}");
     api.post("/api/v1/mappings", "{\"volume\":\"vol\",\"host\":\"*\",\"lun\":0}");
     JsonNode export = api.post("/api/v1/nbd/exports", "{\"volume\":\"vol\"}");
@@ -66,51 +59,10 @@ class NbdClientsIT {
     nbdPort = Integer.parseInt(uri.replaceAll("^nbd://127\\.0\\.0\\.1:(\\d+)/.*$", "$1"));
   }
 
-  /** Starts {@code duet site run} and returns its ready line's site entry. */
-  private static JsonNode launch(Path config) throws Exception {
-    List<String> cmd =
-        List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "--enable-native-access=ALL-UNNAMED",
-            "-Xmx512m",
-            "-cp",
-            System.getProperty("java.class.path"),
-            "io.duet.cli.DuetCli",
-            "site",
-            "run",
-            "--config",
-            config.toString());
-    site =
-        new ProcessBuilder(cmd)
-            .redirectError(ProcessBuilder.Redirect.appendTo(work.resolve("site.log").toFile()))
-            .start();
-    BufferedReader out =
-        new BufferedReader(new InputStreamReader(site.getInputStream(), StandardCharsets.UTF_8));
-    // The reader blocks until the site prints its ready line or exits (bounded by its own start-up
-    // timeouts); the line is the first on stdout.
-    String line = out.readLine();
-    assertThat(line).as("ready line; see " + work.resolve("site.log")).contains("\"ready\"");
-    Thread.ofVirtual().start(() -> drain(out));
-    return new ObjectMapper().readTree(line).get("sites").get(0);
-  }
-
-  private static void drain(BufferedReader out) {
-    try {
-      while (out.readLine() != null) {
-        // events: not needed here, but the pipe must not fill up
-      }
-    } catch (IOException e) {
-      // the site stopped
-    }
-  }
-
   @AfterAll
   static void stopSite() throws Exception {
     if (site != null) {
-      site.destroy();
-      if (!site.waitFor(20, TimeUnit.SECONDS)) {
-        site.destroyForcibly();
-      }
+      site.close();
     }
   }
 
