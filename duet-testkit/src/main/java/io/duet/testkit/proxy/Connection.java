@@ -8,9 +8,9 @@ import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
- * One accepted client and its connection to the target, with a pump per direction. It ends
- * either gracefully (both directions delivered their FIN: both sockets closed normally) or by
- * {@link #abort()} (a socket error, a proxy reset or close: both sockets closed with RST).
+ * One accepted client and its connection to the target, with a pump per direction. It ends either
+ * gracefully (both directions delivered their FIN: both sockets closed normally) or by {@link
+ * #abort()} (a socket error, a proxy reset or close: both sockets closed with RST).
  */
 final class Connection {
   private final long id;

@@ -41,7 +41,8 @@ sealed interface ControlCommand {
       reset                                 reset every current connection (RST)
       heal                                  undo blackhole, refuse, latency and bandwidth
       status                                counters and connections
-      help | quit""";
+      help | quit\
+      """;
 
   /** Parses one line (leading/trailing blanks ignored); throws with a reason if it is not valid. */
   static ControlCommand parse(String line) throws ControlSyntaxException {
@@ -69,7 +70,8 @@ sealed interface ControlCommand {
         yield switch (words.get(1)) {
           case "on" -> new Refuse(true);
           case "off" -> new Refuse(false);
-          default -> throw new ControlSyntaxException("refuse takes on or off, not " + words.get(1));
+          default ->
+              throw new ControlSyntaxException("refuse takes on or off, not " + words.get(1));
         };
       }
       case "reset", "heal", "status", "help", "quit", "exit" -> {
@@ -93,7 +95,8 @@ sealed interface ControlCommand {
       case "up", "upstream" -> EnumSet.of(Direction.UPSTREAM);
       case "down", "downstream" -> EnumSet.of(Direction.DOWNSTREAM);
       case "both" -> EnumSet.allOf(Direction.class);
-      default -> throw new ControlSyntaxException("direction must be up, down or both, not " + word);
+      default ->
+          throw new ControlSyntaxException("direction must be up, down or both, not " + word);
     };
   }
 
@@ -158,7 +161,10 @@ sealed interface ControlCommand {
     if (BYTES_PER_UNIT.containsKey(unit)) {
       bytes = number.multiply(BigDecimal.valueOf(BYTES_PER_UNIT.get(unit)));
     } else if (BITS_PER_UNIT.containsKey(unit)) {
-      bytes = number.multiply(BigDecimal.valueOf(BITS_PER_UNIT.get(unit))).divide(BigDecimal.valueOf(8));
+      bytes =
+          number
+              .multiply(BigDecimal.valueOf(BITS_PER_UNIT.get(unit)))
+              .divide(BigDecimal.valueOf(8));
     } else {
       throw new ControlSyntaxException("unknown rate unit in " + word + " (B, KB, MiB, mbit, ...)");
     }

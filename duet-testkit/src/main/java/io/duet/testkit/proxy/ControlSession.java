@@ -6,9 +6,9 @@ import java.io.Reader;
 import java.util.Locale;
 
 /**
- * Runs {@link FaultProxyMain}'s line protocol: reads commands, applies them to a proxy, and
- * answers each line with {@code ok}, a status line, or {@code error: REASON}. Lines longer than
- * {@link ControlCommand#MAX_LINE_CHARS} are refused without being held in memory whole.
+ * Runs {@link FaultProxyMain}'s line protocol: reads commands, applies them to a proxy, and answers
+ * each line with {@code ok}, a status line, or {@code error: REASON}. Lines longer than {@link
+ * ControlCommand#MAX_LINE_CHARS} are refused without being held in memory whole.
  */
 final class ControlSession {
   private final FaultProxy proxy;

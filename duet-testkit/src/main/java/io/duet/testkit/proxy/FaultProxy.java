@@ -17,9 +17,9 @@ import java.util.function.LongSupplier;
 
 /**
  * A TCP proxy that tests put on a link (replication, mediator) to delay, throttle, blackhole and
- * reset it for real. It listens on a port and forwards every accepted connection to one target.
- * All controls are thread-safe and apply at once to existing and new connections, each
- * {@link Direction} independently; {@link #heal()} undoes them.
+ * reset it for real. It listens on a port and forwards every accepted connection to one target. All
+ * controls are thread-safe and apply at once to existing and new connections, each {@link
+ * Direction} independently; {@link #heal()} undoes them.
  *
  * <pre>{@code
  * try (FaultProxy proxy = FaultProxy.start(new InetSocketAddress("127.0.0.1", peerPort))) {
@@ -30,9 +30,9 @@ import java.util.function.LongSupplier;
  * }
  * }</pre>
  *
- * <p>The bandwidth cap of a direction is shared by all its connections, like a real link's.
- * Each connection buffers at most {@link Builder#bufferBytesPerDirection} bytes per direction,
- * so with latency L one connection moves at most that much per L (a TCP window, in effect).
+ * <p>The bandwidth cap of a direction is shared by all its connections, like a real link's. Each
+ * connection buffers at most {@link Builder#bufferBytesPerDirection} bytes per direction, so with
+ * latency L one connection moves at most that much per L (a TCP window, in effect).
  */
 public final class FaultProxy implements AutoCloseable {
   static final long MAX_DELAY_NANOS = Duration.ofHours(1).toNanos();
@@ -62,7 +62,9 @@ public final class FaultProxy implements AutoCloseable {
     }
     this.listener = new ServerSocket(builder.listenPort, 128, builder.bindAddress);
     this.acceptor =
-        Thread.ofVirtual().name("fault-proxy-accept-" + listener.getLocalPort()).start(this::acceptLoop);
+        Thread.ofVirtual()
+            .name("fault-proxy-accept-" + listener.getLocalPort())
+            .start(this::acceptLoop);
   }
 
   /** Starts a proxy on a free loopback port with default settings, forwarding to {@code target}. */
@@ -318,9 +320,7 @@ public final class FaultProxy implements AutoCloseable {
       Connection connection = new Connection(ids.incrementAndGet(), client, connections::remove);
       connections.add(connection);
       // Connecting may take up to the timeout; it must not hold up the next accept.
-      Thread.ofVirtual()
-          .name("fault-proxy-connect-" + port())
-          .start(() -> establish(connection));
+      Thread.ofVirtual().name("fault-proxy-connect-" + port()).start(() -> establish(connection));
     }
   }
 
@@ -338,7 +338,9 @@ public final class FaultProxy implements AutoCloseable {
       return;
     }
     connection.start(
-        links.get(Direction.UPSTREAM), links.get(Direction.DOWNSTREAM), nanoClock,
+        links.get(Direction.UPSTREAM),
+        links.get(Direction.DOWNSTREAM),
+        nanoClock,
         bufferBytesPerDirection);
   }
 

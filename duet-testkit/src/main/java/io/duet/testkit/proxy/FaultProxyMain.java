@@ -16,8 +16,8 @@ import java.nio.charset.StandardCharsets;
  *     [--bind ADDRESS] [--seed N]
  * </pre>
  *
- * <p>It prints {@code listening on HOST:PORT -> TARGET} once ready (port 0 picks a free port),
- * then reads one command per line and answers {@code ok}, a status line or {@code error: ...}:
+ * <p>It prints {@code listening on HOST:PORT -> TARGET} once ready (port 0 picks a free port), then
+ * reads one command per line and answers {@code ok}, a status line or {@code error: ...}:
  *
  * <pre>
  * latency up|down|both DELAY [JITTER]   latency both 5ms   latency up 20ms 2ms
@@ -29,9 +29,9 @@ import java.nio.charset.StandardCharsets;
  * status | help | quit
  * </pre>
  *
- * "up" is client to target, "down" target to client. Blank lines and lines starting with
- * {@code #} are ignored. The proxy stops at {@code quit} or at the end of standard input, so it
- * never outlives the script or terminal that feeds it.
+ * "up" is client to target, "down" target to client. Blank lines and lines starting with {@code #}
+ * are ignored. The proxy stops at {@code quit} or at the end of standard input, so it never
+ * outlives the script or terminal that feeds it.
  */
 public final class FaultProxyMain {
   private FaultProxyMain() {}

@@ -42,8 +42,8 @@ final class LinkState {
   }
 
   /**
-   * Draws the jitter for one chunk, uniform in [-jitter, +jitter] like netem's. Drawn once when
-   * the chunk arrives, so a later change of the jitter setting does not reshuffle queued chunks.
+   * Draws the jitter for one chunk, uniform in [-jitter, +jitter] like netem's. Drawn once when the
+   * chunk arrives, so a later change of the jitter setting does not reshuffle queued chunks.
    */
   long drawJitterNanos() {
     long jitter = jitterNanos;

@@ -11,15 +11,15 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 
 /**
- * One direction of one proxied connection: a reader that takes bytes off the source socket,
- * applies blackhole and bandwidth, and time-stamps them into a bounded delay line, and a writer
- * that hands each chunk to the destination once its latency has passed.
+ * One direction of one proxied connection: a reader that takes bytes off the source socket, applies
+ * blackhole and bandwidth, and time-stamps them into a bounded delay line, and a writer that hands
+ * each chunk to the destination once its latency has passed.
  *
  * <p>Reading and writing run on separate virtual threads because a delay line must keep reading
  * while earlier chunks wait out their latency; a single thread would cap throughput at one chunk
- * per latency period, which no real link does. The delay line is bounded in bytes: when it is
- * full the reader stops reading and TCP flow control pushes back on the sender, as a link with a
- * finite window would.
+ * per latency period, which no real link does. The delay line is bounded in bytes: when it is full
+ * the reader stops reading and TCP flow control pushes back on the sender, as a link with a finite
+ * window would.
  */
 final class Pump {
   static final int READ_CHUNK_BYTES = 64 * 1024;

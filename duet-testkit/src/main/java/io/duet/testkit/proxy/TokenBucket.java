@@ -1,9 +1,9 @@
 package io.duet.testkit.proxy;
 
 /**
- * A token bucket that caps one direction's throughput, shared by every connection in that
- * direction (a WAN link's bandwidth is shared too). It is pure arithmetic over a caller-supplied
- * {@code nowNanos}, so it can be tested without sockets or real time; callers wait themselves.
+ * A token bucket that caps one direction's throughput, shared by every connection in that direction
+ * (a WAN link's bandwidth is shared too). It is pure arithmetic over a caller-supplied {@code
+ * nowNanos}, so it can be tested without sockets or real time; callers wait themselves.
  */
 final class TokenBucket {
   /** How much of a second's worth of tokens may pile up while idle: 20 ms, a short burst. */

@@ -39,7 +39,9 @@ class ControlCommandTest {
     assertThat(ControlCommand.parse("latency both 1.5s 250us"))
         .isEqualTo(
             new ControlCommand.Latency(
-                EnumSet.allOf(Direction.class), Duration.ofMillis(1500), Duration.ofNanos(250_000)));
+                EnumSet.allOf(Direction.class),
+                Duration.ofMillis(1500),
+                Duration.ofNanos(250_000)));
     assertThat(ControlCommand.parse("bandwidth down 10MB"))
         .isEqualTo(new ControlCommand.Bandwidth(EnumSet.of(Direction.DOWNSTREAM), 10_000_000));
     assertThat(ControlCommand.parse("bandwidth up 8MiB/s"))
