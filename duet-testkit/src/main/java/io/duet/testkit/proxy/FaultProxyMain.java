@@ -50,7 +50,15 @@ public final class FaultProxyMain {
       return;
     }
     try (FaultProxy proxy = builder.start()) {
-      out.println("listening on " + proxy.address() + " -> " + proxy.target());
+      out.println(
+          "listening on "
+              + proxy.address().getAddress().getHostAddress()
+              + ":"
+              + proxy.port()
+              + " -> "
+              + proxy.target().getHostString()
+              + ":"
+              + proxy.target().getPort());
       out.flush();
       Reader in = new InputStreamReader(System.in, StandardCharsets.UTF_8);
       new ControlSession(proxy, in, out).run();
