@@ -27,6 +27,14 @@ public interface ActivityLog extends AutoCloseable {
    */
   List<Range> activeAtOpen();
 
+  /**
+   * Tells the log that the caller has durably recorded every range of {@link #activeAtOpen()}
+   * elsewhere (marked it in the dirty map), so the log may stop carrying those ranges. Until then a
+   * log keeps them in every transaction it writes, and a crash reports them again — so not calling
+   * this, or an implementation that ignores it, costs extra copying, never a missed region.
+   */
+  default void releaseActiveAtOpen() throws IOException {}
+
   /** A byte range of the volume. */
   record Range(long offset, long length) {}
 

@@ -1,0 +1,585 @@
+package io.duet.sync.dirty;
+
+import io.duet.store.CorruptMetadataException;
+import io.duet.sync.dirty.ActivityLogFormat.Content;
+import io.duet.sync.dirty.ActivityLogFormat.Garbage;
+import io.duet.sync.dirty.ActivityLogFormat.Geometry;
+import io.duet.sync.dirty.ActivityLogFormat.Readable;
+import io.duet.sync.dirty.ActivityLogFormat.Txn;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.LongStream;
+
+/**
+ * An {@link ActivityLog} in one small file (format: {@code ActivityLogFormat}), after DRBD's
+ * activity log. At most {@code maxActiveExtents} extents are active; each carries a count of
+ * writes in flight. A write into active extents only bumps their counters (lock-free). A write
+ * into an inactive extent adds it — evicting the least recently used idle extent when the set is
+ * full, or waiting, bounded, for one to fall idle ({@link ActivityLogBusyException}) — and writes
+ * the new set as one CRC32C-framed transaction, fdatasynced before beginWrite returns; concurrent
+ * callers share one transaction and one fdatasync (group commit).
+ *
+ * <p>Recovery ({@link #activeAtOpen()}): the newest valid transaction on open. A clean {@link
+ * #close()} writes an empty set. When the file exists but holds no valid transaction at all (or
+ * its header is damaged), the whole volume is reported: nothing proves any region clean. The
+ * ranges reported at open stay in every transaction until {@link #releaseActiveAtOpen()}, so a
+ * second crash before the caller recorded them cannot lose them.
+ */
+public final class ActivityLogFile implements ActivityLog {
+  /** Default extent (4 MiB, as DRBD): 127 of them cover 508 MiB of hot data. */
+  public static final long EXTENT_SIZE_DEFAULT_BYTES = 4L << 20;
+
+  /** Default number of active extents. */
+  public static final int MAX_ACTIVE_EXTENTS_DEFAULT = 127;
+
+  /** How long beginWrite waits for an idle extent when all active ones are busy. */
+  public static final long BUSY_WAIT_DEFAULT_MS = 5_000;
+
+  private static final System.Logger LOG = System.getLogger(ActivityLogFile.class.getName());
+
+  /** One active extent. {@code refs} is -1 once evicted, so a racing increment fails. */
+  private static final class Slot {
+    final AtomicInteger refs;
+    final long ticket; // the group-commit ticket that records this extent
+    volatile boolean durable;
+    volatile long lastUse;
+
+    Slot(long ticket, long lastUse) {
+      this.refs = new AtomicInteger(1);
+      this.ticket = ticket;
+      this.lastUse = lastUse;
+    }
+  }
+
+  private final Path file;
+  private final FileChannel channel;
+  private final Geometry geometry;
+  private final long volumeSizeBytes;
+  private final int extentShift;
+  private final int maxActive;
+  private final long busyWaitNanos;
+  private final List<Range> activeAtOpen;
+  private final ConcurrentHashMap<Long, Slot> active = new ConcurrentHashMap<>();
+  private final AtomicLong useClock = new AtomicLong();
+  private final AtomicInteger spaceWaiters = new AtomicInteger();
+  private final AtomicLong fdatasyncs = new AtomicLong();
+
+  // Guarded by lock. Inserting and evicting slots also happen only under it.
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition changed = lock.newCondition();
+  private long[] carried; // extents from activeAtOpen, kept until released
+  private boolean carriedWholeVolume;
+  private long requestedTicket;
+  private long durableTicket;
+  private long nextSeq;
+  private boolean writing;
+  private boolean closed;
+
+  private ActivityLogFile(Path file, FileChannel channel, Geometry geometry, Recovered r, Limits l) {
+    this.file = file;
+    this.channel = channel;
+    this.geometry = geometry;
+    this.volumeSizeBytes = l.volumeSizeBytes();
+    this.extentShift = Long.numberOfTrailingZeros(geometry.extentSizeBytes());
+    this.maxActive = l.maxActive();
+    this.busyWaitNanos = l.busyWait().toNanos();
+    this.activeAtOpen = r.ranges();
+    this.carried = r.extents();
+    this.carriedWholeVolume = r.wholeVolume();
+    this.nextSeq = r.nextSeq();
+  }
+
+  private record Limits(long volumeSizeBytes, long extentSizeBytes, int maxActive, Duration busyWait) {}
+
+  /** What open learned: the ranges to report, as extents of the new geometry too. */
+  private record Recovered(List<Range> ranges, long[] extents, boolean wholeVolume, long nextSeq) {}
+
+  /**
+   * Opens (or creates) the activity log in {@code file}, waiting at most {@link
+   * #BUSY_WAIT_DEFAULT_MS} for an idle extent when all are busy.
+   *
+   * @param extentSizeBytes a power of two; may differ from the file's (the file is then rewritten,
+   *     keeping what it reported)
+   * @throws CorruptMetadataException the file was written by a newer format version
+   */
+  public static ActivityLogFile open(
+      Path file, long volumeSizeBytes, long extentSizeBytes, int maxActiveExtents)
+      throws IOException {
+    return open(
+        file,
+        volumeSizeBytes,
+        extentSizeBytes,
+        maxActiveExtents,
+        Duration.ofMillis(BUSY_WAIT_DEFAULT_MS));
+  }
+
+  /** As {@link #open(Path, long, long, int)} with an explicit bound on the all-busy wait. */
+  public static ActivityLogFile open(
+      Path file, long volumeSizeBytes, long extentSizeBytes, int maxActiveExtents, Duration busyWait)
+      throws IOException {
+    Objects.requireNonNull(file, "file");
+    Objects.requireNonNull(busyWait, "busyWait");
+    if (volumeSizeBytes <= 0) {
+      throw new IllegalArgumentException("volume size " + volumeSizeBytes + " is not positive");
+    }
+    if (extentSizeBytes <= 0 || Long.bitCount(extentSizeBytes) != 1) {
+      throw new IllegalArgumentException("extent size " + extentSizeBytes + " is not a power of 2");
+    }
+    if (maxActiveExtents < 1 || maxActiveExtents > ActivityLogFormat.MAX_CAPACITY / 2) {
+      throw new IllegalArgumentException("max active extents " + maxActiveExtents);
+    }
+    Limits limits = new Limits(volumeSizeBytes, extentSizeBytes, maxActiveExtents, busyWait);
+    Content content = null;
+    if (Files.exists(file)) {
+      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        content = ActivityLogFormat.read(file, ch);
+      }
+    }
+    Recovered r =
+        content == null
+            ? new Recovered(List.of(), new long[0], false, 1)
+            : recover(file, limits, content);
+    Geometry g = content == null ? null : reusable(content, limits, r);
+    if (g == null) {
+      g = Geometry.of(maxActiveExtents + r.extents().length, extentSizeBytes);
+      create(file, g, r);
+      r = new Recovered(r.ranges(), r.extents(), r.wholeVolume(), 2);
+    }
+    FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    return new ActivityLogFile(file, ch, g, r, limits);
+  }
+
+  private static Recovered recover(Path file, Limits limits, Content content) {
+    Txn latest = content instanceof Readable rd ? rd.latest() : null;
+    if (latest == null) {
+      String why = content instanceof Garbage gb ? gb.problem() : "no valid transaction";
+      LOG.log(
+          Level.ERROR,
+          "activity log {0}: {1}; the whole volume counts as possibly different from the peer",
+          file,
+          why);
+      return new Recovered(List.of(new Range(0, limits.volumeSizeBytes())), new long[0], true, 1);
+    }
+    if (latest.wholeVolume()) {
+      return new Recovered(
+          List.of(new Range(0, limits.volumeSizeBytes())), new long[0], true, latest.seq() + 1);
+    }
+    long fileExtent = ((Readable) content).geometry().extentSizeBytes();
+    List<Range> ranges = toRanges(latest.extents(), fileExtent, limits.volumeSizeBytes());
+    long[] extents = toExtents(ranges, limits.extentSizeBytes());
+    if (extents.length + limits.maxActive() > ActivityLogFormat.MAX_CAPACITY) {
+      // Too many small extents to carry one by one (the extent size shrank a lot): carry the
+      // whole volume instead, the safe superset, and still report the exact ranges.
+      return new Recovered(ranges, new long[0], true, latest.seq() + 1);
+    }
+    return new Recovered(ranges, extents, false, latest.seq() + 1);
+  }
+
+  /** The file's geometry when it can go on as is; null when it must be rewritten. */
+  private static Geometry reusable(Content content, Limits limits, Recovered r) {
+    if (!(content instanceof Readable rd) || rd.latest() == null) {
+      return null;
+    }
+    Geometry g = rd.geometry();
+    boolean fits = g.capacity() >= limits.maxActive() + r.extents().length;
+    return fits && g.extentSizeBytes() == limits.extentSizeBytes() ? g : null;
+  }
+
+  private static void create(Path file, Geometry g, Recovered r) throws IOException {
+    Txn first = new Txn(1, r.wholeVolume(), r.extents());
+    FreshFile.install(
+        file,
+        ch -> {
+          FreshFile.writeFully(ch, ActivityLogFormat.headerBlock(g), 0);
+          FreshFile.writeFully(ch, ActivityLogFormat.encode(first), g.slotOffset(1));
+          FreshFile.writeFully(ch, ByteBuffer.allocate(1), g.fileBytes() - 1); // size the ring
+        });
+  }
+
+  /** Extent numbers to merged byte ranges, clipped to the volume. */
+  private static List<Range> toRanges(long[] sortedExtents, long extentBytes, long volumeBytes) {
+    List<Range> out = new ArrayList<>();
+    long start = -1;
+    long end = -1;
+    for (long e : sortedExtents) {
+      long from = e * extentBytes;
+      if (from >= volumeBytes || from / extentBytes != e) {
+        continue; // beyond the volume (or an overflowing number): nothing there to copy
+      }
+      long to = Math.min(volumeBytes, from + extentBytes);
+      if (from == end) {
+        end = to;
+      } else {
+        if (start >= 0) {
+          out.add(new Range(start, end - start));
+        }
+        start = from;
+        end = to;
+      }
+    }
+    if (start >= 0) {
+      out.add(new Range(start, end - start));
+    }
+    return List.copyOf(out);
+  }
+
+  private static long[] toExtents(List<Range> ranges, long extentBytes) {
+    int shift = Long.numberOfTrailingZeros(extentBytes);
+    return ranges.stream()
+        .flatMapToLong(
+            r ->
+                LongStream.rangeClosed(
+                    r.offset() >>> shift, (r.offset() + r.length() - 1) >>> shift))
+        .distinct()
+        .sorted()
+        .toArray();
+  }
+
+  @Override
+  public long extentSizeBytes() {
+    return geometry.extentSizeBytes();
+  }
+
+  @Override
+  public List<Range> activeAtOpen() {
+    return activeAtOpen;
+  }
+
+  @Override
+  public void beginWrite(long offset, long length) throws IOException {
+    if (offset < 0 || length < 0 || length > Long.MAX_VALUE - offset) {
+      throw new IllegalArgumentException("bad range [" + offset + ", +" + length + ")");
+    }
+    if (length == 0) {
+      return;
+    }
+    long first = offset >>> extentShift;
+    long last = (offset + length - 1) >>> extentShift;
+    if (last - first >= maxActive) {
+      throw new IllegalArgumentException(
+          "a write of " + length + " bytes spans more than " + maxActive + " active extents");
+    }
+    long e = first;
+    while (e <= last && tryAcquireDurable(e)) {
+      e++;
+    }
+    if (e > last) {
+      return; // the common case: every extent already active and recorded
+    }
+    try {
+      acquireSlow(e, last);
+    } catch (IOException | RuntimeException | Error t) {
+      release(first, e - 1);
+      throw t;
+    }
+  }
+
+  private boolean tryAcquireDurable(long extent) {
+    Slot s = active.get(extent);
+    if (s == null || !s.durable) {
+      return false;
+    }
+    for (int r = s.refs.get(); r >= 0; r = s.refs.get()) {
+      if (s.refs.compareAndSet(r, r + 1)) {
+        return true;
+      }
+    }
+    return false; // evicted under our feet
+  }
+
+  /** Takes references on {@code [from, last]}, adding missing extents, and waits until durable. */
+  private void acquireSlow(long from, long last) throws IOException {
+    lock.lock();
+    try {
+      long ticket = admit(from, last);
+      while (durableTicket < ticket) {
+        if (writing) {
+          changed.awaitUninterruptibly();
+        } else {
+          try {
+            writeTransaction();
+          } catch (IOException | RuntimeException | Error t) {
+            release(from, last);
+            throw t;
+          }
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Under the lock: makes room, references every extent of {@code [from, last]} and returns the
+   * ticket whose transaction makes them all durable (0 when they already are).
+   */
+  private long admit(long from, long last) throws IOException {
+    long remainingNanos = busyWaitNanos;
+    // Counted before looking, so an endWrite that frees a slot after we looked sees us and wakes us.
+    spaceWaiters.incrementAndGet();
+    try {
+      while (true) {
+        ensureOpen();
+        int missing = 0;
+        for (long e = from; e <= last; e++) {
+          missing += active.containsKey(e) ? 0 : 1;
+        }
+        int shortBy = missing - (maxActive - active.size());
+        if (shortBy <= 0) {
+          return reference(from, last);
+        }
+        if (evictIdle(shortBy, from, last) > 0) {
+          continue; // made some room; look again before waiting
+        }
+        if (remainingNanos <= 0) {
+          throw new ActivityLogBusyException(
+              "activity log "
+                  + file
+                  + ": all "
+                  + maxActive
+                  + " active extents stayed busy for "
+                  + Duration.ofNanos(busyWaitNanos).toMillis()
+                  + " ms");
+        }
+        remainingNanos = changed.awaitNanos(remainingNanos);
+      }
+    } catch (InterruptedException ie) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted waiting for an idle extent");
+    } finally {
+      spaceWaiters.decrementAndGet();
+    }
+  }
+
+  private record Idle(long extent, long lastUse) {}
+
+  /**
+   * Evicts up to {@code count} idle extents outside {@code [from, last]}, least recently used
+   * first; returns how many. Evicts nothing unless {@code count} are idle: a partial eviction would
+   * shrink the set without admitting anyone.
+   */
+  private int evictIdle(int count, long from, long last) {
+    List<Idle> idle = new ArrayList<>();
+    active.forEach(
+        (e, s) -> {
+          if (s.refs.get() == 0 && (e < from || e > last)) {
+            idle.add(new Idle(e, s.lastUse)); // snapshot: lastUse moves under a sort otherwise
+          }
+        });
+    if (idle.size() < count) {
+      return 0;
+    }
+    idle.sort((a, b) -> Long.compare(a.lastUse(), b.lastUse()));
+    int evicted = 0;
+    for (Idle i : idle) {
+      if (evicted == count) {
+        break;
+      }
+      if (active.get(i.extent()).refs.compareAndSet(0, -1)) { // fails if a writer just took it
+        active.remove(i.extent());
+        evicted++;
+      }
+    }
+    return evicted;
+  }
+
+  private long reference(long from, long last) {
+    long ticket = 0;
+    boolean added = false;
+    for (long e = from; e <= last; e++) {
+      Slot s = active.get(e);
+      if (s == null) {
+        added = true;
+        continue;
+      }
+      // Under the lock nothing evicts, so a present slot's count is >= 0 and this cannot fail.
+      int r = s.refs.getAndIncrement();
+      assert r >= 0 : "present slot was evicted";
+      if (!s.durable) {
+        ticket = Math.max(ticket, s.ticket); // added by another writer, transaction pending
+      }
+    }
+    if (added) {
+      long mine = ++requestedTicket;
+      for (long e = from; e <= last; e++) {
+        active.computeIfAbsent(e, k -> new Slot(mine, useClock.incrementAndGet()));
+      }
+      ticket = mine;
+    }
+    return ticket;
+  }
+
+  /**
+   * Under the lock, as the only writer: writes the current set as the next transaction and
+   * fdatasyncs, with the lock released during the I/O.
+   */
+  private void writeTransaction() throws IOException {
+    ensureOpen();
+    writing = true;
+    long batch = requestedTicket;
+    Txn txn = new Txn(nextSeq++, carriedWholeVolume, currentSet());
+    lock.unlock();
+    boolean ok = false;
+    try {
+      FreshFile.writeFully(channel, ActivityLogFormat.encode(txn), geometry.slotOffset(txn.seq()));
+      channel.force(false);
+      fdatasyncs.incrementAndGet();
+      ok = true;
+    } finally {
+      lock.lock();
+      if (ok) {
+        durableTicket = batch;
+        active.forEach(
+            (e, s) -> {
+              if (s.ticket <= batch) {
+                s.durable = true;
+              }
+            });
+      }
+      writing = false;
+      changed.signalAll();
+    }
+  }
+
+  private long[] currentSet() {
+    long[] set = new long[active.size() + carried.length];
+    int n = 0;
+    for (long e : active.keySet()) {
+      set[n++] = e;
+    }
+    System.arraycopy(carried, 0, set, n, carried.length);
+    n += carried.length;
+    return Arrays.stream(set, 0, n).distinct().sorted().toArray();
+  }
+
+  @Override
+  public void endWrite(long offset, long length) {
+    if (offset < 0 || length <= 0 || length > Long.MAX_VALUE - offset) {
+      return; // beginWrite recorded nothing for such a range
+    }
+    release(offset >>> extentShift, (offset + length - 1) >>> extentShift);
+  }
+
+  private void release(long first, long last) {
+    boolean freed = false;
+    for (long e = first; e <= last; e++) {
+      Slot s = active.get(e);
+      if (s == null) {
+        throw new IllegalStateException("endWrite of extent " + e + " that has no write in flight");
+      }
+      s.lastUse = useClock.incrementAndGet();
+      int r = s.refs.decrementAndGet();
+      if (r < 0) {
+        s.refs.incrementAndGet();
+        throw new IllegalStateException("endWrite of extent " + e + " without a beginWrite");
+      }
+      freed |= r == 0;
+    }
+    if (freed && spaceWaiters.get() > 0) {
+      lock.lock();
+      try {
+        changed.signalAll();
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
+
+  /**
+   * Drops the ranges reported at open from later transactions and writes one now, so a crash from
+   * here on reports only extents active since.
+   */
+  @Override
+  public void releaseActiveAtOpen() throws IOException {
+    lock.lock();
+    try {
+      if (carried.length == 0 && !carriedWholeVolume) {
+        return;
+      }
+      carried = new long[0];
+      carriedWholeVolume = false;
+      commitNow();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void commitNow() throws IOException {
+    long ticket = ++requestedTicket;
+    while (durableTicket < ticket) {
+      if (writing) {
+        changed.awaitUninterruptibly();
+      } else {
+        writeTransaction();
+      }
+    }
+  }
+
+  /**
+   * Writes the final set and closes the file: empty after a clean stop (no write in flight, the
+   * ranges reported at open released), so the next open reports nothing. Idempotent.
+   */
+  @Override
+  public void close() throws IOException {
+    lock.lock();
+    try {
+      if (closed) {
+        return;
+      }
+      try {
+        long busy = active.values().stream().filter(s -> s.refs.get() > 0).count();
+        if (busy > 0) {
+          LOG.log(
+              Level.WARNING,
+              "activity log {0} closed with {1} extents busy; they stay recorded",
+              file,
+              busy);
+        }
+        active.values().removeIf(s -> s.refs.compareAndSet(0, -1));
+        commitNow();
+      } finally {
+        closed = true;
+        channel.close();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void ensureOpen() throws IOException {
+    if (closed) {
+      throw new IOException("activity log " + file + " is closed");
+    }
+  }
+
+  /** Test seam: fdatasyncs issued for transactions. */
+  long fdatasyncCount() {
+    return fdatasyncs.get();
+  }
+
+  /** Test seam: extents active now. */
+  int activeCount() {
+    return active.size();
+  }
+
+  @Override
+  public String toString() {
+    return "ActivityLogFile[" + file + ", " + active.size() + "/" + maxActive + " active]";
+  }
+}
