@@ -80,6 +80,9 @@ public final class ActivityLogFile implements ActivityLog {
   private final AtomicInteger spaceWaiters = new AtomicInteger();
   private final AtomicLong fdatasyncs = new AtomicLong();
 
+  /** Test seam, off (null) by default: runs in the writer before each transaction's I/O. */
+  volatile Runnable beforeTransactionIo;
+
   // Guarded by lock. Inserting and evicting slots also happen only under it.
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
@@ -437,6 +440,10 @@ public final class ActivityLogFile implements ActivityLog {
     lock.unlock();
     boolean ok = false;
     try {
+      Runnable hook = beforeTransactionIo;
+      if (hook != null) {
+        hook.run();
+      }
       FreshFile.writeFully(channel, ActivityLogFormat.encode(txn), geometry.slotOffset(txn.seq()));
       channel.force(false);
       fdatasyncs.incrementAndGet();
@@ -571,6 +578,11 @@ public final class ActivityLogFile implements ActivityLog {
   /** Test seam: fdatasyncs issued for transactions. */
   long fdatasyncCount() {
     return fdatasyncs.get();
+  }
+
+  /** Test seam: whether a beginWrite is looking for room (or waiting for it). */
+  boolean isWaitingForSpace() {
+    return spaceWaiters.get() > 0;
   }
 
   /** Test seam: extents active now. */
