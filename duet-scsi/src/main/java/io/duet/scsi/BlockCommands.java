@@ -69,7 +69,7 @@ final class BlockCommands {
     // Less Data-Out than the CDB asks for (iSCSI EDTL below the transfer length): FCP-4 option
     // a) when whole blocks arrived (write those, GOOD; the transport reports the residual),
     // option b) for a torn block (write nothing, 05/0E/03).
-    int bytes = (int) Math.min((long) blocks * bs, dataOut.remaining());
+    int bytes = (int) Math.min(blocks * bs, dataOut.remaining());
     if (bytes % bs != 0) {
       return Sense.dataOutTooShort();
     }
