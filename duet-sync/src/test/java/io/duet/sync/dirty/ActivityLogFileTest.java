@@ -243,7 +243,7 @@ class ActivityLogFileTest {
     seed.beginWrite(4 * E, 1);
     byte[] good = Files.readAllBytes(file());
     seed.close();
-    for (int round = 0; round < 200; round++) {
+    for (int round = 0; round < 100; round++) {
       byte[] content;
       if (round % 2 == 0) {
         content = new byte[random.nextInt(3 * 4096)];

@@ -224,7 +224,7 @@ class DirtyMapTest {
     Random random = new Random(0xD1127L);
     DirtyMap.open(file(), 3 * MIB, 4096).close();
     byte[] good = Files.readAllBytes(file());
-    for (int round = 0; round < 300; round++) {
+    for (int round = 0; round < 150; round++) {
       byte[] content;
       if (round % 3 == 0) {
         content = new byte[random.nextInt(3 * DirtyMapFile.PAGE_BYTES)];
