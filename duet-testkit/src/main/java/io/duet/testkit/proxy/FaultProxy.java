@@ -186,7 +186,10 @@ public final class FaultProxy implements AutoCloseable {
     }
   }
 
-  /** Caps one direction, shared by all its connections, at {@code bytesPerSecond}; 0 = none. */
+  /**
+   * Caps one direction, shared by all its connections, at {@code bytesPerSecond}; 0 = none. A new
+   * cap starts with no credit; an idle link saves up at most 100 ms worth for a burst.
+   */
   public void bandwidth(Direction direction, long bytesPerSecond) {
     if (bytesPerSecond < 0) {
       throw new IllegalArgumentException("negative bandwidth " + bytesPerSecond);

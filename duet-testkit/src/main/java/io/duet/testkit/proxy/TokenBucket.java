@@ -6,8 +6,12 @@ package io.duet.testkit.proxy;
  * nowNanos}, so it can be tested without sockets or real time; callers wait themselves.
  */
 final class TokenBucket {
-  /** How much of a second's worth of tokens may pile up while idle: 20 ms, a short burst. */
-  static final long BURST_DIVISOR = 50;
+  /**
+   * Tokens pile up to 100 ms worth. The bucket must absorb a sender that wakes up late (a busy
+   * 2-core CI machine easily delays a wake-up by tens of milliseconds) or the link runs below its
+   * cap; a fresh cap starts empty, so this slack never shows as an initial burst.
+   */
+  static final long BURST_DIVISOR = 10;
 
   private long bytesPerSecond;
   private long capacityBytes;
@@ -27,9 +31,10 @@ final class TokenBucket {
     boolean wasUnlimited = this.bytesPerSecond == 0;
     this.bytesPerSecond = bytesPerSecond;
     this.capacityBytes = Math.max(1, bytesPerSecond / BURST_DIVISOR);
-    // Going from unlimited to limited starts with a full burst, like a fresh link; otherwise
-    // credit is trimmed to the new burst size and any debt is kept so the cap cannot be dodged.
-    tokens = wasUnlimited ? capacityBytes : Math.min(tokens, capacityBytes);
+    // Going from unlimited to limited starts empty, so a measured transfer sees the cap from its
+    // first byte; otherwise credit is trimmed to the new burst size and any debt is kept, so the
+    // cap cannot be dodged by changing it.
+    tokens = wasUnlimited ? 0 : Math.min(tokens, capacityBytes);
   }
 
   synchronized long rate() {

@@ -16,57 +16,64 @@ class TokenBucketTest {
   }
 
   @Test
-  void startsWithOneBurstThenPaysByTime() {
+  void startsEmptyThenPaysByTimeAndSavesAtMostOneBurst() {
     TokenBucket bucket = new TokenBucket(0);
-    bucket.rate(1000, 0); // burst = 20 bytes
-    assertThat(bucket.maxPieceBytes(65536)).isEqualTo(20);
-    assertThat(bucket.tryTake(20, 0)).isZero();
-    assertThat(bucket.tryTake(20, 0)).isEqualTo(20 * MS);
-    assertThat(bucket.tryTake(20, 10 * MS)).isEqualTo(10 * MS);
-    assertThat(bucket.tryTake(20, 20 * MS)).isZero();
+    bucket.rate(1000, 0); // burst = 100 bytes
+    assertThat(bucket.maxPieceBytes(65536)).isEqualTo(100);
+    assertThat(bucket.tryTake(100, 0)).isEqualTo(100 * MS);
+    assertThat(bucket.tryTake(100, 50 * MS)).isEqualTo(50 * MS);
+    assertThat(bucket.tryTake(100, 100 * MS)).isZero();
+    assertThat(bucket.tryTake(100, 100 * MS)).isEqualTo(100 * MS);
+    // Ten idle seconds buy one burst, not ten seconds' worth.
+    assertThat(bucket.tryTake(100, 10_100 * MS)).isZero();
+    assertThat(bucket.tryTake(100, 10_100 * MS)).isEqualTo(100 * MS);
   }
 
   @Test
-  void longRunRateMatchesTheCap() {
-    TokenBucket bucket = new TokenBucket(0);
+  void longRunRateMatchesTheCapEvenForALateSleeper() {
     long rate = 8L << 20;
-    bucket.rate(rate, 0);
-    long now = 0;
-    long sent = 0;
-    // A sender that always wants more, sleeping exactly as told.
-    while (now < 2_000 * MS) {
-      int piece = bucket.maxPieceBytes(65536);
-      long wait = bucket.tryTake(piece, now);
-      if (wait == 0) {
-        sent += piece;
-      } else {
-        now += wait;
+    for (long lateNanos : new long[] {0, 50 * MS}) {
+      TokenBucket bucket = new TokenBucket(0);
+      bucket.rate(rate, 0);
+      long now = 0;
+      long sent = 0;
+      // A sender that always wants more and sleeps as told, plus some oversleep.
+      while (now < 2_000 * MS) {
+        int piece = bucket.maxPieceBytes(65536);
+        long wait = bucket.tryTake(piece, now);
+        if (wait == 0) {
+          sent += piece;
+        } else {
+          now += wait + lateNanos;
+        }
       }
+      double perSecond = sent / (now / 1e9);
+      assertThat(perSecond).as("oversleeping %d ns", lateNanos).isBetween(rate * 0.97, rate * 1.01);
     }
-    double perSecond = sent / 2.0;
-    assertThat(perSecond).isBetween(rate * 0.99, rate * 1.03);
   }
 
   @Test
   void shrinkingTheRateKeepsDebtAndTrimsCredit() {
     TokenBucket bucket = new TokenBucket(0);
-    bucket.rate(1_000_000, 0); // burst 20000
+    bucket.rate(1_000_000, 0); // burst 100000
     int piece = bucket.maxPieceBytes(65536);
-    assertThat(piece).isEqualTo(20_000);
-    bucket.rate(1000, 0); // burst 20, credit trimmed to 20
-    // A piece sized under the old rate is still granted once, leaving a debt.
-    assertThat(bucket.tryTake(piece, 0)).isZero();
-    // The debt (19980 bytes) plus the next 20 takes 20 s at 1000 B/s.
-    assertThat(bucket.tryTake(20, 0)).isEqualTo(20_000 * MS);
-    assertThat(bucket.tryTake(20, 20_000 * MS)).isZero();
+    assertThat(piece).isEqualTo(65536);
+    assertThat(bucket.tryTake(piece, 100 * MS)).isZero(); // 34464 left
+    bucket.rate(1000, 100 * MS); // burst 100: credit trimmed to 100
+    assertThat(bucket.tryTake(100, 100 * MS)).isZero();
+    assertThat(bucket.tryTake(1, 100 * MS)).isPositive();
+    // A piece sized under the old rate is granted once the bucket is full, leaving a debt...
+    assertThat(bucket.tryTake(piece, 200 * MS)).isZero();
+    // ...that the next request pays off: 65436 bytes of debt plus 100 at 1000 B/s.
+    assertThat(bucket.tryTake(100, 200 * MS)).isEqualTo(65_536 * MS);
   }
 
   @Test
   void clockGoingBackwardsGivesNoCredit() {
     TokenBucket bucket = new TokenBucket(100 * MS);
     bucket.rate(1000, 100 * MS);
-    assertThat(bucket.tryTake(20, 100 * MS)).isZero();
-    assertThat(bucket.tryTake(20, 50 * MS)).isPositive();
+    assertThat(bucket.tryTake(100, 200 * MS)).isZero();
+    assertThat(bucket.tryTake(100, 150 * MS)).isPositive();
   }
 
   @Test
