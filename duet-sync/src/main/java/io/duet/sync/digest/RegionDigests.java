@@ -54,11 +54,11 @@ public final class RegionDigests {
 
   /**
    * The digests of {@code count} consecutive regions of {@code regionSizeBytes} starting at {@code
-   * offset}; the last region is cut short at the end of the volume. One allocation query covers
-   * a whole run of holes or of data.
+   * offset}; the last region is cut short at the end of the volume. One allocation query covers a
+   * whole run of holes or of data.
    *
-   * @throws OutOfRangeException a region starts at or beyond the end of the volume, or the range
-   *     is not block-aligned
+   * @throws OutOfRangeException a region starts at or beyond the end of the volume, or the range is
+   *     not block-aligned
    */
   public static long[] digests(
       Volume volume, long offset, int regionSizeBytes, int count, ByteBuffer scratch)

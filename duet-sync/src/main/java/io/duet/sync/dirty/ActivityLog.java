@@ -13,8 +13,8 @@ public interface ActivityLog extends AutoCloseable {
   long extentSizeBytes();
 
   /**
-   * Called before a write to {@code [offset, offset + length)} is issued; returns once every
-   * extent it touches is durably recorded as active.
+   * Called before a write to {@code [offset, offset + length)} is issued; returns once every extent
+   * it touches is durably recorded as active.
    */
   void beginWrite(long offset, long length) throws IOException;
 

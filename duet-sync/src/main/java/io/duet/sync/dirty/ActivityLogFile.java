@@ -1,17 +1,14 @@
 package io.duet.sync.dirty;
 
 import io.duet.store.CorruptMetadataException;
-import io.duet.sync.dirty.ActivityLogFormat.Content;
-import io.duet.sync.dirty.ActivityLogFormat.Garbage;
 import io.duet.sync.dirty.ActivityLogFormat.Geometry;
-import io.duet.sync.dirty.ActivityLogFormat.Readable;
 import io.duet.sync.dirty.ActivityLogFormat.Txn;
+import io.duet.sync.dirty.ActivityLogRecovery.Limits;
+import io.duet.sync.dirty.ActivityLogRecovery.Recovered;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.System.Logger.Level;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
@@ -24,22 +21,21 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.stream.LongStream;
 
 /**
  * An {@link ActivityLog} in one small file (format: {@code ActivityLogFormat}), after DRBD's
- * activity log. At most {@code maxActiveExtents} extents are active; each carries a count of
- * writes in flight. A write into active extents only bumps their counters (lock-free). A write
- * into an inactive extent adds it — evicting the least recently used idle extent when the set is
- * full, or waiting, bounded, for one to fall idle ({@link ActivityLogBusyException}) — and writes
- * the new set as one CRC32C-framed transaction, fdatasynced before beginWrite returns; concurrent
- * callers share one transaction and one fdatasync (group commit).
+ * activity log. At most {@code maxActiveExtents} extents are active; each carries a count of writes
+ * in flight. A write into active extents only bumps their counters (lock-free). A write into an
+ * inactive extent adds it — evicting the least recently used idle extent when the set is full, or
+ * waiting, bounded, for one to fall idle ({@link ActivityLogBusyException}) — and writes the new
+ * set as one CRC32C-framed transaction, fdatasynced before beginWrite returns; concurrent callers
+ * share one transaction and one fdatasync (group commit).
  *
  * <p>Recovery ({@link #activeAtOpen()}): the newest valid transaction on open. A clean {@link
- * #close()} writes an empty set. When the file exists but holds no valid transaction at all (or
- * its header is damaged), the whole volume is reported: nothing proves any region clean. The
- * ranges reported at open stay in every transaction until {@link #releaseActiveAtOpen()}, so a
- * second crash before the caller recorded them cannot lose them.
+ * #close()} writes an empty set. When the file exists but holds no valid transaction at all (or its
+ * header is damaged), the whole volume is reported: nothing proves any region clean. The ranges
+ * reported at open stay in every transaction until {@link #releaseActiveAtOpen()}, so a second
+ * crash before the caller recorded them cannot lose them.
  */
 public final class ActivityLogFile implements ActivityLog {
   /** Default extent (4 MiB, as DRBD): 127 of them cover 508 MiB of hot data. */
@@ -94,10 +90,10 @@ public final class ActivityLogFile implements ActivityLog {
   private boolean writing;
   private boolean closed;
 
-  private ActivityLogFile(Path file, FileChannel channel, Geometry geometry, Recovered r, Limits l) {
+  private ActivityLogFile(Path file, FileChannel channel, Recovered r, Limits l) {
     this.file = file;
     this.channel = channel;
-    this.geometry = geometry;
+    this.geometry = r.geometry();
     this.volumeSizeBytes = l.volumeSizeBytes();
     this.extentShift = Long.numberOfTrailingZeros(geometry.extentSizeBytes());
     this.maxActive = l.maxActive();
@@ -107,11 +103,6 @@ public final class ActivityLogFile implements ActivityLog {
     this.carriedWholeVolume = r.wholeVolume();
     this.nextSeq = r.nextSeq();
   }
-
-  private record Limits(long volumeSizeBytes, long extentSizeBytes, int maxActive, Duration busyWait) {}
-
-  /** What open learned: the ranges to report, as extents of the new geometry too. */
-  private record Recovered(List<Range> ranges, long[] extents, boolean wholeVolume, long nextSeq) {}
 
   /**
    * Opens (or creates) the activity log in {@code file}, waiting at most {@link
@@ -134,7 +125,11 @@ public final class ActivityLogFile implements ActivityLog {
 
   /** As {@link #open(Path, long, long, int)} with an explicit bound on the all-busy wait. */
   public static ActivityLogFile open(
-      Path file, long volumeSizeBytes, long extentSizeBytes, int maxActiveExtents, Duration busyWait)
+      Path file,
+      long volumeSizeBytes,
+      long extentSizeBytes,
+      int maxActiveExtents,
+      Duration busyWait)
       throws IOException {
     Objects.requireNonNull(file, "file");
     Objects.requireNonNull(busyWait, "busyWait");
@@ -148,110 +143,9 @@ public final class ActivityLogFile implements ActivityLog {
       throw new IllegalArgumentException("max active extents " + maxActiveExtents);
     }
     Limits limits = new Limits(volumeSizeBytes, extentSizeBytes, maxActiveExtents, busyWait);
-    Content content = null;
-    if (Files.exists(file)) {
-      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-        content = ActivityLogFormat.read(file, ch);
-      }
-    }
-    Recovered r =
-        content == null
-            ? new Recovered(List.of(), new long[0], false, 1)
-            : recover(file, limits, content);
-    Geometry g = content == null ? null : reusable(content, limits, r);
-    if (g == null) {
-      g = Geometry.of(maxActiveExtents + r.extents().length, extentSizeBytes);
-      create(file, g, r);
-      r = new Recovered(r.ranges(), r.extents(), r.wholeVolume(), 2);
-    }
+    Recovered r = ActivityLogRecovery.recover(file, limits);
     FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
-    return new ActivityLogFile(file, ch, g, r, limits);
-  }
-
-  private static Recovered recover(Path file, Limits limits, Content content) {
-    Txn latest = content instanceof Readable rd ? rd.latest() : null;
-    if (latest == null) {
-      String why = content instanceof Garbage gb ? gb.problem() : "no valid transaction";
-      LOG.log(
-          Level.ERROR,
-          "activity log {0}: {1}; the whole volume counts as possibly different from the peer",
-          file,
-          why);
-      return new Recovered(List.of(new Range(0, limits.volumeSizeBytes())), new long[0], true, 1);
-    }
-    if (latest.wholeVolume()) {
-      return new Recovered(
-          List.of(new Range(0, limits.volumeSizeBytes())), new long[0], true, latest.seq() + 1);
-    }
-    long fileExtent = ((Readable) content).geometry().extentSizeBytes();
-    List<Range> ranges = toRanges(latest.extents(), fileExtent, limits.volumeSizeBytes());
-    long[] extents = toExtents(ranges, limits.extentSizeBytes());
-    if (extents.length + limits.maxActive() > ActivityLogFormat.MAX_CAPACITY) {
-      // Too many small extents to carry one by one (the extent size shrank a lot): carry the
-      // whole volume instead, the safe superset, and still report the exact ranges.
-      return new Recovered(ranges, new long[0], true, latest.seq() + 1);
-    }
-    return new Recovered(ranges, extents, false, latest.seq() + 1);
-  }
-
-  /** The file's geometry when it can go on as is; null when it must be rewritten. */
-  private static Geometry reusable(Content content, Limits limits, Recovered r) {
-    if (!(content instanceof Readable rd) || rd.latest() == null) {
-      return null;
-    }
-    Geometry g = rd.geometry();
-    boolean fits = g.capacity() >= limits.maxActive() + r.extents().length;
-    return fits && g.extentSizeBytes() == limits.extentSizeBytes() ? g : null;
-  }
-
-  private static void create(Path file, Geometry g, Recovered r) throws IOException {
-    Txn first = new Txn(1, r.wholeVolume(), r.extents());
-    FreshFile.install(
-        file,
-        ch -> {
-          FreshFile.writeFully(ch, ActivityLogFormat.headerBlock(g), 0);
-          FreshFile.writeFully(ch, ActivityLogFormat.encode(first), g.slotOffset(1));
-          FreshFile.writeFully(ch, ByteBuffer.allocate(1), g.fileBytes() - 1); // size the ring
-        });
-  }
-
-  /** Extent numbers to merged byte ranges, clipped to the volume. */
-  private static List<Range> toRanges(long[] sortedExtents, long extentBytes, long volumeBytes) {
-    List<Range> out = new ArrayList<>();
-    long start = -1;
-    long end = -1;
-    for (long e : sortedExtents) {
-      long from = e * extentBytes;
-      if (from >= volumeBytes || from / extentBytes != e) {
-        continue; // beyond the volume (or an overflowing number): nothing there to copy
-      }
-      long to = Math.min(volumeBytes, from + extentBytes);
-      if (from == end) {
-        end = to;
-      } else {
-        if (start >= 0) {
-          out.add(new Range(start, end - start));
-        }
-        start = from;
-        end = to;
-      }
-    }
-    if (start >= 0) {
-      out.add(new Range(start, end - start));
-    }
-    return List.copyOf(out);
-  }
-
-  private static long[] toExtents(List<Range> ranges, long extentBytes) {
-    int shift = Long.numberOfTrailingZeros(extentBytes);
-    return ranges.stream()
-        .flatMapToLong(
-            r ->
-                LongStream.rangeClosed(
-                    r.offset() >>> shift, (r.offset() + r.length() - 1) >>> shift))
-        .distinct()
-        .sorted()
-        .toArray();
+    return new ActivityLogFile(file, ch, r, limits);
   }
 
   @Override
@@ -334,7 +228,8 @@ public final class ActivityLogFile implements ActivityLog {
    */
   private long admit(long from, long last) throws IOException {
     long remainingNanos = busyWaitNanos;
-    // Counted before looking, so an endWrite that frees a slot after we looked sees us and wakes us.
+    // Counted before looking, so an endWrite that frees a slot after we looked sees us and wakes
+    // us.
     spaceWaiters.incrementAndGet();
     try {
       while (true) {

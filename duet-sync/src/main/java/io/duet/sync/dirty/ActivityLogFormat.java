@@ -15,8 +15,8 @@ import java.util.Arrays;
  * CRC32C) written once when the file is created, then a ring of fixed-size slots. Each slot holds
  * one transaction: the complete set of active extents at that moment, with a sequence number and a
  * CRC32C. Transaction {@code n} always goes to slot {@code n % slotCount}, so a torn write damages
- * only the newest transaction and the one before it, in another slot, still stands; that older
- * set is a safe answer because the torn one was never acknowledged to a writer.
+ * only the newest transaction and the one before it, in another slot, still stands; that older set
+ * is a safe answer because the torn one was never acknowledged to a writer.
  */
 final class ActivityLogFormat {
   static final long MAGIC = 0x474f4c4154455544L; // "DUETALOG" read little-endian
@@ -83,8 +83,8 @@ final class ActivityLogFormat {
   /**
    * Reads the header and every slot.
    *
-   * @throws CorruptMetadataException only for a file written by a newer format version, which
-   *     this build must neither trust nor overwrite; other damage is reported as {@link Garbage}
+   * @throws CorruptMetadataException only for a file written by a newer format version, which this
+   *     build must neither trust nor overwrite; other damage is reported as {@link Garbage}
    */
   static Content read(Path file, FileChannel ch) throws IOException {
     ByteBuffer h = ByteBuffer.allocate(HEADER_BLOCK_BYTES).order(ByteOrder.LITTLE_ENDIAN);

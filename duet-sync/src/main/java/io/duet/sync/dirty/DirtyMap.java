@@ -50,6 +50,10 @@ public final class DirtyMap implements DirtyRegions {
   private final long regionSizeBytes;
   private final int regionShift;
   private final AtomicLong fdatasyncs = new AtomicLong();
+
+  /** Test seam, off (null) by default: runs in the writer before each batch's page writes. */
+  volatile Runnable beforePageIo;
+
   private volatile State state;
 
   // Group commit. One writer at a time writes pages and fdatasyncs; the bits it makes durable are
@@ -169,7 +173,9 @@ public final class DirtyMap implements DirtyRegions {
     return bits;
   }
 
-  /** The bits of word {@code w} that stand for real regions (the tail of the last word does not). */
+  /**
+   * The bits of word {@code w} that stand for real regions (the tail of the last word does not).
+   */
   private static long validMask(int w, long regionCount) {
     long firstRegion = (long) w * Long.SIZE;
     if (firstRegion >= regionCount) {
@@ -297,6 +303,10 @@ public final class DirtyMap implements DirtyRegions {
     lock.unlock();
     boolean ok = false;
     try {
+      Runnable hook = beforePageIo;
+      if (hook != null && !writes.isEmpty()) {
+        hook.run();
+      }
       for (PageWrite pw : writes) {
         FreshFile.writeFully(
             channel,
@@ -447,9 +457,9 @@ public final class DirtyMap implements DirtyRegions {
   }
 
   /**
-   * Grows the map: the new pages are written (clean) and fdatasynced, then the spare header copy
-   * is written with the new geometry and fdatasynced, so a crash in between leaves the old map.
-   * A markClean racing with resize may be lost (the region stays dirty: safe).
+   * Grows the map: the new pages are written (clean) and fdatasynced, then the spare header copy is
+   * written with the new geometry and fdatasynced, so a crash in between leaves the old map. A
+   * markClean racing with resize may be lost (the region stays dirty: safe).
    *
    * @throws IllegalArgumentException the new size is smaller than the current one
    */
@@ -536,6 +546,16 @@ public final class DirtyMap implements DirtyRegions {
         closed = true;
         channel.close();
       }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Test seam: how many markDirty calls have asked for a clean-to-dirty write so far. */
+  long requestedWrites() {
+    lock.lock();
+    try {
+      return requestedSeq;
     } finally {
       lock.unlock();
     }

@@ -126,7 +126,11 @@ final class DirtyMapFile {
     if (size < HEADER_BLOCK_BYTES) {
       throw new CorruptMetadataException(
           file,
-          "dirty map is " + size + " bytes, shorter than its " + HEADER_BLOCK_BYTES + "-byte header");
+          "dirty map is "
+              + size
+              + " bytes, shorter than its "
+              + HEADER_BLOCK_BYTES
+              + "-byte header");
     }
     ByteBuffer block = ByteBuffer.allocate(HEADER_BLOCK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
     while (block.hasRemaining()) {
@@ -137,7 +141,8 @@ final class DirtyMapFile {
     Header best = null;
     StringBuilder problems = new StringBuilder();
     for (int slot = 0; slot < 2; slot++) {
-      ByteBuffer b = block.slice(slot * SLOT_STRIDE, SLOT_CRC_AT + 4).order(ByteOrder.LITTLE_ENDIAN);
+      ByteBuffer b =
+          block.slice(slot * SLOT_STRIDE, SLOT_CRC_AT + 4).order(ByteOrder.LITTLE_ENDIAN);
       String problem = slotProblem(b);
       if (problem != null) {
         problems.append(problems.isEmpty() ? "" : "; ").append("header copy ").append(slot);

@@ -3,10 +3,10 @@ package io.duet.sync.dirty;
 import java.io.IOException;
 
 /**
- * The persistent record, for one volume and one peer, of the regions that differ from the peer
- * or may differ (replication.md "dirty map"): a bitmap of fixed-size regions (64 KiB by default).
- * A region is marked before the write that makes it differ is acknowledged, and cleared only
- * when the peer has the region's data. Thread-safe.
+ * The persistent record, for one volume and one peer, of the regions that differ from the peer or
+ * may differ (replication.md "dirty map"): a bitmap of fixed-size regions (64 KiB by default). A
+ * region is marked before the write that makes it differ is acknowledged, and cleared only when the
+ * peer has the region's data. Thread-safe.
  */
 public interface DirtyRegions extends AutoCloseable {
   long regionSizeBytes();

@@ -19,6 +19,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -286,6 +287,50 @@ class DirtyMapTest {
       assertThat(reopened.dirtyCount()).isEqualTo(distinct);
     }
     m.close();
+  }
+
+  @Test
+  void markersQueuedBehindAWriteShareTheNextFdatasync() throws Exception {
+    long volume = 2 * DirtyMapFile.REGIONS_PER_PAGE * 4096;
+    int markers = 8;
+    try (DirtyMap m = DirtyMap.open(file(), volume, 4096);
+        ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+      CountDownLatch gate = new CountDownLatch(1);
+      m.beforePageIo =
+          () -> {
+            try {
+              gate.await(); // hold the first writer until the others queued behind it
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          };
+      List<Future<?>> futures = new ArrayList<>();
+      for (int i = 0; i < markers; i++) {
+        // Regions spread over both pages: the second batch writes two pages, one fdatasync.
+        long region = i * (DirtyMapFile.REGIONS_PER_PAGE / 5);
+        futures.add(
+            pool.submit(
+                () -> {
+                  m.markDirty(region * 4096, 1);
+                  return null;
+                }));
+      }
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (m.requestedWrites() < markers) {
+        assertThat(System.nanoTime()).isLessThan(deadline);
+        Thread.yield();
+      }
+      gate.countDown();
+      for (Future<?> f : futures) {
+        f.get(10, TimeUnit.SECONDS);
+      }
+      assertThat(m.fdatasyncCount()).isEqualTo(2);
+      assertThat(m.dirtyCount()).isEqualTo(markers);
+      m.beforePageIo = null;
+    }
+    try (DirtyMap reopened = DirtyMap.open(file(), volume, 4096)) {
+      assertThat(reopened.dirtyCount()).isEqualTo(markers);
+    }
   }
 
   @Test
