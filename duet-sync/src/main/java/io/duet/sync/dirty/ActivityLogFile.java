@@ -66,7 +66,6 @@ public final class ActivityLogFile implements ActivityLog {
   private final Path file;
   private final FileChannel channel;
   private final Geometry geometry;
-  private final long volumeSizeBytes;
   private final int extentShift;
   private final int maxActive;
   private final long busyWaitNanos;
@@ -94,7 +93,6 @@ public final class ActivityLogFile implements ActivityLog {
     this.file = file;
     this.channel = channel;
     this.geometry = r.geometry();
-    this.volumeSizeBytes = l.volumeSizeBytes();
     this.extentShift = Long.numberOfTrailingZeros(geometry.extentSizeBytes());
     this.maxActive = l.maxActive();
     this.busyWaitNanos = l.busyWait().toNanos();
@@ -228,8 +226,7 @@ public final class ActivityLogFile implements ActivityLog {
    */
   private long admit(long from, long last) throws IOException {
     long remainingNanos = busyWaitNanos;
-    // Counted before looking, so an endWrite that frees a slot after we looked sees us and wakes
-    // us.
+    // Counted before looking: an endWrite that frees a slot after our look then sees a waiter.
     spaceWaiters.incrementAndGet();
     try {
       while (true) {
