@@ -100,6 +100,7 @@ public final class DirtyMap implements DirtyRegions {
     if (volumeSizeBytes <= 0) {
       throw new IllegalArgumentException("volume size " + volumeSizeBytes + " is not positive");
     }
+    checkRegionCount(volumeSizeBytes, regionSizeBytes);
     if (!Files.exists(file)) {
       create(file, Header.of(1, regionSizeBytes, volumeSizeBytes));
     }
@@ -138,6 +139,19 @@ public final class DirtyMap implements DirtyRegions {
     } catch (Throwable t) {
       ch.close();
       throw t;
+    }
+  }
+
+  private static void checkRegionCount(long volumeSizeBytes, long regionSizeBytes) {
+    long regions = Math.ceilDiv(volumeSizeBytes, regionSizeBytes);
+    if (regions > DirtyMapFile.MAX_REGION_COUNT) {
+      throw new IllegalArgumentException(
+          regions
+              + " regions of "
+              + regionSizeBytes
+              + " bytes exceed "
+              + DirtyMapFile.MAX_REGION_COUNT
+              + "; use larger regions");
     }
   }
 
@@ -475,6 +489,7 @@ public final class DirtyMap implements DirtyRegions {
       if (volumeSizeBytes == s.volumeSizeBytes()) {
         return;
       }
+      checkRegionCount(volumeSizeBytes, regionSizeBytes);
       while (writing) {
         writerDone.awaitUninterruptibly();
       }

@@ -28,6 +28,9 @@ final class DirtyMapFile {
   static final long MAGIC = 0x50414d5445554444L; // "DDUETMAP" read little-endian
   static final int VERSION = 1;
 
+  /** 2^32 regions: 512 MiB of bitmap in memory, 256 TiB of volume at 64 KiB regions. */
+  static final long MAX_REGION_COUNT = 1L << 32;
+
   private static final int SLOT_STRIDE = 512;
   private static final int SLOT_CRC_AT = 48;
   private static final int PAGE_INDEX_AT = WORDS_PER_PAGE * Long.BYTES;
@@ -194,7 +197,7 @@ final class DirtyMapFile {
               + region
               + " bytes");
     }
-    if (h.regionCount() > (long) Integer.MAX_VALUE * Long.SIZE) {
+    if (h.regionCount() > MAX_REGION_COUNT) {
       throw new CorruptMetadataException(file, "region count " + h.regionCount() + " too large");
     }
     if (h.generation() < 0) {

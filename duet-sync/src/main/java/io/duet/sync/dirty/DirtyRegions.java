@@ -22,6 +22,7 @@ public interface DirtyRegions extends AutoCloseable {
   /** Marks one region clean; durable at the next {@link #sync()} (losing it only costs a copy). */
   void markClean(long region);
 
+  /** Whether the region is marked; a mark counts once it is durable (its markDirty returned). */
   boolean isDirty(long region);
 
   long dirtyCount();

@@ -17,10 +17,10 @@
  *   <li>{@code activityLog.endWrite(range)}.
  * </ol>
  *
- * <p>On start, before serving I/O: for each range of {@code activityLog.activeAtOpen()} call
- * {@code dirtyMap.markDirty(range)}, then {@code activityLog.releaseActiveAtOpen()}; the union of
- * both sites' dirty maps is what resync copies. Clear a region with {@code markClean} only after
- * the peer has durably written its data, and call {@code sync()} from time to time (a lost clear
- * costs one extra copy after a crash, nothing more).
+ * <p>On start, before serving I/O: for each range of {@code activityLog.activeAtOpen()} call {@code
+ * dirtyMap.markDirty(range)}, then {@code activityLog.releaseActiveAtOpen()}; the union of both
+ * sites' dirty maps is what resync copies. Clear a region with {@code markClean} only after the
+ * peer has durably written its data, and call {@code sync()} from time to time (a lost clear costs
+ * one extra copy after a crash, nothing more).
  */
 package io.duet.sync.dirty;

@@ -79,6 +79,9 @@ class DirtyMapTest {
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> DirtyMap.open(dir.resolve("y"), 0, R))
         .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> DirtyMap.open(dir.resolve("z"), 1L << 50, 4096))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("use larger regions");
   }
 
   @Test
