@@ -20,11 +20,13 @@ final class Commands {
   private final Session session;
   private final Volume volume;
   private final ReplyWriter replies;
+  private final BufferPool buffers;
 
-  Commands(Session session, ReplyWriter replies) {
+  Commands(Session session, ReplyWriter replies, BufferPool buffers) {
     this.session = session;
     this.volume = session.export().volume();
     this.replies = replies;
+    this.buffers = buffers;
   }
 
   /**
@@ -154,9 +156,14 @@ final class Commands {
       first = volume.allocation(aligned, end - aligned);
     }
     if (first == null || first.allocated() && first.offset() + first.length() >= end) {
-      ByteBuffer data = ByteBuffer.allocate((int) r.length());
-      UnalignedIo.read(volume, r.offset(), data);
-      replies.readData(r.cookie(), r.offset(), data.flip());
+      BufferPool.Lease lease = buffers.acquire((int) r.length());
+      try {
+        ByteBuffer data = lease.buffer();
+        UnalignedIo.read(volume, r.offset(), data);
+        replies.readData(r.cookie(), r.offset(), data.flip());
+      } finally {
+        buffers.release(lease);
+      }
       return;
     }
     long pos = r.offset();
@@ -169,9 +176,14 @@ final class Commands {
       if (!e.allocated() && !last) {
         replies.readChunk(r.cookie(), pos, null, extentEnd - pos);
       } else {
-        ByteBuffer data = ByteBuffer.allocate((int) (extentEnd - pos));
-        UnalignedIo.read(volume, pos, data);
-        replies.readChunk(r.cookie(), pos, data.flip(), 0);
+        BufferPool.Lease lease = buffers.acquire((int) (extentEnd - pos));
+        try {
+          ByteBuffer data = lease.buffer();
+          UnalignedIo.read(volume, pos, data);
+          replies.readChunk(r.cookie(), pos, data.flip(), 0);
+        } finally {
+          buffers.release(lease);
+        }
       }
       pos = extentEnd;
       if (pos < end) {

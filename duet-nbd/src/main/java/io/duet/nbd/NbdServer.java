@@ -3,8 +3,9 @@ package io.duet.nbd;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
+import java.net.StandardSocketOptions;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -17,14 +18,21 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * An NBD server (fixed newstyle, structured replies, base:allocation, STARTTLS) serving the exports
- * of an {@link ExportCatalog}. Each listener accepts on a virtual thread and each connection runs
- * on its own virtual thread, with one more per request in flight. Thread-safe.
+ * of an {@link ExportCatalog}. Each listener accepts on a virtual thread; each connection has a
+ * platform thread that reads requests (serving one itself when nothing else is in flight) and a
+ * small pool of platform threads for concurrent requests. Thread-safe.
  */
 public final class NbdServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(NbdServer.class.getName());
 
   /** How long {@link #close()} waits for requests in flight to finish. */
   public static final long CLOSE_WAIT_MS = 10_000;
+
+  /**
+   * Idle payload buffers kept for reuse across all connections; beyond this, released buffers are
+   * freed at once. Enough for a few connections streaming 1 MiB requests at queue depth 8.
+   */
+  static final long RETAINED_BUFFER_BYTES_MAX = 64L << 20;
 
   /**
    * One open connection.
@@ -37,7 +45,8 @@ public final class NbdServer implements AutoCloseable {
 
   private final ExportCatalog catalog;
   private final NbdSettings settings;
-  private final List<ServerSocket> listeners = new ArrayList<>();
+  private final List<ServerSocketChannel> listeners = new ArrayList<>();
+  private final BufferPool buffers = new BufferPool(RETAINED_BUFFER_BYTES_MAX);
   private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
   private final ReentrantLock drainLock = new ReentrantLock();
   private final Condition drained = drainLock.newCondition();
@@ -53,31 +62,35 @@ public final class NbdServer implements AutoCloseable {
     if (closed) {
       throw new IllegalStateException("NBD server is closed");
     }
-    ServerSocket server = new ServerSocket();
+    ServerSocketChannel server = ServerSocketChannel.open();
+    InetSocketAddress bound;
     try {
-      server.setReuseAddress(true);
+      server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
       server.bind(address);
+      bound = (InetSocketAddress) server.getLocalAddress();
     } catch (IOException e) {
       server.close();
       throw e;
     }
     listeners.add(server);
-    Thread.ofVirtual().name("nbd-accept-" + server.getLocalPort()).start(() -> accept(server));
-    return (InetSocketAddress) server.getLocalSocketAddress();
+    Thread.ofVirtual().name("nbd-accept-" + bound.getPort()).start(() -> accept(server));
+    return bound;
   }
 
   /** The addresses being listened on. */
   public synchronized List<InetSocketAddress> addresses() {
-    return listeners.stream().map(s -> (InetSocketAddress) s.getLocalSocketAddress()).toList();
+    return listeners.stream()
+        .map(s -> (InetSocketAddress) s.socket().getLocalSocketAddress())
+        .toList();
   }
 
-  private void accept(ServerSocket server) {
-    while (!server.isClosed()) {
-      Socket socket;
+  private void accept(ServerSocketChannel server) {
+    while (server.isOpen()) {
+      SocketChannel socket;
       try {
         socket = server.accept();
       } catch (IOException e) {
-        if (!server.isClosed()) {
+        if (server.isOpen()) {
           LOG.log(Level.WARNING, "NBD accept on {0} failed: {1}", server, e.toString());
         }
         return;
@@ -87,7 +100,7 @@ public final class NbdServer implements AutoCloseable {
             Level.WARNING,
             "NBD: {0} connections open, refusing {1}",
             connections.size(),
-            socket.getRemoteSocketAddress());
+            socket.socket().getRemoteSocketAddress());
         closeQuietly(socket);
         continue;
       }
@@ -95,10 +108,10 @@ public final class NbdServer implements AutoCloseable {
     }
   }
 
-  private void start(Socket socket) {
+  private void start(SocketChannel socket) {
     Connection[] self = new Connection[1];
     try {
-      self[0] = new Connection(socket, catalog, settings, () -> finished(self[0]));
+      self[0] = new Connection(socket, catalog, settings, buffers, () -> finished(self[0]));
     } catch (IOException e) {
       closeQuietly(socket);
       return;
@@ -111,7 +124,7 @@ public final class NbdServer implements AutoCloseable {
         return;
       }
     }
-    Thread.ofVirtual().name("nbd-conn").start(self[0]);
+    Thread.ofPlatform().daemon().name("nbd-conn").start(self[0]);
   }
 
   private void finished(Connection c) {
@@ -156,7 +169,7 @@ public final class NbdServer implements AutoCloseable {
         return;
       }
       closed = true;
-      for (ServerSocket s : listeners) {
+      for (ServerSocketChannel s : listeners) {
         closeQuietly(s);
       }
     }

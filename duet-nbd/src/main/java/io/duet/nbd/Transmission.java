@@ -1,28 +1,42 @@
 package io.duet.nbd;
 
-import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
- * The transmission phase of one connection: this (the connection's) thread reads request headers
- * and write payloads in order, and each request is served on its own virtual thread, so replies may
- * come back out of order as the protocol allows. Two semaphores bound what one connection may hold:
- * requests in flight and buffered payload bytes. When either is exhausted the reader stops reading
- * the socket, and TCP flow control pushes back on the client.
+ * The transmission phase of one connection. This (the connection's) thread reads request headers
+ * and write payloads in order. A request that arrives while nothing else is in flight and no
+ * further request is waiting is served right here (queue depth 1 pays no hand-off); otherwise it
+ * goes to the connection's pool of worker threads, so replies may come back out of order as the
+ * protocol allows. Two semaphores bound what one connection may hold: requests in flight and
+ * buffered payload bytes. When either is exhausted the reader stops reading the socket, and TCP
+ * flow control pushes back on the client.
  */
 final class Transmission {
-  private final Wire wire;
+  /**
+   * Worker threads per connection: enough to keep a disk's queue busy while some requests wait on
+   * it; more only adds context switches. Started on demand and stopped when idle.
+   */
+  static final int WORKERS_PER_CONNECTION = 8;
+
+  private static final long WORKER_IDLE_SECONDS = 10;
+
+  private final Link link;
   private final Session session;
+  private final BufferPool buffers;
   private final int maxInFlight;
   private final Semaphore inFlight;
   private final Semaphore bufferedBytes;
 
-  Transmission(Wire wire, Session session, NbdSettings settings) {
-    this.wire = wire;
+  Transmission(Link link, Session session, NbdSettings settings, BufferPool buffers) {
+    this.link = link;
     this.session = session;
+    this.buffers = buffers;
     this.maxInFlight = settings.maxInFlightPerConnection();
     this.inFlight = new Semaphore(maxInFlight);
     this.bufferedBytes = new Semaphore(settings.maxBufferedBytesPerConnection());
@@ -33,21 +47,30 @@ final class Transmission {
    * waits for the requests still in flight (proto.md: DISC handles all outstanding requests).
    */
   void run() throws IOException, InterruptedException {
-    ReplyWriter replies = new ReplyWriter(wire.out(), session.structured());
-    Commands commands = new Commands(session, replies);
-    DataInputStream in = wire.in();
-    byte[] header = new byte[Nbd.REQUEST_HEADER_BYTES];
+    ReplyWriter replies = new ReplyWriter(link, session.structured());
+    Commands commands = new Commands(session, replies, buffers);
+    // The in-flight semaphore bounds the queue: at most maxInFlight tasks exist at once.
+    ThreadPoolExecutor workers =
+        new ThreadPoolExecutor(
+            WORKERS_PER_CONNECTION,
+            WORKERS_PER_CONNECTION,
+            WORKER_IDLE_SECONDS,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(maxInFlight),
+            Thread.ofPlatform().daemon().name("nbd-worker").factory());
+    workers.allowCoreThreadTimeOut(true);
+    ByteBuffer header = ByteBuffer.allocate(Nbd.REQUEST_HEADER_BYTES);
     try {
       while (!replies.broken()) {
         inFlight.acquire();
-        // The permit belongs to this request from here on: released here unless a request
-        // thread took it over, whatever goes wrong while reading.
+        // The permit belongs to this request from here on: released here unless the request's
+        // task took it over, whatever goes wrong while reading.
         boolean handedOver = false;
         try {
           Request r;
           try {
-            in.readFully(header);
-            r = Request.decode(ByteBuffer.wrap(header));
+            link.readFully(header.clear());
+            r = Request.decode(header.flip());
           } catch (EOFException e) {
             return; // the client hung up between requests
           } catch (MalformedException e) {
@@ -57,7 +80,7 @@ final class Transmission {
           if (r.type() == Nbd.CMD_DISC) {
             return;
           }
-          handedOver = dispatch(r, in, commands);
+          handedOver = dispatch(r, commands, workers);
         } finally {
           if (!handedOver) {
             inFlight.release();
@@ -67,55 +90,63 @@ final class Transmission {
     } finally {
       // Let every started request reply before the caller closes the socket.
       inFlight.acquireUninterruptibly(maxInFlight);
+      workers.shutdown();
     }
   }
 
   /**
-   * Reads the request's payload (if any) and hands the request to a virtual thread.
+   * Reads the request's payload (if any), then serves the request here or hands it to a worker.
    *
-   * @return true once the thread owns the request's in-flight permit
+   * @return true once the request's task owns its in-flight permit
    */
-  private boolean dispatch(Request r, DataInputStream in, Commands commands)
+  private boolean dispatch(Request r, Commands commands, ThreadPoolExecutor workers)
       throws IOException, InterruptedException {
     int held = 0;
-    ByteBuffer payload = null;
+    BufferPool.Lease payload = null;
     boolean small = r.length() <= Nbd.MAX_PAYLOAD_BYTES;
     if (r.type() == Nbd.CMD_WRITE) {
       if (small) {
         held = (int) r.length();
         bufferedBytes.acquire(held);
-        byte[] data = new byte[held];
         try {
-          in.readFully(data);
-        } catch (IOException e) {
+          payload = buffers.acquire(held);
+          link.readFully(payload.buffer());
+        } catch (IOException | RuntimeException e) {
+          buffers.release(payload);
           bufferedBytes.release(held);
           throw e;
         }
-        payload = ByteBuffer.wrap(data);
+        payload.buffer().flip();
       } else {
         // Too large to hold: skip it so the stream stays in step; the request fails EOVERFLOW.
-        in.skipNBytes(r.length());
+        link.skip(r.length());
       }
     } else if (r.type() == Nbd.CMD_READ && small) {
       held = (int) r.length(); // the read buffer
       bufferedBytes.acquire(held);
     }
-    ByteBuffer data = payload;
+    BufferPool.Lease lease = payload;
     int bytes = held;
-    Thread.ofVirtual()
-        .name("nbd-request")
-        .start(
-            () -> {
-              try {
-                commands.serve(r, data);
-              } catch (IOException e) {
-                // The reply could not be written: the connection is dead; wake the reader.
-                wire.close();
-              } finally {
-                bufferedBytes.release(bytes);
-                inFlight.release();
-              }
-            });
+    Runnable task =
+        () -> {
+          try {
+            commands.serve(r, lease == null ? null : lease.buffer());
+          } catch (IOException e) {
+            // The reply could not be written: the connection is dead; wake the reader.
+            link.close();
+          } finally {
+            buffers.release(lease);
+            bufferedBytes.release(bytes);
+            inFlight.release();
+          }
+        };
+    // Only this request holds a permit and the client sent nothing more: serving it here saves
+    // a hand-off; there is nothing else the reader could be doing meanwhile.
+    if (inFlight.availablePermits() == maxInFlight - 1 && !link.hasBuffered()) {
+      task.run();
+    } else {
+      workers.execute(task);
+    }
     return true;
   }
 }

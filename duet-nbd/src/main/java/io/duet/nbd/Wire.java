@@ -6,6 +6,7 @@ import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.nio.channels.SocketChannel;
 import java.util.Optional;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLPeerUnverifiedException;
@@ -13,12 +14,14 @@ import javax.net.ssl.SSLSocket;
 
 /**
  * The byte streams of one connection: the plain socket at first, the TLS socket layered on it after
- * NBD_OPT_STARTTLS. Reads and writes always go through the current streams.
+ * NBD_OPT_STARTTLS. Negotiation reads and writes go through the current streams; the transmission
+ * phase takes a {@link Link}, which for plain TCP bypasses the streams and uses the channel itself.
  */
 final class Wire implements AutoCloseable {
   private static final int BUFFER_BYTES = 64 << 10;
   private static final String[] TLS_PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
 
+  private final SocketChannel channel;
   private final Socket plain;
   private volatile Socket current;
   private DataInputStream in;
@@ -26,10 +29,12 @@ final class Wire implements AutoCloseable {
   private OutputStream out;
   private Optional<String> peerSubject = Optional.empty();
 
-  Wire(Socket socket) throws IOException {
-    this.plain = socket;
-    this.current = socket;
-    streams(socket);
+  /** Wraps a connected channel, which must be in blocking mode. */
+  Wire(SocketChannel channel) throws IOException {
+    this.channel = channel;
+    this.plain = channel.socket();
+    this.current = plain;
+    streams(plain);
   }
 
   private void streams(Socket s) throws IOException {
@@ -48,6 +53,21 @@ final class Wire implements AutoCloseable {
 
   Socket socket() {
     return current;
+  }
+
+  /**
+   * The transmission-phase link. Bytes the negotiation streams buffered but did not consume (a
+   * client may pipeline its first request behind NBD_OPT_GO) are handed over to it. Call once,
+   * after negotiation; the streams must not be used afterwards.
+   */
+  Link link() throws IOException {
+    if (tls()) {
+      Buffered b = buffered;
+      return new StreamLink(in, out, () -> b.pending() > 0, this::close);
+    }
+    out.flush();
+    byte[] leftover = in.readNBytes(buffered.pending()); // all buffered: does not block
+    return new ChannelLink(channel, leftover);
   }
 
   boolean tls() {
@@ -92,6 +112,7 @@ final class Wire implements AutoCloseable {
 
   /** A buffered socket stream that can tell how many bytes it holds that nobody has read yet. */
   private static final class Buffered extends BufferedInputStream {
+    // BUFFER_BYTES bounds pending(), so the leftover handed to a ChannelLink always fits.
     Buffered(Socket s) throws IOException {
       super(s.getInputStream(), BUFFER_BYTES);
     }
