@@ -1,0 +1,184 @@
+package io.duet.sync;
+
+import io.duet.sync.UnavailableException.Reason;
+import io.duet.sync.proto.Message.CompareAndWriteMismatch;
+import io.duet.sync.proto.Message.CompareAndWriteRequest;
+import io.duet.sync.proto.Message.DigestRequest;
+import io.duet.sync.proto.Message.ForwardedWrite;
+import io.duet.sync.proto.Message.OrderedWrite;
+import io.duet.sync.proto.Message.Refusal;
+import io.duet.sync.proto.Message.RequestRefused;
+import io.duet.sync.proto.Message.ResyncAck;
+import io.duet.sync.proto.Message.ResyncData;
+import io.duet.sync.proto.Message.WriteApplied;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The follower's side: forwards its hosts' writes and compare-and-writes to the leader, applies
+ * the leader's ordered writes and resync copies in arrival order (overlapping ones strictly in
+ * sequence, through the volume's {@link RangeSequencer}), and keeps reads of a leader-issued
+ * write's range waiting until the leader reports it committed at both sites. Loop-confined.
+ */
+final class FollowerPipeline {
+  private final ConsistencyGroupReplicator g;
+  /** Host requests sent to the leader, by request id. */
+  private final Map<Long, HostRequest> forwarded = new HashMap<>();
+  /** Leader-issued writes applied here and not yet committed, by sequence number. */
+  private final Map<Long, Applied> uncommitted = new HashMap<>();
+
+  private record Applied(int volume, long offset, long length, RangeSequencer.Entry slot) {}
+
+  FollowerPipeline(ConsistencyGroupReplicator g) {
+    this.g = g;
+  }
+
+  void forward(HostRequest r) {
+    long id = g.newRequestId();
+    forwarded.put(id, r);
+    boolean sent =
+        r.type == HostRequest.Type.COMPARE_AND_WRITE
+            ? g.send(new CompareAndWriteRequest(id, r.volume, r.offset, r.fua, r.expected, r.data))
+            : g.send(new ForwardedWrite(id, r.volume, r.offset, r.length, r.kind, r.fua,
+                r.kind.carriesData() ? r.data : new byte[0]));
+    if (!sent && forwarded.remove(id) != null) {
+      r.done.completeExceptionally(
+          new UnavailableException(Reason.PEER_LOST, "cannot reach the leader"));
+    }
+  }
+
+  void onOrderedWrite(OrderedWrite m) {
+    if (g.isLeader() || m.volume() >= g.volumes.size()) {
+      g.restartSession("ordered write for a leader or an unknown volume");
+      return;
+    }
+    RangeSequencer seq = g.sequencer(m.volume());
+    RangeSequencer.Entry[] slot = new RangeSequencer.Entry[1];
+    int at = g.sessionNo();
+    VolumeReplica v = g.volumes.get(m.volume());
+    slot[0] =
+        seq.enqueue(
+            m.offset(),
+            m.length(),
+            false,
+            () ->
+                g.runIo(
+                    () -> {
+                      v.activity().beginWrite(m.offset(), m.length());
+                      LocalApply.apply(v.local(), m.offset(), m.length(), m.kind(), m.fua(),
+                          m.data());
+                    },
+                    err -> applied(m, slot[0], at, err)));
+  }
+
+  private void applied(OrderedWrite m, RangeSequencer.Entry slot, int at, IOException err) {
+    VolumeReplica v = g.volumes.get(m.volume());
+    if (err != null || g.sessionNo() != at) {
+      v.activity().endWrite(m.offset(), m.length());
+      g.sequencer(m.volume()).release(slot);
+      if (err != null) {
+        g.listener.onWarning("cannot apply the leader's write: " + err.getMessage());
+        g.restartSession("local write failed");
+      }
+      return;
+    }
+    g.send(new WriteApplied(m.seq()));
+    HostRequest mine = m.originRequest() == 0 ? null : forwarded.remove(m.originRequest());
+    if (m.originRequest() != 0) {
+      // The leader applied it before ordering it: it is at both sites now.
+      v.activity().endWrite(m.offset(), m.length());
+      g.sequencer(m.volume()).release(slot);
+      if (mine != null) {
+        mine.done.complete(-1L);
+      }
+    } else {
+      uncommitted.put(m.seq(), new Applied(m.volume(), m.offset(), m.length(), slot));
+    }
+  }
+
+  void onCommitted(long seq) {
+    Applied a = uncommitted.remove(seq);
+    if (a != null) {
+      g.volumes.get(a.volume()).activity().endWrite(a.offset(), a.length());
+      g.sequencer(a.volume()).release(a.slot());
+    }
+  }
+
+  void onRefused(RequestRefused m) {
+    HostRequest r = forwarded.remove(m.requestId());
+    if (r == null) {
+      return;
+    }
+    if (m.reason() == Refusal.NOT_LEADER && g.isLeader()) {
+      g.submit(r); // a switchover made us the leader meanwhile
+    } else if (m.reason() == Refusal.IO_ERROR) {
+      r.done.completeExceptionally(new IOException("the leader's local write failed"));
+    } else {
+      r.done.completeExceptionally(
+          new UnavailableException(Reason.OUT_OF_SYNC, "the leader refused: " + m.reason()));
+    }
+  }
+
+  void onCompareAndWriteMismatch(CompareAndWriteMismatch m) {
+    HostRequest r = forwarded.remove(m.requestId());
+    if (r != null) {
+      r.done.complete(m.mismatchOffset());
+    }
+  }
+
+  void onResyncData(ResyncData m) {
+    if (g.isLeader() || m.volume() >= g.volumes.size()) {
+      g.restartSession("resync data for a leader or an unknown volume");
+      return;
+    }
+    VolumeReplica v = g.volumes.get(m.volume());
+    long offset = m.region() * v.dirty().regionSizeBytes();
+    int at = g.sessionNo();
+    RangeSequencer seq = g.sequencer(m.volume());
+    RangeSequencer.Entry[] slot = new RangeSequencer.Entry[1];
+    slot[0] =
+        seq.enqueue(
+            offset,
+            m.data().length,
+            false,
+            () ->
+                g.runIo(
+                    () -> {
+                      v.local().write(offset, ByteBuffer.wrap(m.data()), false);
+                      v.dirty().markClean(m.region());
+                    },
+                    err -> {
+                      seq.release(slot[0]);
+                      if (g.sessionNo() != at) {
+                        return;
+                      }
+                      if (err != null) {
+                        g.restartSession("cannot apply resync data: " + err.getMessage());
+                      } else {
+                        g.send(new ResyncAck(m.volume(), m.region()));
+                      }
+                    }));
+  }
+
+  void onDigestRequest(DigestRequest m) {
+    // Verification across sites is not built yet; say so rather than answer wrongly.
+    g.send(new RequestRefused(m.requestId(), Refusal.UNAVAILABLE));
+  }
+
+  /** The session ended: forwarded requests fail (their outcome is unknown), holds are dropped. */
+  void sessionLost() {
+    for (HostRequest r : new ArrayList<>(forwarded.values())) {
+      r.done.completeExceptionally(
+          new UnavailableException(Reason.PEER_LOST, "session with the leader lost"));
+    }
+    forwarded.clear();
+    for (Applied a : uncommitted.values()) {
+      g.volumes.get(a.volume()).activity().endWrite(a.offset(), a.length());
+      g.sequencer(a.volume()).release(a.slot());
+    }
+    uncommitted.clear();
+  }
+}

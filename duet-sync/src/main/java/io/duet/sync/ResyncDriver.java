@@ -1,0 +1,304 @@
+package io.duet.sync;
+
+import io.duet.sync.ConsistencyGroupReplicator.PeerState;
+import io.duet.sync.proto.FrameCodec;
+import io.duet.sync.proto.Message.DirtyDone;
+import io.duet.sync.proto.Message.DirtyRegions;
+import io.duet.sync.proto.Message.ResyncAck;
+import io.duet.sync.proto.Message.ResyncData;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * Resynchronization, always from the leader to the follower: the follower sends its dirty map at
+ * the start of a session, the leader adds it to its own (durably) and copies every dirty region,
+ * rate-limited on the injected clock, a bounded window at a time. A region's bit is cleared at
+ * each site only once the follower has applied the copy, so an interrupted resync resumes where
+ * it stopped. A copy reads the region through the sequencer, after the writes ordered before it
+ * and before those ordered after, and is sent before any later write's order. Loop-confined.
+ */
+final class ResyncDriver {
+  private final ConsistencyGroupReplicator g;
+  private boolean expectingDirty;
+  private boolean active;
+  private int volume;
+  private long cursor;
+  private boolean wrapped;
+  private final Set<Long> outstanding = new HashSet<>();
+  private long nextFreeNanos;
+  private long bytesDone;
+  private long bytesTotal;
+  private volatile long bytesCopiedEver; // written on the loop only
+  private SyncTimers.Cancellable wake;
+
+  ResyncDriver(ConsistencyGroupReplicator g) {
+    this.g = g;
+  }
+
+  long bytesDone() {
+    return bytesDone;
+  }
+
+  String describe() {
+    return "active=" + active + " expecting=" + expectingDirty + " outstanding=" + outstanding
+        + " volume=" + volume + " cursor=" + cursor;
+  }
+
+  /** Bytes of regions copied and acknowledged since this replicator started (tests, metrics). */
+  long bytesCopiedEver() {
+    return bytesCopiedEver;
+  }
+
+  long bytesTotal() {
+    return bytesTotal;
+  }
+
+  long etaSeconds() {
+    if (!active) {
+      return -1;
+    }
+    return Math.max(0, bytesTotal - bytesDone) / g.settings.resyncBytesPerSecond();
+  }
+
+  // ---- follower side
+
+  /** Follower, session start: tell the leader every region that may differ here. */
+  void sendOwnDirtyMap() {
+    for (int v = 0; v < g.volumes.size(); v++) {
+      io.duet.sync.dirty.DirtyRegions map = g.volumes.get(v).dirty();
+      long[] chunk = new long[Math.min(FrameCodec.MAX_LIST_ENTRIES, 4096)];
+      int n = 0;
+      for (long r = map.nextDirty(0); r >= 0; r = map.nextDirty(r + 1)) {
+        chunk[n++] = r;
+        if (n == chunk.length) {
+          g.send(new DirtyRegions(v, chunk.clone()));
+          n = 0;
+        }
+      }
+      if (n > 0) {
+        g.send(new DirtyRegions(v, Arrays.copyOf(chunk, n)));
+      }
+    }
+    g.send(new DirtyDone());
+  }
+
+  // ---- leader side
+
+  void expectPeerDirty() {
+    stop();
+    expectingDirty = true;
+  }
+
+  void onPeerDirty(DirtyRegions m) {
+    if (!g.isLeader() || !expectingDirty || m.volume() >= g.volumes.size()) {
+      return;
+    }
+    io.duet.sync.dirty.DirtyRegions map = g.volumes.get(m.volume()).dirty();
+    long size = map.regionSizeBytes();
+    try {
+      // Union, durable before the resync relies on it; runs of regions cost one mark each.
+      long[] r = m.regions();
+      for (int i = 0; i < r.length; ) {
+        int j = i;
+        while (j + 1 < r.length && r[j + 1] == r[j] + 1) {
+          j++;
+        }
+        if (r[i] < map.regionCount()) {
+          long end = Math.min(r[j] + 1, map.regionCount());
+          map.markDirty(r[i] * size, (end - r[i]) * size);
+        }
+        i = j + 1;
+      }
+    } catch (IOException e) {
+      g.listener.onWarning("cannot record the peer's dirty regions: " + e.getMessage());
+      g.restartSession("dirty map union failed");
+    }
+  }
+
+  void onPeerDirtyDone() {
+    if (!g.isLeader() || !expectingDirty) {
+      return;
+    }
+    expectingDirty = false;
+    start(g.settings.autoResync());
+  }
+
+  /** Starts copying (when {@code allowed}); finishes at once if nothing is dirty. */
+  void start(boolean allowed) {
+    if (!allowed || active || !g.isLeader() || g.peerState != PeerState.SYNCING
+        || expectingDirty) {
+      return;
+    }
+    active = true;
+    volume = 0;
+    cursor = 0;
+    wrapped = false;
+    bytesDone = 0;
+    bytesTotal = 0;
+    for (VolumeReplica v : g.volumes) {
+      bytesTotal += v.dirty().dirtyCount() * v.dirty().regionSizeBytes();
+    }
+    nextFreeNanos = g.now();
+    pump();
+  }
+
+  void stop() {
+    active = false;
+    expectingDirty = false;
+    outstanding.clear();
+    if (wake != null) {
+      wake.cancel();
+      wake = null;
+    }
+  }
+
+  /** Operator's go-ahead when autoRecover is off. */
+  void recover() {
+    if (g.isLeader() && g.peerState == PeerState.SYNCING && !active && !expectingDirty
+        && allClean()) {
+      g.followerRecovered();
+    }
+  }
+
+  private void pump() {
+    while (active && outstanding.size() < g.settings.resyncWindowRegions()) {
+      long now = g.now();
+      if (now - nextFreeNanos < 0) {
+        if (wake == null) {
+          wake = g.timers.schedule(nextFreeNanos - now, () -> g.post(this::woken));
+        }
+        return;
+      }
+      long region = nextRegion();
+      if (region < 0) {
+        if (outstanding.isEmpty()) {
+          finish();
+        }
+        return;
+      }
+      copy(volume, region);
+    }
+  }
+
+  private void woken() {
+    wake = null;
+    pump();
+  }
+
+  /** The next dirty region not already in flight, scanning volumes in order, or -1. */
+  private long nextRegion() {
+    while (volume < g.volumes.size()) {
+      io.duet.sync.dirty.DirtyRegions map = g.volumes.get(volume).dirty();
+      long r = map.nextDirty(cursor);
+      while (r >= 0 && outstanding.contains(key(volume, r))) {
+        r = map.nextDirty(r + 1);
+      }
+      if (r >= 0) {
+        cursor = r + 1;
+        return r;
+      }
+      volume++;
+      cursor = 0;
+    }
+    if (!wrapped && !allClean()) {
+      // Regions that became dirty behind the cursor (a union arriving late): one more pass.
+      wrapped = true;
+      volume = 0;
+      cursor = 0;
+      return nextRegion();
+    }
+    return -1;
+  }
+
+  private void copy(int vol, long region) {
+    VolumeReplica v = g.volumes.get(vol);
+    long size = v.dirty().regionSizeBytes();
+    long offset = region * size;
+    int length = (int) Math.min(size, v.local().sizeBytes() - offset);
+    outstanding.add(key(vol, region));
+    nextFreeNanos = Math.max(nextFreeNanos, g.now()) + length * 1_000_000_000L
+        / g.settings.resyncBytesPerSecond();
+    int at = g.sessionNo();
+    RangeSequencer seq = g.sequencer(vol);
+    RangeSequencer.Entry[] slot = new RangeSequencer.Entry[1];
+    ByteBuffer data = ByteBuffer.allocate(Math.max(length, 0));
+    slot[0] =
+        seq.enqueue(
+            offset,
+            length,
+            true,
+            () ->
+                g.runIo(
+                    () -> v.local().read(offset, data),
+                    err -> {
+                      // Send before releasing: a later write's order must follow this copy.
+                      if (g.sessionNo() == at && active) {
+                        if (err != null) {
+                          g.listener.onWarning("resync read failed: " + err.getMessage());
+                          g.restartSession("resync read failed");
+                        } else {
+                          g.send(new ResyncData(vol, region, data.array()));
+                        }
+                      }
+                      seq.release(slot[0]);
+                    }));
+  }
+
+  void onAck(ResyncAck m) {
+    if (!active || !outstanding.remove(key(m.volume(), m.region()))) {
+      return;
+    }
+    VolumeReplica v = g.volumes.get(m.volume());
+    v.dirty().markClean(m.region());
+    bytesDone += v.dirty().regionSizeBytes();
+    bytesCopiedEver += v.dirty().regionSizeBytes();
+    bytesTotal = Math.max(bytesTotal, bytesDone);
+    pump();
+  }
+
+  private void finish() {
+    if (!allClean()) {
+      // A region turned dirty after the scan passed it: scan again, from the loop (no recursion).
+      wrapped = false;
+      volume = 0;
+      cursor = 0;
+      g.post(this::pump);
+      return;
+    }
+    active = false;
+    int at = g.sessionNo();
+    g.runIo(
+        () -> {
+          for (VolumeReplica v : g.volumes) {
+            v.dirty().sync();
+          }
+        },
+        err -> {
+          if (g.sessionNo() != at || g.peerState != PeerState.SYNCING) {
+            return;
+          }
+          if (err != null) {
+            g.listener.onWarning("cannot persist the resync's progress: " + err.getMessage());
+          }
+          if (g.settings.autoRecover()) {
+            g.followerRecovered();
+          }
+        });
+  }
+
+  private boolean allClean() {
+    for (VolumeReplica v : g.volumes) {
+      if (v.dirty().dirtyCount() > 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static long key(int volume, long region) {
+    return ((long) volume << 48) | region;
+  }
+}
