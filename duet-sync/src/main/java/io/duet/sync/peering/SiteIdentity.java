@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
+import java.security.KeyFactory;
 import java.security.KeyPairGenerator;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
@@ -18,8 +19,10 @@ import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.Date;
 import java.util.HexFormat;
 import java.util.Objects;
@@ -28,7 +31,7 @@ import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
-import org.bouncycastle.asn1.x500.style.IETFUtils;
+import org.bouncycastle.asn1.ASN1String;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.KeyUsage;
@@ -36,9 +39,7 @@ import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
@@ -50,6 +51,8 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 public final class SiteIdentity {
   static final String KEY_FILE = "site.key";
   static final String CERT_FILE = "site.crt";
+  private static final String KEY_BEGIN = "-----BEGIN PRIVATE KEY-----";
+  private static final String KEY_END = "-----END PRIVATE KEY-----";
   /** Pinned certificates are not checked for expiry, but TLS stacks still like a sane window. */
   private static final Duration VALIDITY = Duration.ofDays(365L * 50);
 
@@ -129,13 +132,17 @@ public final class SiteIdentity {
   private static SiteIdentity load(Path keyFile, Path certFile) throws IOException {
     X509Certificate cert = parseCertificatePem(Files.readString(certFile));
     PrivateKey key;
-    try (PEMParser parser = new PEMParser(Files.newBufferedReader(keyFile))) {
-      Object o = parser.readObject();
-      if (!(o instanceof PrivateKeyInfo info)) {
+    try {
+      String text = Files.readString(keyFile, StandardCharsets.US_ASCII);
+      int begin = text.indexOf(KEY_BEGIN);
+      int end = text.indexOf(KEY_END);
+      if (begin < 0 || end < begin) {
         throw new IOException(keyFile + " does not hold a PKCS#8 private key");
       }
-      key = new JcaPEMKeyConverter().getPrivateKey(info);
-    } catch (RuntimeException e) {
+      byte[] der =
+          Base64.getMimeDecoder().decode(text.substring(begin + KEY_BEGIN.length(), end));
+      key = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(der));
+    } catch (GeneralSecurityException | IllegalArgumentException e) {
       throw new IOException(keyFile + " is not a readable private key: " + e.getMessage(), e);
     }
     return new SiteIdentity(subjectName(cert), subjectUuid(cert), key, cert);
@@ -176,12 +183,9 @@ public final class SiteIdentity {
     return out.toString().getBytes(StandardCharsets.US_ASCII);
   }
 
-  private byte[] privateKeyPem() throws IOException {
-    StringWriter out = new StringWriter();
-    try (JcaPEMWriter w = new JcaPEMWriter(out)) {
-      w.writeObject(PrivateKeyInfo.getInstance(privateKey.getEncoded()));
-    }
-    return out.toString().getBytes(StandardCharsets.US_ASCII);
+  private byte[] privateKeyPem() {
+    String body = Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(privateKey.getEncoded());
+    return (KEY_BEGIN + "\n" + body + "\n" + KEY_END + "\n").getBytes(StandardCharsets.US_ASCII);
   }
 
   /** The site name in a certificate's subject CN; IOException if it has none. */
@@ -206,7 +210,10 @@ public final class SiteIdentity {
       if (rdns.length != 1) {
         throw new IOException("certificate subject has " + rdns.length + " " + attr + " values");
       }
-      return IETFUtils.valueToString(rdns[0].getFirst().getValue());
+      if (!(rdns[0].getFirst().getValue() instanceof ASN1String value)) {
+        throw new IOException("certificate " + attr + " is not a string");
+      }
+      return value.getString();
     } catch (RuntimeException e) {
       throw new IOException("unreadable certificate subject: " + e.getMessage(), e);
     }
