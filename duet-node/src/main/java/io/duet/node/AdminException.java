@@ -14,7 +14,9 @@ final class AdminException extends RuntimeException {
     /** What the request names does not exist. */
     NOT_FOUND,
     /** The request clashes with the current state (name taken, still mapped, LUN in use). */
-    CONFLICT
+    CONFLICT,
+    /** Something the request needs elsewhere (a peer site) could not be reached: retry later. */
+    UNAVAILABLE
   }
 
   private final Kind kind;
@@ -34,6 +36,10 @@ final class AdminException extends RuntimeException {
 
   static AdminException conflict(String message) {
     return new AdminException(Kind.CONFLICT, message);
+  }
+
+  static AdminException unavailable(String message) {
+    return new AdminException(Kind.UNAVAILABLE, message);
   }
 
   Kind kind() {

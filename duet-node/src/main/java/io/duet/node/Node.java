@@ -55,6 +55,7 @@ public final class Node implements AutoCloseable {
   private final InetSocketAddress apiAddress;
   private final EventLog events;
   private final Catalog catalog;
+  private final Peering peering;
   private boolean closed;
 
   private Node(
@@ -64,8 +65,10 @@ public final class Node implements AutoCloseable {
       ApiToken token,
       InetSocketAddress apiAddress,
       EventLog events,
-      Catalog catalog) {
+      Catalog catalog,
+      Peering peering) {
     this.config = config;
+    this.peering = peering;
     this.resources = resources;
     this.admin = admin;
     this.token = token;
@@ -161,8 +164,16 @@ public final class Node implements AutoCloseable {
       }
     }
 
+    Peering peering;
+    try {
+      peering = Peering.start(config, java.util.UUID.fromString(state.get().siteUuid()), events, clock);
+    } catch (IOException e) {
+      throw new IOException("cannot start peering: " + e.getMessage(), e);
+    }
+    resources.push(peering);
+
     Instant started = Instant.ofEpochMilli(clock.millis());
-    RestApi api = new RestApi(admin, token, json, clock, started);
+    RestApi api = new RestApi(admin, peering, token, json, clock, started);
     InetSocketAddress bound;
     try {
       bound = api.start(config.api());
@@ -190,8 +201,9 @@ public final class Node implements AutoCloseable {
             + HostPort.of(bound)
             + ", portals "
             + admin.boundPortals()
-            + (config.nbd().isEmpty() ? "" : ", NBD " + admin.nbd().listeners()));
-    return new Node(config, resources, admin, token, bound, events, catalog);
+            + (config.nbd().isEmpty() ? "" : ", NBD " + admin.nbd().listeners())
+            + (peering.enabled() ? ", replication " + peering.address() : ""));
+    return new Node(config, resources, admin, token, bound, events, catalog, peering);
   }
 
   /**
@@ -302,6 +314,11 @@ public final class Node implements AutoCloseable {
    */
   public void exportNbd(String volume, String name) throws IOException {
     admin.nbd().create(volume, name, null, false);
+  }
+
+  /** The replication port as bound ({@code host:port}), or empty without peering. */
+  public String replicationAddress() {
+    return peering.address();
   }
 
   /** What the iSCSI target asks at login (tests check LUN masking through it). */

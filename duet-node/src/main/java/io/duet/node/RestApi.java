@@ -47,10 +47,12 @@ final class RestApi implements AutoCloseable {
   private static final Set<String> NAME_FIELDS = Set.of("name");
   private static final Set<String> PORTAL_FIELDS = Set.of("address");
   private static final Set<String> ALUA_FIELDS = Set.of("state");
+  private static final Set<String> PEER_FIELDS = Set.of("address", "passphrase");
   private static final Set<String> NBD_EXPORT_FIELDS =
       Set.of("volume", "name", "allow", "readOnly");
 
   private final SiteAdmin admin;
+  private final Peering peering;
   private final ApiToken token;
   private final ObjectMapper json;
   private final Clock clock;
@@ -61,7 +63,19 @@ final class RestApi implements AutoCloseable {
 
   RestApi(SiteAdmin admin, ApiToken token, ObjectMapper json, Clock clock, Instant started)
       throws IOException {
+    this(admin, null, token, json, clock, started);
+  }
+
+  RestApi(
+      SiteAdmin admin,
+      Peering peering,
+      ApiToken token,
+      ObjectMapper json,
+      Clock clock,
+      Instant started)
+      throws IOException {
     this.admin = admin;
+    this.peering = peering;
     this.token = token;
     this.json = json;
     this.clock = clock;
@@ -213,6 +227,40 @@ final class RestApi implements AutoCloseable {
           admin.nbd().delete(ctx.pathParam("name"));
           ctx.status(204);
         });
+
+    peerRoutes(cfg);
+  }
+
+  private void peerRoutes(JavalinConfig cfg) {
+    route(cfg, "GET", "/peers", ctx -> ctx.json(peering().list()));
+    route(
+        cfg,
+        "POST",
+        "/peers",
+        ctx -> {
+          JsonBody body = JsonBody.parse(json, ctx.body(), PEER_FIELDS);
+          ctx.status(201)
+              .json(
+                  peering()
+                      .create(body.requiredString("address"), body.requiredString("passphrase")));
+        });
+    route(cfg, "POST", "/peers/invitations", ctx -> ctx.status(201).json(peering().invite()));
+    route(cfg, "GET", "/peers/{name}", ctx -> ctx.json(peering().peer(ctx.pathParam("name"))));
+    route(
+        cfg,
+        "DELETE",
+        "/peers/{name}",
+        ctx -> {
+          peering().delete(ctx.pathParam("name"));
+          ctx.status(204);
+        });
+  }
+
+  private Peering peering() {
+    if (peering == null) {
+      throw AdminException.conflict("peering is not available in this process");
+    }
+    return peering;
   }
 
   private void createNbdExport(Context ctx) throws IOException {
@@ -350,7 +398,9 @@ final class RestApi implements AutoCloseable {
         admin.alua(),
         admin.events().recent(10),
         admin.nbd().listeners().stream().map(HostPort::toString).toList(),
-        admin.nbd().urls());
+        admin.nbd().urls(),
+        peering == null ? "" : peering.address(),
+        peering == null ? List.of() : peering.list());
   }
 
   private static long longParam(Context ctx, String name, long dflt) {
@@ -412,6 +462,7 @@ final class RestApi implements AutoCloseable {
       case INVALID -> 400;
       case NOT_FOUND -> 404;
       case CONFLICT -> 409;
+      case UNAVAILABLE -> 503;
     };
   }
 
@@ -420,6 +471,7 @@ final class RestApi implements AutoCloseable {
       case INVALID -> "bad request";
       case NOT_FOUND -> "not found";
       case CONFLICT -> "conflict";
+      case UNAVAILABLE -> "unavailable";
     };
   }
 

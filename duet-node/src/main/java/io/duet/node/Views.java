@@ -86,6 +86,13 @@ final class Views {
       List<String> urls,
       long connections) {}
 
+  /** A paired site and the state of the link to it. */
+  record Peer(
+      String name, String uuid, String address, String fingerprint, String link, String lastError) {}
+
+  /** A pairing invitation: the passphrase is shown this once and never stored. */
+  record Invitation(String passphrase, String expiresAt, int attempts, String address) {}
+
   record Status(
       String site,
       String uuid,
@@ -102,5 +109,7 @@ final class Views {
       Alua alua,
       List<NodeEvent> recentEvents,
       List<String> nbdListeners,
-      List<String> nbd) {}
+      List<String> nbd,
+      String replication,
+      List<Peer> peers) {}
 }

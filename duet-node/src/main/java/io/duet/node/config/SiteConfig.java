@@ -34,6 +34,7 @@ import java.util.regex.Pattern;
  * targetPrefix: iqn.2026-11.io.duet:site-a
  * nbd: ["127.0.0.1:10809"]           # NBD listeners (default none; port 0 = a free port)
  * nbdTls: {certificate: ..., key: ..., clientCa: ..., required: false}   # see NbdTlsConfig
+ * replication: 192.0.2.10:7443       # peer link and pairing port (default none: no peering)
  * </pre>
  *
  * @param name the site name
@@ -46,6 +47,8 @@ import java.util.regex.Pattern;
  * @param targetPrefix the name of the site's default iSCSI target
  * @param nbd NBD listeners to open at start (port 0 = a free port)
  * @param nbdTls the NBD server's TLS certificate, when STARTTLS is offered
+ * @param replication the replication port (mutual TLS peer links and pairing), also the address
+ *     this site advertises to a peer when pairing; empty means peering is not possible
  */
 public record SiteConfig(
     String name,
@@ -57,7 +60,8 @@ public record SiteConfig(
     int portalGroupTag,
     String targetPrefix,
     List<HostPort> nbd,
-    Optional<NbdTlsConfig> nbdTls) {
+    Optional<NbdTlsConfig> nbdTls,
+    Optional<HostPort> replication) {
 
   public static final HostPort API_DEFAULT = new HostPort("127.0.0.1", 7080);
   public static final HostPort PORTAL_DEFAULT = new HostPort("127.0.0.1", 3260);
@@ -77,7 +81,8 @@ public record SiteConfig(
           "portalGroupTag",
           "targetPrefix",
           "nbd",
-          "nbdTls");
+          "nbdTls",
+          "replication");
   private static final Pattern SITE_NAME = Pattern.compile("[a-z0-9][a-z0-9.-]{0,62}");
   private static final Pattern IQN =
       Pattern.compile(
@@ -92,6 +97,33 @@ public record SiteConfig(
     Objects.requireNonNull(targetPrefix, "targetPrefix");
     nbd = List.copyOf(nbd);
     Objects.requireNonNull(nbdTls, "nbdTls");
+    Objects.requireNonNull(replication, "replication");
+  }
+
+  /** A configuration without a replication port (what existed before peering). */
+  public SiteConfig(
+      String name,
+      Path dataDir,
+      List<HostPort> portals,
+      HostPort api,
+      int portGroupId,
+      int relativeTargetPortId,
+      int portalGroupTag,
+      String targetPrefix,
+      List<HostPort> nbd,
+      Optional<NbdTlsConfig> nbdTls) {
+    this(
+        name,
+        dataDir,
+        portals,
+        api,
+        portGroupId,
+        relativeTargetPortId,
+        portalGroupTag,
+        targetPrefix,
+        nbd,
+        nbdTls,
+        Optional.empty());
   }
 
   /** A configuration without NBD listeners or TLS (what existed before NBD). */
@@ -143,7 +175,8 @@ public record SiteConfig(
         portalGroupTag,
         targetPrefix,
         nbd,
-        nbdTls);
+        nbdTls,
+        replication);
   }
 
   public SiteConfig withApi(HostPort newApi) {
@@ -157,7 +190,8 @@ public record SiteConfig(
         portalGroupTag,
         targetPrefix,
         nbd,
-        nbdTls);
+        nbdTls,
+        replication);
   }
 
   /** This configuration with NBD listeners {@code listeners} (port 0 = a free port). */
@@ -172,7 +206,8 @@ public record SiteConfig(
         portalGroupTag,
         targetPrefix,
         listeners,
-        nbdTls);
+        nbdTls,
+        replication);
   }
 
   /** This configuration with the NBD server's TLS settings. */
@@ -187,7 +222,24 @@ public record SiteConfig(
         portalGroupTag,
         targetPrefix,
         nbd,
-        tls);
+        tls,
+        replication);
+  }
+
+  /** This configuration with a replication port (peering and peer links); port 0 = a free one. */
+  public SiteConfig withReplication(Optional<HostPort> address) {
+    return new SiteConfig(
+        name,
+        dataDir,
+        portals,
+        api,
+        portGroupId,
+        relativeTargetPortId,
+        portalGroupTag,
+        targetPrefix,
+        nbd,
+        nbdTls,
+        address);
   }
 
   /** Reads and validates a YAML file. */
@@ -272,7 +324,12 @@ public record SiteConfig(
       }
       List<HostPort> nbd = nbdListeners();
       Optional<NbdTlsConfig> nbdTls = nbdTls();
-      return new SiteConfig(name, dataDir, portals, api, group, rel, tpgt, prefix, nbd, nbdTls);
+      Optional<HostPort> replication =
+          root.has("replication") && !root.get("replication").isNull()
+              ? Optional.of(hostPort("replication", root.get("replication")))
+              : Optional.empty();
+      return new SiteConfig(
+          name, dataDir, portals, api, group, rel, tpgt, prefix, nbd, nbdTls, replication);
     }
 
     private List<HostPort> nbdListeners() throws ConfigException {
