@@ -40,6 +40,7 @@ import picocli.CommandLine.ScopeType;
       MappingCommand.class,
       PortalCommand.class,
       NbdCommand.class,
+      PeerCommand.class,
       TargetCommand.class,
       AluaCommand.class,
       SessionCommand.class,

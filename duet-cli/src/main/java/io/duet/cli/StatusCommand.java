@@ -28,6 +28,10 @@ final class StatusCommand extends ApiCommand {
               .row("nbd", join(n.path("nbdListeners")))
               .row("nbd exports", join(n.path("nbd")))
               .row(
+                  "replication",
+                  n.path("replication").asText().isEmpty() ? "-" : n.path("replication").asText())
+              .row("peers", peers(n.path("peers")))
+              .row(
                   "alua",
                   n.path("alua").path("state").asText()
                       + " (group "
@@ -40,6 +44,12 @@ final class StatusCommand extends ApiCommand {
             EventsCommand.table(this, events);
           }
         });
+  }
+
+  private static String peers(JsonNode list) {
+    List<String> items = new ArrayList<>();
+    list.forEach(p -> items.add(p.path("name").asText() + " (link " + p.path("link").asText() + ")"));
+    return items.isEmpty() ? "-" : String.join(", ", items);
   }
 
   private static String join(JsonNode list) {
