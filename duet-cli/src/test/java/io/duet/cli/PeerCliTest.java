@@ -42,11 +42,18 @@ class PeerCliTest {
       assertThat(m.find()).as(invite.out()).isTrue();
       String pass = m.group(1);
       assertThat(invite.out())
-          .contains("duet peer create --address " + b.replicationAddress() + " --passphrase " + pass);
+          .contains(
+              "duet peer create --address " + b.replicationAddress() + " --passphrase " + pass);
 
       CliRun wrong =
           CliRun.run(
-              env(a), "peer", "create", "--address", b.replicationAddress(), "--passphrase", "nope");
+              env(a),
+              "peer",
+              "create",
+              "--address",
+              b.replicationAddress(),
+              "--passphrase",
+              "nope");
       assertThat(wrong.exit()).isEqualTo(1);
       assertThat(wrong.err()).contains("wrong passphrase", "HTTP 409");
 
@@ -66,8 +73,10 @@ class PeerCliTest {
         Thread.sleep(20);
       } while (!list.contains(" up "));
       assertThat(list).startsWith("NAME").contains("site-b", b.uuid(), b.replicationAddress());
-      assertThat(CliRun.run(env(b), "peer", "list").out()).contains("site-a", a.replicationAddress());
-      assertThat(CliRun.run(env(a), "status").out()).contains("site-b (link up)", a.replicationAddress());
+      assertThat(CliRun.run(env(b), "peer", "list").out())
+          .contains("site-a", a.replicationAddress());
+      assertThat(CliRun.run(env(a), "status").out())
+          .contains("site-b (link up)", a.replicationAddress());
       assertThat(CliRun.run(env(a), "--json", "peer", "list").out()).contains("\"fingerprint\"");
 
       CliRun deleted = CliRun.run(env(a), "peer", "delete", "site-b");

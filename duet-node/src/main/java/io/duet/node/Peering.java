@@ -34,6 +34,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class Peering implements AutoCloseable {
   static final String DIR = "peering";
+
   /** A pairing does PBKDF2 and two round trips; generous for a loaded machine or a slow WAN. */
   private static final int PAIRING_TIMEOUT_MS = 30_000;
 
@@ -123,7 +124,12 @@ final class Peering implements AutoCloseable {
           events.record(
               "peer.paired",
               peer.name(),
-              "paired with site " + peer.name() + " (" + peer.siteId() + "), certificate " + peer.fingerprint());
+              "paired with site "
+                  + peer.name()
+                  + " ("
+                  + peer.siteId()
+                  + "), certificate "
+                  + peer.fingerprint());
           p.startLink(peer);
         });
     for (PeerRecord peer : store.list()) {
@@ -181,14 +187,20 @@ final class Peering implements AutoCloseable {
     events.record(
         "peer.invited",
         identity.name(),
-        "pairing invitation created, valid until " + inv.expiresAt() + " (" + inv.attempts() + " attempts)");
-    return new Views.Invitation(inv.passphrase(), inv.expiresAt().toString(), inv.attempts(), address());
+        "pairing invitation created, valid until "
+            + inv.expiresAt()
+            + " ("
+            + inv.attempts()
+            + " attempts)");
+    return new Views.Invitation(
+        inv.passphrase(), inv.expiresAt().toString(), inv.attempts(), address());
   }
 
   Views.Peer create(String address, String passphrase) {
     requireEnabled();
     if (address == null || address.isBlank()) {
-      throw AdminException.invalid("address is required (HOST:PORT of the peer's replication port)");
+      throw AdminException.invalid(
+          "address is required (HOST:PORT of the peer's replication port)");
     }
     try {
       io.duet.sync.peering.PeerAddress.parse(address);
@@ -201,7 +213,8 @@ final class Peering implements AutoCloseable {
               .pair(address.strip(), passphrase);
       return view(peer);
     } catch (PairingException e) {
-      events.record("peer.pairing.failed", address, "pairing with " + address + " failed: " + e.getMessage());
+      events.record(
+          "peer.pairing.failed", address, "pairing with " + address + " failed: " + e.getMessage());
       throw switch (e.reason()) {
         case UNREACHABLE -> AdminException.unavailable(e.getMessage());
         case NOT_CONFIGURED, PROTOCOL -> AdminException.invalid(e.getMessage());

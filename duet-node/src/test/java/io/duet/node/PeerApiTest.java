@@ -123,12 +123,16 @@ class PeerApiTest {
       assertThat(atB.get(0).path("name").asText()).isEqualTo("site-a");
       assertThat(atB.get(0).path("address").asText()).isEqualTo(a.replicationAddress());
 
-      await("link up at both", () -> linkState(a, "site-b").equals("up") && linkState(b, "site-a").equals("up"));
+      await(
+          "link up at both",
+          () -> linkState(a, "site-b").equals("up") && linkState(b, "site-a").equals("up"));
       JsonNode status = call(a, "GET", "/api/v1/status", null).body();
       assertThat(status.path("replication").asText()).isEqualTo(a.replicationAddress());
       assertThat(status.path("peers").get(0).path("link").asText()).isEqualTo("up");
       await("events", () -> eventsA.stream().anyMatch(e -> e.type().equals("peer.link.up")));
-      assertThat(eventsA).extracting(NodeEvent::type).contains("peer.paired", "peer.pairing.failed");
+      assertThat(eventsA)
+          .extracting(NodeEvent::type)
+          .contains("peer.paired", "peer.pairing.failed");
 
       // Peers and keys survive a restart of both sites; the link comes back by itself.
       assertThat(call(b, "DELETE", "/api/v1/peers/nobody", null).status()).isEqualTo(404);
@@ -149,7 +153,11 @@ class PeerApiTest {
                       a,
                       "POST",
                       "/api/v1/peers",
-                      "{\"address\":\"" + b.replicationAddress() + "\",\"passphrase\":\"" + pass + "\"}")
+                      "{\"address\":\""
+                          + b.replicationAddress()
+                          + "\",\"passphrase\":\""
+                          + pass
+                          + "\"}")
                   .status())
           .isEqualTo(201);
       await("up", () -> linkState(a, "site-b").equals("up"));
@@ -172,7 +180,8 @@ class PeerApiTest {
       r = call(a, "POST", "/api/v1/peers", "{\"address\":\"127.0.0.1:1\",\"passphrase\":\"p\"}");
       assertThat(r.status()).isEqualTo(409);
       assertThat(call(a, "GET", "/api/v1/peers", null).body()).isEmpty();
-      assertThat(call(a, "GET", "/api/v1/status", null).body().path("replication").asText()).isEmpty();
+      assertThat(call(a, "GET", "/api/v1/status", null).body().path("replication").asText())
+          .isEmpty();
       assertThat(call(a, "POST", "/api/v1/peers", "{\"address\":\"1\"}").status()).isEqualTo(400);
     }
   }
@@ -197,7 +206,12 @@ class PeerApiTest {
       try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
         port = s.getLocalPort();
       }
-      Reply r = call(a, "POST", "/api/v1/peers", "{\"address\":\"127.0.0.1:" + port + "\",\"passphrase\":\"p\"}");
+      Reply r =
+          call(
+              a,
+              "POST",
+              "/api/v1/peers",
+              "{\"address\":\"127.0.0.1:" + port + "\",\"passphrase\":\"p\"}");
       assertThat(r.status()).isEqualTo(503);
       assertThat(r.body().path("detail").asText()).contains("cannot reach");
     }

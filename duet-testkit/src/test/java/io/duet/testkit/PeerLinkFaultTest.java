@@ -38,8 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The TLS peer link through the fault proxy, for real: site A dials site B only through the proxy
- * (B knows no address for A, so it never dials around it). A blackhole must take the link down
- * on both sides within the idle timeout, and healing or a reset must bring it back by itself.
+ * (B knows no address for A, so it never dials around it). A blackhole must take the link down on
+ * both sides within the idle timeout, and healing or a reset must bring it back by itself.
  */
 class PeerLinkFaultTest {
   /** Idle 800 ms with a keepalive every 100 ms; redial backoff 20..200 ms; handshake 1 s. */
@@ -60,7 +60,8 @@ class PeerLinkFaultTest {
   final class Site implements AutoCloseable {
     final SiteIdentity identity;
     final PeerStore store;
-    final Invitations invitations = new Invitations(Clock.systemUTC(), random, Duration.ofMinutes(15), 5, 10_000);
+    final Invitations invitations =
+        new Invitations(Clock.systemUTC(), random, Duration.ofMinutes(15), 5, 10_000);
     final Map<UUID, TlsTransport> links = new ConcurrentHashMap<>();
     final ReplicationPortListener listener;
 
@@ -79,7 +80,8 @@ class PeerLinkFaultTest {
     }
 
     TlsTransport link(PeerRecord peer, Recorder r) {
-      TlsTransport t = new TlsTransport(identity, peer, SETTINGS, Sleeper.SYSTEM, random, LinkObserver.NONE);
+      TlsTransport t =
+          new TlsTransport(identity, peer, SETTINGS, Sleeper.SYSTEM, random, LinkObserver.NONE);
       t.setReceiver(r);
       links.put(peer.siteId(), t);
       t.start();
@@ -120,7 +122,9 @@ class PeerLinkFaultTest {
     /** Up and down strictly alternate, starting with up: each transition reported once. */
     void assertAlternates() {
       for (int i = 0; i < events.size(); i++) {
-        assertThat(events.get(i)).as("event %d of %s", i, events).isEqualTo(i % 2 == 0 ? "up" : "down");
+        assertThat(events.get(i))
+            .as("event %d of %s", i, events)
+            .isEqualTo(i % 2 == 0 ? "up" : "down");
       }
     }
   }

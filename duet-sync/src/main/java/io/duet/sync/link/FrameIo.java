@@ -8,8 +8,8 @@ import java.util.zip.CRC32C;
 /**
  * Link framing: {@code u32 length, u32 CRC32C(payload), payload}. A zero-length frame is a
  * keepalive and never reaches the receiver. The length is checked against the limit before any
- * allocation, so a hostile length cannot exhaust memory. The CRC is end-to-end over TLS: it
- * catches our own bugs (a frame torn by a buffer mix-up), not the network's.
+ * allocation, so a hostile length cannot exhaust memory. The CRC is end-to-end over TLS: it catches
+ * our own bugs (a frame torn by a buffer mix-up), not the network's.
  */
 final class FrameIo {
   static final byte[] KEEPALIVE = new byte[0];

@@ -3,8 +3,8 @@ package io.duet.sync.link;
 import io.duet.sync.peering.PeerRecord;
 
 /**
- * Told of each link transition (after the transport's receiver), for status and events. Called
- * with the transport's delivery lock held: must not block or call back into the transport's close.
+ * Told of each link transition (after the transport's receiver), for status and events. Called with
+ * the transport's delivery lock held: must not block or call back into the transport's close.
  */
 @FunctionalInterface
 public interface LinkObserver {

@@ -56,7 +56,8 @@ public record LinkSettings(
   }
 
   /** These settings with other liveness timers (tests use short ones). */
-  public LinkSettings withTimers(long keepaliveMs, long idleMs, long backoffInitMs, long backoffCapMs) {
+  public LinkSettings withTimers(
+      long keepaliveMs, long idleMs, long backoffInitMs, long backoffCapMs) {
     return new LinkSettings(
         maxFrameBytes,
         sendQueueFrames,

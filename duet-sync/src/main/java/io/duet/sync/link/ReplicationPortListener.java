@@ -23,12 +23,13 @@ import javax.net.ssl.SSLSocket;
 
 /**
  * The site's replication port. Accepts TCP connections, runs the TLS handshake with a bounded
- * number in flight, and routes by ALPN: pairing connections to the {@link PairingResponder},
- * peer links (pinned certificate of a paired site) to that peer's {@link TlsTransport}. Anything
- * else is closed; a bad connection never stops the listener.
+ * number in flight, and routes by ALPN: pairing connections to the {@link PairingResponder}, peer
+ * links (pinned certificate of a paired site) to that peer's {@link TlsTransport}. Anything else is
+ * closed; a bad connection never stops the listener.
  */
 public final class ReplicationPortListener implements AutoCloseable {
   private static final int MAX_HANDSHAKES = 32;
+
   /** PBKDF2 on a loaded machine can take a while; a pairing gets more time than a link hello. */
   private static final int PAIRING_TIMEOUT_MS = 30_000;
 
@@ -63,7 +64,8 @@ public final class ReplicationPortListener implements AutoCloseable {
   /**
    * Binds {@code bind} and starts accepting.
    *
-   * @param links finds the transport of a paired site by UUID (empty: not linked, connection closed)
+   * @param links finds the transport of a paired site by UUID (empty: not linked, connection
+   *     closed)
    */
   public static ReplicationPortListener start(
       InetSocketAddress bind,
@@ -86,7 +88,8 @@ public final class ReplicationPortListener implements AutoCloseable {
       server.bind(bind, 128);
     } catch (IOException e) {
       server.close();
-      throw new IOException("cannot listen on replication address " + bind + ": " + e.getMessage(), e);
+      throw new IOException(
+          "cannot listen on replication address " + bind + ": " + e.getMessage(), e);
     }
     return new ReplicationPortListener(
         server,

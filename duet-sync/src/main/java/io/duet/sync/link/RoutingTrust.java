@@ -27,8 +27,7 @@ final class RoutingTrust extends X509ExtendedTrustManager {
   public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
       throws CertificateException {
     TlsContexts.requireSelfSigned(chain);
-    String alpn =
-        socket instanceof SSLSocket s ? s.getHandshakeApplicationProtocol() : null;
+    String alpn = socket instanceof SSLSocket s ? s.getHandshakeApplicationProtocol() : null;
     if (TlsContexts.ALPN_PAIR.equals(alpn)) {
       return;
     }

@@ -12,7 +12,6 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.security.SecureRandom;
 import java.util.Objects;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -21,12 +20,12 @@ import javax.net.ssl.SSLSocket;
 
 /**
  * The link to one paired site over mutual TLS 1.3 with the peer's pinned certificate. At most one
- * connection is in use. Both sites dial (when they know an address) and accept; if both
- * connections complete, the one dialed by the site with the lower UUID wins, decided by the
- * acceptor's reply so both ends pick the same one. While down it redials with capped exponential
- * backoff. Frames and link events reach the receiver one at a time, under one lock: a frame from a
- * connection is delivered only while that connection is the current one, so nothing from an old
- * connection follows its {@code onLinkDown}.
+ * connection is in use. Both sites dial (when they know an address) and accept; if both connections
+ * complete, the one dialed by the site with the lower UUID wins, decided by the acceptor's reply so
+ * both ends pick the same one. While down it redials with capped exponential backoff. Frames and
+ * link events reach the receiver one at a time, under one lock: a frame from a connection is
+ * delivered only while that connection is the current one, so nothing from an old connection
+ * follows its {@code onLinkDown}.
  */
 public final class TlsTransport implements Transport, AutoCloseable {
   private final SiteIdentity me;
@@ -105,9 +104,22 @@ public final class TlsTransport implements Transport, AutoCloseable {
     return current != null;
   }
 
+  /**
+   * Installs the receiver. One installed while the link is already up is told {@code onLinkUp}
+   * first, so it never misses the transition it arrived after.
+   */
   @Override
   public void setReceiver(Receiver receiver) {
-    this.receiver = Objects.requireNonNull(receiver, "receiver");
+    Objects.requireNonNull(receiver, "receiver");
+    lock.lock();
+    try {
+      this.receiver = receiver;
+      if (current != null) {
+        receiver.onLinkUp();
+      }
+    } finally {
+      lock.unlock();
+    }
   }
 
   public PeerRecord peer() {
@@ -250,7 +262,8 @@ public final class TlsTransport implements Transport, AutoCloseable {
 
   /**
    * Takes an incoming, already authenticated TLS connection from the replication listener: reads
-   * the dialer's hello, applies the tie-break and answers. Runs on the listener's connection thread.
+   * the dialer's hello, applies the tie-break and answers. Runs on the listener's connection
+   * thread.
    */
   void acceptIncoming(SSLSocket s) {
     Connection c = null;
@@ -388,24 +401,6 @@ public final class TlsTransport implements Transport, AutoCloseable {
       Receiver r = receiver;
       if (r != null) {
         r.onFrame(frame);
-      }
-      return true;
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /** Waits up to {@code timeoutMs} for the link to be up (tests and startup). */
-  public boolean awaitUp(long timeoutMs) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-    lock.lock();
-    try {
-      while (current == null) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0 || closed) {
-          return false;
-        }
-        changed.awaitNanos(left);
       }
       return true;
     } finally {

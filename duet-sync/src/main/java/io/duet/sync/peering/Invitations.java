@@ -17,8 +17,10 @@ public final class Invitations {
   public static final Duration TTL_DEFAULT = Duration.ofMinutes(15);
   public static final int ATTEMPTS_DEFAULT = 5;
   public static final int PBKDF2_ITERATIONS_DEFAULT = 100_000;
+
   /** Crockford base32: no I, L, O, U, so a read-aloud passphrase survives transcription. */
   private static final String ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
   private static final int PASSPHRASE_CHARS = 20; // 100 bits
 
   private final Clock clock;

@@ -21,9 +21,9 @@ import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * The inviting operator's counterpart: {@code duet peer create} on site A. Dials the invited site's
- * replication port, accepts whatever self-signed certificate it presents (nothing can be
- * validated yet), and lets the passphrase proofs decide. Stores the peer only after the other
- * site has proved the passphrase over a transcript bound to both certificates as seen here.
+ * replication port, accepts whatever self-signed certificate it presents (nothing can be validated
+ * yet), and lets the passphrase proofs decide. Stores the peer only after the other site has proved
+ * the passphrase over a transcript bound to both certificates as seen here.
  */
 public final class PairingClient {
   private final SiteIdentity me;
@@ -33,8 +33,8 @@ public final class PairingClient {
   private final int timeoutMs;
 
   /**
-   * @param advertisedAddress the address the peer should dial this site on (this site's
-   *     replication address as reachable from the peer), stored by the peer
+   * @param advertisedAddress the address the peer should dial this site on (this site's replication
+   *     address as reachable from the peer), stored by the peer
    */
   public PairingClient(
       SiteIdentity me,
@@ -68,7 +68,8 @@ public final class PairingClient {
       raw.setSoTimeout(timeoutMs);
       try (SSLSocket tls =
           (SSLSocket)
-              ctx.getSocketFactory().createSocket(raw, target.getHostString(), target.getPort(), true)) {
+              ctx.getSocketFactory()
+                  .createSocket(raw, target.getHostString(), target.getPort(), true)) {
         TlsContexts.configure(tls, false, TlsContexts.ALPN_PAIR);
         tls.startHandshake();
         if (!TlsContexts.ALPN_PAIR.equals(tls.getApplicationProtocol())) {
@@ -85,7 +86,9 @@ public final class PairingClient {
           e);
     } catch (IOException e) {
       throw new PairingException(
-          PairingException.Reason.UNREACHABLE, "cannot reach " + address + ": " + e.getMessage(), e);
+          PairingException.Reason.UNREACHABLE,
+          "cannot reach " + address + ": " + e.getMessage(),
+          e);
     }
   }
 
@@ -102,7 +105,8 @@ public final class PairingClient {
           PairingException.Reason.PROTOCOL, "the other site's certificate: " + e.getMessage(), e);
     }
     if (id.equals(me.siteId())) {
-      throw new PairingException(PairingException.Reason.CONFLICT, "cannot pair a site with itself");
+      throw new PairingException(
+          PairingException.Reason.CONFLICT, "cannot pair a site with itself");
     }
     DataOutputStream out = new DataOutputStream(new BufferedOutputStream(tls.getOutputStream()));
     DataInputStream in = new DataInputStream(new BufferedInputStream(tls.getInputStream()));

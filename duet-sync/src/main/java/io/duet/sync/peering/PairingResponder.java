@@ -46,8 +46,8 @@ public final class PairingResponder {
   }
 
   /**
-   * Runs the handshake on an established TLS connection (ALPN {@link TlsContexts#ALPN_PAIR}).
-   * Never throws: failures are reported to the refusal listener and, when possible, to the caller.
+   * Runs the handshake on an established TLS connection (ALPN {@link TlsContexts#ALPN_PAIR}). Never
+   * throws: failures are reported to the refusal listener and, when possible, to the caller.
    */
   public void handle(SSLSocket tls) {
     String remote = String.valueOf(tls.getRemoteSocketAddress());
@@ -65,7 +65,9 @@ public final class PairingResponder {
       onRefused.accept(
           remote,
           new PairingException(
-              PairingException.Reason.UNREACHABLE, "pairing connection lost: " + e.getMessage(), e));
+              PairingException.Reason.UNREACHABLE,
+              "pairing connection lost: " + e.getMessage(),
+              e));
     }
   }
 
@@ -95,7 +97,8 @@ public final class PairingResponder {
       }
     }
     if (id.equals(me.siteId())) {
-      throw new PairingException(PairingException.Reason.CONFLICT, "cannot pair a site with itself");
+      throw new PairingException(
+          PairingException.Reason.CONFLICT, "cannot pair a site with itself");
     }
     Invitations.Challenge c = invitations.begin();
     byte[] nonce = new byte[PairingKeys.NONCE_BYTES];

@@ -10,7 +10,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Messages of the pairing handshake, each {@code u16 length, u8 type, body}. TLS already protects
- * integrity, so there is no checksum; lengths are bounded so a hostile peer cannot make us allocate.
+ * integrity, so there is no checksum; lengths are bounded so a hostile peer cannot make us
+ * allocate.
  */
 final class PairingWire {
   static final int HELLO = 1;
@@ -72,7 +73,11 @@ final class PairingWire {
   static byte[] refused(PairingException.Reason reason, String message) {
     byte[] m = message.getBytes(StandardCharsets.UTF_8);
     int n = Math.min(m.length, MAX_BODY - 3);
-    return ByteBuffer.allocate(3 + n).put((byte) reason.code).putShort((short) n).put(m, 0, n).array();
+    return ByteBuffer.allocate(3 + n)
+        .put((byte) reason.code)
+        .putShort((short) n)
+        .put(m, 0, n)
+        .array();
   }
 
   /** Reads fixed-size bytes from a body, or throws a protocol error. */

@@ -5,8 +5,8 @@ import java.util.Objects;
 import java.util.UUID;
 
 /**
- * A paired site as this site remembers it: its name and UUID, the certificate pinned at pairing
- * and the address to dial it on ({@code HOST:PORT}, possibly a proxy's; empty when the peer did not
+ * A paired site as this site remembers it: its name and UUID, the certificate pinned at pairing and
+ * the address to dial it on ({@code HOST:PORT}, possibly a proxy's; empty when the peer did not
  * advertise one, in which case only the peer dials).
  */
 public record PeerRecord(String name, UUID siteId, String address, X509Certificate certificate) {

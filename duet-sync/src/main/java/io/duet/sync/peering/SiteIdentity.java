@@ -8,8 +8,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.KeyPair;
 import java.security.KeyFactory;
+import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
@@ -27,11 +27,11 @@ import java.util.Date;
 import java.util.HexFormat;
 import java.util.Objects;
 import java.util.UUID;
+import org.bouncycastle.asn1.ASN1String;
 import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
-import org.bouncycastle.asn1.ASN1String;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.KeyUsage;
@@ -53,6 +53,7 @@ public final class SiteIdentity {
   static final String CERT_FILE = "site.crt";
   private static final String KEY_BEGIN = "-----BEGIN PRIVATE KEY-----";
   private static final String KEY_END = "-----END PRIVATE KEY-----";
+
   /** Pinned certificates are not checked for expiry, but TLS stacks still like a sane window. */
   private static final Duration VALIDITY = Duration.ofDays(365L * 50);
 
@@ -118,8 +119,7 @@ public final class SiteIdentity {
               x500,
               pair.getPublic());
       builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
-      builder.addExtension(
-          Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
+      builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
       X509CertificateHolder holder =
           builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate()));
       X509Certificate cert = new JcaX509CertificateConverter().getCertificate(holder);
@@ -139,8 +139,7 @@ public final class SiteIdentity {
       if (begin < 0 || end < begin) {
         throw new IOException(keyFile + " does not hold a PKCS#8 private key");
       }
-      byte[] der =
-          Base64.getMimeDecoder().decode(text.substring(begin + KEY_BEGIN.length(), end));
+      byte[] der = Base64.getMimeDecoder().decode(text.substring(begin + KEY_BEGIN.length(), end));
       key = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(der));
     } catch (GeneralSecurityException | IllegalArgumentException e) {
       throw new IOException(keyFile + " is not a readable private key: " + e.getMessage(), e);
@@ -184,7 +183,8 @@ public final class SiteIdentity {
   }
 
   private byte[] privateKeyPem() {
-    String body = Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(privateKey.getEncoded());
+    String body =
+        Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(privateKey.getEncoded());
     return (KEY_BEGIN + "\n" + body + "\n" + KEY_END + "\n").getBytes(StandardCharsets.US_ASCII);
   }
 

@@ -24,6 +24,7 @@ import javax.net.ssl.X509ExtendedTrustManager;
 public final class TlsContexts {
   /** ALPN protocol of an established peer link (pinned certificates only). */
   public static final String ALPN_LINK = "duet-link/1";
+
   /** ALPN protocol of a pairing handshake (any self-signed certificate; the passphrase decides). */
   public static final String ALPN_PAIR = "duet-pair/1";
 
@@ -63,7 +64,9 @@ public final class TlsContexts {
     socket.setUseClientMode(!server);
   }
 
-  /** Trusts exactly the certificates {@code pinned} accepts (each must be a lone self-signed one). */
+  /**
+   * Trusts exactly the certificates {@code pinned} accepts (each must be a lone self-signed one).
+   */
   public static X509ExtendedTrustManager pinned(Predicate<X509Certificate> pinned) {
     return new Pinned(pinned);
   }
@@ -81,8 +84,8 @@ public final class TlsContexts {
   }
 
   /**
-   * Pinning trust manager. The socket/engine variants exist so the JDK does not wrap it in its
-   * own hostname and path checks, which make no sense for pinned self-signed certificates.
+   * Pinning trust manager. The socket/engine variants exist so the JDK does not wrap it in its own
+   * hostname and path checks, which make no sense for pinned self-signed certificates.
    */
   private static final class Pinned extends X509ExtendedTrustManager {
     private final Predicate<X509Certificate> pinned;

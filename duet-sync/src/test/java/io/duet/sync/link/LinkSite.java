@@ -44,10 +44,12 @@ final class LinkSite implements AutoCloseable {
 
   LinkSite(Path dir, String name, UUID id) throws IOException {
     random = new SecureRandom();
-    identity = SiteIdentity.loadOrCreate(dir, name, id, random, Instant.parse("2026-01-01T00:00:00Z"));
+    identity =
+        SiteIdentity.loadOrCreate(dir, name, id, random, Instant.parse("2026-01-01T00:00:00Z"));
     store = PeerStore.open(dir);
     invitations = new Invitations(clock, random, Duration.ofMinutes(15), 5, 10_000);
-    responder = new PairingResponder(identity, store, invitations, random, (r, e) -> refusals.add(e));
+    responder =
+        new PairingResponder(identity, store, invitations, random, (r, e) -> refusals.add(e));
     listener =
         ReplicationPortListener.start(
             new InetSocketAddress("127.0.0.1", 0),
@@ -70,7 +72,8 @@ final class LinkSite implements AutoCloseable {
 
   /** Starts a link to {@code peer} (as stored), with {@code receiver} recording what arrives. */
   TlsTransport link(PeerRecord peer, Recorder receiver) {
-    TlsTransport t = new TlsTransport(identity, peer, FAST, Sleeper.SYSTEM, random, LinkObserver.NONE);
+    TlsTransport t =
+        new TlsTransport(identity, peer, FAST, Sleeper.SYSTEM, random, LinkObserver.NONE);
     t.setReceiver(receiver);
     links.put(peer.siteId(), t);
     t.start();
@@ -95,7 +98,8 @@ final class LinkSite implements AutoCloseable {
 
   /** A clock tests move by hand. */
   static final class MutableClock extends Clock {
-    final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-01-01T00:00:00Z"));
+    final AtomicReference<Instant> now =
+        new AtomicReference<>(Instant.parse("2026-01-01T00:00:00Z"));
 
     void advance(Duration d) {
       now.updateAndGet(t -> t.plus(d));

@@ -16,8 +16,8 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 
 /**
- * An attacker between two sites: terminates TLS from the caller with its own certificate, opens
- * its own TLS to the target with the same certificate, and copies the plaintext both ways.
+ * An attacker between two sites: terminates TLS from the caller with its own certificate, opens its
+ * own TLS to the target with the same certificate, and copies the plaintext both ways.
  */
 final class MitmRelay implements AutoCloseable {
   private final ServerSocket server;
@@ -48,8 +48,7 @@ final class MitmRelay implements AutoCloseable {
         SSLSocket front =
             (SSLSocket) ctx.getSocketFactory().createSocket(raw, "a", raw.getPort(), true);
         SSLSocket back =
-            (SSLSocket)
-                ctx.getSocketFactory().createSocket("127.0.0.1", target.listener.port())) {
+            (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", target.listener.port())) {
       TlsContexts.configure(front, true, TlsContexts.ALPN_PAIR);
       TlsContexts.configure(back, false, TlsContexts.ALPN_PAIR);
       front.startHandshake();

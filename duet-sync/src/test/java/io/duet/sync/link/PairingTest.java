@@ -55,8 +55,12 @@ class PairingTest {
     assertThat(atB.address()).isEqualTo(a.address());
     assertThat(atB.fingerprint()).isEqualTo(a.identity.fingerprint());
     // Durable: a fresh store reads the same peers back.
-    assertThat(PeerStore.open(dir.resolve("a")).list()).extracting(PeerRecord::name).containsExactly("beta");
-    assertThat(PeerStore.open(dir.resolve("b")).list()).extracting(PeerRecord::name).containsExactly("alpha");
+    assertThat(PeerStore.open(dir.resolve("a")).list())
+        .extracting(PeerRecord::name)
+        .containsExactly("beta");
+    assertThat(PeerStore.open(dir.resolve("b")).list())
+        .extracting(PeerRecord::name)
+        .containsExactly("alpha");
     assertThat(b.invitations.openUntil()).isEmpty();
 
     // Single use: the same passphrase again finds no invitation.
@@ -64,7 +68,8 @@ class PairingTest {
     try {
       assertThatThrownBy(() -> c.pairWith(b, inv.passphrase()))
           .isInstanceOf(PairingException.class)
-          .satisfies(e -> assertThat(((PairingException) e).reason()).isEqualTo(Reason.NO_INVITATION))
+          .satisfies(
+              e -> assertThat(((PairingException) e).reason()).isEqualTo(Reason.NO_INVITATION))
           .hasMessageContaining("duet peer invite");
       assertThat(c.store.list()).isEmpty();
     } finally {
@@ -78,13 +83,15 @@ class PairingTest {
     for (int i = 0; i < 5; i++) {
       assertThatThrownBy(() -> a.pairWith(b, "00000-00000-00000-00000"))
           .isInstanceOf(PairingException.class)
-          .satisfies(e -> assertThat(((PairingException) e).reason()).isEqualTo(Reason.WRONG_PASSPHRASE))
+          .satisfies(
+              e -> assertThat(((PairingException) e).reason()).isEqualTo(Reason.WRONG_PASSPHRASE))
           .hasMessageContaining("wrong passphrase");
     }
     // The sixth try, even with the right passphrase, finds the invitation revoked.
     assertThatThrownBy(() -> a.pairWith(b, inv.passphrase()))
         .isInstanceOf(PairingException.class)
-        .satisfies(e -> assertThat(((PairingException) e).reason()).isEqualTo(Reason.ATTEMPTS_EXHAUSTED));
+        .satisfies(
+            e -> assertThat(((PairingException) e).reason()).isEqualTo(Reason.ATTEMPTS_EXHAUSTED));
     LinkSite.await("refusals reported at B", () -> b.refusals.size() == 6);
     assertThat(b.refusals).extracting(PairingException::reason).startsWith(Reason.WRONG_PASSPHRASE);
     assertThat(a.store.list()).isEmpty();
@@ -108,7 +115,8 @@ class PairingTest {
     Invitation fresh = b.invitations.create();
     assertThatThrownBy(() -> a.pairWith(b, old.passphrase()))
         .isInstanceOf(PairingException.class)
-        .satisfies(e -> assertThat(((PairingException) e).reason()).isEqualTo(Reason.WRONG_PASSPHRASE));
+        .satisfies(
+            e -> assertThat(((PairingException) e).reason()).isEqualTo(Reason.WRONG_PASSPHRASE));
     assertThat(a.pairWith(b, fresh.passphrase()).name()).isEqualTo("beta");
   }
 
@@ -120,7 +128,8 @@ class PairingTest {
     }
     assertThatThrownBy(
             () ->
-                new io.duet.sync.peering.PairingClient(a.identity, a.store, a.address(), a.random, 2_000)
+                new io.duet.sync.peering.PairingClient(
+                        a.identity, a.store, a.address(), a.random, 2_000)
                     .pair("127.0.0.1:" + port, "x"))
         .isInstanceOf(PairingException.class)
         .satisfies(e -> assertThat(((PairingException) e).reason()).isEqualTo(Reason.UNREACHABLE));
@@ -137,7 +146,8 @@ class PairingTest {
     try (MitmRelay relay = new MitmRelay(dir.resolve("m"), b)) {
       assertThatThrownBy(
               () ->
-                  new io.duet.sync.peering.PairingClient(a.identity, a.store, a.address(), a.random, 10_000)
+                  new io.duet.sync.peering.PairingClient(
+                          a.identity, a.store, a.address(), a.random, 10_000)
                       .pair(relay.address(), inv.passphrase()))
           .isInstanceOf(PairingException.class)
           .satisfies(

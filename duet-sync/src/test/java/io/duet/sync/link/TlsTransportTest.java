@@ -95,6 +95,27 @@ class TlsTransportTest {
   }
 
   @Test
+  void aReceiverInstalledAfterTheLinkCameUpIsToldSo() throws Exception {
+    LinkSite.Recorder rb = new LinkSite.Recorder();
+    b.link(aAtB, rb);
+    TlsTransport ta =
+        new TlsTransport(
+            a.identity, bAtA, LinkSite.FAST, Sleeper.SYSTEM, a.random, LinkObserver.NONE);
+    a.links.put(bAtA.siteId(), ta);
+    ta.start();
+    LinkSite.await("up without a receiver", ta::isUp);
+    LinkSite.Recorder late = new LinkSite.Recorder();
+    ta.setReceiver(late);
+    assertThat(late.history()).isEqualTo("up");
+    LinkSite.await("frame", () -> a.links.get(bAtA.siteId()) == ta && sendTo(b, late));
+  }
+
+  private boolean sendTo(LinkSite site, LinkSite.Recorder r) {
+    TlsTransport t = site.links.get(a.identity.siteId());
+    return t != null && t.send(new byte[] {5}) && waitFrame(r, new byte[] {5});
+  }
+
+  @Test
   void aRestartedPeerIsRedialed() throws Exception {
     LinkSite.Recorder ra = new LinkSite.Recorder();
     LinkSite.Recorder rb = new LinkSite.Recorder();
@@ -107,7 +128,8 @@ class TlsTransportTest {
     LinkSite.Recorder ra2 = new LinkSite.Recorder();
     TlsTransport ta2 = a.link(bAtA, ra2);
     LinkSite.await("up again", () -> ta2.isUp() && tb.isUp());
-    LinkSite.await("frame after reconnect", () -> tb.send(new byte[] {7}) && waitFrame(ra2, new byte[] {7}));
+    LinkSite.await(
+        "frame after reconnect", () -> tb.send(new byte[] {7}) && waitFrame(ra2, new byte[] {7}));
   }
 
   @Test

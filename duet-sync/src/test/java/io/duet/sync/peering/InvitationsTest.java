@@ -15,7 +15,9 @@ class InvitationsTest {
 
   @Test
   void passphrasesAreFreshAndNormalizeForgivingly() {
-    Invitations inv = new Invitations(Clock.fixed(T0, ZoneOffset.UTC), new SecureRandom(), Duration.ofMinutes(1), 3, 10_000);
+    Invitations inv =
+        new Invitations(
+            Clock.fixed(T0, ZoneOffset.UTC), new SecureRandom(), Duration.ofMinutes(1), 3, 10_000);
     Invitation one = inv.create();
     Invitation two = inv.create();
     assertThat(one.passphrase()).isNotEqualTo(two.passphrase());
@@ -45,13 +47,17 @@ class InvitationsTest {
           }
         };
     Invitations inv = new Invitations(clock, new SecureRandom(), Duration.ofMinutes(1), 2, 10_000);
-    assertThatThrownBy(inv::begin).isInstanceOf(PairingException.class).hasMessageContaining("duet peer invite");
+    assertThatThrownBy(inv::begin)
+        .isInstanceOf(PairingException.class)
+        .hasMessageContaining("duet peer invite");
     inv.create();
     Invitations.Challenge c1 = inv.begin();
     assertThat(inv.attemptsLeft(c1.serial())).isEqualTo(1);
     inv.begin();
     assertThatThrownBy(inv::begin)
-        .isInstanceOfSatisfying(PairingException.class, e -> assertThat(e.reason()).isEqualTo(PairingException.Reason.ATTEMPTS_EXHAUSTED));
+        .isInstanceOfSatisfying(
+            PairingException.class,
+            e -> assertThat(e.reason()).isEqualTo(PairingException.Reason.ATTEMPTS_EXHAUSTED));
     assertThat(inv.openUntil()).isEmpty();
 
     inv.create();
@@ -59,23 +65,31 @@ class InvitationsTest {
     assertThat(inv.consume(c2.serial())).isTrue();
     assertThat(inv.consume(c2.serial())).isFalse();
     assertThatThrownBy(inv::begin)
-        .isInstanceOfSatisfying(PairingException.class, e -> assertThat(e.reason()).isEqualTo(PairingException.Reason.NO_INVITATION));
+        .isInstanceOfSatisfying(
+            PairingException.class,
+            e -> assertThat(e.reason()).isEqualTo(PairingException.Reason.NO_INVITATION));
 
     inv.create();
     Invitations.Challenge c3 = inv.begin();
     now[0] = Clock.fixed(T0.plusSeconds(60), ZoneOffset.UTC);
     assertThat(inv.consume(c3.serial())).isFalse();
     assertThatThrownBy(inv::begin)
-        .isInstanceOfSatisfying(PairingException.class, e -> assertThat(e.reason()).isEqualTo(PairingException.Reason.EXPIRED));
+        .isInstanceOfSatisfying(
+            PairingException.class,
+            e -> assertThat(e.reason()).isEqualTo(PairingException.Reason.EXPIRED));
   }
 
   @Test
   void proofsDependOnEveryTranscriptPart() {
     byte[] key = PairingKeys.derive("AAAAA-BBBBB", new byte[16], 10_000);
-    byte[] base = PairingKeys.transcript(new byte[32], new byte[32], new byte[32], new byte[32], "h:1", new byte[16], 10_000);
+    byte[] base =
+        PairingKeys.transcript(
+            new byte[32], new byte[32], new byte[32], new byte[32], "h:1", new byte[16], 10_000);
     byte[] otherCert = new byte[32];
     otherCert[0] = 1;
-    byte[] mitm = PairingKeys.transcript(new byte[32], otherCert, new byte[32], new byte[32], "h:1", new byte[16], 10_000);
+    byte[] mitm =
+        PairingKeys.transcript(
+            new byte[32], otherCert, new byte[32], new byte[32], "h:1", new byte[16], 10_000);
     assertThat(PairingKeys.clientProof(key, base)).isNotEqualTo(PairingKeys.clientProof(key, mitm));
     assertThat(PairingKeys.clientProof(key, base)).isNotEqualTo(PairingKeys.serverProof(key, base));
     assertThat(PairingKeys.derive("aaaaa bbbbb", new byte[16], 10_000)).isEqualTo(key);

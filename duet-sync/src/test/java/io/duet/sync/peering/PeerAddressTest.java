@@ -21,7 +21,20 @@ class PeerAddressTest {
   @Test
   void refusesBadAddressesClearly() {
     for (String bad :
-        new String[] {"", "host", ":7443", "host:", "host:0", "host:65536", "host:x", "a:b:1", "[::1]", "[]:1", "h st:1", "[::1]x1"}) {
+        new String[] {
+          "",
+          "host",
+          ":7443",
+          "host:",
+          "host:0",
+          "host:65536",
+          "host:x",
+          "a:b:1",
+          "[::1]",
+          "[]:1",
+          "h st:1",
+          "[::1]x1"
+        }) {
       assertThatThrownBy(() -> PeerAddress.parse(bad))
           .as(bad)
           .isInstanceOf(IllegalArgumentException.class)

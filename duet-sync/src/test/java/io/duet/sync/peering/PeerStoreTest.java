@@ -21,7 +21,10 @@ class PeerStoreTest {
   static PeerRecord peer(String name, long id, String address) {
     UUID uuid = new UUID(id, id);
     return new PeerRecord(
-        name, uuid, address, SiteIdentity.generate(name, uuid, new SecureRandom(), NOW).certificate());
+        name,
+        uuid,
+        address,
+        SiteIdentity.generate(name, uuid, new SecureRandom(), NOW).certificate());
   }
 
   @Test
@@ -87,12 +90,17 @@ class PeerStoreTest {
       }
     }
     Files.write(dir.resolve(PeerStore.FILE), new byte[] {1, 2, 3});
-    assertThatThrownBy(() -> PeerStore.open(dir)).isInstanceOf(IOException.class).hasMessageContaining("peers.bin");
+    assertThatThrownBy(() -> PeerStore.open(dir))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("peers.bin");
   }
 
   private static byte[] withCrc(byte[] body) {
     java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
     crc.update(body);
-    return java.nio.ByteBuffer.allocate(body.length + 4).put(body).putInt((int) crc.getValue()).array();
+    return java.nio.ByteBuffer.allocate(body.length + 4)
+        .put(body)
+        .putInt((int) crc.getValue())
+        .array();
   }
 }
