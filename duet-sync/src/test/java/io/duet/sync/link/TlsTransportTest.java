@@ -116,6 +116,42 @@ class TlsTransportTest {
   }
 
   @Test
+  void failedDialsBackOffExponentiallyUpToTheCap() throws Exception {
+    int port;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      port = s.getLocalPort(); // closed again: dials are refused at once
+    }
+    java.util.List<Long> pauses = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.Semaphore allowed = new java.util.concurrent.Semaphore(0);
+    Sleeper recording =
+        ms -> {
+          pauses.add(ms);
+          allowed.acquire(); // the test lets each retry happen
+        };
+    TlsTransport t =
+        new TlsTransport(
+            a.identity,
+            bAtA.withAddress("127.0.0.1:" + port),
+            LinkSite.FAST,
+            recording,
+            a.random,
+            LinkObserver.NONE);
+    try {
+      t.start();
+      for (int i = 0; i < 6; i++) {
+        int n = i + 1;
+        LinkSite.await("pause " + n, () -> pauses.size() >= n);
+        allowed.release();
+      }
+      assertThat(java.util.List.copyOf(pauses).subList(0, 6)).containsExactly(20L, 40L, 80L, 160L, 200L, 200L);
+      assertThat(t.lastError()).contains("dial");
+      assertThat(t.isUp()).isFalse();
+    } finally {
+      t.close();
+    }
+  }
+
+  @Test
   void aRestartedPeerIsRedialed() throws Exception {
     LinkSite.Recorder ra = new LinkSite.Recorder();
     LinkSite.Recorder rb = new LinkSite.Recorder();
