@@ -134,7 +134,6 @@ class PeerApiTest {
           .extracting(NodeEvent::type)
           .contains("peer.paired", "peer.pairing.failed");
 
-      // Peers and keys survive a restart of both sites; the link comes back by itself.
       assertThat(call(b, "DELETE", "/api/v1/peers/nobody", null).status()).isEqualTo(404);
       assertThat(call(a, "DELETE", "/api/v1/peers/site-b", null).status()).isEqualTo(204);
       assertThat(call(a, "GET", "/api/v1/peers", null).body()).isEmpty();
@@ -143,7 +142,7 @@ class PeerApiTest {
   }
 
   @Test
-  void peersAndLinksSurviveRestart() throws Exception {
+  void peersSurviveARestart() throws Exception {
     String pass;
     try (Node a = Node.start(config(dir, "site-a", true));
         Node b = Node.start(config(dir, "site-b", true))) {
@@ -162,8 +161,7 @@ class PeerApiTest {
           .isEqualTo(201);
       await("up", () -> linkState(a, "site-b").equals("up"));
     }
-    // Port 0 picks new ports on restart, so only A can redial B if B keeps its port: restart B on
-    // the port it had is not possible here; instead check that both stores still know the peers.
+    // The ports were free ones and change on restart, so check the durable record, not the link.
     try (Node a = Node.start(config(dir, "site-a", true))) {
       JsonNode peers = call(a, "GET", "/api/v1/peers", null).body();
       assertThat(peers).hasSize(1);
