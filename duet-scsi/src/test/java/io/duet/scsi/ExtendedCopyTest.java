@@ -4,6 +4,7 @@ import static io.duet.scsi.Fixture.assertGood;
 import static io.duet.scsi.Fixture.assertSense;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.duet.store.ForwardingVolume;
 import io.duet.store.Volume;
 import io.duet.store.VolumeIdentity;
 import java.io.IOException;
@@ -22,12 +23,12 @@ class ExtendedCopyTest {
   final byte[] naa = f.volume.identity().naa();
 
   /** A volume with its own NAA over another volume, so two LUs can share a site. */
-  static final class Renamed implements Volume {
-    final Volume inner;
+  /** The same data under another identity (another NAA), as a second LU of the site. */
+  static final class Renamed extends ForwardingVolume {
     final VolumeIdentity identity;
 
     Renamed(Volume inner, int tag) {
-      this.inner = inner;
+      super(inner);
       byte[] naa = new byte[16];
       naa[0] = 0x60;
       naa[15] = (byte) tag;
@@ -37,62 +38,6 @@ class ExtendedCopyTest {
     @Override
     public VolumeIdentity identity() {
       return identity;
-    }
-
-    @Override
-    public int blockSize() {
-      return inner.blockSize();
-    }
-
-    @Override
-    public long blockCount() {
-      return inner.blockCount();
-    }
-
-    @Override
-    public void read(long offset, ByteBuffer dst) throws IOException {
-      inner.read(offset, dst);
-    }
-
-    @Override
-    public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
-      inner.write(offset, src, fua);
-    }
-
-    @Override
-    public void writeAtomic(long offset, ByteBuffer src, boolean fua) throws IOException {
-      inner.writeAtomic(offset, src, fua);
-    }
-
-    @Override
-    public void flush() throws IOException {
-      inner.flush();
-    }
-
-    @Override
-    public void unmap(long offset, long length) throws IOException {
-      inner.unmap(offset, length);
-    }
-
-    @Override
-    public void writeZeroes(long offset, long length, boolean mayDeallocate) throws IOException {
-      inner.writeZeroes(offset, length, mayDeallocate);
-    }
-
-    @Override
-    public long compareAndWrite(long offset, ByteBuffer expected, ByteBuffer data, boolean fua)
-        throws IOException {
-      return inner.compareAndWrite(offset, expected, data, fua);
-    }
-
-    @Override
-    public Extent allocation(long offset, long maxLength) throws IOException {
-      return inner.allocation(offset, maxLength);
-    }
-
-    @Override
-    public int unmapGranularityBytes() {
-      return inner.unmapGranularityBytes();
     }
   }
 

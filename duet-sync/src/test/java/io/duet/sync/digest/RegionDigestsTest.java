@@ -3,10 +3,10 @@ package io.duet.sync.digest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.duet.store.ForwardingVolume;
 import io.duet.store.LocalVolume;
 import io.duet.store.OutOfRangeException;
 import io.duet.store.Volume;
-import io.duet.store.VolumeIdentity;
 import io.duet.store.VolumeStore;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -139,74 +139,17 @@ class RegionDigestsTest {
   }
 
   /** An in-process wrapper that counts reads; everything else goes straight through. */
-  private static final class CountingVolume implements Volume {
-    final Volume inner;
+  private static final class CountingVolume extends ForwardingVolume {
     final AtomicLong reads = new AtomicLong();
 
     CountingVolume(Volume inner) {
-      this.inner = inner;
-    }
-
-    @Override
-    public VolumeIdentity identity() {
-      return inner.identity();
-    }
-
-    @Override
-    public int blockSize() {
-      return inner.blockSize();
-    }
-
-    @Override
-    public long blockCount() {
-      return inner.blockCount();
+      super(inner);
     }
 
     @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
       reads.incrementAndGet();
-      inner.read(offset, dst);
-    }
-
-    @Override
-    public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
-      inner.write(offset, src, fua);
-    }
-
-    @Override
-    public void writeAtomic(long offset, ByteBuffer src, boolean fua) throws IOException {
-      inner.writeAtomic(offset, src, fua);
-    }
-
-    @Override
-    public void flush() throws IOException {
-      inner.flush();
-    }
-
-    @Override
-    public void unmap(long offset, long length) throws IOException {
-      inner.unmap(offset, length);
-    }
-
-    @Override
-    public void writeZeroes(long offset, long length, boolean mayDeallocate) throws IOException {
-      inner.writeZeroes(offset, length, mayDeallocate);
-    }
-
-    @Override
-    public long compareAndWrite(long offset, ByteBuffer expected, ByteBuffer data, boolean fua)
-        throws IOException {
-      return inner.compareAndWrite(offset, expected, data, fua);
-    }
-
-    @Override
-    public Extent allocation(long offset, long maxLength) throws IOException {
-      return inner.allocation(offset, maxLength);
-    }
-
-    @Override
-    public int unmapGranularityBytes() {
-      return inner.unmapGranularityBytes();
+      super.read(offset, dst);
     }
   }
 }
