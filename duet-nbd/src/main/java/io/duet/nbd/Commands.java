@@ -4,6 +4,7 @@ import io.duet.store.OutOfRangeException;
 import io.duet.store.Volume;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.function.LongSupplier;
 
 /**
  * Serves transmission-phase requests of one connection against its export's volume: validates
@@ -21,12 +22,25 @@ final class Commands {
   private final Volume volume;
   private final ReplyWriter replies;
   private final BufferPool buffers;
+  private final InlinePolicy policy;
+  private final LongSupplier nanoClock;
 
-  Commands(Session session, ReplyWriter replies, BufferPool buffers) {
+  /**
+   * @param policy told how long each READ and WRITE spent in the volume (replies excluded: a client
+   *     slow to read its replies is not a slow disk)
+   */
+  Commands(
+      Session session,
+      ReplyWriter replies,
+      BufferPool buffers,
+      InlinePolicy policy,
+      LongSupplier nanoClock) {
     this.session = session;
     this.volume = session.export().volume();
     this.replies = replies;
     this.buffers = buffers;
+    this.policy = policy;
+    this.nanoClock = nanoClock;
   }
 
   /**
@@ -120,7 +134,9 @@ final class Commands {
     switch (r.type()) {
       case Nbd.CMD_READ -> read(r);
       case Nbd.CMD_WRITE -> {
+        long start = nanoClock.getAsLong();
         UnalignedIo.write(volume, r.offset(), payload, fua);
+        policy.served(r.length(), nanoClock.getAsLong() - start);
         replies.ok(r.cookie());
       }
       case Nbd.CMD_FLUSH -> {
@@ -148,6 +164,7 @@ final class Commands {
    * unallocated blocks read as zeros (Volume's contract).
    */
   private void read(Request r) throws IOException {
+    long start = nanoClock.getAsLong();
     long end = r.offset() + r.length();
     int bs = volume.blockSize();
     Volume.Extent first = null;
@@ -160,6 +177,7 @@ final class Commands {
       try {
         ByteBuffer data = lease.buffer();
         UnalignedIo.read(volume, r.offset(), data);
+        policy.served(r.length(), nanoClock.getAsLong() - start);
         replies.readData(r.cookie(), r.offset(), data.flip());
       } finally {
         buffers.release(lease);

@@ -9,6 +9,7 @@ import java.net.SocketException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 
 /**
  * One client connection, run on its own platform thread: negotiation, then transmission. Platform,
@@ -23,6 +24,7 @@ final class Connection implements Runnable {
   private final ExportCatalog catalog;
   private final NbdSettings settings;
   private final BufferPool buffers;
+  private final LongSupplier nanoClock;
   private final Runnable onClose;
   private final Wire wire;
   private volatile String exportName;
@@ -32,12 +34,14 @@ final class Connection implements Runnable {
       ExportCatalog catalog,
       NbdSettings settings,
       BufferPool buffers,
+      LongSupplier nanoClock,
       Runnable onClose)
       throws IOException {
     this.socket = channel.socket();
     this.catalog = catalog;
     this.settings = settings;
     this.buffers = buffers;
+    this.nanoClock = nanoClock;
     this.onClose = onClose;
     this.wire = new Wire(channel);
   }
@@ -60,7 +64,7 @@ final class Connection implements Runnable {
       if (session.isPresent()) {
         exportName = session.get().export().name();
         wire.socket().setSoTimeout(0); // idle connections are normal once attached
-        new Transmission(wire.link(), session.get(), settings, buffers).run();
+        new Transmission(wire.link(), session.get(), settings, buffers, nanoClock).run();
       }
     } catch (Negotiation.ProtocolViolation e) {
       LOG.log(Level.INFO, "NBD client {0}: {1}; closing the connection", peer, e.getMessage());

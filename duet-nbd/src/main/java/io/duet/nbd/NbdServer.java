@@ -19,8 +19,8 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * An NBD server (fixed newstyle, structured replies, base:allocation, STARTTLS) serving the exports
  * of an {@link ExportCatalog}. Each listener accepts on a virtual thread; each connection has a
- * platform thread that reads requests (serving one itself when nothing else is in flight) and a
- * small pool of platform threads for concurrent requests. Thread-safe.
+ * platform thread that reads requests and serves the quick ones itself, and a small pool of
+ * platform threads on which slow requests overlap. Thread-safe.
  */
 public final class NbdServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(NbdServer.class.getName());
@@ -111,7 +111,10 @@ public final class NbdServer implements AutoCloseable {
   private void start(SocketChannel socket) {
     Connection[] self = new Connection[1];
     try {
-      self[0] = new Connection(socket, catalog, settings, buffers, () -> finished(self[0]));
+      // The clock only times requests for the inline policy; nothing depends on its value.
+      self[0] =
+          new Connection(
+              socket, catalog, settings, buffers, System::nanoTime, () -> finished(self[0]));
     } catch (IOException e) {
       closeQuietly(socket);
       return;

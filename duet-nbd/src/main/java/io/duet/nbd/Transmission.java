@@ -7,15 +7,16 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * The transmission phase of one connection. This (the connection's) thread reads request headers
- * and write payloads in order. A request that arrives while nothing else is in flight and no
- * further request is waiting is served right here (queue depth 1 pays no hand-off); otherwise it
- * goes to the connection's pool of worker threads, so replies may come back out of order as the
- * protocol allows. Two semaphores bound what one connection may hold: requests in flight and
- * buffered payload bytes. When either is exhausted the reader stops reading the socket, and TCP
- * flow control pushes back on the client.
+ * and write payloads in order. Each request is served either right here or on the connection's pool
+ * of worker threads, as the {@link InlinePolicy} says: inline while requests are quick (no hand-off
+ * per request), on workers when they wait on a disk, so that they overlap; replies may then come
+ * back out of order as the protocol allows. Two semaphores bound what one connection may hold:
+ * requests in flight and buffered payload bytes. When either is exhausted the reader stops reading
+ * the socket, and TCP flow control pushes back on the client.
  */
 final class Transmission {
   /**
@@ -32,11 +33,19 @@ final class Transmission {
   private final int maxInFlight;
   private final Semaphore inFlight;
   private final Semaphore bufferedBytes;
+  private final LongSupplier nanoClock;
+  private final InlinePolicy policy = new InlinePolicy();
 
-  Transmission(Link link, Session session, NbdSettings settings, BufferPool buffers) {
+  Transmission(
+      Link link,
+      Session session,
+      NbdSettings settings,
+      BufferPool buffers,
+      LongSupplier nanoClock) {
     this.link = link;
     this.session = session;
     this.buffers = buffers;
+    this.nanoClock = nanoClock;
     this.maxInFlight = settings.maxInFlightPerConnection();
     this.inFlight = new Semaphore(maxInFlight);
     this.bufferedBytes = new Semaphore(settings.maxBufferedBytesPerConnection());
@@ -48,7 +57,7 @@ final class Transmission {
    */
   void run() throws IOException, InterruptedException {
     ReplyWriter replies = new ReplyWriter(link, session.structured());
-    Commands commands = new Commands(session, replies, buffers);
+    Commands commands = new Commands(session, replies, buffers, policy, nanoClock);
     // The in-flight semaphore bounds the queue: at most maxInFlight tasks exist at once.
     ThreadPoolExecutor workers =
         new ThreadPoolExecutor(
@@ -140,9 +149,8 @@ final class Transmission {
             inFlight.release();
           }
         };
-    // Only this request holds a permit and the client sent nothing more: serving it here saves
-    // a hand-off; there is nothing else the reader could be doing meanwhile.
-    if (inFlight.availablePermits() == maxInFlight - 1 && !link.hasBuffered()) {
+    int others = maxInFlight - 1 - inFlight.availablePermits();
+    if (policy.inline(r, others, link.hasBuffered())) {
       task.run();
     } else {
       workers.execute(task);
