@@ -99,6 +99,8 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   private long nextRequestId = 1;
   private final Map<Long, PendingFlush> flushes = new HashMap<>();
   private volatile ReplicationStatus status;
+  private long droppedOutsideSession;
+  private long droppedStale;
 
   /** A host flush waiting for the local and the peer's fdatasync. */
   private static final class PendingFlush {
@@ -535,6 +537,9 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
 
   /** Ends the current session and, the link being up, offers a new one to the peer. */
   void restartSession(String reason) {
+    if (session == Session.UP) {
+      listener.onWarning("session with the peer restarted: " + reason);
+    }
     endSession(reason);
     if (!closed && transport.isUp()) {
       startSession();
@@ -624,6 +629,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
       return;
     }
     if (session != Session.UP) {
+      droppedOutsideSession++;
       return; // the tail of a session that has ended on this side
     }
     if (frame.message() instanceof Handoff h) {
@@ -637,6 +643,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     }
     if (frame.epoch() < epoch && !(frame.epoch() == epoch - 1 && handoffEpoch == epoch)) {
       send(new EpochNotice(leaderId, "epoch " + frame.epoch() + " is stale, current " + epoch));
+      droppedStale++;
       return;
     }
     lastHeardNanos = now();
@@ -904,6 +911,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
           StringBuilder sb = new StringBuilder();
           sb.append("session=").append(session).append('#').append(sessionNo);
           sb.append(" peer=").append(peerState).append(" synced=").append(followerSynced);
+          sb.append(" dropped=").append(droppedOutsideSession).append('/').append(droppedStale);
           for (int i = 0; i < sequencers.length; i++) {
             sb.append("\n seq").append(i).append(": ");
             for (RangeSequencer.Entry e : sequencers[i].snapshot()) {

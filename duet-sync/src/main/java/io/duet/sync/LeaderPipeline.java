@@ -111,7 +111,7 @@ final class LeaderPipeline {
 
   private boolean acceptsFromFollower(long requestId, int volume) {
     if (g.handoffDraining()) {
-      return false; // refused below after the handoff, when we know who leads
+      return true; // held by enqueue, answered after the handoff when we know who leads
     }
     Refusal refusal = null;
     if (!g.isLeader()) {

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
@@ -45,6 +46,11 @@ class ReplicationHarness implements AutoCloseable {
 
   static boolean serving(TestSite s) {
     return s.status().availability() == Availability.SERVING;
+  }
+
+  String dump() {
+    return a.status() + " / " + b.status() + "\nwarnings " + a.warnings + " / " + b.warnings
+        + "\nA: " + a.replicator.describe().join() + "\nB: " + b.replicator.describe().join();
   }
 
   void awaitInSync() {
@@ -136,19 +142,25 @@ class ReplicationHarness implements AutoCloseable {
       thread.join();
     }
 
+    /** For a writer on a crashed site: its last write never returns (the "process" is gone). */
+    void abandon() throws InterruptedException {
+      thread.join(java.time.Duration.ofMillis(200));
+    }
+
     @Override
     public void run() {
       long counter = 0;
       while (!stop.get()) {
         long blockNo = blocks[(int) (counter % blocks.length)];
         counter++;
+        // Uncertain until acknowledged: a write cut off by a crash may or may not have happened.
+        uncertain.computeIfAbsent(blockNo, k -> new CopyOnWriteArrayList<>()).add(counter);
         try {
           site.volume(0).write(blockNo * TestSite.BLOCK, block(id, counter), false);
           acked.put(blockNo, counter);
           uncertain.remove(blockNo);
           ackedCount++;
         } catch (Exception e) {
-          uncertain.computeIfAbsent(blockNo, k -> new ArrayList<>()).add(counter);
           failures++;
           LockSupport.parkNanos(2_000_000); // unavailable: back off like a host would
         }
