@@ -26,7 +26,16 @@ class InlinePolicyTest {
       p.served(4096, QUICK_NS);
     }
     assertThat(p.inline(READ_4K, 5, true)).isTrue();
-    assertThat(p.inline(new Request(0, Nbd.CMD_WRITE, 1, 0, 1 << 20), 5, true)).isTrue();
+    assertThat(p.inline(new Request(0, Nbd.CMD_WRITE, 1, 0, 64 << 10), 5, true)).isTrue();
+  }
+
+  @Test
+  void largeRequestsGoToWorkersUnlessAlone() {
+    InlinePolicy p = new InlinePolicy();
+    Request big = new Request(0, Nbd.CMD_WRITE, 1, 0, InlinePolicy.INLINE_BYTES_MAX + 512);
+    assertThat(p.inline(big, 1, false)).isFalse();
+    assertThat(p.inline(big, 0, true)).isFalse();
+    assertThat(p.inline(big, 0, false)).isTrue();
   }
 
   @Test
