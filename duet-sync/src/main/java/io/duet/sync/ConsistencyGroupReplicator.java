@@ -71,6 +71,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   final LeaderPipeline leader;
   final FollowerPipeline follower;
   final ResyncDriver resync;
+  final Verifier verifier;
   private final List<ReplicatedVolume> replicatedVolumes = new ArrayList<>();
 
   // ---- loop-confined state ----
@@ -142,6 +143,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     this.leader = new LeaderPipeline(this);
     this.follower = new FollowerPipeline(this);
     this.resync = new ResyncDriver(this);
+    this.verifier = new Verifier(this);
     this.status = computeStatus();
   }
 
@@ -196,7 +198,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   public CompletableFuture<Void> switchover() {
     CompletableFuture<Void> f = new CompletableFuture<>();
     post(() -> startHandoff(f));
-    return f;
+    return afterPublish(f);
   }
 
   /**
@@ -207,12 +209,23 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   public CompletableFuture<Void> forceFailover(String reason) {
     CompletableFuture<Void> f = new CompletableFuture<>();
     post(() -> forcePromote(reason, f));
-    return f;
+    return afterPublish(f);
+  }
+
+  /**
+   * Compares every region's digest across the sites (at the leader of an in-sync group) and
+   * reports the regions that differ; with {@code repair}, marks them dirty and resyncs them from
+   * the leader (the follower is briefly unavailable while it catches up).
+   */
+  public CompletableFuture<VerifyReport> verify(boolean repair) {
+    CompletableFuture<VerifyReport> f = new CompletableFuture<>();
+    post(() -> verifier.start(repair, f));
+    return afterPublish(f);
   }
 
   /** Starts a resync now (needed only when {@code autoResync} is off). */
   public void resyncNow() {
-    post(() -> resync.start(true));
+    post(resync::requestStart);
   }
 
   /** Lets the resynced follower serve again (needed only when {@code autoRecover} is off). */
@@ -238,6 +251,25 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   }
 
   // ---------------------------------------------------------------- loop plumbing
+
+  /**
+   * A future that completes like {@code inner}, but only after the status reflecting the change
+   * has been published, so a caller that reads {@link #status()} next sees it.
+   */
+  private <T> CompletableFuture<T> afterPublish(CompletableFuture<T> inner) {
+    CompletableFuture<T> outer = new CompletableFuture<>();
+    inner.whenComplete(
+        (v, e) ->
+            post(
+                () -> {
+                  if (e != null) {
+                    outer.completeExceptionally(e);
+                  } else {
+                    outer.complete(v);
+                  }
+                }));
+    return outer;
+  }
 
   /** Runs {@code task} on the event loop and publishes the status afterwards. */
   void post(Runnable task) {
@@ -554,6 +586,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
       return;
     }
     resync.stop();
+    verifier.sessionLost();
     follower.sessionLost();
     followerSynced = false;
     leaseGranted = false;
@@ -659,7 +692,11 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
       case ForwardedWrite w -> leader.onForwardedWrite(w);
       case WriteApplied a -> leader.onWriteApplied(a.seq());
       case WriteCommitted c -> follower.onCommitted(c.seq());
-      case RequestRefused r -> follower.onRefused(r);
+      case RequestRefused r -> {
+        if (!verifier.onRefused(r)) {
+          follower.onRefused(r);
+        }
+      }
       case FlushRequest f -> onFlushRequest(f);
       case Flushed f -> onFlushed(f);
       case CompareAndWriteRequest c -> leader.onCompareAndWriteRequest(c);
@@ -668,7 +705,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
       case ResyncAck r -> resync.onAck(r);
       case ResyncDone r -> onResyncDone();
       case DigestRequest d -> follower.onDigestRequest(d);
-      case DigestResponse d -> {} // verification is not built yet
+      case DigestResponse d -> verifier.onResponse(d);
       case EpochNotice n -> {} // same epoch: nothing to learn
       case Hello h -> throw new AssertionError("handled before dispatch");
       case Handoff h -> throw new AssertionError("handled before dispatch");

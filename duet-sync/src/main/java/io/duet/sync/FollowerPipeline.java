@@ -3,7 +3,9 @@ package io.duet.sync;
 import io.duet.sync.UnavailableException.Reason;
 import io.duet.sync.proto.Message.CompareAndWriteMismatch;
 import io.duet.sync.proto.Message.CompareAndWriteRequest;
+import io.duet.sync.digest.RegionDigests;
 import io.duet.sync.proto.Message.DigestRequest;
+import io.duet.sync.proto.Message.DigestResponse;
 import io.duet.sync.proto.Message.ForwardedWrite;
 import io.duet.sync.proto.Message.OrderedWrite;
 import io.duet.sync.proto.Message.Refusal;
@@ -163,9 +165,46 @@ final class FollowerPipeline {
                     }));
   }
 
+  /** Digests the range where it sits in the write order (after earlier writes are applied). */
   void onDigestRequest(DigestRequest m) {
-    // Verification across sites is not built yet; say so rather than answer wrongly.
-    g.send(new RequestRefused(m.requestId(), Refusal.UNAVAILABLE));
+    if (g.isLeader() || m.volume() >= g.volumes.size()) {
+      g.send(new RequestRefused(m.requestId(), Refusal.UNAVAILABLE));
+      return;
+    }
+    VolumeReplica v = g.volumes.get(m.volume());
+    long regionSize = v.dirty().regionSizeBytes();
+    long offset = m.firstRegion() * regionSize;
+    if (m.firstRegion() + m.count() > v.dirty().regionCount() || m.count() == 0) {
+      g.send(new RequestRefused(m.requestId(), Refusal.UNAVAILABLE));
+      return;
+    }
+    long length = Math.min(m.count() * regionSize, v.local().sizeBytes() - offset);
+    int at = g.sessionNo();
+    RangeSequencer seq = g.sequencer(m.volume());
+    RangeSequencer.Entry[] slot = new RangeSequencer.Entry[1];
+    long[][] out = new long[1][];
+    slot[0] =
+        seq.enqueue(
+            offset,
+            length,
+            true,
+            () ->
+                g.runIo(
+                    () ->
+                        out[0] =
+                            RegionDigests.digests(v.local(), offset, (int) regionSize, m.count(),
+                                ByteBuffer.allocate((int) regionSize)),
+                    err -> {
+                      seq.release(slot[0]);
+                      if (g.sessionNo() != at) {
+                        return;
+                      }
+                      g.send(
+                          err != null
+                              ? new RequestRefused(m.requestId(), Refusal.IO_ERROR)
+                              : new DigestResponse(m.requestId(), m.volume(), m.firstRegion(),
+                                  out[0]));
+                    }));
   }
 
   /** The session ended: forwarded requests fail (their outcome is unknown), holds are dropped. */

@@ -33,6 +33,9 @@ final class ResyncDriver {
   private long bytesTotal;
   private volatile long bytesCopiedEver; // written on the loop only
   private SyncTimers.Cancellable wake;
+  /** The operator asked for a resync / for recovery before it could happen; honoured later. */
+  private boolean startRequested;
+  private boolean recoverRequested;
 
   ResyncDriver(ConsistencyGroupReplicator g) {
     this.g = g;
@@ -123,7 +126,13 @@ final class ResyncDriver {
       return;
     }
     expectingDirty = false;
-    start(g.settings.autoResync());
+    start(g.settings.autoResync() || startRequested);
+  }
+
+  /** Operator: resync now, or as soon as the dirty maps have been exchanged. */
+  void requestStart() {
+    startRequested = true;
+    start(true);
   }
 
   /** Starts copying (when {@code allowed}); finishes at once if nothing is dirty. */
@@ -133,6 +142,7 @@ final class ResyncDriver {
       return;
     }
     active = true;
+    startRequested = false;
     volume = 0;
     cursor = 0;
     wrapped = false;
@@ -157,8 +167,10 @@ final class ResyncDriver {
 
   /** Operator's go-ahead when autoRecover is off. */
   void recover() {
+    recoverRequested = true;
     if (g.isLeader() && g.peerState == PeerState.SYNCING && !active && !expectingDirty
         && allClean()) {
+      recoverRequested = false;
       g.followerRecovered();
     }
   }
@@ -283,7 +295,8 @@ final class ResyncDriver {
           if (err != null) {
             g.listener.onWarning("cannot persist the resync's progress: " + err.getMessage());
           }
-          if (g.settings.autoRecover()) {
+          if (g.settings.autoRecover() || recoverRequested) {
+            recoverRequested = false;
             g.followerRecovered();
           }
         });
