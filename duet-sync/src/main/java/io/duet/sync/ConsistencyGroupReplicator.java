@@ -90,6 +90,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   private boolean leaseGranted;
   private long lastHeardNanos;
   private long lastPeerSenderNanos;
+  private long sessionStartNanos;
   private long lastPeerReceiptNanos;
   /** Leader: receipt time of the newest follower heartbeat echoed as a lease grant. */
   private long grantBaseNanos;
@@ -564,7 +565,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   private void startSession() {
     session = Session.HANDSHAKING;
     sessionNo++;
-    send(new Hello(siteId, leaderId, volumes.size()));
+    send(new Hello(siteId, leaderId, volumes.size(), sessionNo, 0));
   }
 
   /** Ends the current session and, the link being up, offers a new one to the peer. */
@@ -712,6 +713,13 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     }
   }
 
+  /**
+   * Session handshake. A hello with {@code echo == 0} opens a session: the receiver drops its own
+   * (the peer stopped serving before it sent the hello), answers with a hello echoing the
+   * opener's session number, and is up. A hello that echoes this site's pending opening completes
+   * the handshake; one echoing an abandoned opening is stale and ignored. Both sides therefore
+   * start exactly one session per exchange, even when both open at once.
+   */
   private void onHello(long peerEpoch, Hello h) {
     if (!h.siteId().equals(peerId) || h.volumeCount() != volumes.size()) {
       listener.onWarning(
@@ -723,24 +731,45 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
       endSession("mismatched peer");
       return;
     }
-    boolean peerWasUp = session == Session.UP;
-    if (session != Session.HANDSHAKING) {
-      // The peer (re)started a session: it stopped serving before it sent this hello.
-      endSession("peer restarted the session");
-      startSession();
+    if (h.echo() == 0) {
+      if (session == Session.UP) {
+        listener.onWarning("the peer restarted the session");
+      }
+      endSession("peer opened a new session");
+      session = Session.HANDSHAKING;
+      sessionNo++;
+      if (!reconcileEpoch(peerEpoch, h)) {
+        return;
+      }
+      send(new Hello(siteId, leaderId, volumes.size(), sessionNo, h.session()));
+      established();
+    } else if (session == Session.HANDSHAKING && h.echo() == sessionNo) {
+      if (reconcileEpoch(peerEpoch, h)) {
+        established();
+      }
     }
+  }
+
+  private boolean reconcileEpoch(long peerEpoch, Hello h) {
     if (peerEpoch > epoch) {
       adoptEpoch(peerEpoch, h.leaderId());
     } else if (peerEpoch == epoch && !h.leaderId().equals(leaderId)) {
       listener.onWarning("peer names another leader at the same epoch " + epoch + "; refused");
       endSession("leader conflict");
-      return;
+      return false;
     }
+    return true;
+  }
+
+  private void established() {
     if (isLeader() && peerState == PeerState.LOST) {
-      peerLost(true);
+      peerLost(true); // the follower answered or opened a session: it no longer serves
     }
     session = Session.UP;
     lastHeardNanos = now();
+    sessionStartNanos = lastHeardNanos;
+    // Only this session's heartbeats may be echoed as lease grants.
+    lastPeerSenderNanos = 0;
     handoffEpoch = -1;
     if (isLeader()) {
       provenCurrent = true;
@@ -749,9 +778,6 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     } else {
       followerSynced = false;
       resync.sendOwnDirtyMap();
-    }
-    if (peerWasUp) {
-      listener.onWarning("session with the peer restarted");
     }
   }
 
@@ -786,7 +812,9 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   private void onHeartbeat(Heartbeat h) {
     lastPeerSenderNanos = h.senderNanos();
     lastPeerReceiptNanos = now();
-    if (!isLeader() && followerSynced && h.echoNanos() != 0) {
+    // An echo of a heartbeat sent before this session began grants nothing.
+    if (!isLeader() && followerSynced && h.echoNanos() != 0
+        && h.echoNanos() - sessionStartNanos >= 0) {
       long until = h.echoNanos() + ms(settings.leaseMs());
       if (!leaseGranted || until - leaseUntilNanos > 0) {
         leaseUntilNanos = until;

@@ -24,7 +24,7 @@ final class TestSite implements AutoCloseable {
   static final int BLOCK = 4096;
   static final long REGION = 64 * 1024;
   static final long EXTENT = 1L << 20;
-  static final SyncSettings FAST = SyncSettings.defaults().withTimes(40, 600, 100, 400);
+  static final SyncSettings FAST = SyncSettings.defaults().withTimes(50, 1500, 100, 1000);
 
   final String name;
   final UUID siteId;

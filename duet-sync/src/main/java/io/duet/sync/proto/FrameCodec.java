@@ -144,7 +144,7 @@ public final class FrameCodec {
 
   private static Message message(byte type, Reader in) throws FrameException {
     return switch (type) {
-      case 1 -> new Hello(in.uuid(), in.uuid(), in.count());
+      case 1 -> new Hello(in.uuid(), in.uuid(), in.count(), in.nonNegative(), in.nonNegative());
       case 2 -> new DirtyRegions(in.count(), in.longs());
       case 3 -> new DirtyDone();
       case 4 -> orderedWrite(in);
@@ -239,6 +239,8 @@ public final class FrameCodec {
         uuid(out, h.siteId());
         uuid(out, h.leaderId());
         out.writeInt(h.volumeCount());
+        out.writeLong(h.session());
+        out.writeLong(h.echo());
       }
       case DirtyRegions d -> {
         out.writeInt(d.volume());

@@ -39,10 +39,12 @@ public sealed interface Message {
   }
 
   /**
-   * First message of every session, sent by both sites on link-up: who I am, whom I take for the
-   * leader (with the frame's epoch) and how many volumes the group has here.
+   * Opens or answers a session: who I am, whom I take for the leader (with the frame's epoch), how
+   * many volumes the group has here, my session number, and the peer's session number this hello
+   * answers ({@code echo}, 0 when it opens a session).
    */
-  record Hello(UUID siteId, UUID leaderId, int volumeCount) implements Message {
+  record Hello(UUID siteId, UUID leaderId, int volumeCount, long session, long echo)
+      implements Message {
     public Hello {
       Objects.requireNonNull(siteId, "siteId");
       Objects.requireNonNull(leaderId, "leaderId");
