@@ -1,0 +1,124 @@
+package io.duet.sync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.duet.store.VolumeStore;
+import io.duet.sync.ReplicationStatus.Availability;
+import io.duet.sync.ReplicationStatus.SyncState;
+import io.duet.sync.dirty.ActivityLogFile;
+import io.duet.sync.dirty.DirtyMap;
+import io.duet.sync.proto.Message.WriteKind;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The lease rule on virtual time (G3): when the link goes silent, the follower stops serving
+ * before the leader acknowledges any write alone, by at least the drift margin — with the
+ * defaults (heartbeat 1 s, lease 5 s, margin 0.5 s, peer timeout 3 s). Everything runs on one
+ * thread through {@link ManualScheduler}, as the simulator will run it.
+ */
+class LeaseTimingTest {
+  private static final long MS = 1_000_000L;
+  @TempDir Path dir;
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private final ManualScheduler sim = new ManualScheduler();
+
+  @AfterEach
+  void close() throws Exception {
+    for (int i = closeables.size() - 1; i >= 0; i--) {
+      closeables.get(i).close();
+    }
+  }
+
+  private ConsistencyGroupReplicator open(String name, UUID self, UUID peer, Transport t)
+      throws Exception {
+    VolumeStore store = VolumeStore.open(dir.resolve(name));
+    closeables.add(store);
+    var volume = store.create(TestSite.identity(0), TestSite.VOLUME_BYTES, TestSite.BLOCK);
+    DirtyMap dirty =
+        DirtyMap.open(dir.resolve(name + ".dmap"), TestSite.VOLUME_BYTES, TestSite.REGION);
+    ActivityLogFile log =
+        ActivityLogFile.open(dir.resolve(name + ".al"), TestSite.VOLUME_BYTES, TestSite.EXTENT, 8);
+    closeables.add(dirty);
+    closeables.add(log);
+    GroupConfig config =
+        new GroupConfig(TestSite.GROUP, self, peer, TestSite.SITE_A, dir.resolve(name + "-state"),
+            List.of(new VolumeReplica(volume, dirty, log)), SyncSettings.defaults());
+    return ConsistencyGroupReplicator.open(config, t, sim, sim, sim, ReplicationListener.NONE);
+  }
+
+  @Test
+  void followerStopsServingAtLeastTheMarginBeforeTheLeaderAcknowledgesAlone() throws Exception {
+    SimLink link = new SimLink(sim);
+    ConsistencyGroupReplicator a = open("a", TestSite.SITE_A, TestSite.SITE_B, link.a);
+    ConsistencyGroupReplicator b = open("b", TestSite.SITE_B, TestSite.SITE_A, link.b);
+    link.heal();
+    for (int i = 0; i < 100 && !(inSync(a) && inSync(b)); i++) {
+      sim.advance(100 * MS);
+    }
+    assertThat(inSync(a) && inSync(b)).as("in sync").isTrue();
+
+    // A replicated write completes at once while the link works.
+    HostRequest first = write(a, 0);
+    sim.advance(MS);
+    assertThat(first.done).isCompletedWithValue(-1L);
+
+    link.pause(); // frames are held: neither site hears the other any more
+    long pausedAt = sim.nanoTime();
+    HostRequest alone = write(a, 1);
+    long followerStoppedAt = -1;
+    long leaderAckedAt = -1;
+    for (int step = 0; step < 20_000 && leaderAckedAt < 0; step++) {
+      sim.advance(MS);
+      if (followerStoppedAt < 0 && !readable(b)) {
+        followerStoppedAt = sim.nanoTime();
+      }
+      if (alone.done.isDone()) {
+        leaderAckedAt = sim.nanoTime();
+      }
+    }
+    assertThat(followerStoppedAt).as("follower stopped serving").isPositive();
+    assertThat(leaderAckedAt).as("leader acknowledged alone").isPositive();
+    assertThat(alone.done).isCompletedWithValue(-1L);
+    assertThat(leaderAckedAt - followerStoppedAt)
+        .as("the leader waits out the follower's lease plus the margin")
+        .isGreaterThanOrEqualTo(SyncSettings.LEASE_MARGIN_DEFAULT_MS * MS - 2 * MS);
+    assertThat(leaderAckedAt - pausedAt)
+        .isLessThanOrEqualTo(
+            (SyncSettings.LEASE_DEFAULT_MS + SyncSettings.LEASE_MARGIN_DEFAULT_MS
+                    + SyncSettings.HEARTBEAT_INTERVAL_DEFAULT_MS)
+                * MS);
+    assertThat(a.status().syncState()).isEqualTo(SyncState.OUT_OF_SYNC);
+  }
+
+  private static boolean inSync(ConsistencyGroupReplicator g) {
+    return g.status().syncState() == SyncState.IN_SYNC
+        && g.status().availability() == Availability.SERVING;
+  }
+
+  private static HostRequest write(ConsistencyGroupReplicator g, long block) {
+    HostRequest r =
+        HostRequest.write(0, block * TestSite.BLOCK, TestSite.BLOCK, WriteKind.WRITE, false,
+            new byte[TestSite.BLOCK]);
+    g.submit(r);
+    return r;
+  }
+
+  /** Whether a read at {@code g} is admitted now (then released at once). */
+  private boolean readable(ConsistencyGroupReplicator g) {
+    CompletableFuture<RangeSequencer.Entry> f = g.admitRead(0, 1 << 20, TestSite.BLOCK);
+    sim.runReady();
+    if (f.isCompletedExceptionally()) {
+      return false;
+    }
+    g.releaseSlot(0, f.join());
+    sim.runReady();
+    return true;
+  }
+}
