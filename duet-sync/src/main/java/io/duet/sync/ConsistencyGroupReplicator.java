@@ -13,9 +13,7 @@ import io.duet.sync.proto.Message;
 import io.duet.sync.proto.Message.*;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -72,6 +70,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   final FollowerPipeline follower;
   final ResyncDriver resync;
   final Verifier verifier;
+  private final FlushCoordinator flushes;
   private final List<ReplicatedVolume> replicatedVolumes = new ArrayList<>();
 
   // ---- loop-confined state ----
@@ -99,21 +98,9 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   private CompletableFuture<Void> handoff;
   final List<Runnable> heldDuringHandoff = new ArrayList<>();
   private long nextRequestId = 1;
-  private final Map<Long, PendingFlush> flushes = new HashMap<>();
   private volatile ReplicationStatus status;
   private long droppedOutsideSession;
   private long droppedStale;
-
-  /** A host flush waiting for the local and the peer's fdatasync. */
-  private static final class PendingFlush {
-    final HostRequest host;
-    boolean localDone;
-    boolean peerDone;
-
-    PendingFlush(HostRequest host) {
-      this.host = host;
-    }
-  }
 
   private ConsistencyGroupReplicator(
       GroupConfig config,
@@ -145,6 +132,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     this.follower = new FollowerPipeline(this);
     this.resync = new ResyncDriver(this);
     this.verifier = new Verifier(this);
+    this.flushes = new FlushCoordinator(this);
     this.status = computeStatus();
   }
 
@@ -436,93 +424,13 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
       return;
     }
     if (r.type == HostRequest.Type.FLUSH) {
-      startFlush(r);
+      flushes.start(r);
     } else if (handoff != null) {
       heldDuringHandoff.add(() -> dispatchHost(r));
     } else if (isLeader()) {
       leader.submitHost(r);
     } else {
       follower.forward(r);
-    }
-  }
-
-  private void startFlush(HostRequest r) {
-    PendingFlush pf = new PendingFlush(r);
-    long id = newRequestId();
-    flushes.put(id, pf);
-    boolean needPeer =
-        sessionUp() && (!isLeader() || peerState == PeerState.SYNCING || peerState == PeerState.IN_SYNC);
-    if (needPeer) {
-      send(new FlushRequest(id, r.volume));
-    } else {
-      // Leader alone: its own fdatasync is all there is. LOST: wait until the follower's lease
-      // has ended (goAlone completes it), since until then the follower might still serve.
-      pf.peerDone = peerState == PeerState.ABSENT && isLeader();
-    }
-    int at = sessionNo;
-    runIo(
-        () -> volumes.get(r.volume).local().flush(),
-        err -> {
-          if (err != null) {
-            flushes.remove(id);
-            r.done.completeExceptionally(err);
-            return;
-          }
-          pf.localDone = true;
-          maybeFinishFlush(id, pf);
-        });
-    if (!needPeer && !isLeader()) {
-      flushes.remove(id);
-      r.done.completeExceptionally(new UnavailableException(Reason.PEER_LOST, "session " + at));
-    }
-  }
-
-  private void maybeFinishFlush(long id, PendingFlush pf) {
-    if (pf.localDone && pf.peerDone && flushes.remove(id) != null) {
-      pf.host.done.complete(-1L);
-    }
-  }
-
-  private void onFlushed(Flushed m) {
-    PendingFlush pf = flushes.get(m.requestId());
-    if (pf == null) {
-      return;
-    }
-    if (!m.ok()) {
-      flushes.remove(m.requestId());
-      pf.host.done.completeExceptionally(new IOException("the peer's flush failed"));
-      return;
-    }
-    pf.peerDone = true;
-    maybeFinishFlush(m.requestId(), pf);
-  }
-
-  private void onFlushRequest(FlushRequest m) {
-    if (m.volume() >= volumes.size()) {
-      return;
-    }
-    int at = sessionNo;
-    runIo(
-        () -> volumes.get(m.volume()).local().flush(),
-        err -> {
-          if (sessionNo == at) {
-            send(new Flushed(m.requestId(), err == null));
-          }
-        });
-  }
-
-  /** The peer can no longer confirm flushes: leaders finish them alone, followers fail them. */
-  private void settleFlushes(boolean alone) {
-    for (Map.Entry<Long, PendingFlush> e : new ArrayList<>(flushes.entrySet())) {
-      PendingFlush pf = e.getValue();
-      if (alone) {
-        pf.peerDone = true;
-        maybeFinishFlush(e.getKey(), pf);
-      } else if (!isLeader() || peerState != PeerState.LOST) {
-        flushes.remove(e.getKey());
-        pf.host.done.completeExceptionally(
-            new UnavailableException(Reason.PEER_LOST, "session with the peer lost"));
-      }
     }
   }
 
@@ -594,7 +502,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     if (isLeader()) {
       peerLost(false);
     }
-    settleFlushes(isLeader() && peerState == PeerState.ABSENT);
+    flushes.settle(isLeader() && peerState == PeerState.ABSENT);
     if (handoff != null) {
       finishHandoffFailed("session lost during switchover: " + reason);
     }
@@ -632,7 +540,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     cancelAloneTimer();
     peerState = PeerState.ABSENT;
     leader.coverUnacked();
-    settleFlushes(true);
+    flushes.settle(true);
   }
 
   private void cancelAloneTimer() {
@@ -698,8 +606,8 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
           follower.onRefused(r);
         }
       }
-      case FlushRequest f -> onFlushRequest(f);
-      case Flushed f -> onFlushed(f);
+      case FlushRequest f -> flushes.onRequest(f);
+      case Flushed f -> flushes.onFlushed(f);
       case CompareAndWriteRequest c -> leader.onCompareAndWriteRequest(c);
       case CompareAndWriteMismatch c -> follower.onCompareAndWriteMismatch(c);
       case ResyncData r -> follower.onResyncData(r);
