@@ -145,6 +145,17 @@ final class LeaderPipeline {
   }
 
   private void admitted(Write w) {
+    if (!g.isLeader() && w.slot != null) {
+      // Queued while this site led, admitted after it was fenced or handed off: not ours to order.
+      g.sequencer(w.volume).release(w.slot);
+      if (w.host != null) {
+        w.host.done.completeExceptionally(
+            new UnavailableException(UnavailableException.Reason.FENCED, "no longer the leader"));
+      } else {
+        g.send(new RequestRefused(w.originRequest, Refusal.NOT_LEADER));
+      }
+      return;
+    }
     w.seq = ++nextSeq;
     inFlight.put(w.seq, w);
     if (!w.applyFirst()) {
