@@ -99,4 +99,33 @@ class VerifyAndResyncTest {
           .containsOnly(SyncState.IN_SYNC);
     }
   }
+
+  @Test
+  void anInterruptedResyncResumesWithTheRegionsNotYetCopied() throws Exception {
+    long rate = 1L << 20; // 1 MiB/s: 32 regions take two seconds
+    try (ReplicationHarness h =
+        new ReplicationHarness(dir, 1, TestSite.FAST.withResyncRate(rate))) {
+      h.awaitInSync();
+      h.link.cut();
+      await("alone", () -> !serving(h.b));
+      for (int r = 0; r < 32; r++) {
+        h.a.volume(0).write(r * TestSite.REGION, block(1, r), false);
+      }
+      h.link.heal();
+      await("part copied", () -> h.a.replicator.resync.bytesCopiedEver() >= 8 * TestSite.REGION);
+      h.link.cut();
+      // Once the leader has seen the link go down, no more acknowledgements are counted.
+      await("session down", () -> h.a.status().link() == ReplicationStatus.LinkState.DOWN);
+      long left = h.a.dirtyRegions();
+      assertThat(left).as("dirty bits cleared only for copied regions").isBetween(1L, 24L);
+      long copied = h.a.replicator.resync.bytesCopiedEver();
+      assertThat(copied / TestSite.REGION + left).isEqualTo(32);
+      h.link.heal();
+      h.awaitInSync();
+      assertThat(h.a.replicator.resync.bytesCopiedEver() - copied)
+          .as("the resumed resync copies only what was left")
+          .isEqualTo(left * TestSite.REGION);
+      h.assertIdentical();
+    }
+  }
 }
