@@ -616,6 +616,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
       case DigestRequest d -> follower.onDigestRequest(d);
       case DigestResponse d -> verifier.onResponse(d);
       case EpochNotice n -> {} // same epoch: nothing to learn
+      case Control c -> {} // node-level traffic travels outside groups; a stray one means nothing
       case Hello h -> throw new AssertionError("handled before dispatch");
       case Handoff h -> throw new AssertionError("handled before dispatch");
     }

@@ -1,13 +1,13 @@
 package io.duet.sync;
 
-import java.io.IOException;
+import io.duet.store.VolumeUnavailableException;
 
 /**
  * This site does not serve the volume now; the host should use a path to the other site. The SCSI
  * layer maps it to NOT READY, LOGICAL UNIT NOT ACCESSIBLE, TARGET PORT IN UNAVAILABLE STATE
  * (02/04/0C). When thrown for a write, the write may or may not have taken effect.
  */
-public final class UnavailableException extends IOException {
+public final class UnavailableException extends VolumeUnavailableException {
   private static final long serialVersionUID = 1L;
 
   /** Why the site does not serve. */

@@ -1,6 +1,7 @@
 package io.duet.sync.proto;
 
 import io.duet.sync.proto.Message.CompareAndWriteMismatch;
+import io.duet.sync.proto.Message.Control;
 import io.duet.sync.proto.Message.CompareAndWriteRequest;
 import io.duet.sync.proto.Message.DigestRequest;
 import io.duet.sync.proto.Message.DigestResponse;
@@ -139,6 +140,7 @@ public final class FrameCodec {
       case DigestResponse d -> 18;
       case Handoff h -> 19;
       case EpochNotice e -> 20;
+      case Control c -> 30;
     };
   }
 
@@ -164,6 +166,7 @@ public final class FrameCodec {
       case 18 -> new DigestResponse(in.nonNegative(), in.count(), in.nonNegative(), in.longs());
       case 19 -> new Handoff(in.uuid());
       case 20 -> new EpochNotice(in.uuid(), in.text());
+      case 30 -> new Control(in.nonNegative(), in.bool(), in.bytes());
       default -> throw new FrameException("unknown message type " + type);
     };
   }
@@ -319,6 +322,11 @@ public final class FrameCodec {
         longs(out, d.digests());
       }
       case Handoff h -> uuid(out, h.newLeader());
+      case Control c -> {
+        out.writeLong(c.requestId());
+        out.writeBoolean(c.response());
+        bytes(out, c.body());
+      }
       case EpochNotice e -> {
         uuid(out, e.leaderId());
         byte[] text = e.reason().getBytes(StandardCharsets.UTF_8);

@@ -147,4 +147,15 @@ public sealed interface Message {
       Objects.requireNonNull(reason, "reason");
     }
   }
+
+  /**
+   * A site-to-site administrative request or its answer, outside any consistency group (sent with
+   * the nil group id): creating a group's twin volumes, exchanging the sites' port groups and
+   * portals. The body is the node's own encoding; the replicator never sees these.
+   */
+  record Control(long requestId, boolean response, byte[] body) implements Message {
+    public Control {
+      Objects.requireNonNull(body, "body");
+    }
+  }
 }
