@@ -2,6 +2,7 @@ package io.duet.node;
 
 import io.duet.node.config.HostPort;
 import io.duet.node.config.SiteConfig;
+import io.duet.sync.link.LinkChannels;
 import io.duet.sync.link.LinkSettings;
 import io.duet.sync.link.ReplicationPortListener;
 import io.duet.sync.link.Sleeper;
@@ -42,6 +43,8 @@ final class Peering implements AutoCloseable {
   private final SecureRandom random;
   private final PeerStore store;
   private final Map<UUID, TlsTransport> links;
+  /** Per paired site, outliving link replacements: the groups' and control channels. */
+  private final Map<UUID, LinkChannels> channels = new ConcurrentHashMap<>();
   private final LinkSettings settings;
   private final SiteIdentity identity;
   private final Invitations invitations;
@@ -159,6 +162,9 @@ final class Peering implements AutoCloseable {
                     p.name(),
                     "link to " + p.name() + (up ? " up (" : " down (") + detail + ")"));
     links.put(peer.siteId(), t);
+    channels
+        .computeIfAbsent(peer.siteId(), id -> new LinkChannels(LinkChannels.MAX_CHANNELS_DEFAULT))
+        .attach(t);
     t.start();
   }
 
@@ -242,12 +248,36 @@ final class Peering implements AutoCloseable {
     if (t != null) {
       t.close();
     }
+    channels.remove(peer.siteId());
     events.record("peer.deleted", name, "peering with " + name + " deleted");
   }
 
   /** The link to a paired site, for the replication core; empty if not paired or disabled. */
   Optional<TlsTransport> link(UUID siteId) {
     return Optional.ofNullable(links.get(siteId));
+  }
+
+  /**
+   * The channels (one per consistency group, plus control) over the link to a paired site; empty
+   * if not paired or peering is disabled.
+   */
+  Optional<LinkChannels> channels(UUID siteId) {
+    return Optional.ofNullable(channels.get(siteId));
+  }
+
+  /** The paired site named {@code name}. */
+  Optional<PeerRecord> byName(String name) {
+    return store.byName(name);
+  }
+
+  /** The paired site with UUID {@code siteId}. */
+  Optional<PeerRecord> byId(UUID siteId) {
+    return store.byId(siteId);
+  }
+
+  /** This site's own name as its peers know it. */
+  String siteName() {
+    return identity == null ? "" : identity.name();
   }
 
   private Views.Peer view(PeerRecord p) {
