@@ -2,6 +2,7 @@ package io.duet.nbd;
 
 import io.duet.store.OutOfRangeException;
 import io.duet.store.Volume;
+import io.duet.store.VolumeUnavailableException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.function.LongSupplier;
@@ -31,6 +32,7 @@ final class Commands {
   private final BufferPool buffers;
   private final InlinePolicy policy;
   private final LongSupplier nanoClock;
+  private final AvailabilityLog availability = AvailabilityLog.SHARED;
 
   /**
    * @param policy told how long each READ and WRITE spent in the volume (replies excluded: a client
@@ -64,8 +66,14 @@ final class Commands {
     }
     try {
       execute(r, payload);
+      availability.served(volume, session.export().name());
     } catch (OutOfRangeException e) {
       replies.error(r.cookie(), Nbd.EINVAL, e.getMessage());
+    } catch (VolumeUnavailableException e) {
+      // Not served at this site now (replica stale or fenced): EIO, and the connection stays so
+      // the client can retry here once the site serves again, or use another path meanwhile.
+      availability.unavailable(volume, session.export().name(), e);
+      replies.error(r.cookie(), Nbd.EIO, "export is not served at this site now");
     } catch (IOException | RuntimeException e) {
       // A failing disk or a bug in one request must not take the connection down: report EIO.
       replies.error(r.cookie(), Nbd.EIO, Request.typeName(r.type()) + " failed: " + e);

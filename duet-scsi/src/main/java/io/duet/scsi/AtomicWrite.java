@@ -54,7 +54,7 @@ final class AtomicWrite {
     try {
       volume.writeAtomic(lba * limits.blockSize(), dataOut.slice(dataOut.position(), bytes), fua);
     } catch (IOException e) {
-      return Sense.mediumError(0x0c, 0x00);
+      return Sense.ioFailure(e, 0x0c, 0x00);
     } catch (OutOfRangeException e) {
       return Sense.lbaOutOfRange();
     }

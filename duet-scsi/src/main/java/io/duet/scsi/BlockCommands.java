@@ -40,7 +40,7 @@ final class BlockCommands {
     try {
       volume.read(lba * bs, dst);
     } catch (IOException e) {
-      return Sense.mediumError(0x11, 0x00);
+      return Sense.ioFailure(e, 0x11, 0x00);
     } catch (OutOfRangeException e) {
       return Sense.lbaOutOfRange();
     }
@@ -80,7 +80,7 @@ final class BlockCommands {
     try {
       volume.write(lba * bs, src, fua || !modePages.writeCacheEnabled());
     } catch (IOException e) {
-      return Sense.mediumError(0x0c, 0x00);
+      return Sense.ioFailure(e, 0x0c, 0x00);
     } catch (OutOfRangeException e) {
       return Sense.lbaOutOfRange();
     }
@@ -117,7 +117,7 @@ final class BlockCommands {
         }
       }
     } catch (IOException e) {
-      return Sense.mediumError(0x11, 0x00);
+      return Sense.ioFailure(e, 0x11, 0x00);
     } catch (OutOfRangeException e) {
       return Sense.lbaOutOfRange();
     }
@@ -177,7 +177,7 @@ final class BlockCommands {
         }
       }
     } catch (IOException e) {
-      return Sense.mediumError(0x0c, 0x00);
+      return Sense.ioFailure(e, 0x0c, 0x00);
     } catch (OutOfRangeException e) {
       return Sense.lbaOutOfRange();
     }
@@ -212,7 +212,7 @@ final class BlockCommands {
               lba * bs, dataOut.slice(base, half), dataOut.slice(base + half, half), fua);
       return at < 0 ? Sense.good() : Sense.miscompare(at);
     } catch (IOException e) {
-      return Sense.mediumError(0x0c, 0x00);
+      return Sense.ioFailure(e, 0x0c, 0x00);
     } catch (OutOfRangeException e) {
       return Sense.lbaOutOfRange();
     }
@@ -235,7 +235,7 @@ final class BlockCommands {
     try {
       volume.flush();
     } catch (IOException e) {
-      return Sense.mediumError(0x0c, 0x00);
+      return Sense.ioFailure(e, 0x0c, 0x00);
     }
     return Sense.good();
   }

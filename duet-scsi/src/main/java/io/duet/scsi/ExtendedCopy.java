@@ -5,6 +5,7 @@ import io.duet.scsi.ExtendedCopyParameters.Limits;
 import io.duet.scsi.ExtendedCopyParameters.Segment;
 import io.duet.scsi.ExtendedCopyParameters.Target;
 import io.duet.store.Volume;
+import io.duet.store.VolumeUnavailableException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -220,17 +221,26 @@ final class ExtendedCopy {
       try {
         p.source().read(p.sourceOffset() + at, buffer);
       } catch (IOException | RuntimeException e) {
-        throw new ExtendedCopyException(Kind.READ_FAILED, -1, "source read failed: " + e);
+        throw copyFailed(e, Kind.READ_FAILED, "source read failed: ");
       }
       buffer.flip();
       try {
         p.destination().write(p.destinationOffset() + at, buffer, false);
       } catch (IOException | RuntimeException e) {
-        throw new ExtendedCopyException(Kind.WRITE_FAILED, -1, "destination write failed: " + e);
+        throw copyFailed(e, Kind.WRITE_FAILED, "destination write failed: ");
       }
       done += n;
     }
     return done;
+  }
+
+  /**
+   * A copy target not served at this site (replicated, stale here) is unreachable for the copy
+   * manager rather than failing media: 0A/0D/02 tells the host to retry the copy elsewhere.
+   */
+  private static ExtendedCopyException copyFailed(Exception e, Kind kind, String what) {
+    Kind k = e instanceof VolumeUnavailableException ? Kind.TARGET_UNREACHABLE : kind;
+    return new ExtendedCopyException(k, -1, what + e);
   }
 
   ScsiResult receiveCopyResults(ItNexus nexus, byte[] cdb, int allocationLimit) {

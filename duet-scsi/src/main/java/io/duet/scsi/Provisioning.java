@@ -67,7 +67,7 @@ final class Provisioning {
         writePattern(lba * bs, blocks * bs, pattern);
       }
     } catch (IOException e) {
-      return Sense.mediumError(0x0c, 0x00);
+      return Sense.ioFailure(e, 0x0c, 0x00);
     } catch (OutOfRangeException e) {
       return Sense.lbaOutOfRange();
     }
@@ -139,7 +139,7 @@ final class Provisioning {
         }
       }
     } catch (IOException e) {
-      return Sense.mediumError(0x0c, 0x00);
+      return Sense.ioFailure(e, 0x0c, 0x00);
     } catch (OutOfRangeException e) {
       return Sense.lbaOutOfRange();
     }
@@ -172,7 +172,7 @@ final class Provisioning {
         n++;
       }
     } catch (IOException e) {
-      return Sense.mediumError(0x11, 0x00);
+      return Sense.ioFailure(e, 0x11, 0x00);
     } catch (OutOfRangeException e) {
       return Sense.lbaOutOfRange();
     }

@@ -1,5 +1,7 @@
 package io.duet.scsi;
 
+import io.duet.store.VolumeUnavailableException;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /**
@@ -98,9 +100,22 @@ final class Sense {
     return check(DATA_PROTECT, 0x27, 0x00);
   }
 
-  /** 03/11/00 or 04/44/00 style errors when the backing store fails. */
-  static ScsiResult mediumError(int asc, int ascq) {
+  /**
+   * The answer to a failed volume operation: 02/04/0C when the volume is not served at this site
+   * (the host must take a path to the other site, and must not see a medium error that would make
+   * it fail the I/O), otherwise MEDIUM ERROR with {@code asc}/{@code ascq} (11/00 read, 0C/00
+   * write).
+   */
+  static ScsiResult ioFailure(IOException e, int asc, int ascq) {
+    if (e instanceof VolumeUnavailableException) {
+      return unavailable();
+    }
     return check(MEDIUM_ERROR, asc, ascq);
+  }
+
+  /** 02/04/0C LOGICAL UNIT NOT ACCESSIBLE, TARGET PORT IN UNAVAILABLE STATE. */
+  static ScsiResult unavailable() {
+    return check(NOT_READY, 0x04, 0x0c);
   }
 
   /** 05/0E/03 INVALID FIELD IN COMMAND INFORMATION UNIT: less Data-Out than the CDB asks for. */

@@ -3,6 +3,7 @@ package io.duet.scsi;
 import io.duet.store.OutOfRangeException;
 import io.duet.store.Volume;
 import io.duet.store.VolumeIdentity;
+import io.duet.store.VolumeUnavailableException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.BitSet;
@@ -18,6 +19,9 @@ final class RamVolume implements Volume {
   private final int unmapGranularity;
   volatile boolean failReads;
   volatile boolean failWrites;
+
+  /** Every data operation throws VolumeUnavailableException, as a replica that must not serve. */
+  volatile boolean unavailable;
   volatile int flushes;
   volatile int fuaWrites;
   volatile int atomicWrites;
@@ -72,6 +76,7 @@ final class RamVolume implements Volume {
 
   @Override
   public synchronized void read(long offset, ByteBuffer dst) throws IOException {
+    refuseIfUnavailable();
     check(offset, dst.remaining());
     if (failReads) {
       throw new IOException("injected read failure");
@@ -81,6 +86,7 @@ final class RamVolume implements Volume {
 
   @Override
   public synchronized void write(long offset, ByteBuffer src, boolean fua) throws IOException {
+    refuseIfUnavailable();
     check(offset, src.remaining());
     if (failWrites) {
       throw new IOException("injected write failure");
@@ -106,6 +112,7 @@ final class RamVolume implements Volume {
 
   @Override
   public synchronized void flush() throws IOException {
+    refuseIfUnavailable();
     if (failWrites) {
       throw new IOException("injected flush failure");
     }
@@ -114,6 +121,7 @@ final class RamVolume implements Volume {
 
   @Override
   public synchronized void unmap(long offset, long length) throws IOException {
+    refuseIfUnavailable();
     check(offset, length);
     java.util.Arrays.fill(data, (int) offset, (int) (offset + length), (byte) 0);
     allocated.clear((int) (offset / blockSize), (int) ((offset + length) / blockSize));
@@ -123,6 +131,7 @@ final class RamVolume implements Volume {
   public synchronized void writeZeroes(long offset, long length, boolean mayDeallocate)
       throws IOException {
     check(offset, length);
+    refuseIfUnavailable();
     java.util.Arrays.fill(data, (int) offset, (int) (offset + length), (byte) 0);
     int from = (int) (offset / blockSize);
     int to = (int) ((offset + length) / blockSize);
@@ -136,6 +145,7 @@ final class RamVolume implements Volume {
   @Override
   public synchronized long compareAndWrite(
       long offset, ByteBuffer expected, ByteBuffer newData, boolean fua) throws IOException {
+    refuseIfUnavailable();
     check(offset, expected.remaining());
     int n = expected.remaining();
     int m = ByteBuffer.wrap(data, (int) offset, n).mismatch(expected);
@@ -170,5 +180,11 @@ final class RamVolume implements Volume {
 
   synchronized boolean isAllocated(long block) {
     return allocated.get((int) block);
+  }
+
+  private void refuseIfUnavailable() throws VolumeUnavailableException {
+    if (unavailable) {
+      throw new VolumeUnavailableException("injected: not served at this site");
+    }
   }
 }
