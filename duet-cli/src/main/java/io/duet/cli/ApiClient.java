@@ -126,7 +126,10 @@ final class ApiClient {
       String detail = body.strip();
       try {
         JsonNode n = json.readTree(body);
-        if (n != null && n.has("detail")) {
+        if (n != null && !n.has("detail") && n.has("error")) {
+          // The replication endpoints answer {"error": "..."} with the whole explanation there.
+          detail = n.path("error").asText();
+        } else if (n != null && n.has("detail")) {
           detail = n.path("detail").asText();
           String error = n.path("error").asText("");
           if (!error.isEmpty() && detail.isEmpty()) {

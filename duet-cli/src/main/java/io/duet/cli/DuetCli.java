@@ -41,6 +41,7 @@ import picocli.CommandLine.ScopeType;
       PortalCommand.class,
       NbdCommand.class,
       PeerCommand.class,
+      CgCommand.class,
       TargetCommand.class,
       AluaCommand.class,
       SessionCommand.class,

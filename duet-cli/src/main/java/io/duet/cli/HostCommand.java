@@ -8,27 +8,40 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code duet host create|list|show|delete}. */
+/** {@code duet host create|update|list|show|delete}. */
 @Command(
     name = "host",
     description = "Hosts: initiator names and CHAP secrets that mappings refer to.",
     mixinStandardHelpOptions = true,
     subcommands = {
       HostCommand.Create.class,
+      HostCommand.Update.class,
       HostCommand.ListHosts.class,
       HostCommand.Show.class,
       HostCommand.Delete.class
     })
 final class HostCommand extends GroupCommand {
+  static final String SITE_HELP =
+      "the site the host sits at: that site's ports are active/optimized for it, the other"
+          + " site's active/non-optimized; 'all' (default) makes every serving port optimized";
+
+  static String site(String value) {
+    String s = value.strip();
+    if (s.isEmpty()) {
+      throw new UsageError("--site: give a site name or 'all'");
+    }
+    return s;
+  }
 
   static void table(ApiCommand c, JsonNode list) {
-    Table t = new Table("NAME", "INITIATORS", "CHAP", "MUTUAL");
+    Table t = new Table("NAME", "INITIATORS", "SITE", "CHAP", "MUTUAL");
     for (JsonNode h : list) {
       List<String> iqns = new java.util.ArrayList<>();
       h.path("iqns").forEach(i -> iqns.add(i.asText()));
       t.row(
           h.path("name").asText(),
           String.join(",", iqns),
+          h.path("site").asText("").isEmpty() ? "all" : h.path("site").asText(),
           h.path("chap").asBoolean() ? h.path("chapUser").asText() : "no",
           h.path("mutualChap").asBoolean() ? h.path("mutualUser").asText() : "no");
     }
@@ -62,6 +75,9 @@ final class HostCommand extends GroupCommand {
     @Option(names = "--mutual-secret", paramLabel = "SECRET")
     String mutualSecret;
 
+    @Option(names = "--site", paramLabel = "SITE|all", description = SITE_HELP)
+    String site;
+
     @Override
     public Integer call() throws IOException {
       if ((chapUser == null) != (chapSecret == null)) {
@@ -78,6 +94,9 @@ final class HostCommand extends GroupCommand {
       if (mutualUser != null) {
         body.put("mutualUser", mutualUser).put("mutualSecret", mutualSecret);
       }
+      if (site != null) {
+        body.put("site", site(site));
+      }
       return show(
           api().post("/hosts", body),
           n ->
@@ -89,6 +108,26 @@ final class HostCommand extends GroupCommand {
                           + (n.path("chap").asBoolean()
                               ? " (CHAP" + (n.path("mutualChap").asBoolean() ? ", mutual)" : ")")
                               : "")));
+    }
+  }
+
+  @Command(
+      name = "update",
+      description = "Change where a host sits (ALUA path preference for replicated volumes).",
+      mixinStandardHelpOptions = true)
+  static final class Update extends ApiCommand {
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
+
+    @Option(names = "--site", required = true, paramLabel = "SITE|all", description = SITE_HELP)
+    String site;
+
+    @Override
+    public Integer call() throws IOException {
+      ObjectNode body = cli().mapper().createObjectNode().put("site", site(site));
+      return show(
+          api().patch("/hosts/" + ApiClient.segment(name), body),
+          n -> table(this, cli().mapper().createArrayNode().add(n)));
     }
   }
 
