@@ -23,7 +23,9 @@ class UnavailableVolumeTest {
   private NbdServer server;
   private int port;
 
-  /** A volume that throws VolumeUnavailableException while switched off, as a stale replica does. */
+  /**
+   * A volume that throws VolumeUnavailableException while switched off, as a stale replica does.
+   */
   static final class Switchable extends ForwardingVolume {
     volatile boolean off;
 

@@ -2,7 +2,9 @@ package io.duet.scsi;
 
 import io.duet.store.Volume;
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.Objects;
+import java.util.function.BiConsumer;
 
 /**
  * A SCSI logical unit (SBC-3 direct-access block device) over one {@link Volume}: decodes CDBs,
@@ -29,6 +31,12 @@ public final class LogicalUnit {
   private final BlockCommands block;
   private final Provisioning provisioning;
   private final AtomicWrite atomicWrite;
+
+  /** The two-site ALUA view of a replicated unit, or null: the site's groups apply. */
+  private volatile UnitAlua unitAlua;
+
+  private final BiConsumer<UnitAlua.Snapshot, UnitAlua.Snapshot> unitAluaListener =
+      this::unitAluaChanged;
 
   /**
    * @param volume the backing volume
@@ -124,9 +132,20 @@ public final class LogicalUnit {
     return null;
   }
 
+  /**
+   * The access state enforced on a command: that of the group of the port it came through, as the
+   * issuing host sees it.
+   */
+  private AluaState aluaState(ItNexus nexus) {
+    int group = nexus.targetPort().portGroupId();
+    UnitAlua view = unitAlua;
+    AluaState state = view == null ? null : view.state(nexus.initiatorName(), group);
+    // A port outside the unit's view (mis-wired, or a portal added later) follows the site.
+    return state != null ? state : site.alua().state(group);
+  }
+
   private ScsiResult aluaCheck(Command cmd, ItNexus nexus) {
-    AluaState state = site.alua().state(nexus.targetPort().portGroupId());
-    return switch (state) {
+    return switch (aluaState(nexus)) {
       case ACTIVE_OPTIMIZED, ACTIVE_NON_OPTIMIZED -> null;
       case STANDBY ->
           cmd.access() == Command.Access.ACTIVE ? Sense.check(Sense.NOT_READY, 0x04, 0x0b) : null;
@@ -182,11 +201,19 @@ public final class LogicalUnit {
 
   private ScsiResult maintenanceIn(Command cmd, byte[] cdb, ItNexus nexus) {
     return switch (cmd.serviceAction()) {
-      case 0x0a -> PortGroupReport.respond(cdb, site.alua());
+      case 0x0a -> PortGroupReport.respond(cdb, portGroups(nexus));
       case 0x0c -> SupportedOperations.opcodes(cdb);
       case 0x0d -> SupportedOperations.taskManagement(cdb);
       default -> Sense.invalidCdbField(1);
     };
+  }
+
+  /** The port groups RTPG reports to the host of {@code nexus}. */
+  private List<PortGroupReport.Group> portGroups(ItNexus nexus) {
+    UnitAlua view = unitAlua;
+    return view == null
+        ? PortGroupReport.of(site.alua())
+        : view.snapshot().report(nexus.initiatorName());
   }
 
   /** MODE SELECT; a change reaches the other nexuses as UA 2A/01 MODE PARAMETERS CHANGED. */
@@ -216,7 +243,7 @@ public final class LogicalUnit {
    * standby, unavailable or transitioning group reports why it cannot do I/O.
    */
   private byte[] notReadySense(ItNexus nexus) {
-    return switch (site.alua().state(nexus.targetPort().portGroupId())) {
+    return switch (aluaState(nexus)) {
       case ACTIVE_OPTIMIZED, ACTIVE_NON_OPTIMIZED -> Sense.fixed(Sense.NO_SENSE, 0, 0);
       case STANDBY -> Sense.fixed(Sense.NOT_READY, 0x04, 0x0b);
       case UNAVAILABLE -> Sense.fixed(Sense.NOT_READY, 0x04, 0x0c);
@@ -296,9 +323,43 @@ public final class LogicalUnit {
     return task.dataOut().remaining() < BigEndian.u32(task.cdb(), 5);
   }
 
-  /** ALUA access state change on the site: UA 2A/06 on every nexus of this LU. */
-  void aluaChanged() {
+  /**
+   * Makes this a two-site unit whose ALUA states come from {@code view} (shared with the other
+   * units of its consistency group), or, with null, a unit of the site's own groups again. Every
+   * nexus gets UA 2A/06, as the states it sees may have changed.
+   */
+  public void useAlua(UnitAlua view) {
+    synchronized (unitAluaListener) {
+      UnitAlua old = unitAlua;
+      if (old == view) {
+        return;
+      }
+      if (old != null) {
+        old.removeListener(unitAluaListener);
+      }
+      if (view != null) {
+        view.addListener(unitAluaListener);
+      }
+      unitAlua = view;
+    }
     unitAttentions.raiseAll(null, 0x2a, 0x06);
+  }
+
+  /** The unit's two-site ALUA view, or null when it follows the site's groups. */
+  public UnitAlua alua() {
+    return unitAlua;
+  }
+
+  /** ALUA access state change on the site: UA 2A/06 on every nexus, unless a unit view rules. */
+  void aluaChanged() {
+    if (unitAlua == null) {
+      unitAttentions.raiseAll(null, 0x2a, 0x06);
+    }
+  }
+
+  /** The unit view changed: UA 2A/06 on exactly the nexuses whose hosts now see other states. */
+  private void unitAluaChanged(UnitAlua.Snapshot before, UnitAlua.Snapshot after) {
+    unitAttentions.raiseWhere(n -> before.differsFor(n.initiatorName(), after), 0x2a, 0x06);
   }
 
   /** 3F/0E REPORTED LUNS DATA HAS CHANGED for one nexus (LunMap.replace). */

@@ -14,14 +14,23 @@ final class PortGroupReport {
   /** T_SUP, U_SUP, S_SUP, AN_SUP, AO_SUP: the states Duet may report. */
   private static final int SUPPORTED_STATES = 0x8f;
 
+  /** One target port group descriptor: as the asking host sees it. */
+  record Group(int id, AluaState state, int statusCode, List<Integer> relativePortIds) {}
+
   private PortGroupReport() {}
 
-  static ScsiResult respond(byte[] cdb, AluaGroups alua) {
+  /** The site-wide groups of a unit that is not replicated. */
+  static List<Group> of(AluaGroups alua) {
+    return alua.groups().stream()
+        .map(g -> new Group(g.id(), g.state(), alua.statusCode(g.id()), g.relativePortIds()))
+        .toList();
+  }
+
+  static ScsiResult respond(byte[] cdb, List<Group> groups) {
     int format = (cdb[1] >> 5) & 0x7;
     long alloc = BigEndian.u32(cdb, 6);
-    List<AluaGroups.PortGroup> groups = alua.groups();
     int length = 0;
-    for (AluaGroups.PortGroup g : groups) {
+    for (Group g : groups) {
       length += 8 + 4 * g.relativePortIds().size();
     }
     int header = format == 1 ? 8 : 4;
@@ -32,11 +41,11 @@ final class PortGroupReport {
       d[5] = (byte) IMPLICIT_TRANSITION_SECONDS;
     }
     int p = header;
-    for (AluaGroups.PortGroup g : groups) {
+    for (Group g : groups) {
       d[p] = (byte) g.state().code();
       d[p + 1] = (byte) SUPPORTED_STATES;
       BigEndian.put16(d, p + 2, g.id());
-      d[p + 5] = (byte) alua.statusCode(g.id());
+      d[p + 5] = (byte) g.statusCode();
       d[p + 7] = (byte) g.relativePortIds().size();
       p += 8;
       for (int port : g.relativePortIds()) {

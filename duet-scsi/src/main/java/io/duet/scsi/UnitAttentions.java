@@ -5,7 +5,7 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * Pending unit attention conditions of one logical unit, a bounded queue per I_T nexus (keyed by
@@ -20,7 +20,9 @@ final class UnitAttentions {
   private record Condition(int asc, int ascq) {}
 
   private final Map<String, Deque<Condition>> pending = new HashMap<>();
-  private final Set<String> known = new java.util.HashSet<>();
+
+  /** Nexuses conditions may be raised on, by {@link #key}. */
+  private final Map<String, ItNexus> known = new HashMap<>();
 
   /**
    * Conditions pending on all nexuses together; read without the lock so that the per-command check
@@ -35,21 +37,41 @@ final class UnitAttentions {
   /** Remembers a nexus so later "every nexus" conditions reach it. */
   synchronized void attach(ItNexus nexus, int asc, int ascq) {
     String k = key(nexus);
-    known.add(k);
+    known.put(k, nexus);
     add(k, asc, ascq);
   }
 
   /** Raises a condition on one nexus. */
   synchronized void raise(ItNexus nexus, int asc, int ascq) {
     String k = key(nexus);
-    known.add(k);
+    known.put(k, nexus);
     add(k, asc, ascq);
+  }
+
+  /**
+   * Raises a condition on {@code nexus} only if it exists here: a change applied at both sites
+   * names nexuses of either site, and must not invent the other site's ones.
+   */
+  synchronized void raiseIfKnown(ItNexus nexus, int asc, int ascq) {
+    String k = key(nexus);
+    if (known.containsKey(k)) {
+      add(k, asc, ascq);
+    }
+  }
+
+  /** Raises a condition on every known nexus {@code which} accepts. */
+  synchronized void raiseWhere(Predicate<ItNexus> which, int asc, int ascq) {
+    for (var e : known.entrySet()) {
+      if (which.test(e.getValue())) {
+        add(e.getKey(), asc, ascq);
+      }
+    }
   }
 
   /** Raises a condition on every known nexus except {@code except} (may be null). */
   synchronized void raiseAll(ItNexus except, int asc, int ascq) {
     String skip = except == null ? null : key(except);
-    for (String k : known) {
+    for (String k : known.keySet()) {
       if (!k.equals(skip)) {
         add(k, asc, ascq);
       }
@@ -59,7 +81,7 @@ final class UnitAttentions {
   /** Raises a condition on every known nexus whose initiator port is {@code initiatorPort}. */
   synchronized void raiseForInitiatorPort(String initiatorPort, int asc, int ascq) {
     String prefix = initiatorPort + "|";
-    for (String k : known) {
+    for (String k : known.keySet()) {
       if (k.startsWith(prefix)) {
         add(k, asc, ascq);
       }
