@@ -71,6 +71,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   final ResyncDriver resync;
   final Verifier verifier;
   private final FlushCoordinator flushes;
+  final SharedCommands shared;
   private final List<ReplicatedVolume> replicatedVolumes = new ArrayList<>();
 
   // ---- loop-confined state ----
@@ -109,7 +110,8 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
       Executor loop,
       Executor io,
       SyncTimers timers,
-      ReplicationListener listener) {
+      ReplicationListener listener,
+      SharedStateMachine machine) {
     this.groupId = config.groupId();
     this.siteId = config.siteId();
     this.peerId = config.peerId();
@@ -133,6 +135,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     this.resync = new ResyncDriver(this);
     this.verifier = new Verifier(this);
     this.flushes = new FlushCoordinator(this);
+    this.shared = new SharedCommands(this, machine);
     this.status = computeStatus();
   }
 
@@ -148,6 +151,23 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
       Executor io,
       SyncTimers timers,
       ReplicationListener listener)
+      throws IOException {
+    return open(config, transport, loop, io, timers, listener, SharedStateMachine.NONE);
+  }
+
+  /**
+   * Opens the group like {@link #open(GroupConfig, Transport, Executor, Executor, SyncTimers,
+   * ReplicationListener)}, replicating the volumes' unit state through {@code machine} (see
+   * {@link #executeShared}).
+   */
+  public static ConsistencyGroupReplicator open(
+      GroupConfig config,
+      Transport transport,
+      Executor loop,
+      Executor io,
+      SyncTimers timers,
+      ReplicationListener listener,
+      SharedStateMachine machine)
       throws IOException {
     EpochStore epochs = EpochStore.open(config.stateDirectory(), config.initialLeaderId());
     for (VolumeReplica v : config.volumes()) {
@@ -165,7 +185,8 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
             Objects.requireNonNull(loop, "loop"),
             Objects.requireNonNull(io, "io"),
             Objects.requireNonNull(timers, "timers"),
-            Objects.requireNonNull(listener, "listener"));
+            Objects.requireNonNull(listener, "listener"),
+            Objects.requireNonNull(machine, "machine"));
     g.post(g::start);
     return g;
   }
@@ -212,6 +233,31 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     return afterPublish(f);
   }
 
+  /**
+   * Applies a unit-state command (a persistent reservation change, a LUN reset, as the SCSI layer
+   * encodes it) to {@code volume} at both sites, in the one order the leader gives all such
+   * commands, and completes with the leader's result. It completes once both sites have applied
+   * it, or, when the leader serves alone, under the rule that acknowledges a write alone (the
+   * follower installs the leader's state before it serves again). Fails with {@link
+   * UnavailableException} where a write would; then the command may or may not have taken effect.
+   * The future completes on the event loop: dependent stages must not block.
+   */
+  public CompletableFuture<byte[]> executeShared(int volume, byte[] command) {
+    Objects.requireNonNull(command, "command");
+    if (volume < 0 || volume >= volumes.size()) {
+      return CompletableFuture.failedFuture(
+          new IllegalArgumentException("no volume " + volume + " in this group"));
+    }
+    if (command.length > FrameCodec.MAX_DATA_BYTES) {
+      return CompletableFuture.failedFuture(
+          new IllegalArgumentException("unit-state command of " + command.length + " bytes"));
+    }
+    SharedCommands.Call call =
+        new SharedCommands.Call(volume, command.clone(), new CompletableFuture<>());
+    submitShared(call);
+    return call.done();
+  }
+
   /** Starts a resync now (needed only when {@code autoResync} is off). */
   public void resyncNow() {
     post(resync::requestStart);
@@ -232,6 +278,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
             endSession("closed");
             closed = true;
             leader.abortAll(new UnavailableException(Reason.CLOSED, "replicator closed"));
+            shared.abortAll(new UnavailableException(Reason.CLOSED, "replicator closed"));
             cancelAloneTimer();
           }
           done.complete(null);
@@ -417,6 +464,21 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     post(() -> dispatchHost(r));
   }
 
+  void submitShared(SharedCommands.Call c) {
+    post(() -> dispatchShared(c));
+  }
+
+  private void dispatchShared(SharedCommands.Call c) {
+    UnavailableException u = unavailability();
+    if (u != null) {
+      c.done().completeExceptionally(u);
+    } else if (handoff != null) {
+      heldDuringHandoff.add(() -> dispatchShared(c));
+    } else {
+      shared.submit(c);
+    }
+  }
+
   private void dispatchHost(HostRequest r) {
     UnavailableException u = unavailability();
     if (u != null) {
@@ -497,6 +559,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     resync.stop();
     verifier.sessionLost();
     follower.sessionLost();
+    shared.sessionLost();
     followerSynced = false;
     leaseGranted = false;
     if (isLeader()) {
@@ -540,6 +603,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     cancelAloneTimer();
     peerState = PeerState.ABSENT;
     leader.coverUnacked();
+    shared.peerGone();
     flushes.settle(true);
   }
 
@@ -602,10 +666,14 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
       case WriteApplied a -> leader.onWriteApplied(a.seq());
       case WriteCommitted c -> follower.onCommitted(c.seq());
       case RequestRefused r -> {
-        if (!verifier.onRefused(r)) {
+        if (!verifier.onRefused(r) && !shared.onRefused(r)) {
           follower.onRefused(r);
         }
       }
+      case SharedRequest r -> shared.onRequest(r);
+      case SharedOrdered o -> shared.onOrdered(o);
+      case SharedApplied a -> shared.onApplied(a);
+      case SharedSnapshot n -> shared.onSnapshot(n);
       case FlushRequest f -> flushes.onRequest(f);
       case Flushed f -> flushes.onFlushed(f);
       case CompareAndWriteRequest c -> leader.onCompareAndWriteRequest(c);
@@ -702,6 +770,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
       peerState = PeerState.ABSENT;
       cancelAloneTimer();
       leader.abortAll(new UnavailableException(Reason.FENCED, "fenced at epoch " + newEpoch));
+      shared.abortAll(new UnavailableException(Reason.FENCED, "fenced at epoch " + newEpoch));
     }
   }
 
@@ -759,6 +828,11 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
 
   /** Leader: the follower is resynced; grant it leases from now on. */
   void followerRecovered() {
+    // The unit state travels last: commands applied from here on are sent to the follower.
+    if (!shared.sendSnapshots()) {
+      restartSession("unit state cannot be replicated");
+      return;
+    }
     peerState = PeerState.IN_SYNC;
     send(new ResyncDone());
   }
@@ -807,7 +881,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
 
   /** Called whenever a leader write finishes: completes the handoff once nothing is in flight. */
   void checkHandoff() {
-    if (handoff == null || leader.inFlight() > 0) {
+    if (handoff == null || leader.inFlight() > 0 || shared.inFlight() > 0) {
       return;
     }
     CompletableFuture<Void> f = handoff;

@@ -72,20 +72,28 @@ class LeaseTimingTest {
     link.pause(); // frames are held: neither site hears the other any more
     long pausedAt = sim.nanoTime();
     HostRequest alone = write(a, 1);
+    // A unit-state command is acknowledged alone on exactly the write's rule.
+    CompletableFuture<byte[]> command = a.executeShared(0, new byte[] {1});
     long followerStoppedAt = -1;
     long leaderAckedAt = -1;
-    for (int step = 0; step < 20_000 && leaderAckedAt < 0; step++) {
+    long commandAckedAt = -1;
+    for (int step = 0; step < 20_000 && (leaderAckedAt < 0 || commandAckedAt < 0); step++) {
       sim.advance(MS);
       if (followerStoppedAt < 0 && !readable(b)) {
         followerStoppedAt = sim.nanoTime();
       }
-      if (alone.done.isDone()) {
+      if (alone.done.isDone() && leaderAckedAt < 0) {
         leaderAckedAt = sim.nanoTime();
+      }
+      if (command.isDone() && commandAckedAt < 0) {
+        commandAckedAt = sim.nanoTime();
       }
     }
     assertThat(followerStoppedAt).as("follower stopped serving").isPositive();
     assertThat(leaderAckedAt).as("leader acknowledged alone").isPositive();
     assertThat(alone.done).isCompletedWithValue(-1L);
+    assertThat(command).isCompleted();
+    assertThat(commandAckedAt).as("the command waits exactly as long").isEqualTo(leaderAckedAt);
     assertThat(leaderAckedAt - followerStoppedAt)
         .as("the leader waits out the follower's lease plus the margin")
         .isGreaterThanOrEqualTo(SyncSettings.LEASE_MARGIN_DEFAULT_MS * MS - 2 * MS);

@@ -42,6 +42,8 @@ final class TestSite implements AutoCloseable {
   SystemTimers timers;
   ConsistencyGroupReplicator replicator;
   final List<String> warnings = new CopyOnWriteArrayList<>();
+  /** The volumes' unit state; survives a crash, as the SCSI layer would persist it. */
+  final RecordingStateMachine machine;
 
   TestSite(String name, UUID siteId, UUID peerId, Path dir, MemoryLink.Endpoint endpoint,
       int volumeCount, SyncSettings settings) {
@@ -52,6 +54,7 @@ final class TestSite implements AutoCloseable {
     this.endpoint = endpoint;
     this.volumeCount = volumeCount;
     this.settings = settings;
+    this.machine = new RecordingStateMachine(volumeCount);
   }
 
   static VolumeIdentity identity(int i) {
@@ -99,7 +102,8 @@ final class TestSite implements AutoCloseable {
               public void onWarning(String message) {
                 warnings.add(message);
               }
-            });
+            },
+            machine);
     return this;
   }
 

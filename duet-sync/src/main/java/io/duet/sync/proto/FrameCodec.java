@@ -20,6 +20,10 @@ import io.duet.sync.proto.Message.RequestRefused;
 import io.duet.sync.proto.Message.ResyncAck;
 import io.duet.sync.proto.Message.ResyncData;
 import io.duet.sync.proto.Message.ResyncDone;
+import io.duet.sync.proto.Message.SharedApplied;
+import io.duet.sync.proto.Message.SharedOrdered;
+import io.duet.sync.proto.Message.SharedRequest;
+import io.duet.sync.proto.Message.SharedSnapshot;
 import io.duet.sync.proto.Message.WriteApplied;
 import io.duet.sync.proto.Message.WriteCommitted;
 import io.duet.sync.proto.Message.WriteKind;
@@ -140,6 +144,10 @@ public final class FrameCodec {
       case DigestResponse d -> 18;
       case Handoff h -> 19;
       case EpochNotice e -> 20;
+      case SharedRequest r -> 21;
+      case SharedOrdered o -> 22;
+      case SharedApplied a -> 23;
+      case SharedSnapshot n -> 24;
       case Control c -> 30;
     };
   }
@@ -166,6 +174,11 @@ public final class FrameCodec {
       case 18 -> new DigestResponse(in.nonNegative(), in.count(), in.nonNegative(), in.longs());
       case 19 -> new Handoff(in.uuid());
       case 20 -> new EpochNotice(in.uuid(), in.text());
+      case 21 -> new SharedRequest(in.nonNegative(), in.count(), in.bytes());
+      case 22 -> new SharedOrdered(in.nonNegative(), in.count(), in.nonNegative(), in.bytes(),
+          in.bytes());
+      case 23 -> new SharedApplied(in.nonNegative());
+      case 24 -> new SharedSnapshot(in.count(), in.bytes());
       case 30 -> new Control(in.nonNegative(), in.bool(), in.bytes());
       default -> throw new FrameException("unknown message type " + type);
     };
@@ -322,6 +335,23 @@ public final class FrameCodec {
         longs(out, d.digests());
       }
       case Handoff h -> uuid(out, h.newLeader());
+      case SharedRequest r -> {
+        out.writeLong(r.requestId());
+        out.writeInt(r.volume());
+        bytes(out, r.command());
+      }
+      case SharedOrdered o -> {
+        out.writeLong(o.seq());
+        out.writeInt(o.volume());
+        out.writeLong(o.originRequest());
+        bytes(out, o.command());
+        bytes(out, o.result());
+      }
+      case SharedApplied a -> out.writeLong(a.seq());
+      case SharedSnapshot n -> {
+        out.writeInt(n.volume());
+        bytes(out, n.snapshot());
+      }
       case Control c -> {
         out.writeLong(c.requestId());
         out.writeBoolean(c.response());

@@ -149,6 +149,43 @@ public sealed interface Message {
   }
 
   /**
+   * A command for the group's replicated unit state (persistent reservations, LUN reset) that the
+   * follower's host issued, sent to the leader to be ordered. The bytes are the SCSI layer's own
+   * deterministic encoding; the replicator never looks inside.
+   */
+  record SharedRequest(long requestId, int volume, byte[] command) implements Message {
+    public SharedRequest {
+      Objects.requireNonNull(command, "command");
+    }
+  }
+
+  /**
+   * A unit-state command in the leader's order, already applied at the leader, with the leader's
+   * {@code result}. {@code originRequest} is the follower's request id when the follower's host
+   * issued it (the follower answers its host with this result), otherwise 0.
+   */
+  record SharedOrdered(long seq, int volume, long originRequest, byte[] command, byte[] result)
+      implements Message {
+    public SharedOrdered {
+      Objects.requireNonNull(command, "command");
+      Objects.requireNonNull(result, "result");
+    }
+  }
+
+  /** The follower has applied the unit-state command {@code seq}. */
+  record SharedApplied(long seq) implements Message {}
+
+  /**
+   * The leader's whole unit state of one volume, sent while resynchronizing (before {@link
+   * ResyncDone}); the follower replaces its own with it.
+   */
+  record SharedSnapshot(int volume, byte[] snapshot) implements Message {
+    public SharedSnapshot {
+      Objects.requireNonNull(snapshot, "snapshot");
+    }
+  }
+
+  /**
    * A site-to-site administrative request or its answer, outside any consistency group (sent with
    * the nil group id): creating a group's twin volumes, exchanging the sites' port groups and
    * portals. The body is the node's own encoding; the replicator never sees these.

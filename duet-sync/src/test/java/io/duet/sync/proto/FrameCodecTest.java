@@ -40,7 +40,12 @@ class FrameCodecTest {
         new DigestRequest(8, 0, 10, 100),
         new DigestResponse(8, 0, 10, new long[] {1, -1}),
         new Handoff(b),
-        new EpochNotice(a, "fenced: epoch 4 > 3"));
+        new EpochNotice(a, "fenced: epoch 4 > 3"),
+        new SharedRequest(9, 1, new byte[] {1, 2}),
+        new SharedOrdered(10, 0, 9, new byte[] {1, 2}, new byte[] {0, 0, 0, 7}),
+        new SharedOrdered(11, 1, 0, new byte[0], new byte[0]),
+        new SharedApplied(10),
+        new SharedSnapshot(0, new byte[] {4, 4, 4}));
   }
 
   @Test
@@ -81,6 +86,27 @@ class FrameCodecTest {
     assertThatThrownBy(() -> FrameCodec.decode(frame))
         .isInstanceOf(FrameException.class)
         .hasMessageContaining("data length");
+  }
+
+  @Test
+  void aUnitStateCommandWithAShortResultIsRejected() {
+    byte[] frame =
+        FrameCodec.encode(
+            new Frame(CG, 1, new SharedOrdered(1, 0, 0, new byte[] {1}, new byte[] {2, 3})));
+    // The result's length field claims one byte more than the frame holds.
+    int resultLength = FrameCodec.HEADER_BYTES + 8 + 4 + 8 + 4 + 1;
+    ByteBuffer.wrap(frame).putInt(resultLength, 3);
+    fixCrc(frame);
+    assertThatThrownBy(() -> FrameCodec.decode(frame))
+        .isInstanceOf(FrameException.class)
+        .hasMessageContaining("data length");
+    byte[] negative =
+        FrameCodec.encode(new Frame(CG, 1, new SharedSnapshot(0, new byte[] {1})));
+    ByteBuffer.wrap(negative).putInt(FrameCodec.HEADER_BYTES, -1);
+    fixCrc(negative);
+    assertThatThrownBy(() -> FrameCodec.decode(negative))
+        .isInstanceOf(FrameException.class)
+        .hasMessageContaining("negative");
   }
 
   @Test
