@@ -17,7 +17,9 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * The follower's side: forwards its hosts' writes and compare-and-writes to the leader, applies
@@ -33,6 +35,11 @@ final class FollowerPipeline {
   private final Map<Long, Applied> uncommitted = new HashMap<>();
 
   private record Applied(int volume, long offset, long length, RangeSequencer.Entry slot) {}
+
+  /** Resync regions written here and not yet durable; acknowledged after the next flush. */
+  private final List<ResyncAck> notDurable = new ArrayList<>();
+  /** A flush of resync regions is running (one at a time; later regions wait for the next). */
+  private boolean resyncFlushing;
 
   FollowerPipeline(ConsistencyGroupReplicator g) {
     this.g = g;
@@ -148,10 +155,7 @@ final class FollowerPipeline {
             false,
             () ->
                 g.runIo(
-                    () -> {
-                      v.local().write(offset, ByteBuffer.wrap(m.data()), false);
-                      v.dirty().markClean(m.region());
-                    },
+                    () -> v.local().write(offset, ByteBuffer.wrap(m.data()), false),
                     err -> {
                       seq.release(slot[0]);
                       if (g.sessionNo() != at) {
@@ -160,9 +164,49 @@ final class FollowerPipeline {
                       if (err != null) {
                         g.restartSession("cannot apply resync data: " + err.getMessage());
                       } else {
-                        g.send(new ResyncAck(m.volume(), m.region()));
+                        notDurable.add(new ResyncAck(m.volume(), m.region()));
+                        flushResync();
                       }
                     }));
+  }
+
+  /**
+   * Makes the resync regions written so far durable, then cleans and acknowledges them: the leader
+   * clears its dirty bit on the acknowledgement, so a power loss here after it must not lose the
+   * copy. Regions written while a flush runs share the next one (group commit).
+   */
+  private void flushResync() {
+    if (resyncFlushing || notDurable.isEmpty()) {
+      return;
+    }
+    List<ResyncAck> batch = new ArrayList<>(notDurable);
+    notDurable.clear();
+    resyncFlushing = true;
+    int at = g.sessionNo();
+    TreeSet<Integer> touched = new TreeSet<>();
+    batch.forEach(a -> touched.add(a.volume()));
+    g.runIo(
+        () -> {
+          for (int vol : touched) {
+            g.volumes.get(vol).local().flush();
+          }
+          for (ResyncAck a : batch) {
+            g.volumes.get(a.volume()).dirty().markClean(a.region());
+          }
+        },
+        err -> {
+          resyncFlushing = false;
+          if (g.sessionNo() != at) {
+            flushResync(); // a new session's regions may be waiting for this flush to end
+            return;
+          }
+          if (err != null) {
+            g.restartSession("cannot make resync data durable: " + err.getMessage());
+            return;
+          }
+          batch.forEach(g::send);
+          flushResync();
+        });
   }
 
   /** Digests the range where it sits in the write order (after earlier writes are applied). */
@@ -214,6 +258,7 @@ final class FollowerPipeline {
           new UnavailableException(Reason.PEER_LOST, "session with the leader lost"));
     }
     forwarded.clear();
+    notDurable.clear();
     for (Applied a : uncommitted.values()) {
       g.volumes.get(a.volume()).activity().endWrite(a.offset(), a.length());
       g.sequencer(a.volume()).release(a.slot());

@@ -21,10 +21,18 @@ class ReplicationHarness implements AutoCloseable {
   final TestSite b;
 
   ReplicationHarness(Path dir, int volumes, SyncSettings settings) throws Exception {
+    this(dir, volumes, settings, s -> {});
+  }
+
+  /** Two sites, each configured by {@code setUp} (wrappers, say) before it opens. */
+  ReplicationHarness(Path dir, int volumes, SyncSettings settings,
+      java.util.function.Consumer<TestSite> setUp) throws Exception {
     a = new TestSite("a", TestSite.SITE_A, TestSite.SITE_B, dir.resolve("a"), link.a, volumes,
         settings);
     b = new TestSite("b", TestSite.SITE_B, TestSite.SITE_A, dir.resolve("b"), link.b, volumes,
         settings);
+    setUp.accept(a);
+    setUp.accept(b);
     a.open();
     b.open();
     link.heal();

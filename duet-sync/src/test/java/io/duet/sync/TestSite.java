@@ -1,6 +1,7 @@
 package io.duet.sync;
 
 import io.duet.store.LocalVolume;
+import io.duet.store.Volume;
 import io.duet.store.VolumeIdentity;
 import io.duet.store.VolumeStore;
 import io.duet.sync.dirty.ActivityLogFile;
@@ -14,6 +15,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /** One site in a test: a volume store, dirty maps, activity logs and a replicator on a link. */
 final class TestSite implements AutoCloseable {
@@ -44,6 +46,9 @@ final class TestSite implements AutoCloseable {
   final List<String> warnings = new CopyOnWriteArrayList<>();
   /** The volumes' unit state; survives a crash, as the SCSI layer would persist it. */
   final RecordingStateMachine machine;
+  /** How the replicator sees each local volume and the link (a fault or recording seam). */
+  UnaryOperator<Volume> volumeWrapper = UnaryOperator.identity();
+  UnaryOperator<Transport> transportWrapper = UnaryOperator.identity();
 
   TestSite(String name, UUID siteId, UUID peerId, Path dir, MemoryLink.Endpoint endpoint,
       int volumeCount, SyncSettings settings) {
@@ -83,7 +88,7 @@ final class TestSite implements AutoCloseable {
       locals.add(v);
       dirty.add(map);
       logs.add(log);
-      replicas.add(new VolumeReplica(v, map, log));
+      replicas.add(new VolumeReplica(volumeWrapper.apply(v), map, log));
     }
     loop = Executors.newSingleThreadExecutor(r -> daemon(r, name + "-loop"));
     io = Executors.newVirtualThreadPerTaskExecutor();
@@ -93,7 +98,7 @@ final class TestSite implements AutoCloseable {
     replicator =
         ConsistencyGroupReplicator.open(
             config,
-            endpoint,
+            transportWrapper.apply(endpoint),
             loop,
             io,
             timers,

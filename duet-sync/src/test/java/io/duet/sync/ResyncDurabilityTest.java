@@ -1,0 +1,134 @@
+package io.duet.sync;
+
+import static io.duet.sync.ReplicationHarness.await;
+import static io.duet.sync.ReplicationHarness.block;
+import static io.duet.sync.ReplicationHarness.serving;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.duet.store.ForwardingVolume;
+import io.duet.store.Volume;
+import io.duet.sync.proto.FrameCodec;
+import io.duet.sync.proto.FrameException;
+import io.duet.sync.proto.Message.ResyncAck;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A follower acknowledges a resynced region (and the leader clears its dirty bit) only after the
+ * region is durable there: a power loss after the acknowledgement cannot lose the copy.
+ */
+class ResyncDurabilityTest {
+  @TempDir Path dir;
+
+  /** What the follower did, in order: "W offset", "F" (fdatasync began), "A offset" (ack sent). */
+  private final List<String> events = new ArrayList<>();
+
+  private void record(String event) {
+    synchronized (events) {
+      events.add(event);
+    }
+  }
+
+  /** Records writes and flushes of the follower's volume. */
+  private final class RecordingVolume extends ForwardingVolume {
+    RecordingVolume(Volume delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
+      super.write(offset, src, fua);
+      record("W " + offset);
+    }
+
+    @Override
+    public void flush() throws IOException {
+      // Recorded before it starts: only writes already returned are covered by it.
+      record("F");
+      super.flush();
+    }
+  }
+
+  /** Records the follower's resync acknowledgements as they leave. */
+  private final class RecordingTransport implements Transport {
+    private final Transport inner;
+
+    RecordingTransport(Transport inner) {
+      this.inner = inner;
+    }
+
+    @Override
+    public boolean send(byte[] frame) {
+      try {
+        if (FrameCodec.decode(frame).message() instanceof ResyncAck a) {
+          record("A " + a.region() * TestSite.REGION);
+        }
+      } catch (FrameException e) {
+        throw new AssertionError(e);
+      }
+      return inner.send(frame);
+    }
+
+    @Override
+    public boolean isUp() {
+      return inner.isUp();
+    }
+
+    @Override
+    public void setReceiver(Receiver receiver) {
+      inner.setReceiver(receiver);
+    }
+  }
+
+  @Test
+  void everyAcknowledgedResyncRegionWasFlushedAfterItWasWritten() throws Exception {
+    try (ReplicationHarness h =
+        new ReplicationHarness(
+            dir,
+            1,
+            TestSite.FAST,
+            s -> {
+              if (s.siteId.equals(TestSite.SITE_B)) {
+                s.volumeWrapper = RecordingVolume::new;
+                s.transportWrapper = RecordingTransport::new;
+              }
+            })) {
+      h.awaitInSync();
+      h.link.cut();
+      await("alone", () -> !serving(h.b));
+      for (int r = 0; r < 24; r++) {
+        h.a.volume(0).write(r * TestSite.REGION, block(1, r), false);
+      }
+      synchronized (events) {
+        events.clear();
+      }
+      h.link.heal();
+      h.awaitInSync();
+      h.assertIdentical();
+
+      List<String> seen;
+      synchronized (events) {
+        seen = List.copyOf(events);
+      }
+      int acks = 0;
+      for (int i = 0; i < seen.size(); i++) {
+        if (!seen.get(i).startsWith("A ")) {
+          continue;
+        }
+        acks++;
+        String offset = seen.get(i).substring(2);
+        int written = seen.lastIndexOf("W " + offset);
+        assertThat(written).as("region at %s written before its ack", offset).isBetween(0, i);
+        assertThat(seen.subList(written, i))
+            .as("a flush between the write of %s and its ack: %s", offset, seen)
+            .contains("F");
+      }
+      assertThat(acks).isEqualTo(24);
+    }
+  }
+}
