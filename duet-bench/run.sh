@@ -200,9 +200,10 @@ DATA=$(find "$WORK/duet" -name data -type f -size +1M | head -n 1)
 prepare_backing_files "$WORK/seed.bin" "$DATA"
 rm -f "$WORK/seed.bin"
 FILE_STATES=()
-for f in "${PEER_FILES[@]}" "$DATA"; do
-  FILE_STATES+=("$(printf "%-11s %s" "$( [ "$f" = "$DATA" ] && echo duet-a/data || basename "$f")" "$(file_state "$f")")")
+for f in "${PEER_FILES[@]}"; do
+  FILE_STATES+=("$(printf '%-12s %s' "$(basename "$f")" "$(file_state "$f")")")
 done
+FILE_STATES+=("$(printf '%-12s %s' "duet-a/data" "$(file_state "$DATA")")")
 TARGET=$(python3 -c 'import json,sys
 for line in open(sys.argv[1]):
     e = json.loads(line)

@@ -29,7 +29,18 @@ def view(api, token, cg):
     return doc
 
 
+def poll(args):
+    """The CG's view, or {} when the site answers with an HTTP error (it may be mid-change);
+    a site that does not answer at all ends the watch (URLError)."""
+    try:
+        return view(args.api, args.token, args.cg)
+    except urllib.error.HTTPError as e:
+        return {"error": f"HTTP {e.code}"}
+
+
 def summary(v):
+    if "error" in v:
+        return v["error"]
     return " ".join(f"{k}={v.get(k)}" for k in ("role", "syncState", "link", "availability"))
 
 
@@ -38,7 +49,7 @@ def wait(args):
     deadline = time.monotonic() + args.timeout
     last = None
     while time.monotonic() < deadline:
-        last = view(args.api, args.token, args.cg)
+        last = poll(args)
         if all(str(last.get(k)) == v for k, v in want.items()):
             print(summary(last))
             return 0
@@ -51,13 +62,16 @@ def resync(args):
     deadline = start + args.timeout
     link_up = None
     largest = 0
+    # A view from before the cut took effect may still say IN_SYNC: done only after out of sync.
+    was_out = False
     while time.monotonic() < deadline:
-        v = view(args.api, args.token, args.cg)
+        v = poll(args)
         now = time.monotonic() - start
         if link_up is None and v.get("link") == "UP":
             link_up = now
         largest = max(largest, int((v.get("resync") or {}).get("bytesTotal") or 0))
-        if link_up is not None and v.get("syncState") == "IN_SYNC":
+        was_out = was_out or v.get("syncState") in ("OUT_OF_SYNC", "RESYNCING")
+        if was_out and link_up is not None and v.get("syncState") == "IN_SYNC":
             print(largest or args.expect_bytes, f"{link_up:.3f}", f"{now:.3f}")
             return 0
         time.sleep(POLL_S)
@@ -73,7 +87,7 @@ def main():
     p.add_argument("fields", nargs="*", help="FIELD=VALUE (wait only)")
     p.add_argument("--timeout", type=float, required=True)
     p.add_argument("--expect-bytes", type=int, default=0)
-    args = p.parse_args()
+    args = p.parse_intermixed_args()
     if args.mode == "wait" and (not args.fields or any("=" not in f for f in args.fields)):
         p.error("wait needs FIELD=VALUE arguments")
     try:
