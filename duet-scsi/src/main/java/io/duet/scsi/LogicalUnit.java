@@ -20,6 +20,11 @@ public final class LogicalUnit {
 
   private static final int UA_RESET_ASCQ = 0x00;
 
+  /** 29/03 BUS DEVICE RESET FUNCTION OCCURRED: what the other nexuses see of a LU reset. */
+  private static final int UA_LU_RESET_ASCQ = 0x03;
+
+  private static final System.Logger LOG = System.getLogger(LogicalUnit.class.getName());
+
   private final Volume volume;
   private final ScsiSite site;
   private final BlockLimits limits;
@@ -37,6 +42,9 @@ public final class LogicalUnit {
 
   private final BiConsumer<UnitAlua.Snapshot, UnitAlua.Snapshot> unitAluaListener =
       this::unitAluaChanged;
+
+  /** Orders shared-state changes with the other site's; null: they apply here at once. */
+  private volatile SharedUnitState shared;
 
   /**
    * @param volume the backing volume
@@ -270,15 +278,86 @@ public final class LogicalUnit {
   }
 
   /**
-   * LOGICAL UNIT RESET from {@code by}: clears SPC-2 reservations and held copy results, UA 29/00
-   * on every nexus.
+   * LOGICAL UNIT RESET (or a target reset) from {@code by}, at both sites of a replicated unit:
+   * SPC-2 reservations and held copy results go; {@code by} gets UA 29/00, every other nexus 29/03.
+   * When the sites cannot agree now, this site's nexuses still see the reset.
    */
   public void reset(ItNexus by) {
     Objects.requireNonNull(by, "by");
+    SharedUnitState via = shared;
+    if (via != null) {
+      ScsiResult r =
+          SharedCommand.await(via.submit(SharedCommand.encode(new SharedCommand.Reset(by))));
+      if (r.status() == ScsiResult.GOOD) {
+        return;
+      }
+    }
+    applyReset(by);
+  }
+
+  /**
+   * Deterministic at either site. The resetting nexus gets the generic 29/00, which hosts (libiscsi
+   * among them) expect after a reset they issued; the others learn of it by 29/03 (SAM-5).
+   */
+  private ScsiResult applyReset(ItNexus by) {
     reservations.reset();
     extendedCopy.reset();
-    unitAttentions.raise(by, UA_RESET_ASC, UA_RESET_ASCQ);
-    unitAttentions.raiseAll(null, UA_RESET_ASC, UA_RESET_ASCQ);
+    unitAttentions.raiseIfKnown(by, UA_RESET_ASC, UA_RESET_ASCQ);
+    unitAttentions.raiseAll(by, UA_RESET_ASC, UA_LU_RESET_ASCQ);
+    return Sense.good();
+  }
+
+  /**
+   * Makes this unit send its shared-state changes (PERSISTENT RESERVE OUT, resets) through {@code
+   * via}, which applies them at both sites in one order; null: apply them here at once (the
+   * default, for a unit that is not replicated).
+   */
+  public void useSharedState(SharedUnitState via) {
+    shared = via;
+    reservations.useShared(via);
+  }
+
+  /**
+   * Applies one shared-state command (from {@link SharedUnitState#submit}, at this site or the
+   * other) and returns its result. Deterministic: the same state and command give the same state
+   * and result at both sites. Never throws: malformed bytes give a result saying so (CHECK
+   * CONDITION 04/44/00 with the reason).
+   */
+  public byte[] applyShared(byte[] command) {
+    try {
+      ScsiResult r =
+          switch (SharedCommand.decode(command)) {
+            case SharedCommand.ReserveOut out -> reservations.apply(out, false);
+            case SharedCommand.Reset reset -> applyReset(reset.issuer());
+          };
+      return SharedCommand.encodeResult(r, "");
+    } catch (IllegalArgumentException e) {
+      LOG.log(System.Logger.Level.ERROR, "malformed shared unit command: {0}", e.getMessage());
+      return SharedCommand.encodeResult(
+          Sense.internalFailure(), "malformed shared unit command: " + e.getMessage());
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.ERROR, "shared unit command failed", e);
+      return SharedCommand.encodeResult(
+          Sense.internalFailure(), "shared unit command failed: " + e);
+    }
+  }
+
+  /**
+   * The whole shared state (persistent reservations: generation, registrations, reservation, APTPL)
+   * as bytes, for the other site's {@link #installShared} when it resynchronizes.
+   */
+  public byte[] sharedSnapshot() {
+    return reservations.sharedSnapshot();
+  }
+
+  /**
+   * Replaces the shared state with the other site's {@link #sharedSnapshot} (APTPL state is saved
+   * at this site too).
+   *
+   * @throws IllegalArgumentException when the bytes are not a valid snapshot; nothing changes
+   */
+  public void installShared(byte[] snapshot) {
+    reservations.installShared(snapshot);
   }
 
   /** A new I_T nexus (login): it gets UA 29/00 POWER ON, RESET, OR BUS DEVICE RESET once. */

@@ -2,6 +2,7 @@ package io.duet.scsi;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Map;
@@ -19,7 +20,13 @@ final class PersistentReservations {
   /** I_T nexuses remembered for unit attentions; beyond this, new ones are not tracked. */
   static final int MAX_TRACKED_NEXUSES = 4096;
 
+  private static final System.Logger LOG = System.getLogger(PersistentReservations.class.getName());
+
   private final PersistentState persistence;
+
+  /** Where PERSISTENT RESERVE OUT goes to be ordered with the other site's; null: local. */
+  private volatile SharedUnitState shared;
+
   private final UnitAttentions unitAttentions;
 
   /** Guards changes; readers on the hot path use the volatile snapshots directly. */
@@ -82,14 +89,60 @@ final class PersistentReservations {
     return Sense.good(ByteBuffer.wrap(Arrays.copyOf(data, length)));
   }
 
+  /**
+   * PERSISTENT RESERVE OUT: checked here, then applied through the unit's shared state (at both
+   * sites, in their common order) or, without one, applied here at once.
+   */
   ScsiResult persistentReserveOut(ItNexus nexus, byte[] cdb, ByteBuffer parameters) {
     remember(nexus);
+    ReservationRequest request;
+    try {
+      // Pure syntax checks fail here, before any round trip to the other site.
+      request = ReservationRequestParser.parse(cdb, parameters);
+    } catch (ReservationException e) {
+      return toResult(e);
+    }
+    byte[] list = new byte[(int) BigEndian.u32(cdb, 5)];
+    parameters.duplicate().get(list);
+    // The destination of REGISTER AND MOVE is resolved where the host named it: the other site
+    // may never have seen that port.
+    TargetPort moveTo =
+        request.action() == ReservationRequest.Action.REGISTER_AND_MOVE
+            ? ports.get(request.relativeTargetPortId())
+            : null;
+    var command = new SharedCommand.ReserveOut(nexus, cdb.clone(), list, moveTo);
+    SharedUnitState via = shared;
+    if (via == null) {
+      return apply(command, true);
+    }
+    return SharedCommand.await(via.submit(SharedCommand.encode(command)));
+  }
+
+  /** Sends later PERSISTENT RESERVE OUTs through {@code via}, or applies them here (null). */
+  void useShared(SharedUnitState via) {
+    shared = via;
+  }
+
+  /**
+   * Applies one PERSISTENT RESERVE OUT to the state. Deterministic: the same state and command give
+   * the same next state and result at either site. Unit attentions go to the nexuses of this site
+   * that the change concerns.
+   *
+   * @param durableFirst true when this site alone holds the state: an APTPL change that cannot be
+   *     saved is refused (04/44/00). Replicated (false), the change stands whatever this site's
+   *     disk does, as the other site has made it; the failure is logged and the next change saves
+   *     again.
+   */
+  ScsiResult apply(SharedCommand.ReserveOut command, boolean durableFirst) {
+    ItNexus nexus = command.issuer();
+    ports.putIfAbsent(nexus.targetPort().relativeId(), nexus.targetPort());
     synchronized (lock) {
       ReservationState before = state;
       ReservationOutcome outcome;
       try {
-        ReservationRequest request = ReservationRequestParser.parse(cdb, parameters);
-        outcome = ReservationLogic.apply(before, nexus, request, ports::get);
+        ReservationRequest request =
+            ReservationRequestParser.parse(command.cdb(), ByteBuffer.wrap(command.parameters()));
+        outcome = ReservationLogic.apply(before, nexus, request, id -> portFor(command, id));
       } catch (ReservationException e) {
         return toResult(e);
       }
@@ -97,20 +150,55 @@ final class PersistentReservations {
       if (after == before) {
         return Sense.good();
       }
-      if (after.aptpl() || before.aptpl()) {
-        // Durable before GOOD: an APTPL change that did not reach storage did not happen.
-        ReservationState durable = after.aptpl() ? after : ReservationState.EMPTY;
-        try {
-          persistence.save(ReservationCodec.encode(durable));
-        } catch (IOException e) {
-          return Sense.check(Sense.HARDWARE_ERROR, 0x44, 0x00);
-        }
+      if (!save(before, after) && durableFirst) {
+        return Sense.internalFailure();
       }
       state = after;
       for (ReservationNotice notice : outcome.notices()) {
         raise(notice, nexus);
       }
       return Sense.good();
+    }
+  }
+
+  /** REGISTER AND MOVE's port lookup, from what the command carries only (deterministic). */
+  private static TargetPort portFor(SharedCommand.ReserveOut command, int relativeId) {
+    if (command.moveTo() != null && command.moveTo().relativeId() == relativeId) {
+      return command.moveTo();
+    }
+    TargetPort own = command.issuer().targetPort();
+    return own.relativeId() == relativeId ? own : null;
+  }
+
+  /** Saves APTPL state when {@code before} or {@code after} has APTPL; false when that failed. */
+  private boolean save(ReservationState before, ReservationState after) {
+    if (!after.aptpl() && !before.aptpl()) {
+      return true;
+    }
+    ReservationState durable = after.aptpl() ? after : ReservationState.EMPTY;
+    try {
+      persistence.save(ReservationCodec.encode(durable));
+      return true;
+    } catch (IOException e) {
+      LOG.log(Level.ERROR, "cannot save persistent reservation state (APTPL)", e);
+      return false;
+    }
+  }
+
+  /** The whole reservation state as bytes: the other site installs it on resync. */
+  byte[] sharedSnapshot() {
+    synchronized (lock) {
+      return ReservationCodec.encode(state);
+    }
+  }
+
+  /** Replaces the state with a snapshot of the other site's; IllegalArgumentException if bad. */
+  void installShared(byte[] snapshot) {
+    ReservationState next = ReservationCodec.decode(snapshot);
+    synchronized (lock) {
+      ReservationState before = state;
+      save(before, next);
+      state = next;
     }
   }
 

@@ -143,11 +143,11 @@ final class ReservationCodec {
     return n;
   }
 
-  private static byte[] utf8(String s) {
+  static byte[] utf8(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }
 
-  private static void putString(ByteBuffer b, String s) {
+  static void putString(ByteBuffer b, String s) {
     byte[] bytes = utf8(s);
     if (bytes.length > MAX_STRING_BYTES) {
       throw new IllegalArgumentException("string too long to persist: " + bytes.length);
@@ -155,7 +155,7 @@ final class ReservationCodec {
     b.putShort((short) bytes.length).put(bytes);
   }
 
-  private static String getString(ByteBuffer b) {
+  static String getString(ByteBuffer b) {
     int length = b.getShort() & 0xffff;
     if (length > MAX_STRING_BYTES || length > b.remaining()) {
       throw new IllegalArgumentException("bad string length " + length);

@@ -47,7 +47,7 @@ class AluaAndAttentionTest {
     f.run(f.nexusB, TUR, new byte[0]);
     f.lu.reset(f.nexus);
     assertSense(f.run(TUR), 6, 0x29, 0x00);
-    assertSense(f.run(f.nexusB, TUR, new byte[0]), 6, 0x29, 0x00);
+    assertSense(f.run(f.nexusB, TUR, new byte[0]), 6, 0x29, 0x03); // BUS DEVICE RESET FUNCTION
     assertGood(f.run(TUR));
   }
 

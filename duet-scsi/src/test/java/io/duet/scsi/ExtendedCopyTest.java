@@ -22,7 +22,6 @@ class ExtendedCopyTest {
   final Fixture f = new Fixture();
   final byte[] naa = f.volume.identity().naa();
 
-  /** A volume with its own NAA over another volume, so two LUs can share a site. */
   /** The same data under another identity (another NAA), as a second LU of the site. */
   static final class Renamed extends ForwardingVolume {
     final VolumeIdentity identity;
