@@ -44,6 +44,10 @@ public final class DuetApi {
     return send("PUT", path, json);
   }
 
+  public JsonNode patch(String path, String json) throws IOException {
+    return send("PATCH", path, json);
+  }
+
   public JsonNode delete(String path) throws IOException {
     return send("DELETE", path, null);
   }

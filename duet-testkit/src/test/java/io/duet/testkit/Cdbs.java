@@ -23,6 +23,15 @@ final class Cdbs {
     return c;
   }
 
+  /** COMPARE AND WRITE of {@code blocks} at {@code lba}; its Data-Out is compare then write data. */
+  static byte[] compareAndWrite(long lba, int blocks) {
+    byte[] c = new byte[16];
+    c[0] = (byte) 0x89;
+    putLong(c, 2, lba);
+    c[13] = (byte) blocks;
+    return c;
+  }
+
   static byte[] synchronizeCache10() {
     byte[] c = new byte[10];
     c[0] = 0x35;
