@@ -117,7 +117,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 read -r TGT_PORT DUET_ISCSI_PORT DUET_NBD_PORT NBDKIT_PORT API_PORT REPL_A_PORT REPL_B_PORT \
-  ISCSI_B_PORT API_B_PORT < <(free_ports 9)
+  ISCSI_B_PORT API_B_PORT NBD_B_PORT < <(free_ports 10)
 SITE_A_API=http://127.0.0.1:$API_PORT
 SITE_B_API=http://127.0.0.1:$API_B_PORT
 [ "$PEERS" = 0 ] || pick_tgt_control
@@ -241,12 +241,13 @@ report() {
   echo "CPU s = utime+stime of the server process(es) over the whole client run (ramp-up included);"
   echo "  RSS MiB = peak resident set (VmHWM, restarted before each measurement); for repl rows both"
   echo "  sites summed (the fault proxy not counted)."
-  echo "ratio = IOPS against duet-nbd: nbdkit, duet-iscsi: tgt, repl and repl+1ms: solo; for resync"
+  echo "ratio = IOPS against duet-nbd: nbdkit, duet-iscsi: tgt, repl*: solo; for resync"
   echo "  rows MB/s against the bandwidth cap. p50-RTT/p99-RTT subtract the round trip the proxy adds."
   if [ "$REPLICATION" = 1 ]; then
     echo "Replication: fio at site A's NBD export; solo = the volume before it joined the CG (site B"
     echo "  paired, link idle); repl = in an active-active CG led by A, every byte to B through the"
-    echo "  fault proxy with no delay; repl+1ms = the proxy delaying each direction by 0.5 ms."
+    echo "  fault proxy with no delay; repl+1ms = the proxy delaying each direction by 0.5 ms;"
+    echo "  repl@b = the same writes at site B (the follower: the leader orders each write)."
     echo "  ${RESYNC_DETAIL:-resync not measured}."
   fi
 }
@@ -274,7 +275,7 @@ backing_files() {
   esac
 }
 # Round trip the fault proxy adds to the replication link for a target, in microseconds.
-added_rtt_us() { case "$1" in repl+1ms) echo 1000 ;; *) echo 0 ;; esac; }
+added_rtt_us() { case "$1" in repl*+1ms) echo 1000 ;; *) echo 0 ;; esac; }
 COLD_RUNS=0
 
 # Sums cpu_ticks over pids.
@@ -344,7 +345,8 @@ run_fio() {
     --ramp_time=1 "--runtime=$secs" --randseed=42 --group_reporting
     --output-format=json "--output=$out")
   case "$target" in
-    duet-nbd|solo|repl*) fio "${common[@]}" --ioengine=nbd "--uri=$DUET_NBD_URI" >"$WORK/fio.log" 2>&1 ;;
+    duet-nbd|solo|repl|repl+1ms) fio "${common[@]}" --ioengine=nbd "--uri=$DUET_NBD_URI" >"$WORK/fio.log" 2>&1 ;;
+    repl@b*) fio "${common[@]}" --ioengine=nbd "--uri=$DUET_NBD_URI_B" >"$WORK/fio.log" 2>&1 ;;
     nbdkit) fio "${common[@]}" --ioengine=nbd "--uri=$NBDKIT_URI" >"$WORK/fio.log" 2>&1 ;;
     # fio drops a file's cached pages before it starts unless told not to (invalidate=1).
     raw) fio "${common[@]}" --ioengine=libaio --direct=0 --invalidate=0 \

@@ -1,14 +1,15 @@
 # The replication benchmark: site A (run.sh's Duet site) paired with a second site process B
 # through the testkit's fault proxy; a consistency group of A's volume "bench"; fio 4 KiB random
 # writes at A's NBD export unreplicated, replicated, and replicated with 1 ms more round trip;
-# then the resync of N MiB written at A while the link was cut, through a bandwidth cap.
+# the same at B's export of the twin (the follower, which has the leader order its writes); then
+# the resync of N MiB written at A while the link was cut, through a bandwidth cap.
 # Sourced by run.sh after lib/common.sh; uses its globals (WORK, ROOT, SITE_A_*, DATA, ...).
 #
 # Only B dials: B's replication port is bound to the wildcard address, which a site does not
 # advertise to its peer, so A never dials B around the proxy and every replication byte crosses
 # it (in fio's terms: proxy "up" = B -> A, "down" = A -> B).
 
-SITE_B_PID="" PROXY_PID="" PROXY_FD="" DATA_B="" CG_STATUS="not run"
+SITE_B_PID="" PROXY_PID="" PROXY_FD="" DATA_B="" DUET_NBD_URI_B="" CG_STATUS="not run"
 CG=bench
 RESYNC_DETAIL=""
 WATCH="$ROOT/duet-bench/lib/cgwatch.py"
@@ -79,8 +80,8 @@ peers_up() {
 
 # Starts site B and the proxy, pairs B with A through the proxy and waits for the link.
 start_site_b_and_pair() {
-  start_site bench-b "$WORK/duet-b" "$SITE_B_API" "$ISCSI_B_PORT" 2 "0.0.0.0:$REPL_B_PORT" "" \
-    SITE_B_PID
+  start_site bench-b "$WORK/duet-b" "$SITE_B_API" "$ISCSI_B_PORT" 2 "0.0.0.0:$REPL_B_PORT" \
+    "$NBD_B_PORT" SITE_B_PID
   start_proxy
   await 180 "$SITE_B_PID" "Duet site B" grep -q '"ready"' "$WORK/duet-b.out"
   SITE_B_TOKEN=$(cat "$WORK/duet-b/api-token")
@@ -154,8 +155,8 @@ PY
 # measure()'s hook: sets the proxy's delay for the replicated targets before each run.
 prepare_replication_target() {
   case "$1" in
-    repl) proxy_cmd latency both 0 >/dev/null ;;
-    repl+1ms) proxy_cmd latency both 500us >/dev/null ;;
+    repl*+1ms) proxy_cmd latency both 500us >/dev/null ;;
+    repl*) proxy_cmd latency both 0 >/dev/null ;;
   esac
 }
 
@@ -179,8 +180,17 @@ run_replication() {
   CG_STATUS="FAILED while creating the consistency group and its initial synchronization"
   create_cg
   CG_STATUS="FAILED while measuring the replicated volume"
+  local targets="repl repl+1ms"
+  # The follower's rows are a bonus: without an export of the twin at B they are left out.
+  if api "$SITE_B_API" "$SITE_B_TOKEN" POST /nbd/exports '{"volume":"bench","name":"bench"}' \
+    >/dev/null; then
+    DUET_NBD_URI_B=nbd://127.0.0.1:$NBD_B_PORT/bench
+    targets="$targets repl@b repl@b+1ms"
+  else
+    log "site B did not export its twin over NBD: no follower rows"
+  fi
   run_client 4k-randwrite-qd32 repl 2 >/dev/null || true
-  run_plan "4k-randwrite-qd32:repl repl+1ms"
+  run_plan "4k-randwrite-qd32:$targets"
   check_traffic_through_proxy
   CG_STATUS="FAILED while measuring the resync"
   measure_resync

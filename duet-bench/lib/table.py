@@ -9,7 +9,8 @@ import sys
 from collections import OrderedDict
 
 # The ratio column compares a target's IOPS with another target's in the same pattern.
-RATIO_OF = {"duet-nbd": "nbdkit", "duet-iscsi": "tgt", "repl": "solo", "repl+1ms": "solo"}
+RATIO_OF = {"duet-nbd": "nbdkit", "duet-iscsi": "tgt", "repl": "solo", "repl+1ms": "solo",
+            "repl@b": "solo", "repl@b+1ms": "solo"}
 HEAD = ("pattern", "target", "IOPS", "MB/s", "p50 us", "p99 us", "p50-RTT", "p99-RTT",
         "CPU s", "RSS MiB", "ratio")
 WIDTHS = (24, 11, 9, 8, 9, 9, 8, 8, 7, 8, 7)
