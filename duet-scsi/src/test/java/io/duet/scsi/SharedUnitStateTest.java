@@ -1,0 +1,274 @@
+package io.duet.scsi;
+
+import static io.duet.scsi.Fixture.assertGood;
+import static io.duet.scsi.Fixture.assertSense;
+import static io.duet.scsi.Fixture.cdb;
+import static io.duet.scsi.Fixture.data;
+import static io.duet.scsi.Fixture.rw10;
+import static io.duet.scsi.PersistentReservationsTest.basic;
+import static io.duet.scsi.PersistentReservationsTest.proutCdb;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.duet.store.VolumeUnavailableException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+/**
+ * One replicated LU at two sites: two LogicalUnits joined by an in-process {@link SharedUnitState}
+ * that applies every command to both, in one order, as the replication core does.
+ */
+class SharedUnitStateTest {
+  static final String TARGET = "iqn.2025-01.io.duet:vol";
+  static final TargetPort PORT_A = new TargetPort(TARGET + ",t,0x1", TARGET, 1, 1);
+  static final TargetPort PORT_B = new TargetPort(TARGET + ",t,0x2", TARGET, 2, 2);
+  static final int REGISTER = 0;
+  static final int RESERVE = 1;
+  static final int PREEMPT = 4;
+  static final int REGISTER_AND_MOVE = 7;
+  static final int WRITE_EXCLUSIVE = 1;
+  static final byte[] TUR = cdb(0, 0, 0, 0, 0, 0);
+
+  /** Applies each command at site A then site B, and records whether their results agreed. */
+  static final class BothSites implements SharedUnitState {
+    final List<LogicalUnit> sites = new ArrayList<>();
+    final List<byte[]> commands = new ArrayList<>();
+    boolean disagreed;
+
+    @Override
+    public synchronized CompletableFuture<byte[]> submit(byte[] command) {
+      commands.add(command.clone());
+      byte[] first = null;
+      for (LogicalUnit lu : sites) {
+        byte[] r = lu.applyShared(command);
+        if (first == null) {
+          first = r;
+        } else if (!java.util.Arrays.equals(first, r)) {
+          disagreed = true;
+        }
+      }
+      return CompletableFuture.completedFuture(first);
+    }
+  }
+
+  final PersistentReservationsTest.MemoryState diskA = new PersistentReservationsTest.MemoryState();
+  final PersistentReservationsTest.MemoryState diskB = new PersistentReservationsTest.MemoryState();
+  final LogicalUnit siteA = unit(1, diskA);
+  final LogicalUnit siteB = unit(2, diskB);
+  final BothSites link = new BothSites();
+
+  final ItNexus host1A = nexus("iqn.host:one", PORT_A);
+  final ItNexus host1B = nexus("iqn.host:one", PORT_B);
+  final ItNexus host2A = nexus("iqn.host:two", PORT_A);
+  final ItNexus host2B = nexus("iqn.host:two", PORT_B);
+
+  SharedUnitStateTest() {
+    link.sites.add(siteA);
+    link.sites.add(siteB);
+    siteA.useSharedState(link);
+    siteB.useSharedState(link);
+    for (ItNexus n : List.of(host1A, host2A)) {
+      siteA.nexusAttached(n);
+      run(n, TUR);
+    }
+    for (ItNexus n : List.of(host1B, host2B)) {
+      siteB.nexusAttached(n);
+      run(n, TUR);
+    }
+  }
+
+  static LogicalUnit unit(int group, PersistentState disk) {
+    var groups =
+        new AluaGroups(
+            List.of(new AluaGroups.PortGroup(group, AluaState.ACTIVE_OPTIMIZED, List.of(group))));
+    return new LogicalUnit(new RamVolume(512, 64), new ScsiSite(groups), disk);
+  }
+
+  static ItNexus nexus(String host, TargetPort port) {
+    return new ItNexus(host, host + ",i,0x000000000001", port);
+  }
+
+  LogicalUnit siteOf(ItNexus n) {
+    return n.targetPort() == PORT_A ? siteA : siteB;
+  }
+
+  ScsiResult run(ItNexus n, byte[] cdb, byte[] dataOut) {
+    return siteOf(n).execute(new ScsiTask(n, cdb, ByteBuffer.wrap(dataOut), 1 << 16, false, 1));
+  }
+
+  ScsiResult run(ItNexus n, byte[] cdb) {
+    return run(n, cdb, new byte[0]);
+  }
+
+  ScsiResult out(ItNexus n, int action, int type, byte[] parameters) {
+    return run(n, proutCdb(action, type, parameters.length), parameters);
+  }
+
+  ScsiResult out(ItNexus n, int action, int type, long key, long sark) {
+    return out(n, action, type, basic(key, sark, 0));
+  }
+
+  /** READ KEYS + READ RESERVATION as one site reports them. */
+  byte[] prState(ItNexus n) {
+    byte[] keys = data(run(n, cdb(0x5e, 0, 0, 0, 0, 0, 0, 4, 0, 0)));
+    byte[] reservation = data(run(n, cdb(0x5e, 1, 0, 0, 0, 0, 0, 4, 0, 0)));
+    ByteBuffer both = ByteBuffer.allocate(keys.length + reservation.length);
+    return both.put(keys).put(reservation).array();
+  }
+
+  @Test
+  void aReservationTakenAtSiteABlocksAnotherHostsWriteAtSiteB() {
+    assertGood(out(host1A, REGISTER, 0, 0, 0x11));
+    assertGood(out(host1A, RESERVE, WRITE_EXCLUSIVE, 0x11, 0));
+    ScsiResult write = run(host2B, rw10(0x2a, 0, 1), new byte[512]);
+    assertThat(write.status()).isEqualTo(ScsiResult.RESERVATION_CONFLICT);
+    assertGood(run(host2B, rw10(0x28, 0, 1))); // write exclusive: reads pass
+    assertGood(run(host1A, rw10(0x2a, 0, 1), new byte[512]));
+    assertThat(prState(host2B)).isEqualTo(prState(host1A));
+    assertThat(link.disagreed).isFalse();
+  }
+
+  @Test
+  void preemptAtOneSiteRaisesUnitAttentionOnTheOtherSitesNexus() {
+    assertGood(out(host2B, REGISTER, 0, 0, 0x22));
+    assertGood(out(host2B, RESERVE, WRITE_EXCLUSIVE, 0x22, 0));
+    assertGood(out(host1A, REGISTER, 0, 0, 0x11));
+    assertGood(out(host1A, PREEMPT, WRITE_EXCLUSIVE, 0x11, 0x22));
+    assertSense(run(host2B, TUR), Sense.UNIT_ATTENTION, 0x2a, 0x05); // REGISTRATIONS PREEMPTED
+    assertGood(run(host2B, TUR));
+    assertGood(run(host1A, TUR)); // the preempting nexus is told nothing
+    ScsiResult write = run(host2B, rw10(0x2a, 0, 1), new byte[512]);
+    assertThat(write.status()).isEqualTo(ScsiResult.RESERVATION_CONFLICT);
+    assertThat(link.disagreed).isFalse();
+  }
+
+  @Test
+  void errorsAreTheSameAtBothSites() {
+    assertThat(out(host1A, RESERVE, WRITE_EXCLUSIVE, 0x11, 0).status())
+        .isEqualTo(ScsiResult.RESERVATION_CONFLICT);
+    assertGood(out(host1A, REGISTER, 0, 0, 0x11));
+    assertSense(out(host1B, RESERVE, 9, 0x11, 0), Sense.ILLEGAL_REQUEST, 0x24, 0x00);
+    assertThat(link.commands).hasSize(3);
+    assertThat(link.disagreed).isFalse();
+  }
+
+  @Test
+  void registerAndMoveToAPortOfTheOtherSite() {
+    assertGood(out(host1A, REGISTER, 0, 0, 0x11));
+    assertGood(out(host1A, RESERVE, WRITE_EXCLUSIVE, 0x11, 0));
+    // Site A learned port 2 from a command of site B: it can resolve the destination.
+    assertGood(out(host2B, REGISTER, 0, 0, 0x22));
+    byte[] id = new TransportId("iqn.host:two", "000000000001").encode();
+    ByteBuffer p = ByteBuffer.allocate(24 + id.length);
+    p.putLong(0x11).putLong(0x33).put(17, (byte) 0).putShort(18, (short) 2).putInt(20, id.length);
+    p.put(24, id);
+    assertGood(out(host1A, REGISTER_AND_MOVE, WRITE_EXCLUSIVE, p.array()));
+    assertGood(run(host2B, rw10(0x2a, 0, 1), new byte[512]));
+    assertThat(run(host1A, rw10(0x2a, 0, 1), new byte[512]).status())
+        .isEqualTo(ScsiResult.RESERVATION_CONFLICT);
+    assertThat(prState(host1A)).isEqualTo(prState(host2B));
+  }
+
+  @Test
+  void aptplIsSavedAtEachSite() {
+    assertGood(out(host1A, REGISTER, 0, basic(0, 0x11, 0x01)));
+    assertThat(diskA.saved).isNotNull().isEqualTo(diskB.saved);
+  }
+
+  @Test
+  void aSiteWhoseDiskFailsKeepsTheStateTheOtherSiteHas() {
+    diskB.fail = true;
+    assertGood(out(host1A, REGISTER, 0, basic(0, 0x11, 0x01)));
+    assertThat(prState(host1B)).isEqualTo(prState(host1A));
+    assertThat(link.disagreed).isFalse();
+  }
+
+  @Test
+  void aLogicalUnitResetReachesTheNexusesOfBothSites() {
+    assertGood(run(host2B, cdb(0x16, 0, 0, 0, 0, 0))); // SPC-2 RESERVE at site B
+    siteA.reset(host1A);
+    assertSense(run(host1A, TUR), Sense.UNIT_ATTENTION, 0x29, 0x00);
+    assertSense(run(host2A, TUR), Sense.UNIT_ATTENTION, 0x29, 0x03);
+    assertSense(run(host1B, TUR), Sense.UNIT_ATTENTION, 0x29, 0x03);
+    assertSense(run(host2B, TUR), Sense.UNIT_ATTENTION, 0x29, 0x03);
+    assertGood(run(host1B, cdb(0x16, 0, 0, 0, 0, 0))); // the SPC-2 reservation went
+  }
+
+  @Test
+  void snapshotAndInstallCarryTheWholeState() {
+    assertGood(out(host1A, REGISTER, 0, 0, 0x11));
+    assertGood(out(host2B, REGISTER, 0, basic(0, 0x22, 0x01)));
+    assertGood(out(host2B, RESERVE, WRITE_EXCLUSIVE, 0x22, 0));
+    var diskC = new PersistentReservationsTest.MemoryState();
+    LogicalUnit stale = unit(2, diskC);
+    ItNexus host1C = host1B;
+    stale.nexusAttached(host1C);
+    stale.installShared(siteA.sharedSnapshot());
+    assertThat(stale.sharedSnapshot()).isEqualTo(siteA.sharedSnapshot());
+    assertThat(diskC.saved).as("APTPL saved where installed").isNotNull();
+    var write = new ScsiTask(host1C, rw10(0x2a, 0, 1), ByteBuffer.allocate(512), 512, false, 1);
+    stale.execute(write); // consumes the login attention
+    assertThat(stale.execute(write).status()).isEqualTo(ScsiResult.RESERVATION_CONFLICT);
+
+    byte[] before = stale.sharedSnapshot();
+    assertThatThrownBy(() -> stale.installShared(new byte[] {1, 2, 3}))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(stale.sharedSnapshot()).isEqualTo(before);
+  }
+
+  @Test
+  void malformedCommandsGetAClearErrorAndNeverThrow() {
+    byte[] r = siteA.applyShared(new byte[] {9, 9});
+    assertSense(SharedCommand.decodeResult(r), Sense.HARDWARE_ERROR, 0x44, 0x00);
+    assertThat(SharedCommand.resultMessage(r)).contains("malformed").contains("truncated");
+    assertThat(SharedCommand.resultMessage(siteA.applyShared(new byte[0]))).contains("malformed");
+
+    out(host1A, REGISTER, 0, 0, 0x11);
+    out(host1A, RESERVE, WRITE_EXCLUSIVE, 0x11, 0);
+    siteA.reset(host1A);
+    List<byte[]> valid = List.copyOf(link.commands);
+    Random random = new Random(4242);
+    LogicalUnit victim = unit(1, PersistentState.NONE);
+    for (int i = 0; i < 5000; i++) {
+      byte[] c;
+      if (i % 2 == 0) {
+        c = new byte[random.nextInt(200)];
+        random.nextBytes(c);
+      } else {
+        c = valid.get(random.nextInt(valid.size())).clone();
+        int flips = 1 + random.nextInt(4);
+        for (int k = 0; k < flips && c.length > 0; k++) {
+          c[random.nextInt(c.length)] = (byte) random.nextInt(256);
+        }
+        if (random.nextInt(4) == 0) {
+          c = java.util.Arrays.copyOf(c, random.nextInt(c.length + 8));
+        }
+      }
+      byte[] result = victim.applyShared(c);
+      ScsiResult decoded = SharedCommand.decodeResult(result);
+      assertThat(decoded.status())
+          .isIn(ScsiResult.GOOD, ScsiResult.CHECK_CONDITION, ScsiResult.RESERVATION_CONFLICT);
+    }
+  }
+
+  @Test
+  void aSiteThatMustNotServeAnswersNotReadyAndResetsItsOwnNexuses() {
+    SharedUnitState refusing =
+        command -> CompletableFuture.failedFuture(new VolumeUnavailableException("stale site"));
+    siteB.useSharedState(refusing);
+    assertSense(out(host1B, REGISTER, 0, 0, 0x11), Sense.NOT_READY, 0x04, 0x0c);
+    siteB.reset(host1B);
+    assertSense(run(host1B, TUR), Sense.UNIT_ATTENTION, 0x29, 0x00);
+    assertSense(run(host2B, TUR), Sense.UNIT_ATTENTION, 0x29, 0x03);
+    assertGood(run(host1A, TUR)); // the other site never heard of it
+    SharedUnitState broken = command -> CompletableFuture.failedFuture(new IllegalStateException());
+    siteB.useSharedState(broken);
+    assertSense(out(host1B, REGISTER, 0, 0, 0x11), Sense.HARDWARE_ERROR, 0x44, 0x00);
+    siteB.useSharedState(null); // back to local: applies at once
+    assertGood(out(host1B, REGISTER, 0, 0, 0x11));
+  }
+}
