@@ -17,14 +17,8 @@ public final class AluaGroups {
   /** A target port group: id, state and the relative ids of the ports in it. */
   public record PortGroup(int id, AluaState state, List<Integer> relativePortIds) {
     public PortGroup {
-      if (id < 0 || id > 0xffff) {
-        throw new IllegalArgumentException("port group id out of range: " + id);
-      }
       Objects.requireNonNull(state, "state");
-      relativePortIds = List.copyOf(relativePortIds);
-      if (relativePortIds.size() > 255) {
-        throw new IllegalArgumentException("more than 255 ports in group " + id);
-      }
+      relativePortIds = PortGroupReport.checkedGroup(id, relativePortIds);
     }
   }
 

@@ -19,6 +19,21 @@ final class PortGroupReport {
 
   private PortGroupReport() {}
 
+  /**
+   * Checks what a group descriptor can carry (a 16-bit id, at most 255 ports) and returns an
+   * immutable copy of the ports: the checks both kinds of port group configuration share.
+   */
+  static List<Integer> checkedGroup(int id, List<Integer> relativePortIds) {
+    if (id < 0 || id > 0xffff) {
+      throw new IllegalArgumentException("port group id out of range: " + id);
+    }
+    List<Integer> ports = List.copyOf(relativePortIds);
+    if (ports.size() > 255) {
+      throw new IllegalArgumentException("more than 255 ports in group " + id);
+    }
+    return ports;
+  }
+
   /** The site-wide groups of a unit that is not replicated. */
   static List<Group> of(AluaGroups alua) {
     return alua.groups().stream()

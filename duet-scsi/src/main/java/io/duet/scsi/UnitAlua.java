@@ -32,14 +32,8 @@ public final class UnitAlua {
   /** A target port group of one site: id, base state and the relative ids of its ports. */
   public record PortGroup(int id, BaseState state, List<Integer> relativePortIds) {
     public PortGroup {
-      if (id < 0 || id > 0xffff) {
-        throw new IllegalArgumentException("port group id out of range: " + id);
-      }
       Objects.requireNonNull(state, "state");
-      relativePortIds = List.copyOf(relativePortIds);
-      if (relativePortIds.size() > 255) {
-        throw new IllegalArgumentException("more than 255 ports in group " + id);
-      }
+      relativePortIds = PortGroupReport.checkedGroup(id, relativePortIds);
       for (int port : relativePortIds) {
         if (port < 1 || port > 0xffff) {
           throw new IllegalArgumentException("relative port id out of range: " + port);

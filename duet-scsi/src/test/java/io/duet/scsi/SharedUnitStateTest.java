@@ -112,6 +112,12 @@ class SharedUnitStateTest {
     return out(n, action, type, basic(key, sark, 0));
   }
 
+  /** REGISTER then RESERVE (write exclusive) from {@code n}. */
+  void registerAndReserve(ItNexus n, long key) {
+    assertGood(out(n, REGISTER, 0, 0, key));
+    assertGood(out(n, RESERVE, WRITE_EXCLUSIVE, key, 0));
+  }
+
   /** READ KEYS + READ RESERVATION as one site reports them. */
   byte[] prState(ItNexus n) {
     byte[] keys = data(run(n, cdb(0x5e, 0, 0, 0, 0, 0, 0, 4, 0, 0)));
@@ -122,8 +128,7 @@ class SharedUnitStateTest {
 
   @Test
   void aReservationTakenAtSiteABlocksAnotherHostsWriteAtSiteB() {
-    assertGood(out(host1A, REGISTER, 0, 0, 0x11));
-    assertGood(out(host1A, RESERVE, WRITE_EXCLUSIVE, 0x11, 0));
+    registerAndReserve(host1A, 0x11);
     ScsiResult write = run(host2B, rw10(0x2a, 0, 1), new byte[512]);
     assertThat(write.status()).isEqualTo(ScsiResult.RESERVATION_CONFLICT);
     assertGood(run(host2B, rw10(0x28, 0, 1))); // write exclusive: reads pass
@@ -134,8 +139,7 @@ class SharedUnitStateTest {
 
   @Test
   void preemptAtOneSiteRaisesUnitAttentionOnTheOtherSitesNexus() {
-    assertGood(out(host2B, REGISTER, 0, 0, 0x22));
-    assertGood(out(host2B, RESERVE, WRITE_EXCLUSIVE, 0x22, 0));
+    registerAndReserve(host2B, 0x22);
     assertGood(out(host1A, REGISTER, 0, 0, 0x11));
     assertGood(out(host1A, PREEMPT, WRITE_EXCLUSIVE, 0x11, 0x22));
     assertSense(run(host2B, TUR), Sense.UNIT_ATTENTION, 0x2a, 0x05); // REGISTRATIONS PREEMPTED
@@ -158,8 +162,7 @@ class SharedUnitStateTest {
 
   @Test
   void registerAndMoveToAPortOfTheOtherSite() {
-    assertGood(out(host1A, REGISTER, 0, 0, 0x11));
-    assertGood(out(host1A, RESERVE, WRITE_EXCLUSIVE, 0x11, 0));
+    registerAndReserve(host1A, 0x11);
     // Site A learned port 2 from a command of site B: it can resolve the destination.
     assertGood(out(host2B, REGISTER, 0, 0, 0x22));
     byte[] id = new TransportId("iqn.host:two", "000000000001").encode();

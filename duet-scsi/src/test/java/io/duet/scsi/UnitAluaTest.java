@@ -128,14 +128,19 @@ class UnitAluaTest {
     }
   }
 
+  /** Three hosts logged in through {@code port}, their login attentions consumed. */
+  List<ItNexus> loggedIn(TargetPort port) {
+    List<ItNexus> all = List.of(nexus(NEAR_A, port), nexus(NEAR_B, port), nexus(ANYWHERE, port));
+    for (ItNexus n : all) {
+      (port == PORT_A ? atA : atB).nexusAttached(n);
+      assertSense(run(n.initiatorName(), port, TUR), Sense.UNIT_ATTENTION, 0x29, 0x00);
+    }
+    return all;
+  }
+
   @Test
   void aStateChangeRaisesAsymmetricAccessChangedOnEveryNexusThatSeesIt() {
-    List<ItNexus> all =
-        List.of(nexus(NEAR_A, PORT_A), nexus(NEAR_B, PORT_A), nexus(ANYWHERE, PORT_A));
-    for (ItNexus n : all) {
-      atA.nexusAttached(n);
-      assertSense(run(n.initiatorName(), PORT_A, TUR), Sense.UNIT_ATTENTION, 0x29, 0x00);
-    }
+    List<ItNexus> all = loggedIn(PORT_A);
     setBoth(2, BaseState.UNAVAILABLE);
     for (ItNexus n : all) {
       assertSense(run(n.initiatorName(), PORT_A, TUR), Sense.UNIT_ATTENTION, 0x2a, 0x06);
@@ -151,12 +156,7 @@ class UnitAluaTest {
 
   @Test
   void aProximityChangeReachesOnlyTheHostsWhoseViewChanged() {
-    List<ItNexus> all =
-        List.of(nexus(NEAR_A, PORT_B), nexus(NEAR_B, PORT_B), nexus(ANYWHERE, PORT_B));
-    for (ItNexus n : all) {
-      atB.nexusAttached(n);
-      run(n.initiatorName(), PORT_B, TUR);
-    }
+    loggedIn(PORT_B);
     // The host that was local to both sites moves to site B; the others keep their view.
     Proximity moved = name -> name.equals(ANYWHERE) ? 2 : PROXIMITY.preferredGroup(name);
     viewB.setProximity(moved);
