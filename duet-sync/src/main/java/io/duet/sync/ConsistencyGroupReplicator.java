@@ -128,7 +128,9 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     this.sequencers = new RangeSequencer[volumes.size()];
     for (int i = 0; i < sequencers.length; i++) {
       sequencers[i] = new RangeSequencer();
-      replicatedVolumes.add(new ReplicatedVolume(this, i, volumes.get(i).local()));
+      VolumeReplica v = volumes.get(i);
+      replicatedVolumes.add(
+          new ReplicatedVolume(this, i, v.local(), v.activity().extentSizeBytes()));
     }
     this.leader = new LeaderPipeline(this);
     this.follower = new FollowerPipeline(this);

@@ -17,18 +17,30 @@ import java.util.concurrent.ExecutionException;
  * at both sites before it is acknowledged, reads linearizable across the sites. When this site
  * does not serve, every operation throws {@link UnavailableException}.
  *
- * <p>Writes larger than {@link FrameCodec#MAX_DATA_BYTES} are refused with an {@link
- * IllegalArgumentException}; front-ends advertise a smaller maximum transfer length.
+ * <p>A large write, unmap or zeroing is replicated as consecutive chunks of at most {@link
+ * FrameCodec#MAX_DATA_BYTES} (and a few activity-log extents), a few in flight at once; like a
+ * disk, it is atomic per block only. Atomic writes (at most {@link Volume#MAX_ATOMIC_WRITE_BYTES})
+ * and compare-and-write (at most {@link FrameCodec#MAX_DATA_BYTES}) are never split.
  */
 public final class ReplicatedVolume implements Volume {
+  /** Chunks of one large operation in flight at once. */
+  static final int CHUNKS_IN_FLIGHT = 4;
+
+  /** Activity-log extents one chunk may span (so a few chunks never exhaust the log). */
+  private static final long EXTENTS_PER_CHUNK = 8;
+
   private final ConsistencyGroupReplicator group;
   private final int index;
   private final Volume local;
+  private final long chunkBytes;
 
-  ReplicatedVolume(ConsistencyGroupReplicator group, int index, Volume local) {
+  ReplicatedVolume(
+      ConsistencyGroupReplicator group, int index, Volume local, long extentSizeBytes) {
     this.group = group;
     this.index = index;
     this.local = local;
+    long chunk = Math.min(FrameCodec.MAX_DATA_BYTES, EXTENTS_PER_CHUNK * extentSizeBytes);
+    this.chunkBytes = Math.max(local.blockSize(), chunk - chunk % local.blockSize());
   }
 
   @Override
@@ -79,16 +91,23 @@ public final class ReplicatedVolume implements Volume {
       throws IOException {
     int length = src.remaining();
     checkRange(offset, length);
-    if (length > FrameCodec.MAX_DATA_BYTES) {
-      throw new IllegalArgumentException(
-          "write of " + length + " bytes exceeds " + FrameCodec.MAX_DATA_BYTES);
-    }
     if (length == 0) {
       return;
     }
-    byte[] data = new byte[length];
-    src.get(data);
-    run(HostRequest.write(index, offset, length, kind, fua, data));
+    if (kind == WriteKind.WRITE_ATOMIC || length <= chunkBytes) {
+      byte[] data = new byte[length];
+      src.get(data);
+      run(HostRequest.write(index, offset, length, kind, fua, data));
+      return;
+    }
+    runChunked(
+        offset,
+        length,
+        (at, n) -> {
+          byte[] data = new byte[(int) n];
+          src.get(data); // chunks are made in offset order, so src is consumed in order
+          return HostRequest.write(index, at, n, kind, fua, data);
+        });
   }
 
   @Override
@@ -111,7 +130,50 @@ public final class ReplicatedVolume implements Volume {
     if (length == 0) {
       return;
     }
-    run(HostRequest.write(index, offset, length, kind, false, new byte[0]));
+    runChunked(
+        offset, length, (at, n) -> HostRequest.write(index, at, n, kind, false, new byte[0]));
+  }
+
+  /** Makes the request for one chunk {@code [at, at + n)}. */
+  private interface ChunkRequest {
+    HostRequest make(long at, long n);
+  }
+
+  /**
+   * Replicates {@code [offset, offset + length)} as chunks cut at multiples of the chunk size, in
+   * offset order, at most {@link #CHUNKS_IN_FLIGHT} at a time (bounding memory and activity-log
+   * extents). On a failure no further chunk starts; the ones started are awaited, so nothing of
+   * this call is in flight when it throws the first error.
+   */
+  private void runChunked(long offset, long length, ChunkRequest chunk) throws IOException {
+    java.util.ArrayDeque<HostRequest> started = new java.util.ArrayDeque<>();
+    IOException failure = null;
+    RuntimeException bug = null;
+    long at = offset;
+    long end = offset + length;
+    while ((at < end && failure == null && bug == null) || !started.isEmpty()) {
+      if (at < end && failure == null && bug == null && started.size() < CHUNKS_IN_FLIGHT) {
+        long n = Math.min(end, (at / chunkBytes + 1) * chunkBytes) - at;
+        HostRequest r = chunk.make(at, n);
+        group.submit(r);
+        started.add(r);
+        at += n;
+        continue;
+      }
+      try {
+        await(started.poll().done);
+      } catch (IOException e) {
+        failure = failure == null ? e : failure;
+      } catch (RuntimeException e) {
+        bug = bug == null ? e : bug;
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+    if (bug != null) {
+      throw bug;
+    }
   }
 
   @Override

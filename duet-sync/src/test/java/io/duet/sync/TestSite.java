@@ -47,6 +47,8 @@ final class TestSite implements AutoCloseable {
   /** The volumes' unit state; survives a crash, as the SCSI layer would persist it. */
   final RecordingStateMachine machine;
   /** How the replicator sees each local volume and the link (a fault or recording seam). */
+  /** Size of each volume (set before the first open). */
+  long volumeBytes = VOLUME_BYTES;
   UnaryOperator<Volume> volumeWrapper = UnaryOperator.identity();
   UnaryOperator<Transport> transportWrapper = UnaryOperator.identity();
 
@@ -81,10 +83,10 @@ final class TestSite implements AutoCloseable {
       LocalVolume v =
           store.get(id.name()).isPresent()
               ? store.get(id.name()).get()
-              : store.create(id, VOLUME_BYTES, BLOCK);
-      DirtyMap map = DirtyMap.open(dir.resolve("vol" + i + ".dmap"), VOLUME_BYTES, REGION);
+              : store.create(id, volumeBytes, BLOCK);
+      DirtyMap map = DirtyMap.open(dir.resolve("vol" + i + ".dmap"), volumeBytes, REGION);
       ActivityLogFile log =
-          ActivityLogFile.open(dir.resolve("vol" + i + ".al"), VOLUME_BYTES, EXTENT, 64);
+          ActivityLogFile.open(dir.resolve("vol" + i + ".al"), volumeBytes, EXTENT, 64);
       locals.add(v);
       dirty.add(map);
       logs.add(log);
