@@ -4,11 +4,11 @@ package io.duet.node;
  * An administrative request the site refuses, with the reason the caller can act on. The REST edge
  * maps {@link Kind} to an HTTP status.
  */
-final class AdminException extends RuntimeException {
+public final class AdminException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
   /** Why the request was refused. */
-  enum Kind {
+  public enum Kind {
     /** The request itself is malformed or has a bad value: fix the request. */
     INVALID,
     /** What the request names does not exist. */
@@ -26,23 +26,23 @@ final class AdminException extends RuntimeException {
     this.kind = kind;
   }
 
-  static AdminException invalid(String message) {
+  public static AdminException invalid(String message) {
     return new AdminException(Kind.INVALID, message);
   }
 
-  static AdminException notFound(String message) {
+  public static AdminException notFound(String message) {
     return new AdminException(Kind.NOT_FOUND, message);
   }
 
-  static AdminException conflict(String message) {
+  public static AdminException conflict(String message) {
     return new AdminException(Kind.CONFLICT, message);
   }
 
-  static AdminException unavailable(String message) {
+  public static AdminException unavailable(String message) {
     return new AdminException(Kind.UNAVAILABLE, message);
   }
 
-  Kind kind() {
+  public Kind kind() {
     return kind;
   }
 }

@@ -8,6 +8,9 @@ import io.duet.scsi.TargetPort;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.Function;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -39,11 +42,20 @@ final class Catalog implements TargetCatalog {
   private final Units units;
   private final Map<Key, LunMap> maps = new HashMap<>();
   private volatile List<HostPort> portals = List.of();
+  private volatile Function<Set<String>, List<DiscoveredTarget>> peerTargets = v -> List.of();
 
   Catalog(SiteConfig config, Supplier<SiteState> state, Units units) {
     this.config = config;
     this.state = state;
     this.units = units;
+  }
+
+  /**
+   * Where discovery finds the other site's targets for the volumes an initiator sees here (those
+   * of consistency groups), so a host learns every path with one SendTargets.
+   */
+  void peerTargets(Function<Set<String>, List<DiscoveredTarget>> lookup) {
+    this.peerTargets = lookup;
   }
 
   /** The portals discovery announces (the addresses actually bound). */
@@ -70,9 +82,17 @@ final class Catalog implements TargetCatalog {
     List<Portal> announced =
         portals.stream().map(p -> new Portal(p.host(), p.port(), config.portalGroupTag())).toList();
     List<DiscoveredTarget> out = new ArrayList<>();
+    Set<String> volumes = new HashSet<>();
     for (String t : targetNames(s)) {
-      if (!s.visible(t, host).isEmpty()) {
+      List<SiteState.Mapping> visible = s.visible(t, host);
+      if (!visible.isEmpty()) {
         out.add(new DiscoveredTarget(t, announced));
+        visible.forEach(m -> volumes.add(m.volume()));
+      }
+    }
+    for (DiscoveredTarget peer : peerTargets.apply(volumes)) {
+      if (out.stream().noneMatch(d -> d.name().equals(peer.name()))) {
+        out.add(peer);
       }
     }
     return out;

@@ -7,6 +7,9 @@ import java.util.Set;
 
 /** What makes a host valid: its names, initiators and CHAP settings (RFC 7143 section 12.1.3). */
 final class HostRules {
+  private static final java.util.regex.Pattern SITE =
+      java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+
   private HostRules() {}
 
   /** A host as stored: names checked, initiators lower-cased, CHAP fields consistent. */
@@ -48,7 +51,13 @@ final class HostRules {
         throw AdminException.invalid("mutualSecret must differ from chapSecret");
       }
     }
-    return new SiteState.Host(name, iqns, chapUser, chapSecret, h.mutualUser(), h.mutualSecret());
+    String site = h.site().strip();
+    if (!site.equals(SiteState.ALL_SITES) && !SITE.matcher(site).matches()) {
+      throw AdminException.invalid(
+          "site must be 'all' or the name of the site the host sits at, got '" + site + "'");
+    }
+    return new SiteState.Host(
+        name, iqns, chapUser, chapSecret, h.mutualUser(), h.mutualSecret(), site);
   }
 
   /** Refuses initiators that another host (other than {@code exceptHost}) has already. */

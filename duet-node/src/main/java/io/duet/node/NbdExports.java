@@ -7,6 +7,7 @@ import io.duet.nbd.NbdTls;
 import io.duet.node.config.HostPort;
 import io.duet.node.config.NbdTlsConfig;
 import io.duet.store.LocalVolume;
+import io.duet.store.Volume;
 import io.duet.store.VolumeStore;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -17,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
 
@@ -38,6 +40,8 @@ final class NbdExports implements ExportCatalog, AutoCloseable {
   private final ReentrantLock lock;
   private final NbdServer server;
   private final List<HostPort> bound = new ArrayList<>();
+  /** The volume clients reach by name: the replicated one for volumes of a group. */
+  private volatile Function<String, Optional<? extends Volume>> volumes;
 
   NbdExports(
       StateStore state,
@@ -50,6 +54,22 @@ final class NbdExports implements ExportCatalog, AutoCloseable {
     this.events = events;
     this.lock = lock;
     this.server = new NbdServer(this, settings);
+    this.volumes = store::get;
+  }
+
+  /** Where exports find their volumes from now on (the node's units, once groups exist). */
+  void volumes(Function<String, Optional<? extends Volume>> resolver) {
+    this.volumes = resolver;
+  }
+
+  /**
+   * Drops the clients of every export of {@code volume}: they reconnect to the volume as it is
+   * served now (a volume joined or left a consistency group).
+   */
+  void reconnect(String volume) {
+    for (String e : exportsOf(volume)) {
+      server.disconnect(e);
+    }
   }
 
   /** Server settings from the site's {@code nbdTls} section (none: STARTTLS is refused). */
@@ -120,8 +140,8 @@ final class NbdExports implements ExportCatalog, AutoCloseable {
         .findFirst()
         .flatMap(
             e ->
-                store
-                    .get(e.volume())
+                volumes
+                    .apply(e.volume())
                     .map(v -> new Export(e.name(), "Duet volume " + e.volume(), v, e.readOnly())));
   }
 

@@ -2,6 +2,7 @@ package io.duet.node;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.duet.iscsi.IscsiServer;
+import io.duet.node.cg.ConsistencyGroups;
 import io.duet.node.config.HostPort;
 import io.duet.node.config.SiteConfig;
 import io.duet.scsi.AluaGroups;
@@ -56,6 +57,7 @@ public final class Node implements AutoCloseable {
   private final EventLog events;
   private final Catalog catalog;
   private final Peering peering;
+  private final ConsistencyGroups groups;
   private boolean closed;
 
   private Node(
@@ -66,8 +68,10 @@ public final class Node implements AutoCloseable {
       InetSocketAddress apiAddress,
       EventLog events,
       Catalog catalog,
-      Peering peering) {
+      Peering peering,
+      ConsistencyGroups groups) {
     this.config = config;
+    this.groups = groups;
     this.peering = peering;
     this.resources = resources;
     this.admin = admin;
@@ -172,8 +176,22 @@ public final class Node implements AutoCloseable {
     }
     resources.push(peering);
 
+    SiteGroups siteGroups =
+        new SiteGroups(config, state, store, units, catalog, admin, events, peering);
+    ConsistencyGroups groups = new ConsistencyGroups(siteGroups, json, clock);
+    // Pushed after peering: closed before it, so replication stops before the links do.
+    resources.push(groups);
+    siteGroups.attach(groups);
+    admin.groups(groups::groupOf, siteGroups::hostsChanged);
+    try {
+      groups.start();
+    } catch (IOException e) {
+      throw new IOException("cannot start the consistency groups: " + e.getMessage(), e);
+    }
+    peering.onChannels(groups::attachPeer);
+
     Instant started = Instant.ofEpochMilli(clock.millis());
-    RestApi api = new RestApi(admin, peering, token, json, clock, started);
+    RestApi api = new RestApi(admin, peering, groups, token, json, clock, started);
     InetSocketAddress bound;
     try {
       bound = api.start(config.api());
@@ -203,7 +221,7 @@ public final class Node implements AutoCloseable {
             + admin.boundPortals()
             + (config.nbd().isEmpty() ? "" : ", NBD " + admin.nbd().listeners())
             + (peering.enabled() ? ", replication " + peering.address() : ""));
-    return new Node(config, resources, admin, token, bound, events, catalog, peering);
+    return new Node(config, resources, admin, token, bound, events, catalog, peering, groups);
   }
 
   /**
@@ -319,6 +337,16 @@ public final class Node implements AutoCloseable {
   /** The replication port as bound ({@code host:port}), or empty without peering. */
   public String replicationAddress() {
     return peering.address();
+  }
+
+  /** The consistency groups of this site. */
+  ConsistencyGroups groups() {
+    return groups;
+  }
+
+  /** The volume hosts reach by this name: replicated for a group's volume (tests write through it). */
+  java.util.Optional<io.duet.store.Volume> served(String volume) {
+    return admin.served(volume);
   }
 
   /** What the iSCSI target asks at login (tests check LUN masking through it). */

@@ -26,6 +26,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BiConsumer;
 
 /**
  * The site's peerings: its replication identity, the paired sites, the open invitation, the
@@ -51,6 +53,7 @@ final class Peering implements AutoCloseable {
   private final ReplicationPortListener listener;
   private final String advertised;
   private volatile boolean closed;
+  private final List<BiConsumer<UUID, LinkChannels>> channelListeners = new CopyOnWriteArrayList<>();
 
   private Peering(
       EventLog events,
@@ -162,9 +165,11 @@ final class Peering implements AutoCloseable {
                     p.name(),
                     "link to " + p.name() + (up ? " up (" : " down (") + detail + ")"));
     links.put(peer.siteId(), t);
-    channels
-        .computeIfAbsent(peer.siteId(), id -> new LinkChannels(LinkChannels.MAX_CHANNELS_DEFAULT))
-        .attach(t);
+    LinkChannels c =
+        channels.computeIfAbsent(
+            peer.siteId(), id -> new LinkChannels(LinkChannels.MAX_CHANNELS_DEFAULT));
+    c.attach(t);
+    channelListeners.forEach(l -> l.accept(peer.siteId(), c));
     t.start();
   }
 
@@ -263,6 +268,15 @@ final class Peering implements AutoCloseable {
    */
   Optional<LinkChannels> channels(UUID siteId) {
     return Optional.ofNullable(channels.get(siteId));
+  }
+
+  /**
+   * Runs {@code listener} for the channels of every paired site, now and whenever a site pairs
+   * (the consistency groups serve the peer's control requests on them).
+   */
+  synchronized void onChannels(BiConsumer<UUID, LinkChannels> listener) {
+    channelListeners.add(listener);
+    channels.forEach(listener);
   }
 
   /** The paired site named {@code name}. */

@@ -2,6 +2,7 @@ package io.duet.node;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.duet.node.cg.ConsistencyGroups;
 import io.duet.node.config.HostPort;
 import io.duet.scsi.AluaState;
 import io.javalin.Javalin;
@@ -41,7 +42,7 @@ final class RestApi implements AutoCloseable {
   private static final Set<String> VOLUME_FIELDS = Set.of("name", "size", "blockSize");
   private static final Set<String> RESIZE_FIELDS = Set.of("size");
   private static final Set<String> HOST_FIELDS =
-      Set.of("name", "iqns", "chapUser", "chapSecret", "mutualUser", "mutualSecret");
+      Set.of("name", "iqns", "chapUser", "chapSecret", "mutualUser", "mutualSecret", "site");
   private static final Set<String> MAPPING_FIELDS =
       Set.of("volume", "host", "target", "lun", "readOnly");
   private static final Set<String> NAME_FIELDS = Set.of("name");
@@ -53,6 +54,7 @@ final class RestApi implements AutoCloseable {
 
   private final SiteAdmin admin;
   private final Peering peering;
+  private final ConsistencyGroups groups;
   private final ApiToken token;
   private final ObjectMapper json;
   private final Clock clock;
@@ -63,12 +65,13 @@ final class RestApi implements AutoCloseable {
 
   RestApi(SiteAdmin admin, ApiToken token, ObjectMapper json, Clock clock, Instant started)
       throws IOException {
-    this(admin, null, token, json, clock, started);
+    this(admin, null, null, token, json, clock, started);
   }
 
   RestApi(
       SiteAdmin admin,
       Peering peering,
+      ConsistencyGroups groups,
       ApiToken token,
       ObjectMapper json,
       Clock clock,
@@ -76,6 +79,7 @@ final class RestApi implements AutoCloseable {
       throws IOException {
     this.admin = admin;
     this.peering = peering;
+    this.groups = groups;
     this.token = token;
     this.json = json;
     this.clock = clock;
@@ -229,6 +233,7 @@ final class RestApi implements AutoCloseable {
         });
 
     peerRoutes(cfg);
+    new CgRoutes(groups, json).register((method, path, handler) -> route(cfg, method, path, handler));
   }
 
   private void peerRoutes(JavalinConfig cfg) {
@@ -331,7 +336,8 @@ final class RestApi implements AutoCloseable {
             body.optionalString("chapUser"),
             body.optionalString("chapSecret"),
             body.optionalString("mutualUser"),
-            body.optionalString("mutualSecret"));
+            body.optionalString("mutualSecret"),
+            body.optionalString("site"));
     ctx.status(201).json(admin.createHost(host));
   }
 
@@ -350,7 +356,8 @@ final class RestApi implements AutoCloseable {
             body.has("chapUser") ? body.optionalString("chapUser") : old.chapUser(),
             body.has("chapSecret") ? body.optionalString("chapSecret") : old.chapSecret(),
             body.has("mutualUser") ? body.optionalString("mutualUser") : old.mutualUser(),
-            body.has("mutualSecret") ? body.optionalString("mutualSecret") : old.mutualSecret());
+            body.has("mutualSecret") ? body.optionalString("mutualSecret") : old.mutualSecret(),
+            body.has("site") ? body.optionalString("site") : old.site());
     ctx.json(admin.replaceHost(name, merged));
   }
 
@@ -400,7 +407,8 @@ final class RestApi implements AutoCloseable {
         admin.nbd().listeners().stream().map(HostPort::toString).toList(),
         admin.nbd().urls(),
         peering == null ? "" : peering.address(),
-        peering == null ? List.of() : peering.list());
+        peering == null ? List.of() : peering.list(),
+        groups == null ? List.of() : groups.summaries());
   }
 
   private static long longParam(Context ctx, String name, long dflt) {
@@ -416,7 +424,7 @@ final class RestApi implements AutoCloseable {
     }
   }
 
-  private static boolean force(Context ctx) {
+  static boolean force(Context ctx) {
     String v = ctx.queryParam("force");
     if (v == null || v.isEmpty() || v.equals("false")) {
       return false;

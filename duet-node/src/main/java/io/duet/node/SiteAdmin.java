@@ -15,8 +15,10 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
 /**
@@ -40,6 +42,10 @@ final class SiteAdmin {
   private final ReentrantLock lock = new ReentrantLock();
   private final Portals portals;
   private final NbdExports nbd;
+  /** The consistency group a volume is in, if any: such a volume is neither deleted nor resized. */
+  private volatile Function<String, Optional<String>> groupOf = v -> Optional.empty();
+  /** Told after every host change (the groups' ALUA views follow the hosts' sites). */
+  private volatile Runnable hostsChanged = () -> {};
 
   SiteAdmin(
       SiteConfig config,
@@ -61,6 +67,25 @@ final class SiteAdmin {
     this.events = events;
     this.portals = new Portals(iscsi, catalog, config.portalGroupTag());
     this.nbd = new NbdExports(state, store, events, lock, nbdSettings);
+  }
+
+  /** Connects the consistency groups: volume guards and host proximity. */
+  void groups(Function<String, Optional<String>> groupOfVolume, Runnable onHostsChanged) {
+    this.groupOf = groupOfVolume;
+    this.hostsChanged = onHostsChanged;
+  }
+
+  private void requireUngrouped(String volume, String what) {
+    Optional<String> g = groupOf.apply(volume);
+    if (g.isPresent()) {
+      throw AdminException.conflict(
+          "volume '" + volume + "' is in consistency group '" + g.get() + "'; " + what);
+    }
+  }
+
+  /** The volume hosts reach by this name (replicated for a consistency group's volume). */
+  Optional<io.duet.store.Volume> served(String volume) {
+    return units.served(volume);
   }
 
   /** NBD listeners and exports (they share this object's lock and state). */
@@ -156,6 +181,7 @@ final class SiteAdmin {
                 + " bytes; shrinking is not supported");
       }
       if (newSizeBytes > v.sizeBytes()) {
+        requireUngrouped(canonical, "resizing replicated volumes is not supported yet");
         try {
           store.resize(canonical, newSizeBytes);
         } catch (IllegalArgumentException e) {
@@ -177,6 +203,7 @@ final class SiteAdmin {
     lock.lock();
     try {
       String canonical = findVolume(name).identity().name();
+      requireUngrouped(canonical, "remove it from the group (delete the group) first");
       List<Long> mapped = mappingIds(state.get(), canonical);
       if (!mapped.isEmpty() && !force) {
         throw AdminException.conflict(
@@ -264,6 +291,7 @@ final class SiteAdmin {
               + valid.iqns().size()
               + " initiator(s)"
               + (valid.chapUser() != null ? ", CHAP" : ""));
+      hostsChanged.run();
       return Views.Host.of(valid);
     } finally {
       lock.unlock();
@@ -284,6 +312,7 @@ final class SiteAdmin {
           s ->
               s.withHosts(s.hosts().stream().map(h -> h.name().equals(name) ? valid : h).toList()));
       events.record("host.updated", name, "host " + name + " updated");
+      hostsChanged.run();
       return Views.Host.of(valid);
     } finally {
       lock.unlock();
@@ -314,6 +343,7 @@ final class SiteAdmin {
                       s.mappings().stream().filter(m -> !m.host().equals(name)).toList(),
                       s.nextMappingId()));
       events.record("host.deleted", name, "host " + name + " deleted");
+      hostsChanged.run();
     } finally {
       lock.unlock();
     }

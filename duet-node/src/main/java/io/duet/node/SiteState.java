@@ -33,6 +33,9 @@ record SiteState(
 
   static final int VERSION = 1;
 
+  /** The site value of a host that is local to every site. */
+  static final String ALL_SITES = "all";
+
   /** The host value of a mapping every initiator sees. */
   static final String ANY_HOST = "*";
 
@@ -68,6 +71,8 @@ record SiteState(
    * @param iqns initiator names, lower case
    * @param chapUser CHAP name the initiator must send, or null when no CHAP is required
    * @param mutualUser the name this target answers with in mutual CHAP, or null
+   * @param site the site the host sits at (its ports are active/optimized for it, the other
+   *     site's non-optimized), or {@link #ALL_SITES}; null in state files from before sites
    */
   record Host(
       String name,
@@ -75,10 +80,22 @@ record SiteState(
       String chapUser,
       String chapSecret,
       String mutualUser,
-      String mutualSecret) {
+      String mutualSecret,
+      String site) {
     Host {
       Objects.requireNonNull(name, "name");
       iqns = List.copyOf(iqns == null ? List.of() : iqns);
+      site = site == null ? ALL_SITES : site;
+    }
+
+    Host(
+        String name,
+        List<String> iqns,
+        String chapUser,
+        String chapSecret,
+        String mutualUser,
+        String mutualSecret) {
+      this(name, iqns, chapUser, chapSecret, mutualUser, mutualSecret, ALL_SITES);
     }
 
     boolean hasIqn(String iqn) {

@@ -38,7 +38,8 @@ final class Views {
       String chapUser,
       boolean chap,
       String mutualUser,
-      boolean mutualChap) {
+      boolean mutualChap,
+      String site) {
     static Host of(SiteState.Host h) {
       return new Host(
           h.name(),
@@ -46,7 +47,8 @@ final class Views {
           h.chapUser(),
           h.chapUser() != null,
           h.mutualUser(),
-          h.mutualUser() != null);
+          h.mutualUser() != null,
+          h.site());
     }
   }
 
@@ -111,5 +113,6 @@ final class Views {
       List<String> nbdListeners,
       List<String> nbd,
       String replication,
-      List<Peer> peers) {}
+      List<Peer> peers,
+      List<io.duet.node.cg.CgViews.Summary> cgs) {}
 }

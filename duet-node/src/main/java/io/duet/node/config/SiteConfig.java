@@ -242,6 +242,25 @@ public record SiteConfig(
         address);
   }
 
+  /**
+   * This configuration with another ALUA target port group and relative target port id (the two
+   * sites of a pair need different ones).
+   */
+  public SiteConfig withPortGroup(int newPortGroupId, int newRelativeTargetPortId) {
+    return new SiteConfig(
+        name,
+        dataDir,
+        portals,
+        api,
+        newPortGroupId,
+        newRelativeTargetPortId,
+        portalGroupTag,
+        targetPrefix,
+        nbd,
+        nbdTls,
+        replication);
+  }
+
   /** Reads and validates a YAML file. */
   public static SiteConfig load(Path file) throws ConfigException {
     String text;

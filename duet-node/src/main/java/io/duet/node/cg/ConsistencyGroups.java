@@ -1,0 +1,741 @@
+package io.duet.node.cg;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.duet.node.AdminException;
+import io.duet.store.LocalVolume;
+import io.duet.sync.ReplicatedVolume;
+import io.duet.sync.ReplicationStatus;
+import io.duet.sync.SyncSettings;
+import io.duet.sync.SystemTimers;
+import io.duet.sync.VerifyReport;
+import io.duet.sync.dirty.DirtyMap;
+import io.duet.sync.link.ControlException;
+import io.duet.sync.link.ControlLink;
+import io.duet.sync.link.LinkChannels;
+import io.duet.sync.peering.PeerRecord;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Pattern;
+
+/**
+ * The site's consistency groups: the persisted records, one running {@link ReplicatedGroup} per
+ * group, the control links to the paired sites and every operation of the CG REST contract. A
+ * change that involves the peer (create, add a volume, delete) is asked of the peer first and done
+ * here only once the peer agreed, so a refusal leaves both sites as they were.
+ *
+ * <p>Operations run one at a time under one lock, whether an operator or the peer asked.
+ */
+public final class ConsistencyGroups implements AutoCloseable {
+  /** How long this site waits for the peer's answer to a control request. */
+  static final long CONTROL_TIMEOUT_MS = 20_000;
+
+  /** How long an operator call waits for a switchover, failover or verify to finish. */
+  static final long OPERATION_TIMEOUT_MS = 120_000;
+
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+
+  final GroupSite site;
+  final ControlWire wire;
+  private final Clock clock;
+  private final CgFile file;
+  private final SystemTimers timers = new SystemTimers();
+  private final ExecutorService workers =
+      Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("cg-control").factory());
+  final ReentrantLock lock = new ReentrantLock();
+  private final Map<String, Entry> groups = new LinkedHashMap<>();
+  private final Map<UUID, ControlLink> controls = new ConcurrentHashMap<>();
+  private final PeerRequests peerRequests;
+  private final Set<String> handoversRunning = ConcurrentHashMap.newKeySet();
+  private volatile boolean closed;
+
+  /** A group: its record and, while it runs, its replicator. */
+  static final class Entry {
+    CgRecord record;
+    ReplicatedGroup running;
+    GroupWatcher watcher;
+
+    Entry(CgRecord record) {
+      this.record = record;
+    }
+  }
+
+  public ConsistencyGroups(GroupSite site, ObjectMapper json, Clock clock) {
+    this.site = site;
+    this.wire = new ControlWire(json);
+    this.clock = clock;
+    this.file = new CgFile(site.dataDir(), json);
+    this.peerRequests = new PeerRequests(this);
+  }
+
+  /** Loads the saved groups and starts each one whose peer link exists. */
+  public void start() throws IOException {
+    lock.lock();
+    try {
+      for (CgRecord r : file.load()) {
+        Entry e = new Entry(r);
+        groups.put(r.id(), e);
+        try {
+          run(e, Set.of());
+        } catch (IOException | RuntimeException x) {
+          site.event(
+              "cg.failed", r.name(), "consistency group " + r.name() + " not started: " + x.getMessage());
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Serves the peer's control requests over {@code channels} and sends this site's there. Called
+   * for every paired site, at start and when a new one pairs.
+   */
+  public void attachPeer(UUID peerSiteId, LinkChannels channels) {
+    controls.computeIfAbsent(
+        peerSiteId,
+        id ->
+            new ControlLink(
+                channels.control(),
+                timers,
+                body -> peerRequests.handle(id, body),
+                workers,
+                ControlLink.MAX_PENDING_DEFAULT,
+                ControlLink.MAX_HANDLING_DEFAULT));
+    lock.lock();
+    try {
+      for (Entry e : groups.values()) {
+        if (e.running == null && e.record.peerSiteId().equals(peerSiteId.toString())) {
+          try {
+            run(e, Set.of());
+          } catch (IOException | RuntimeException x) {
+            site.event("cg.failed", e.record.name(), "not started: " + x.getMessage());
+          }
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  // ---------------------------------------------------------------- operator requests
+
+  /** What {@code POST /cgs} asks. Null fields take their defaults. */
+  public record CreateRequest(
+      String name,
+      String policy,
+      String peer,
+      List<String> volumes,
+      String leader,
+      Boolean autoResync,
+      Boolean autoRecover,
+      Long resyncRate) {}
+
+  public CgViews.Group create(CreateRequest req) throws IOException {
+    String name = validName(req.name());
+    if (!CgRecord.ACTIVE_ACTIVE.equals(req.policy())) {
+      throw AdminException.invalid(
+          "policy must be 'active-active'"
+              + (req.policy() == null ? " (field 'policy' is required)" : ", got '" + req.policy() + "'"));
+    }
+    String leader = req.leader() == null ? "local" : req.leader();
+    if (!leader.equals("local") && !leader.equals("peer")) {
+      throw AdminException.invalid("leader must be 'local' or 'peer', got '" + leader + "'");
+    }
+    long rate = req.resyncRate() == null ? SyncSettings.RESYNC_RATE_DEFAULT_BYTES_PER_SECOND : req.resyncRate();
+    if (rate <= 0) {
+      throw AdminException.invalid("resyncRate must be positive");
+    }
+    if (req.peer() == null || req.peer().isBlank()) {
+      throw AdminException.invalid("field 'peer' is required (a peer name as in GET /peers)");
+    }
+    if (req.volumes() == null || req.volumes().isEmpty()) {
+      throw AdminException.invalid("field 'volumes' must name at least one volume");
+    }
+    if (new HashSet<>(req.volumes()).size() != req.volumes().size()) {
+      throw AdminException.invalid("field 'volumes' names a volume twice");
+    }
+    lock.lock();
+    try {
+      if (byName(name).isPresent()) {
+        throw AdminException.conflict("a consistency group named '" + name + "' exists already");
+      }
+      PeerRecord peer =
+          site.peerByName(req.peer())
+              .orElseThrow(() -> AdminException.notFound("no peer named '" + req.peer() + "'"));
+      List<CgRecord.VolumeSpec> specs = new ArrayList<>();
+      for (String v : req.volumes()) {
+        LocalVolume lv =
+            site.store().get(v).orElseThrow(() -> AdminException.notFound("no volume '" + v + "'"));
+        requireFree(lv.identity().name());
+        specs.add(spec(lv));
+      }
+      ControlLink control = control(peer.siteId());
+      SiteInfo mine = site.info();
+      SiteInfo theirs = peerInfo(control, mine);
+      String clash = mine.clashWith(theirs);
+      if (clash != null) {
+        throw AdminException.conflict(clash);
+      }
+      String me = site.siteId().toString();
+      String preferred = leader.equals("peer") ? peer.siteId().toString() : me;
+      CgRecord r =
+          new CgRecord(
+              UUID.randomUUID().toString(),
+              name,
+              CgRecord.ACTIVE_ACTIVE,
+              peer.siteId().toString(),
+              peer.name(),
+              me,
+              preferred,
+              preferred.equals(me),
+              req.autoResync() == null || req.autoResync(),
+              req.autoRecover() == null || req.autoRecover(),
+              rate,
+              specs,
+              theirs);
+      ask(control, new ControlWire.Request(ControlWire.CG_CREATE, mine, r, null, null));
+      try {
+        adopt(r, volumeNames(r));
+      } catch (IOException | RuntimeException e) {
+        // Undo at the peer, best effort: its record without ours would only wait for a session.
+        control.request(
+            wire.encode(new ControlWire.Request(ControlWire.CG_DELETE, mine, null, r.id(), null)),
+            CONTROL_TIMEOUT_MS);
+        throw e;
+      }
+      site.event(
+          "cg.created",
+          name,
+          "consistency group "
+              + name
+              + " created with "
+              + peer.name()
+              + ", volumes "
+              + volumeNames(r)
+              + "; initial synchronization from "
+              + site.name());
+      return view(groups.get(r.id()));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  public List<CgViews.Group> list() {
+    lock.lock();
+    try {
+      return groups.values().stream().map(this::view).toList();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  public CgViews.Group get(String name) {
+    lock.lock();
+    try {
+      return view(find(name));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The short form of every group, for the site status. */
+  public List<CgViews.Summary> summaries() {
+    return list().stream()
+        .map(g -> new CgViews.Summary(g.name(), g.role(), g.syncState(), g.availability(), g.link(), g.resync()))
+        .toList();
+  }
+
+  /** The peer sites of the groups that hold any of {@code volumes} (for discovery). */
+  public List<SiteInfo> peersOf(Set<String> volumes) {
+    lock.lock();
+    try {
+      return groups.values().stream()
+          .filter(e -> e.record.peer() != null)
+          .filter(e -> e.record.volumes().stream().anyMatch(v -> volumes.contains(v.name())))
+          .map(e -> e.record.peer())
+          .distinct()
+          .toList();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The group a volume belongs to, if any (the node refuses to delete or resize it). */
+  public Optional<String> groupOf(String volume) {
+    lock.lock();
+    try {
+      return groups.values().stream()
+          .filter(e -> e.record.hasVolume(volume))
+          .map(e -> e.record.name())
+          .findFirst();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  public CgViews.Group addVolume(String name, String volume) throws IOException {
+    if (volume == null || volume.isBlank()) {
+      throw AdminException.invalid("field 'volume' is required");
+    }
+    lock.lock();
+    try {
+      Entry e = find(name);
+      LocalVolume lv =
+          site.store().get(volume).orElseThrow(() -> AdminException.notFound("no volume '" + volume + "'"));
+      requireFree(lv.identity().name());
+      ReplicationStatus s = status(e);
+      if (s == null || s.role() != ReplicationStatus.Role.LEADER) {
+        throw AdminException.conflict(
+            "add volumes at the group's leader site ("
+                + leaderName(e.record, s)
+                + "): the initial copy runs from the leader");
+      }
+      CgRecord.VolumeSpec spec = spec(lv);
+      ControlLink control = control(UUID.fromString(e.record.peerSiteId()));
+      ask(control, new ControlWire.Request(ControlWire.CG_ADD_VOLUME, site.info(), null, e.record.id(), spec));
+      List<CgRecord.VolumeSpec> vs = new ArrayList<>(e.record.volumes());
+      vs.add(spec);
+      restart(e, e.record.withVolumes(vs), Set.of(spec.name()));
+      site.event("cg.volume.added", name, "volume " + spec.name() + " added to consistency group " + name);
+      return view(e);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Deletes the group at both sites; volumes stay. With {@code force}, deletes it here even when
+   * the peer cannot be reached (the peer keeps its record until deleted there).
+   */
+  public void delete(String name, boolean force) throws IOException {
+    lock.lock();
+    try {
+      Entry e = find(name);
+      try {
+        ControlLink control = control(UUID.fromString(e.record.peerSiteId()));
+        ask(control, new ControlWire.Request(ControlWire.CG_DELETE, site.info(), null, e.record.id(), null));
+      } catch (AdminException x) {
+        if (!force || x.kind() != AdminException.Kind.UNAVAILABLE) {
+          throw x;
+        }
+        site.event(
+            "cg.warning",
+            name,
+            "consistency group " + name + " deleted here only: " + x.getMessage());
+      }
+      drop(e);
+      site.event("cg.deleted", name, "consistency group " + name + " deleted; its volumes stay");
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Changes the group's resync settings here (the replicator restarts with them). */
+  public CgViews.Group update(String name, Boolean autoResync, Boolean autoRecover, Long rate)
+      throws IOException {
+    if (rate != null && rate <= 0) {
+      throw AdminException.invalid("resyncRate must be positive");
+    }
+    lock.lock();
+    try {
+      Entry e = find(name);
+      CgRecord r = e.record;
+      CgRecord next =
+          r.withSettings(
+              autoResync == null ? r.autoResync() : autoResync,
+              autoRecover == null ? r.autoRecover() : autoRecover,
+              rate == null ? r.resyncRate() : rate);
+      if (!next.equals(r)) {
+        restart(e, next, Set.of());
+        site.event("cg.updated", name, "consistency group " + name + " settings changed");
+      }
+      return view(e);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  public CgViews.Verify verify(String name, boolean repair) {
+    ReplicatedGroup g = running(name);
+    VerifyReport report = await(g.replicator().verify(repair), "verify");
+    CgRecord r = find(name).record;
+    long region = DirtyMap.REGION_SIZE_DEFAULT_BYTES;
+    List<CgViews.Region> regions =
+        report.differing().stream()
+            .map(d -> new CgViews.Region(r.volumes().get(d.volume()).name(), d.region() * region, region))
+            .toList();
+    site.event(
+        "cg.verify",
+        name,
+        "consistency group " + name + ": verify compared " + report.regionsCompared()
+            + " regions, " + regions.size() + " differ" + (report.repairScheduled() ? ", repairing" : ""));
+    return new CgViews.Verify(report.regionsCompared(), regions, report.repairScheduled());
+  }
+
+  public CgViews.Group switchover(String name) {
+    ReplicatedGroup g = running(name);
+    ReplicationStatus s = g.replicator().status();
+    if (s.role() != ReplicationStatus.Role.LEADER) {
+      throw AdminException.conflict("this site does not lead group '" + name + "'; switch over at the leader");
+    }
+    if (s.syncState() != ReplicationStatus.SyncState.IN_SYNC) {
+      throw AdminException.conflict("group '" + name + "' is " + s.syncState() + "; switchover needs IN_SYNC");
+    }
+    await(g.replicator().switchover(), "switchover");
+    site.event("cg.switchover", name, "consistency group " + name + ": leadership handed to the peer");
+    return get(name);
+  }
+
+  public CgViews.Group failover(String name, boolean force, String reason) {
+    if (!force) {
+      throw AdminException.invalid(
+          "forced failover makes this site lead although the peer is unreachable; writes the peer"
+              + " acknowledged since losing contact are LOST. Repeat with \"force\": true to proceed");
+    }
+    ReplicatedGroup g = running(name);
+    String why = reason == null || reason.isBlank() ? "operator forced failover" : reason;
+    await(g.replicator().forceFailover(why), "forced failover");
+    site.event("cg.forced-failover", name, "WARNING: consistency group " + name
+        + " forced to fail over to " + site.name() + " (" + why + "); data acknowledged by the peer"
+        + " after the link was lost may be lost");
+    return get(name);
+  }
+
+  public void resync(String name) {
+    running(name).replicator().resyncNow();
+  }
+
+  // ---------------------------------------------------------------- shared with PeerRequests
+
+  Optional<Entry> byName(String name) {
+    return groups.values().stream().filter(e -> e.record.name().equals(name)).findFirst();
+  }
+
+  Optional<Entry> byId(String id) {
+    return Optional.ofNullable(groups.get(id));
+  }
+
+  /** Refuses a volume that is in a group already. */
+  void requireFree(String volume) {
+    for (Entry e : groups.values()) {
+      if (e.record.hasVolume(volume)) {
+        throw AdminException.conflict(
+            "volume '" + volume + "' is in consistency group '" + e.record.name() + "' already");
+      }
+    }
+  }
+
+  /** Records a new group durably and starts it (lock held). */
+  void adopt(CgRecord r, Set<String> initialSync) throws IOException {
+    Entry e = new Entry(r);
+    groups.put(r.id(), e);
+    try {
+      save();
+    } catch (IOException x) {
+      groups.remove(r.id());
+      throw x;
+    }
+    run(e, initialSync);
+  }
+
+  /** Replaces a group's record durably and restarts its replicator with it (lock held). */
+  void restart(Entry e, CgRecord next, Set<String> initialSync) throws IOException {
+    stop(e);
+    CgRecord old = e.record;
+    e.record = next;
+    try {
+      save();
+    } catch (IOException x) {
+      e.record = old;
+      run(e, Set.of());
+      throw x;
+    }
+    run(e, initialSync);
+  }
+
+  /** Stops a group, forgets it durably and removes its replication state (lock held). */
+  void drop(Entry e) throws IOException {
+    stop(e);
+    groups.remove(e.record.id());
+    save();
+    for (CgRecord.VolumeSpec v : e.record.volumes()) {
+      Optional<LocalVolume> lv = site.store().get(v.name());
+      if (lv.isPresent()) {
+        Path dir = site.store().stateDirectory(lv.get().identity());
+        Files.deleteIfExists(dir.resolve(ReplicatedGroup.dirtyMapFile(e.record.id())));
+        Files.deleteIfExists(dir.resolve(ReplicatedGroup.activityLogFile(e.record.id())));
+      }
+    }
+    deleteTree(groupDir(e.record.id()));
+  }
+
+  static CgRecord.VolumeSpec spec(LocalVolume v) {
+    return new CgRecord.VolumeSpec(
+        v.identity().name(),
+        v.identity().uuid().toString(),
+        v.identity().naaHex(),
+        v.identity().serial(),
+        v.sizeBytes(),
+        v.blockSize());
+  }
+
+  static Set<String> volumeNames(CgRecord r) {
+    Set<String> names = new java.util.LinkedHashSet<>();
+    r.volumes().forEach(v -> names.add(v.name()));
+    return names;
+  }
+
+  static double percent(ReplicationStatus s) {
+    if (s.syncState() != ReplicationStatus.SyncState.RESYNCING || s.resyncBytesTotal() <= 0) {
+      return s.syncState() == ReplicationStatus.SyncState.IN_SYNC ? 100.0 : 0.0;
+    }
+    return Math.min(100.0, 100.0 * s.resyncBytesDone() / s.resyncBytesTotal());
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private void run(Entry e, Set<String> initialSync) throws IOException {
+    CgRecord r = e.record;
+    UUID peer = UUID.fromString(r.peerSiteId());
+    LinkChannels channels =
+        site.channels(peer)
+            .orElseThrow(() -> new IOException("no link to peer " + r.peerName() + " (not paired, or peering is off)"));
+    GroupWatcher watcher = new GroupWatcher(site, r, clock::millis, this::leaderInSync);
+    watcher.initial();
+    UUID gid = UUID.fromString(r.id());
+    ReplicatedGroup g;
+    try {
+      g =
+          ReplicatedGroup.open(
+              r, site.siteId(), site.store(), groupDir(r.id()), channels.open(gid), timers, watcher, initialSync);
+    } catch (IOException | RuntimeException x) {
+      channels.close(gid);
+      throw x;
+    }
+    e.running = g;
+    e.watcher = watcher;
+    List<ReplicatedVolume> rv = g.volumes();
+    for (int i = 0; i < rv.size(); i++) {
+      site.serve(r.volumes().get(i).name(), rv.get(i));
+    }
+  }
+
+  private void stop(Entry e) {
+    ReplicatedGroup g = e.running;
+    if (g == null) {
+      return;
+    }
+    e.running = null;
+    e.watcher.retire();
+    g.close();
+    site.channels(UUID.fromString(e.record.peerSiteId()))
+        .ifPresent(c -> c.close(UUID.fromString(e.record.id())));
+    for (CgRecord.VolumeSpec v : e.record.volumes()) {
+      site.serve(v.name(), null);
+    }
+    site.alua(e.record.volumes().stream().map(CgRecord.VolumeSpec::name).toList(), null);
+  }
+
+  private Path groupDir(String id) {
+    return site.dataDir().resolve("cgs").resolve(id);
+  }
+
+  private void save() throws IOException {
+    file.save(groups.values().stream().map(e -> e.record).toList());
+  }
+
+  /** The preferred leader is the peer: hand over once, after the initial synchronization. */
+  private void leaderInSync(String groupId) {
+    Entry e = groups.get(groupId); // racy read is fine: handoversRunning guards repeats
+    if (e == null || e.record.handedOver() || e.running == null || closed || !handoversRunning.add(groupId)) {
+      return;
+    }
+    ReplicatedGroup g = e.running;
+    // Off the event loop: the switchover completes on it, and saving the record blocks.
+    workers.execute(
+        () -> {
+          try {
+            g.replicator().switchover().get(OPERATION_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            lock.lock();
+            try {
+              Entry now = groups.get(groupId);
+              if (now != null) {
+                now.record = now.record.withHandedOver();
+                save();
+              }
+            } finally {
+              lock.unlock();
+            }
+            site.event("cg.switchover", e.record.name(), "consistency group " + e.record.name()
+                + ": initial synchronization done, leadership handed to the preferred leader");
+          } catch (IOException | ExecutionException | TimeoutException x) {
+            site.event("cg.warning", e.record.name(), "handover to the preferred leader failed: " + x.getMessage());
+          } catch (InterruptedException x) {
+            Thread.currentThread().interrupt();
+          } finally {
+            handoversRunning.remove(groupId);
+          }
+        });
+  }
+
+  private Entry find(String name) {
+    return byName(name).orElseThrow(() -> AdminException.notFound("no consistency group '" + name + "'"));
+  }
+
+  private ReplicatedGroup running(String name) {
+    lock.lock();
+    try {
+      ReplicatedGroup g = find(name).running;
+      if (g == null) {
+        throw AdminException.unavailable("consistency group '" + name + "' is not running (no link to its peer)");
+      }
+      return g;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private static ReplicationStatus status(Entry e) {
+    return e.running == null ? null : e.running.replicator().status();
+  }
+
+  private String leaderName(CgRecord r, ReplicationStatus s) {
+    String leader = s == null ? r.sourceSiteId() : s.leaderId().toString();
+    return leader.equals(site.siteId().toString()) ? site.name() : r.peerName();
+  }
+
+  private static String validName(String name) {
+    if (name == null || !NAME.matcher(name).matches()) {
+      throw AdminException.invalid(
+          "name must be 1-64 letters, digits, '.', '_' or '-' (starting with a letter or digit), got "
+              + (name == null ? "none" : "'" + name + "'"));
+    }
+    return name;
+  }
+
+  private ControlLink control(UUID peer) {
+    ControlLink c = controls.get(peer);
+    if (c == null) {
+      throw AdminException.unavailable("no link to the peer site (peering is off or it is not paired)");
+    }
+    return c;
+  }
+
+  /** Sends a control request and waits for the answer; refusals and unreachability become 409/503. */
+  private byte[] ask(ControlLink control, ControlWire.Request request) {
+    try {
+      return control.request(wire.encode(request), CONTROL_TIMEOUT_MS).get();
+    } catch (ExecutionException x) {
+      if (x.getCause() instanceof ControlException c) {
+        throw c.unreachable()
+            ? AdminException.unavailable("the peer site cannot be reached now: " + c.getMessage())
+            : AdminException.conflict("the peer site refused: " + c.getMessage());
+      }
+      throw new IllegalStateException(x.getCause());
+    } catch (InterruptedException x) {
+      Thread.currentThread().interrupt();
+      throw AdminException.unavailable("interrupted while waiting for the peer site");
+    }
+  }
+
+  private SiteInfo peerInfo(ControlLink control, SiteInfo mine) {
+    byte[] answer =
+        ask(control, new ControlWire.Request(ControlWire.SITE_INFO, mine, null, null, null));
+    try {
+      return wire.siteInfo(answer);
+    } catch (ControlException e) {
+      throw AdminException.conflict("the peer site answered badly: " + e.getMessage());
+    }
+  }
+
+  private static <T> T await(CompletableFuture<T> f, String what) {
+    try {
+      return f.get(OPERATION_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    } catch (ExecutionException x) {
+      Throwable c = x.getCause();
+      throw AdminException.conflict(what + " failed: " + (c.getMessage() == null ? c.toString() : c.getMessage()));
+    } catch (TimeoutException x) {
+      throw AdminException.unavailable(what + " did not finish within " + OPERATION_TIMEOUT_MS + " ms");
+    } catch (InterruptedException x) {
+      Thread.currentThread().interrupt();
+      throw AdminException.unavailable("interrupted while waiting for " + what);
+    }
+  }
+
+  private CgViews.Group view(Entry e) {
+    CgRecord r = e.record;
+    ReplicationStatus s = status(e);
+    String me = site.siteId().toString();
+    String leaderId = s == null ? r.sourceSiteId() : s.leaderId().toString();
+    String role = leaderId.equals(me) ? "LEADER" : "FOLLOWER";
+    CgViews.Resync resync =
+        s == null
+            ? new CgViews.Resync(0, 0, -1, 0.0)
+            : new CgViews.Resync(s.resyncBytesDone(), s.resyncBytesTotal(), s.resyncEtaSeconds(), percent(s));
+    return new CgViews.Group(
+        r.name(),
+        r.id(),
+        r.policy(),
+        r.peerName(),
+        r.peerSiteId(),
+        role,
+        leaderId.equals(me) ? site.name() : r.peerName(),
+        leaderId,
+        s == null ? 0 : s.epoch(),
+        s == null ? "OUT_OF_SYNC" : s.syncState().name(),
+        s == null ? "DOWN" : s.link().name(),
+        s == null ? "UNAVAILABLE" : s.availability().name(),
+        resync,
+        r.autoResync(),
+        r.autoRecover(),
+        r.resyncRate(),
+        r.volumes().stream()
+            .map(v -> new CgViews.Volume(v.name(), v.naa(), v.serial(), v.sizeBytes()))
+            .toList());
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (var paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    lock.lock();
+    try {
+      for (Entry e : groups.values()) {
+        stop(e);
+      }
+    } finally {
+      lock.unlock();
+    }
+    controls.values().forEach(ControlLink::close);
+    workers.shutdownNow();
+    timers.close();
+  }
+}

@@ -1,0 +1,66 @@
+package io.duet.node.cg;
+
+import io.duet.store.LocalVolume;
+import io.duet.store.Volume;
+import io.duet.store.VolumeStore;
+import io.duet.sync.link.LinkChannels;
+import io.duet.sync.peering.PeerRecord;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * What the consistency groups need from the rest of the site: its identity and ports, its volume
+ * store, its paired peers and their links, its event log, and the front-ends (SCSI units, NBD
+ * exports) whose volumes they replace by replicated ones. The node implements it.
+ */
+public interface GroupSite {
+  String name();
+
+  UUID siteId();
+
+  /** The data directory ({@code cgs.state} and per-group state go there). */
+  Path dataDir();
+
+  /** This site's ports, targets and portals as they are now. */
+  SiteInfo info();
+
+  VolumeStore store();
+
+  Optional<PeerRecord> peerByName(String name);
+
+  Optional<PeerRecord> peerById(UUID siteId);
+
+  /** The channels over the link to a paired site; empty when peering is off or not paired. */
+  Optional<LinkChannels> channels(UUID peerSiteId);
+
+  void event(String type, String subject, String message);
+
+  /** A volume was created here as the twin of a peer's volume: give it a logical unit. */
+  void volumeCreated(LocalVolume volume);
+
+  /** A twin created here is removed again because its group could not be created. */
+  void volumeDropped(String volume);
+
+  /**
+   * Hosts reach {@code volume} through {@code served} from now on: the replicated volume while it
+   * is in a group, the local volume (null) once it leaves.
+   */
+  void serve(String volume, Volume served);
+
+  /**
+   * The ALUA base states of the two sites' port groups for the units of {@code volumes}, as this
+   * site knows them; null: the volumes left their group and follow the site's own port group.
+   */
+  void alua(List<String> volumes, AluaStates states);
+
+  /**
+   * Both sites' port groups with their base states.
+   *
+   * @param localActive whether this site serves the group's volumes
+   * @param peerActive whether the peer does, as far as this site knows
+   * @param peer the peer's ports (empty relative port ids when unknown)
+   */
+  record AluaStates(SiteInfo local, boolean localActive, SiteInfo peer, boolean peerActive) {}
+}

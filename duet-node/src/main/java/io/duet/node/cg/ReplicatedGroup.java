@@ -1,0 +1,196 @@
+package io.duet.node.cg;
+
+import io.duet.store.LocalVolume;
+import io.duet.store.Volume;
+import io.duet.store.VolumeStore;
+import io.duet.sync.ConsistencyGroupReplicator;
+import io.duet.sync.GroupConfig;
+import io.duet.sync.ReplicatedVolume;
+import io.duet.sync.ReplicationListener;
+import io.duet.sync.SyncSettings;
+import io.duet.sync.SyncTimers;
+import io.duet.sync.Transport;
+import io.duet.sync.VolumeReplica;
+import io.duet.sync.dirty.ActivityLogFile;
+import io.duet.sync.dirty.DirtyMap;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One consistency group running at this site: per volume its dirty map and activity log (in the
+ * volume's state directory), the replicator with its own single-threaded event loop and an I/O
+ * executor, on the group's channel of the peer link. Closing stops replication and closes the
+ * files; the volumes stay open in the store.
+ */
+final class ReplicatedGroup implements AutoCloseable {
+  private final ConsistencyGroupReplicator replicator;
+  private final ExecutorService loop;
+  private final ExecutorService io;
+  private final List<AutoCloseable> files;
+
+  private ReplicatedGroup(
+      ConsistencyGroupReplicator replicator,
+      ExecutorService loop,
+      ExecutorService io,
+      List<AutoCloseable> files) {
+    this.replicator = replicator;
+    this.loop = loop;
+    this.io = io;
+    this.files = files;
+  }
+
+  static String dirtyMapFile(String groupId) {
+    return "sync-" + groupId + ".dmap";
+  }
+
+  static String activityLogFile(String groupId) {
+    return "sync-" + groupId + ".al";
+  }
+
+  /**
+   * Opens the group's files and starts its replicator.
+   *
+   * @param initialSync volumes whose allocated extents are marked dirty first, so the first
+   *     resync copies them (only data: holes are already equal at both sites)
+   */
+  static ReplicatedGroup open(
+      CgRecord r,
+      UUID siteId,
+      VolumeStore store,
+      Path stateDir,
+      Transport channel,
+      SyncTimers timers,
+      ReplicationListener listener,
+      Set<String> initialSync)
+      throws IOException {
+    List<AutoCloseable> files = new ArrayList<>();
+    ExecutorService loop = null;
+    ExecutorService io = null;
+    try {
+      List<VolumeReplica> replicas = new ArrayList<>();
+      for (CgRecord.VolumeSpec spec : r.volumes()) {
+        LocalVolume v =
+            store
+                .get(spec.name())
+                .orElseThrow(
+                    () -> new IOException("volume " + spec.name() + " of group " + r.name() + " is missing"));
+        Path dir = store.stateDirectory(v.identity());
+        Files.createDirectories(dir);
+        DirtyMap dirty =
+            DirtyMap.open(
+                dir.resolve(dirtyMapFile(r.id())), v.sizeBytes(), DirtyMap.REGION_SIZE_DEFAULT_BYTES);
+        files.add(dirty);
+        ActivityLogFile log =
+            ActivityLogFile.open(
+                dir.resolve(activityLogFile(r.id())),
+                v.sizeBytes(),
+                ActivityLogFile.EXTENT_SIZE_DEFAULT_BYTES,
+                ActivityLogFile.MAX_ACTIVE_EXTENTS_DEFAULT);
+        files.add(log);
+        if (initialSync.contains(spec.name())) {
+          markAllocated(v, dirty);
+        }
+        replicas.add(new VolumeReplica(v, dirty, log));
+      }
+      SyncSettings settings =
+          SyncSettings.defaults()
+              .withResyncRate(r.resyncRate())
+              .withAuto(r.autoResync(), r.autoRecover());
+      GroupConfig config =
+          new GroupConfig(
+              UUID.fromString(r.id()),
+              siteId,
+              UUID.fromString(r.peerSiteId()),
+              UUID.fromString(r.sourceSiteId()),
+              stateDir,
+              replicas,
+              settings);
+      String name = r.name();
+      loop =
+          Executors.newSingleThreadExecutor(
+              task -> {
+                Thread t = new Thread(task, "cg-" + name + "-loop");
+                t.setDaemon(true);
+                return t;
+              });
+      io = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("cg-" + name + "-io").factory());
+      ConsistencyGroupReplicator replicator =
+          ConsistencyGroupReplicator.open(config, channel, loop, io, timers, listener);
+      return new ReplicatedGroup(replicator, loop, io, files);
+    } catch (IOException | RuntimeException e) {
+      shutdown(loop, io);
+      closeAll(files);
+      throw e;
+    }
+  }
+
+  /** Marks every allocated extent of {@code v} dirty, walking the volume by allocation runs. */
+  static void markAllocated(Volume v, DirtyMap dirty) throws IOException {
+    long size = v.sizeBytes();
+    long offset = 0;
+    while (offset < size) {
+      Volume.Extent e = v.allocation(offset, size - offset);
+      if (e.length() <= 0) {
+        throw new IOException("allocation of " + v.identity().name() + " at " + offset + " is empty");
+      }
+      if (e.allocated()) {
+        dirty.markDirty(e.offset(), Math.min(e.length(), size - e.offset()));
+      }
+      offset = e.offset() + e.length();
+    }
+  }
+
+  ConsistencyGroupReplicator replicator() {
+    return replicator;
+  }
+
+  /** The replicated volumes, in the group's order. */
+  List<ReplicatedVolume> volumes() {
+    return replicator.volumes();
+  }
+
+  @Override
+  public void close() {
+    try {
+      replicator.close();
+    } finally {
+      shutdown(loop, io);
+      closeAll(files);
+    }
+  }
+
+  private static void shutdown(ExecutorService loop, ExecutorService io) {
+    for (ExecutorService e : new ExecutorService[] {loop, io}) {
+      if (e == null) {
+        continue;
+      }
+      e.shutdown();
+      try {
+        if (!e.awaitTermination(10, TimeUnit.SECONDS)) {
+          e.shutdownNow();
+        }
+      } catch (InterruptedException x) {
+        e.shutdownNow();
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private static void closeAll(List<AutoCloseable> files) {
+    for (AutoCloseable f : files) {
+      try {
+        f.close();
+      } catch (Exception e) {
+        // Closing: a file that fails to close is reopened (and checked) at the next start.
+      }
+    }
+  }
+}

@@ -1,0 +1,188 @@
+package io.duet.node;
+
+import static io.duet.node.PeerApiTest.await;
+import static io.duet.node.PeerApiTest.call;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.duet.node.PeerApiTest.Reply;
+import io.duet.node.config.HostPort;
+import io.duet.node.config.SiteConfig;
+import io.duet.store.Volume;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two sites in one JVM, paired over loopback through a relay the test can cut: a consistency
+ * group created at A copies A's data to B's twin, writes at A are read at B, a cut link makes the
+ * follower unavailable and a healed one resyncs it.
+ */
+class ConsistencyGroupTest {
+  static final long VOLUME_BYTES = 8L << 20;
+
+  @TempDir Path dir;
+
+  /**
+   * Site A binds its replication port on the wildcard address, so it advertises none and B never
+   * dials it: the only connection is A's, through the relay.
+   */
+  static SiteConfig config(Path dir, String name, boolean wildcard, int group) {
+    return SiteConfig.defaults(name, dir.resolve(name))
+        .withPortals(List.of(new HostPort("127.0.0.1", 0)))
+        .withApi(new HostPort("127.0.0.1", 0))
+        .withReplication(Optional.of(new HostPort(wildcard ? "0.0.0.0" : "127.0.0.1", 0)))
+        .withPortGroup(group, group);
+  }
+
+  static JsonNode ok(Node n, String method, String path, String body) throws IOException {
+    Reply r = call(n, method, path, body);
+    assertThat(r.status()).as(method + " " + path + " -> " + r.body()).isBetween(200, 299);
+    return r.body();
+  }
+
+  static JsonNode cg(Node n) throws IOException {
+    return ok(n, "GET", "/api/v1/cgs/cg1", null);
+  }
+
+  static boolean state(Node n, String field, String value) {
+    try {
+      return cg(n).path(field).asText().equals(value);
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  static byte[] pattern(int seed, int length) {
+    byte[] b = new byte[length];
+    for (int i = 0; i < length; i++) {
+      b[i] = (byte) (seed * 31 + i * 7);
+    }
+    return b;
+  }
+
+  static void write(Node n, long offset, byte[] data) throws IOException {
+    Volume v = n.served("vol1").orElseThrow();
+    v.write(offset, ByteBuffer.wrap(data), false);
+  }
+
+  static byte[] read(Node n, long offset, int length) throws IOException {
+    Volume v = n.served("vol1").orElseThrow();
+    ByteBuffer b = ByteBuffer.allocate(length);
+    v.read(offset, b);
+    return b.array();
+  }
+
+  @Test
+  void createReplicateCutHealAndDelete() throws Exception {
+    try (Node b = Node.start(config(dir, "site-b", false, 2));
+        TcpRelay relay = new TcpRelay(PeerApiTest_address(b));
+        Node a = Node.start(config(dir, "site-a", true, 1))) {
+      List<NodeEvent> eventsB = new CopyOnWriteArrayList<>();
+      b.addEventListener(eventsB::add);
+      String pass = ok(b, "POST", "/api/v1/peers/invitations", null).path("passphrase").asText();
+      ok(
+          a,
+          "POST",
+          "/api/v1/peers",
+          "{\"address\":\"" + relay.address() + "\",\"passphrase\":\"" + pass + "\"}");
+      await("link up", () -> PeerApiTest.linkState(a, "site-b").equals("up"));
+
+      ok(a, "POST", "/api/v1/volumes", "{\"name\":\"vol1\",\"size\":" + VOLUME_BYTES + "}");
+      byte[] before = pattern(1, 64 * 1024);
+      write(a, 1 << 20, before); // data before the group: the initial sync must copy it
+
+      badRequests(a);
+
+      JsonNode created =
+          ok(
+              a,
+              "POST",
+              "/api/v1/cgs",
+              "{\"name\":\"cg1\",\"policy\":\"active-active\",\"peer\":\"site-b\","
+                  + "\"volumes\":[\"vol1\"],\"resyncRate\":\"100MiB\"}");
+      assertThat(created.path("role").asText()).isEqualTo("LEADER");
+      assertThat(created.path("resyncRate").asLong()).isEqualTo(100L << 20);
+      JsonNode volA = ok(a, "GET", "/api/v1/volumes/vol1", null);
+      JsonNode volB = ok(b, "GET", "/api/v1/volumes/vol1", null);
+      assertThat(volB.path("naa").asText()).isEqualTo(volA.path("naa").asText());
+      assertThat(volB.path("serial").asText()).isEqualTo(volA.path("serial").asText());
+      Reply again =
+          call(
+              a,
+              "POST",
+              "/api/v1/cgs",
+              "{\"name\":\"cg1\",\"policy\":\"active-active\",\"peer\":\"site-b\","
+                  + "\"volumes\":[\"vol1\"]}");
+      assertThat(again.status()).isEqualTo(409);
+
+      await("B serving", () -> state(b, "availability", "SERVING"));
+      await("A in sync", () -> state(a, "syncState", "IN_SYNC"));
+      assertThat(cg(b).path("role").asText()).isEqualTo("FOLLOWER");
+      assertThat(read(b, 1 << 20, before.length)).isEqualTo(before);
+
+      byte[] data = pattern(2, 8192);
+      write(a, 4096, data);
+      assertThat(read(b, 4096, data.length)).isEqualTo(data);
+      byte[] fromB = pattern(3, 4096);
+      write(b, 2 << 20, fromB);
+      assertThat(read(a, 2 << 20, fromB.length)).isEqualTo(fromB);
+      JsonNode status = ok(a, "GET", "/api/v1/status", null);
+      assertThat(status.path("cgs").get(0).path("name").asText()).isEqualTo("cg1");
+
+      relay.cut();
+      await("B unavailable", () -> state(b, "availability", "UNAVAILABLE"));
+      byte[] during = pattern(4, 4096);
+      write(a, 3 << 20, during); // A leads and goes on alone once B's lease has run out
+      assertThat(cg(a).path("syncState").asText()).isNotEqualTo("IN_SYNC");
+
+      relay.heal();
+      await("B serving again", () -> state(b, "availability", "SERVING"));
+      assertThat(read(b, 3 << 20, during.length)).isEqualTo(during);
+      assertThat(eventsB.stream().map(NodeEvent::type))
+          .contains("cg.created", "cg.state", "cg.link.down", "cg.link.up");
+
+      Reply del = call(a, "DELETE", "/api/v1/cgs/cg1", null);
+      assertThat(del.status()).as(del.body().toString()).isEqualTo(204);
+      assertThat(ok(a, "GET", "/api/v1/cgs", null)).isEmpty();
+      assertThat(ok(b, "GET", "/api/v1/cgs", null)).isEmpty();
+      // Volumes stay, served locally again.
+      write(b, 0, pattern(5, 512));
+      assertThat(ok(b, "GET", "/api/v1/volumes/vol1", null).path("name").asText()).isEqualTo("vol1");
+    }
+  }
+
+  private static InetSocketAddress PeerApiTest_address(Node n) {
+    HostPort hp = HostPort.parse(n.replicationAddress());
+    return new InetSocketAddress(hp.host(), hp.port());
+  }
+
+  /** Refusals with a clear message; the node keeps running. */
+  private static void badRequests(Node a) throws IOException {
+    Reply r = call(a, "POST", "/api/v1/cgs", "{\"name\":\"x\",\"policy\":\"async\",\"peer\":\"site-b\",\"volumes\":[\"vol1\"]}");
+    assertThat(r.status()).isEqualTo(400);
+    assertThat(r.body().path("detail").asText()).contains("active-active");
+    r = call(a, "POST", "/api/v1/cgs", "{\"name\":\"x\",\"policy\":\"active-active\",\"peer\":\"nobody\",\"volumes\":[\"vol1\"]}");
+    assertThat(r.status()).isEqualTo(404);
+    assertThat(r.body().path("detail").asText()).contains("nobody");
+    r = call(a, "POST", "/api/v1/cgs", "{\"name\":\"x\",\"policy\":\"active-active\",\"peer\":\"site-b\",\"volumes\":[\"nope\"]}");
+    assertThat(r.status()).isEqualTo(404);
+    r = call(a, "POST", "/api/v1/cgs", "{\"name\":");
+    assertThat(r.status()).isEqualTo(400);
+    r = call(a, "POST", "/api/v1/cgs", "{\"name\":\"x\",\"policy\":\"active-active\",\"peer\":\"site-b\",\"volumes\":[\"vol1\"],\"leader\":\"both\"}");
+    assertThat(r.status()).isEqualTo(400);
+    r = call(a, "POST", "/api/v1/cgs", "{\"name\":\"x\",\"bogus\":1}");
+    assertThat(r.status()).isEqualTo(400);
+    r = call(a, "GET", "/api/v1/cgs/none", null);
+    assertThat(r.status()).isEqualTo(404);
+    r = call(a, "POST", "/api/v1/cgs/none/failover", "{}");
+    assertThat(r.status()).isEqualTo(400);
+    assertThat(call(a, "GET", "/api/v1/status", null).status()).isEqualTo(200);
+  }
+}
