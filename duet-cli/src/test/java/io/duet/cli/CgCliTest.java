@@ -91,54 +91,12 @@ class CgCliTest {
             new String[] {"cg", "frobnicate"},
             new String[] {"cg", "create", "x"},
             new String[] {"cg", "create", "x", "--policy", "active-active", "--peer", "b"},
-            new String[] {
-              "cg", "create", "x", "--policy", "async", "--peer", "b", "--volumes", "v"
-            },
-            new String[] {
-              "cg",
-              "create",
-              "x",
-              "--policy",
-              "active-active",
-              "--peer",
-              "b",
-              "--volumes",
-              "v",
-              "--leader",
-              "middle"
-            },
-            new String[] {
-              "cg",
-              "create",
-              "x",
-              "--policy",
-              "active-active",
-              "--peer",
-              "b",
-              "--volumes",
-              "v",
-              "--resync-rate",
-              "lots"
-            },
-            new String[] {
-              "cg",
-              "create",
-              "x",
-              "--policy",
-              "active-active",
-              "--peer",
-              "b",
-              "--volumes",
-              "v",
-              "--resync-rate",
-              "0"
-            },
-            new String[] {
-              "cg", "create", "x", "--policy", "active-active", "--peer", "b", "--volumes", "v,,w"
-            },
-            new String[] {
-              "cg", "create", "x", "--policy", "active-active", "--peer", "b", "--volumes", "v,v"
-            },
+            create("--policy", "async"),
+            create("--leader", "middle"),
+            create("--resync-rate", "lots"),
+            create("--resync-rate", "0"),
+            create("--volumes", "v,,w"),
+            create("--volumes", "v,v"),
             new String[] {"cg", "show"},
             new String[] {"cg", "show", "x", "--watch", "--interval-ms", "0"},
             new String[] {"cg", "add-volume", "x"},
@@ -150,13 +108,27 @@ class CgCliTest {
             new String[] {"host", "update", "h"},
             new String[] {"host", "update", "h", "--site", " "},
             new String[] {"host", "create", "h", "--iqn", "iqn.x", "--site", ""})) {
-      CliRun r = CliRun.run(env, args);
-      assertThat(r.exit()).as(String.join(" ", args)).isEqualTo(2);
-      assertThat(r.err().strip().lines()).as(String.join(" ", args)).hasSize(1);
-      assertThat(r.err()).startsWith("duet: ");
-      assertThat(r.out()).isEmpty();
+      CliRun.assertUsageError(env, args);
     }
     assertThat(requests).isEmpty();
+  }
+
+  /** {@code cg create x} with valid options, where {@code override} replaces or adds some. */
+  static String[] create(String... override) {
+    Map<String, String> options = new java.util.LinkedHashMap<>();
+    options.put("--policy", "active-active");
+    options.put("--peer", "b");
+    options.put("--volumes", "v");
+    for (int i = 0; i < override.length; i += 2) {
+      options.put(override[i], override[i + 1]);
+    }
+    List<String> args = new java.util.ArrayList<>(List.of("cg", "create", "x"));
+    options.forEach(
+        (k, v) -> {
+          args.add(k);
+          args.add(v);
+        });
+    return args.toArray(String[]::new);
   }
 
   @Test

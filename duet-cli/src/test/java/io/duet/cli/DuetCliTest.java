@@ -88,11 +88,7 @@ class DuetCliTest {
             new String[] {"volume", "create", "x", "--size", "lots", "--token", "t"},
             new String[] {"unmap", "--token", "t"},
             new String[] {"site", "run"})) {
-      CliRun r = CliRun.run(args);
-      assertThat(r.exit()).as(String.join(" ", args)).isEqualTo(2);
-      assertThat(r.err().strip().lines()).as(String.join(" ", args)).hasSize(1);
-      assertThat(r.err()).startsWith("duet: ");
-      assertThat(r.out()).isEmpty();
+      CliRun.assertUsageError(Map.of(), args);
     }
     assertThat(requests).isEmpty();
   }

@@ -130,24 +130,8 @@ class ReplicatedScsiIT {
     long key = 0x0a0a0a0a0a0a0a0aL;
     try (RawInitiator holder = session(sites.a(), "pr-holder", 0x400000500001L);
         RawInitiator other = session(sites.b(), "pr-other", 0x400000500002L)) {
-      assertThat(
-              run(
-                      holder,
-                      1,
-                      Cdbs.persistentReserveOut(0x00, 0),
-                      Cdbs.prOutParameters(0, key, false),
-                      0)
-                  .status())
-          .as("REGISTER at site A")
-          .isZero();
-      assertThat(
-              run(
-                      holder,
-                      1,
-                      Cdbs.persistentReserveOut(0x01, 0x01),
-                      Cdbs.prOutParameters(key, 0, false),
-                      0)
-                  .status())
+      assertThat(prOut(holder, 0x00, 0, 0, key)).as("REGISTER at site A").isZero();
+      assertThat(prOut(holder, 0x01, 0x01, key, 0))
           .as("RESERVE write exclusive at site A")
           .isZero();
 
@@ -167,20 +151,23 @@ class ReplicatedScsiIT {
           .as("the holder writes")
           .isZero();
 
-      assertThat(
-              run(
-                      holder,
-                      1,
-                      Cdbs.persistentReserveOut(0x03, 0),
-                      Cdbs.prOutParameters(key, 0, false),
-                      0)
-                  .status())
-          .as("CLEAR")
-          .isZero();
+      assertThat(prOut(holder, 0x03, 0, key, 0)).as("CLEAR").isZero();
       assertThat(run(other, 1, Cdbs.write10(8, 1, false), new byte[BLOCK], 0).status())
           .as("write at site B once the reservation is cleared")
           .isZero();
     }
+  }
+
+  /** PERSISTENT RESERVE OUT to LUN 1 (no APTPL); returns the status. */
+  static int prOut(RawInitiator s, int serviceAction, int type, long key, long serviceActionKey)
+      throws IOException {
+    return run(
+            s,
+            1,
+            Cdbs.persistentReserveOut(serviceAction, type),
+            Cdbs.prOutParameters(key, serviceActionKey, false),
+            0)
+        .status();
   }
 
   private static String describe(RawInitiator.Response r) {

@@ -67,12 +67,7 @@ class ReplicationFaultIT {
 
   @Test
   void linkCutUnderLoadLosesNothingAndResyncsOnlyDirtyRegions() throws Exception {
-    atA.start();
-    atB.start();
-    atA.awaitMoreAcks(100, 30);
-    atB.awaitMoreAcks(100, 30);
-    // Slow enough that the resync is seen in progress, fast enough to end in a second or two.
-    sites.resyncRate(CG, "8MiB");
+    startLoad();
 
     long cut = System.nanoTime();
     sites.link().blackhole(Direction.UPSTREAM, Direction.DOWNSTREAM);
@@ -82,20 +77,9 @@ class ReplicationFaultIT {
         "follower unavailable",
         FAULT_TIMEOUT,
         v -> v.path("availability").asText().equals("UNAVAILABLE"));
-    sites.awaitCg(
-        sites.a(),
-        CG,
-        "leader serving alone",
-        FAULT_TIMEOUT,
-        v ->
-            v.path("link").asText().equals("DOWN")
-                && v.path("availability").asText().equals("SERVING"));
-    long refusedBefore = atB.count(Outcome.UNAVAILABLE);
+    awaitLeaderServingAlone();
     atA.awaitMoreAcks(100, 30);
-    TwoSites.await(
-        "writes at the follower refused with 02/04/0C",
-        FAULT_TIMEOUT,
-        () -> atB.count(Outcome.UNAVAILABLE) > refusedBefore);
+    awaitFollowerRefusingWrites();
 
     sites.link().heal();
     long resyncBytes = sites.awaitInSyncWatchingResync(CG, RESYNC_TIMEOUT);
@@ -115,21 +99,10 @@ class ReplicationFaultIT {
 
   @Test
   void kill9OfTheFollowerUnderLoad() throws Exception {
-    atA.start();
-    atB.start();
-    atA.awaitMoreAcks(100, 30);
-    atB.awaitMoreAcks(100, 30);
-    sites.resyncRate(CG, "8MiB");
+    startLoad();
 
     sites.kill9(sites.b());
-    sites.awaitCg(
-        sites.a(),
-        CG,
-        "leader serving alone",
-        FAULT_TIMEOUT,
-        v ->
-            v.path("link").asText().equals("DOWN")
-                && v.path("availability").asText().equals("SERVING"));
+    awaitLeaderServingAlone();
     atA.awaitMoreAcks(100, 30);
 
     sites.restart(sites.b());
@@ -143,11 +116,7 @@ class ReplicationFaultIT {
 
   @Test
   void kill9OfTheLeaderUnderLoad() throws Exception {
-    atA.start();
-    atB.start();
-    atA.awaitMoreAcks(100, 30);
-    atB.awaitMoreAcks(100, 30);
-    sites.resyncRate(CG, "8MiB");
+    startLoad();
 
     sites.kill9(sites.a());
     // Without a mediator the follower may not go on alone: it turns unavailable.
@@ -157,11 +126,7 @@ class ReplicationFaultIT {
         "follower unavailable without its leader",
         FAULT_TIMEOUT,
         v -> v.path("availability").asText().equals("UNAVAILABLE"));
-    long refusedBefore = atB.count(Outcome.UNAVAILABLE);
-    TwoSites.await(
-        "writes at the follower refused with 02/04/0C",
-        FAULT_TIMEOUT,
-        () -> atB.count(Outcome.UNAVAILABLE) > refusedBefore);
+    awaitFollowerRefusingWrites();
 
     sites.restart(sites.a());
     long resyncBytes = sites.awaitInSyncWatchingResync(CG, RESYNC_TIMEOUT);
@@ -171,6 +136,36 @@ class ReplicationFaultIT {
     atB.close();
     assertResyncWithinWrittenRegions(resyncBytes);
     assertIdenticalAndNothingLost();
+  }
+
+  /** Both writers running and acknowledged; the resync rate set so a resync is seen in progress. */
+  private void startLoad() throws Exception {
+    atA.start();
+    atB.start();
+    atA.awaitMoreAcks(100, 30);
+    atB.awaitMoreAcks(100, 30);
+    // Slow enough that the resync is seen in progress, fast enough to end in a second or two.
+    sites.resyncRate(CG, "8MiB");
+  }
+
+  private void awaitLeaderServingAlone() throws Exception {
+    sites.awaitCg(
+        sites.a(),
+        CG,
+        "leader serving alone",
+        FAULT_TIMEOUT,
+        v ->
+            v.path("link").asText().equals("DOWN")
+                && v.path("availability").asText().equals("SERVING"));
+  }
+
+  /** New writes at B are answered 02/04/0C (not just delayed or failed). */
+  private void awaitFollowerRefusingWrites() throws Exception {
+    long refusedBefore = atB.count(Outcome.UNAVAILABLE);
+    TwoSites.await(
+        "writes at the follower refused with 02/04/0C",
+        FAULT_TIMEOUT,
+        () -> atB.count(Outcome.UNAVAILABLE) > refusedBefore);
   }
 
   /**
