@@ -3,6 +3,7 @@ package io.duet.scsi;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Predicate;
@@ -59,11 +60,22 @@ final class UnitAttentions {
     }
   }
 
-  /** Raises a condition on every known nexus {@code which} accepts. */
-  synchronized void raiseWhere(Predicate<ItNexus> which, int asc, int ascq) {
-    for (var e : known.entrySet()) {
-      if (which.test(e.getValue())) {
-        add(e.getKey(), asc, ascq);
+  /**
+   * Raises a condition on every known nexus {@code which} accepts. The predicate runs outside the
+   * lock: it may call the node (a host's proximity), which must not wait on this unit.
+   */
+  void raiseWhere(Predicate<ItNexus> which, int asc, int ascq) {
+    List<ItNexus> candidates;
+    synchronized (this) {
+      candidates = List.copyOf(known.values());
+    }
+    List<ItNexus> chosen = candidates.stream().filter(which).toList();
+    synchronized (this) {
+      for (ItNexus n : chosen) {
+        String k = key(n);
+        if (known.containsKey(k)) {
+          add(k, asc, ascq);
+        }
       }
     }
   }
