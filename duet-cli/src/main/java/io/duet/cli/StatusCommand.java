@@ -31,6 +31,7 @@ final class StatusCommand extends ApiCommand {
                   "replication",
                   n.path("replication").asText().isEmpty() ? "-" : n.path("replication").asText())
               .row("peers", peers(n.path("peers")))
+              .row("groups", groups(n.path("cgs")))
               .row(
                   "alua",
                   n.path("alua").path("state").asText()
@@ -48,7 +49,32 @@ final class StatusCommand extends ApiCommand {
 
   private static String peers(JsonNode list) {
     List<String> items = new ArrayList<>();
-    list.forEach(p -> items.add(p.path("name").asText() + " (link " + p.path("link").asText() + ")"));
+    list.forEach(
+        p -> items.add(p.path("name").asText() + " (link " + p.path("link").asText() + ")"));
+    return items.isEmpty() ? "-" : String.join(", ", items);
+  }
+
+  /** One item per consistency group: name, role, state, and resync percent while resyncing. */
+  private static String groups(JsonNode list) {
+    List<String> items = new ArrayList<>();
+    for (JsonNode g : list) {
+      String item =
+          g.path("name").asText()
+              + " ("
+              + g.path("role").asText()
+              + ", "
+              + g.path("syncState").asText()
+              + (CgView.resyncing(g)
+                  ? String.format(
+                      java.util.Locale.ROOT, " %.1f%%", g.path("resync").path("percent").asDouble())
+                  : "")
+              + ", link "
+              + g.path("link").asText()
+              + ", "
+              + g.path("availability").asText()
+              + ")";
+      items.add(item);
+    }
     return items.isEmpty() ? "-" : String.join(", ", items);
   }
 

@@ -278,6 +278,18 @@ class CgCliTest {
   }
 
   @Test
+  void statusListsTheGroups() {
+    answers.put(
+        "GET /api/v1/status",
+        "{\"site\":\"site-a\",\"cgs\":[{\"name\":\"cg1\",\"role\":\"LEADER\","
+            + "\"syncState\":\"RESYNCING\",\"availability\":\"SERVING\",\"link\":\"UP\","
+            + "\"resync\":{\"bytesDone\":1,\"bytesTotal\":4,\"etaSeconds\":3,\"percent\":25.0}}]}");
+    CliRun r = CliRun.run(env, "status");
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).contains("groups", "cg1 (LEADER, RESYNCING 25.0%, link UP, SERVING)");
+  }
+
+  @Test
   void hostSiteOnCreateAndUpdate() {
     String host =
         "{\"name\":\"h1\",\"iqns\":[\"iqn.a\"],\"site\":\"site-b\",\"chap\":false,\"mutualChap\":false}";
