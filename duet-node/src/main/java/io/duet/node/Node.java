@@ -349,6 +349,11 @@ public final class Node implements AutoCloseable {
     return admin.served(volume);
   }
 
+  /** The logical unit of a volume (tests check its ALUA view). */
+  java.util.Optional<io.duet.scsi.LogicalUnit> unit(String volume) {
+    return admin.unit(volume);
+  }
+
   /** What the iSCSI target asks at login (tests check LUN masking through it). */
   Catalog catalog() {
     return catalog;

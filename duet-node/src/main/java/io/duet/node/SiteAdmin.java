@@ -88,6 +88,10 @@ final class SiteAdmin {
     return units.served(volume);
   }
 
+  Optional<io.duet.scsi.LogicalUnit> unit(String volume) {
+    return units.get(volume);
+  }
+
   /** NBD listeners and exports (they share this object's lock and state). */
   NbdExports nbd() {
     return nbd;

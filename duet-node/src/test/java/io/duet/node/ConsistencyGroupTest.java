@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.duet.node.PeerApiTest.Reply;
 import io.duet.node.config.HostPort;
 import io.duet.node.config.SiteConfig;
+import io.duet.scsi.UnitAlua;
 import io.duet.store.Volume;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -82,7 +83,7 @@ class ConsistencyGroupTest {
   @Test
   void createReplicateCutHealAndDelete() throws Exception {
     try (Node b = Node.start(config(dir, "site-b", false, 2));
-        TcpRelay relay = new TcpRelay(PeerApiTest_address(b));
+        TcpRelay relay = new TcpRelay(replicationAddress(b));
         Node a = Node.start(config(dir, "site-a", true, 1))) {
       List<NodeEvent> eventsB = new CopyOnWriteArrayList<>();
       b.addEventListener(eventsB::add);
@@ -135,9 +136,15 @@ class ConsistencyGroupTest {
       assertThat(read(a, 2 << 20, fromB.length)).isEqualTo(fromB);
       JsonNode status = ok(a, "GET", "/api/v1/status", null);
       assertThat(status.path("cgs").get(0).path("name").asText()).isEqualTo("cg1");
+      UnitAlua viewB = b.unit("vol1").orElseThrow().alua();
+      assertThat(viewB.groups()).extracting(UnitAlua.PortGroup::id).containsExactly(1, 2);
+      assertThat(viewB.baseState(2)).isEqualTo(UnitAlua.BaseState.ACTIVE);
+      assertThat(viewB.baseState(1)).isEqualTo(UnitAlua.BaseState.ACTIVE);
 
       relay.cut();
       await("B unavailable", () -> state(b, "availability", "UNAVAILABLE"));
+      assertThat(b.unit("vol1").orElseThrow().alua().baseState(2))
+          .isEqualTo(UnitAlua.BaseState.UNAVAILABLE);
       byte[] during = pattern(4, 4096);
       write(a, 3 << 20, during); // A leads and goes on alone once B's lease has run out
       assertThat(cg(a).path("syncState").asText()).isNotEqualTo("IN_SYNC");
@@ -158,7 +165,7 @@ class ConsistencyGroupTest {
     }
   }
 
-  private static InetSocketAddress PeerApiTest_address(Node n) {
+  private static InetSocketAddress replicationAddress(Node n) {
     HostPort hp = HostPort.parse(n.replicationAddress());
     return new InetSocketAddress(hp.host(), hp.port());
   }

@@ -16,7 +16,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 final class TcpRelay implements AutoCloseable {
   private final ServerSocket server;
-  private final InetSocketAddress target;
+  private volatile InetSocketAddress target;
   private final List<Socket> open = new CopyOnWriteArrayList<>();
   private volatile boolean cut;
 
@@ -36,6 +36,11 @@ final class TcpRelay implements AutoCloseable {
       closeQuietly(s);
     }
     open.clear();
+  }
+
+  /** Relays new connections to {@code newTarget} (the peer restarted on another port). */
+  void retarget(InetSocketAddress newTarget) {
+    this.target = newTarget;
   }
 
   void heal() {

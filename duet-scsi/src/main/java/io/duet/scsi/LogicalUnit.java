@@ -327,8 +327,8 @@ public final class LogicalUnit {
     try {
       ScsiResult r =
           switch (SharedCommand.decode(command)) {
-            case SharedCommand.ReserveOut out -> reservations.apply(out, false);
             case SharedCommand.Reset reset -> applyReset(reset.issuer());
+            case SharedCommand c -> reservations.apply(c, false);
           };
       return SharedCommand.encodeResult(r, "");
     } catch (IllegalArgumentException e) {

@@ -17,6 +17,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * unit attentions and maps typed errors to sense data. Thread-safe.
  */
 final class PersistentReservations {
+  private static final int SNAPSHOT_MAGIC = 0x44535331; // "DSS1"
+  private static final int SNAPSHOT_VERSION = 1;
+
   /** I_T nexuses remembered for unit attentions; beyond this, new ones are not tracked. */
   static final int MAX_TRACKED_NEXUSES = 4096;
 
@@ -110,12 +113,31 @@ final class PersistentReservations {
         request.action() == ReservationRequest.Action.REGISTER_AND_MOVE
             ? ports.get(request.relativeTargetPortId())
             : null;
-    var command = new SharedCommand.ReserveOut(nexus, cdb.clone(), list, moveTo);
+    return submit(new SharedCommand.ReserveOut(nexus, cdb.clone(), list, moveTo));
+  }
+
+  /** Applies {@code command} through the shared state, or here at once when there is none. */
+  private ScsiResult submit(SharedCommand command) {
     SharedUnitState via = shared;
     if (via == null) {
       return apply(command, true);
     }
     return SharedCommand.await(via.submit(SharedCommand.encode(command)));
+  }
+
+  /**
+   * Applies a reservation command (PERSISTENT RESERVE OUT, SPC-2 RESERVE/RELEASE, nexus loss) here;
+   * see {@link #apply(SharedCommand.ReserveOut, boolean)}.
+   */
+  ScsiResult apply(SharedCommand command, boolean durableFirst) {
+    return switch (command) {
+      case SharedCommand.ReserveOut out -> apply(out, durableFirst);
+      case SharedCommand.LegacyReserve r -> applyLegacyReserve(r.issuer());
+      case SharedCommand.LegacyRelease r -> applyLegacyRelease(r.issuer());
+      case SharedCommand.NexusLost lost -> applyNexusLost(lost.issuer());
+      case SharedCommand.Reset reset ->
+          throw new IllegalArgumentException("not a reservation command");
+    };
   }
 
   /** Sends later PERSISTENT RESERVE OUTs through {@code via}, or applies them here (null). */
@@ -185,30 +207,51 @@ final class PersistentReservations {
     }
   }
 
-  /** The whole reservation state as bytes: the other site installs it on resync. */
+  /**
+   * The whole reservation state as bytes, for the other site to install on resync: {@code u32
+   * "DSS1" | u8 version | str SPC-2 holder ("" for none) | ReservationCodec bytes}.
+   */
   byte[] sharedSnapshot() {
     synchronized (lock) {
-      return ReservationCodec.encode(state);
+      byte[] persistent = ReservationCodec.encode(state);
+      String holder = legacyHolder == null ? "" : legacyHolder;
+      ByteBuffer b =
+          ByteBuffer.allocate(5 + 2 + ReservationCodec.utf8(holder).length + persistent.length);
+      b.putInt(SNAPSHOT_MAGIC).put((byte) SNAPSHOT_VERSION);
+      ReservationCodec.putString(b, holder);
+      return b.put(persistent).array();
     }
   }
 
   /** Replaces the state with a snapshot of the other site's; IllegalArgumentException if bad. */
   void installShared(byte[] snapshot) {
-    ReservationState next = ReservationCodec.decode(snapshot);
+    ByteBuffer b = ByteBuffer.wrap(snapshot).asReadOnlyBuffer();
+    if (b.remaining() < 7 || b.getInt() != SNAPSHOT_MAGIC) {
+      throw new IllegalArgumentException("not a shared reservation snapshot (bad magic)");
+    }
+    int version = b.get() & 0xff;
+    if (version != SNAPSHOT_VERSION) {
+      throw new IllegalArgumentException("unsupported snapshot version " + version);
+    }
+    String holder = ReservationCodec.getString(b);
+    byte[] persistent = new byte[b.remaining()];
+    b.get(persistent);
+    ReservationState next = ReservationCodec.decode(persistent);
     synchronized (lock) {
-      ReservationState before = state;
-      save(before, next);
+      save(state, next);
       state = next;
+      legacyHolder = holder.isEmpty() ? null : holder;
     }
   }
 
-  /** SPC-2 RESERVE(6)/(10): whole-LU reservation for this I_T nexus. */
+  /** SPC-2 RESERVE(6)/(10): whole-LU reservation for this I_T nexus, at both sites. */
   ScsiResult reserve(ItNexus nexus, byte[] cdb) {
     remember(nexus);
     ScsiResult bad = checkLegacyCdb(cdb);
-    if (bad != null) {
-      return bad;
-    }
+    return bad != null ? bad : submit(new SharedCommand.LegacyReserve(nexus));
+  }
+
+  private ScsiResult applyLegacyReserve(ItNexus nexus) {
     String me = UnitAttentions.key(nexus);
     synchronized (lock) {
       ReservationState s = state;
@@ -228,9 +271,10 @@ final class PersistentReservations {
   ScsiResult release(ItNexus nexus, byte[] cdb) {
     remember(nexus);
     ScsiResult bad = checkLegacyCdb(cdb);
-    if (bad != null) {
-      return bad;
-    }
+    return bad != null ? bad : submit(new SharedCommand.LegacyRelease(nexus));
+  }
+
+  private ScsiResult applyLegacyRelease(ItNexus nexus) {
     String me = UnitAttentions.key(nexus);
     synchronized (lock) {
       ReservationState s = state;
@@ -267,16 +311,35 @@ final class PersistentReservations {
 
   /**
    * The I_T nexus is gone (logout, connection loss, session reinstatement): its SPC-2 reservation
-   * is released; persistent registrations survive, as SPC-4 requires.
+   * is released, at both sites; persistent registrations survive, as SPC-4 requires. Does not wait
+   * for the other site: the nexus has no one left to answer.
    */
   void nexusLost(ItNexus nexus) {
-    String me = UnitAttentions.key(nexus);
+    nexuses.remove(UnitAttentions.key(nexus));
+    if (!UnitAttentions.key(nexus).equals(legacyHolder)) {
+      return; // the common case: nothing shared changes, nothing to send
+    }
+    SharedUnitState via = shared;
+    if (via == null) {
+      applyNexusLost(nexus);
+      return;
+    }
+    via.submit(SharedCommand.encode(new SharedCommand.NexusLost(nexus)))
+        .whenComplete(
+            (result, failure) -> {
+              if (failure != null) {
+                applyNexusLost(nexus); // not ordered with the other site: at least not here
+              }
+            });
+  }
+
+  private ScsiResult applyNexusLost(ItNexus nexus) {
     synchronized (lock) {
-      if (me.equals(legacyHolder)) {
+      if (UnitAttentions.key(nexus).equals(legacyHolder)) {
         legacyHolder = null;
       }
     }
-    nexuses.remove(me);
+    return Sense.good();
   }
 
   private void remember(ItNexus nexus) {

@@ -23,7 +23,7 @@ import java.util.concurrent.TimeoutException;
  *   PERSISTENT RESERVE OUT: u8 CDB length + CDB | u32 length + parameter list
  *                           | u8 0/1 + [port]  (REGISTER AND MOVE's destination, resolved
  *                           where the command was issued)
- *   RESET: nothing more
+ *   RESET, SPC-2 RESERVE, SPC-2 RELEASE, NEXUS LOST: nothing more
  * result:  u8 status | u8 sense length + sense | str message
  * str = u16 length + UTF-8
  * </pre>
@@ -33,6 +33,9 @@ sealed interface SharedCommand {
   int VERSION = 1;
   int KIND_RESERVE_OUT = 1;
   int KIND_RESET = 2;
+  int KIND_LEGACY_RESERVE = 3;
+  int KIND_LEGACY_RELEASE = 4;
+  int KIND_NEXUS_LOST = 5;
 
   /** PERSISTENT RESERVE OUT parameter lists are far smaller; a bound keeps decoding cheap. */
   int MAX_PARAMETER_BYTES = 1 << 20;
@@ -50,10 +53,29 @@ sealed interface SharedCommand {
   /** LOGICAL UNIT RESET (or a target reset reaching this unit) received on {@code issuer}. */
   record Reset(ItNexus issuer) implements SharedCommand {}
 
+  /** SPC-2 RESERVE(6)/(10) from {@code issuer} (the CDB was checked where it arrived). */
+  record LegacyReserve(ItNexus issuer) implements SharedCommand {}
+
+  /** SPC-2 RELEASE(6)/(10) from {@code issuer}. */
+  record LegacyRelease(ItNexus issuer) implements SharedCommand {}
+
+  /** The I_T nexus ended (logout, connection loss): its SPC-2 reservation goes. */
+  record NexusLost(ItNexus issuer) implements SharedCommand {}
+
+  private static int kind(SharedCommand c) {
+    return switch (c) {
+      case ReserveOut x -> KIND_RESERVE_OUT;
+      case Reset x -> KIND_RESET;
+      case LegacyReserve x -> KIND_LEGACY_RESERVE;
+      case LegacyRelease x -> KIND_LEGACY_RELEASE;
+      case NexusLost x -> KIND_NEXUS_LOST;
+    };
+  }
+
   static byte[] encode(SharedCommand c) {
     ByteBuffer b = ByteBuffer.allocate(sizeOf(c));
     b.putInt(MAGIC).put((byte) VERSION);
-    b.put((byte) (c instanceof ReserveOut ? KIND_RESERVE_OUT : KIND_RESET));
+    b.put((byte) kind(c));
     ReservationCodec.putString(b, c.issuer().initiatorName());
     ReservationCodec.putString(b, c.issuer().initiatorPort());
     putPort(b, c.issuer().targetPort());
@@ -85,6 +107,9 @@ sealed interface SharedCommand {
           switch (kind) {
             case KIND_RESERVE_OUT -> reserveOut(issuer, b);
             case KIND_RESET -> new Reset(issuer);
+            case KIND_LEGACY_RESERVE -> new LegacyReserve(issuer);
+            case KIND_LEGACY_RELEASE -> new LegacyRelease(issuer);
+            case KIND_NEXUS_LOST -> new NexusLost(issuer);
             default -> throw new IllegalArgumentException("unknown shared command kind " + kind);
           };
       if (b.hasRemaining()) {

@@ -201,6 +201,35 @@ class SharedUnitStateTest {
     assertGood(run(host1B, cdb(0x16, 0, 0, 0, 0, 0))); // the SPC-2 reservation went
   }
 
+  static final byte[] RESERVE6 = cdb(0x16, 0, 0, 0, 0, 0);
+  static final byte[] RELEASE6 = cdb(0x17, 0, 0, 0, 0, 0);
+
+  int status(ItNexus n, byte[] cdb) {
+    return run(n, cdb, cdb[0] == 0x2a ? new byte[512] : new byte[0]).status();
+  }
+
+  @Test
+  void anSpc2ReservationTakenAtOneSiteHoldsAtTheOtherUntilItsNexusEnds() {
+    assertGood(run(host1A, RESERVE6));
+    assertThat(status(host2B, rw10(0x28, 0, 1))).isEqualTo(ScsiResult.RESERVATION_CONFLICT);
+    assertThat(status(host1B, rw10(0x2a, 0, 1))).isEqualTo(ScsiResult.RESERVATION_CONFLICT);
+    assertThat(status(host2B, RESERVE6)).isEqualTo(ScsiResult.RESERVATION_CONFLICT);
+    assertGood(run(host2B, RELEASE6)); // someone else's: a no-op
+    assertGood(run(host1A, rw10(0x2a, 0, 1), new byte[512]));
+    assertThat(siteB.sharedSnapshot()).isEqualTo(siteA.sharedSnapshot());
+
+    LogicalUnit fresh = unit(2, PersistentState.NONE);
+    fresh.installShared(siteA.sharedSnapshot());
+    var read = new ScsiTask(host2B, rw10(0x28, 0, 1), ByteBuffer.allocate(0), 512, false, 1);
+    assertThat(fresh.execute(read).status()).isEqualTo(ScsiResult.RESERVATION_CONFLICT);
+
+    siteA.nexusDetached(host1A); // the holder logged out at site A
+    assertGood(run(host2B, RESERVE6));
+    assertGood(run(host2B, RELEASE6));
+    assertGood(run(host1B, rw10(0x2a, 0, 1), new byte[512]));
+    assertThat(link.disagreed).isFalse();
+  }
+
   @Test
   void snapshotAndInstallCarryTheWholeState() {
     assertGood(out(host1A, REGISTER, 0, 0, 0x11));

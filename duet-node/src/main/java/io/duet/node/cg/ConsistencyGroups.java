@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -60,16 +61,17 @@ public final class ConsistencyGroups implements AutoCloseable {
   private final ExecutorService workers =
       Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("cg-control").factory());
   final ReentrantLock lock = new ReentrantLock();
-  private final Map<String, Entry> groups = new LinkedHashMap<>();
+  /** Changed under {@link #lock} only; read without it by the groups' event loops (handover). */
+  private final Map<String, Entry> groups = Collections.synchronizedMap(new LinkedHashMap<>());
   private final Map<UUID, ControlLink> controls = new ConcurrentHashMap<>();
   private final PeerRequests peerRequests;
-  private final Set<String> handoversRunning = ConcurrentHashMap.newKeySet();
+  private final GroupActions actions;
   private volatile boolean closed;
 
   /** A group: its record and, while it runs, its replicator. */
   static final class Entry {
-    CgRecord record;
-    ReplicatedGroup running;
+    volatile CgRecord record;
+    volatile ReplicatedGroup running;
     GroupWatcher watcher;
 
     Entry(CgRecord record) {
@@ -83,6 +85,7 @@ public final class ConsistencyGroups implements AutoCloseable {
     this.clock = clock;
     this.file = new CgFile(site.dataDir(), json);
     this.peerRequests = new PeerRequests(this);
+    this.actions = new GroupActions(this);
   }
 
   /** Loads the saved groups and starts each one whose peer link exists. */
@@ -232,7 +235,7 @@ public final class ConsistencyGroups implements AutoCloseable {
               + volumeNames(r)
               + "; initial synchronization from "
               + site.name());
-      return view(groups.get(r.id()));
+      return GroupViews.view(site, groups.get(r.id()));
     } finally {
       lock.unlock();
     }
@@ -241,7 +244,7 @@ public final class ConsistencyGroups implements AutoCloseable {
   public List<CgViews.Group> list() {
     lock.lock();
     try {
-      return groups.values().stream().map(this::view).toList();
+      return groups.values().stream().map(e -> GroupViews.view(site, e)).toList();
     } finally {
       lock.unlock();
     }
@@ -250,7 +253,7 @@ public final class ConsistencyGroups implements AutoCloseable {
   public CgViews.Group get(String name) {
     lock.lock();
     try {
-      return view(find(name));
+      return GroupViews.view(site, find(name));
     } finally {
       lock.unlock();
     }
@@ -301,7 +304,7 @@ public final class ConsistencyGroups implements AutoCloseable {
       LocalVolume lv =
           site.store().get(volume).orElseThrow(() -> AdminException.notFound("no volume '" + volume + "'"));
       requireFree(lv.identity().name());
-      ReplicationStatus s = status(e);
+      ReplicationStatus s = GroupViews.status(e);
       if (s == null || s.role() != ReplicationStatus.Role.LEADER) {
         throw AdminException.conflict(
             "add volumes at the group's leader site ("
@@ -315,7 +318,7 @@ public final class ConsistencyGroups implements AutoCloseable {
       vs.add(spec);
       restart(e, e.record.withVolumes(vs), Set.of(spec.name()));
       site.event("cg.volume.added", name, "volume " + spec.name() + " added to consistency group " + name);
-      return view(e);
+      return GroupViews.view(site, e);
     } finally {
       lock.unlock();
     }
@@ -351,76 +354,27 @@ public final class ConsistencyGroups implements AutoCloseable {
   /** Changes the group's resync settings here (the replicator restarts with them). */
   public CgViews.Group update(String name, Boolean autoResync, Boolean autoRecover, Long rate)
       throws IOException {
-    if (rate != null && rate <= 0) {
-      throw AdminException.invalid("resyncRate must be positive");
-    }
-    lock.lock();
-    try {
-      Entry e = find(name);
-      CgRecord r = e.record;
-      CgRecord next =
-          r.withSettings(
-              autoResync == null ? r.autoResync() : autoResync,
-              autoRecover == null ? r.autoRecover() : autoRecover,
-              rate == null ? r.resyncRate() : rate);
-      if (!next.equals(r)) {
-        restart(e, next, Set.of());
-        site.event("cg.updated", name, "consistency group " + name + " settings changed");
-      }
-      return view(e);
-    } finally {
-      lock.unlock();
-    }
+    return actions.update(name, autoResync, autoRecover, rate);
   }
 
+  /** Compares the sites' region digests (at the leader), optionally repairing from it. */
   public CgViews.Verify verify(String name, boolean repair) {
-    ReplicatedGroup g = running(name);
-    VerifyReport report = await(g.replicator().verify(repair), "verify");
-    CgRecord r = find(name).record;
-    long region = DirtyMap.REGION_SIZE_DEFAULT_BYTES;
-    List<CgViews.Region> regions =
-        report.differing().stream()
-            .map(d -> new CgViews.Region(r.volumes().get(d.volume()).name(), d.region() * region, region))
-            .toList();
-    site.event(
-        "cg.verify",
-        name,
-        "consistency group " + name + ": verify compared " + report.regionsCompared()
-            + " regions, " + regions.size() + " differ" + (report.repairScheduled() ? ", repairing" : ""));
-    return new CgViews.Verify(report.regionsCompared(), regions, report.repairScheduled());
+    return actions.verify(name, repair);
   }
 
+  /** Planned switchover at the leader: the peer leads once this returns. */
   public CgViews.Group switchover(String name) {
-    ReplicatedGroup g = running(name);
-    ReplicationStatus s = g.replicator().status();
-    if (s.role() != ReplicationStatus.Role.LEADER) {
-      throw AdminException.conflict("this site does not lead group '" + name + "'; switch over at the leader");
-    }
-    if (s.syncState() != ReplicationStatus.SyncState.IN_SYNC) {
-      throw AdminException.conflict("group '" + name + "' is " + s.syncState() + "; switchover needs IN_SYNC");
-    }
-    await(g.replicator().switchover(), "switchover");
-    site.event("cg.switchover", name, "consistency group " + name + ": leadership handed to the peer");
-    return get(name);
+    return actions.switchover(name);
   }
 
+  /** Forced failover to this site; refused without {@code force}. */
   public CgViews.Group failover(String name, boolean force, String reason) {
-    if (!force) {
-      throw AdminException.invalid(
-          "forced failover makes this site lead although the peer is unreachable; writes the peer"
-              + " acknowledged since losing contact are LOST. Repeat with \"force\": true to proceed");
-    }
-    ReplicatedGroup g = running(name);
-    String why = reason == null || reason.isBlank() ? "operator forced failover" : reason;
-    await(g.replicator().forceFailover(why), "forced failover");
-    site.event("cg.forced-failover", name, "WARNING: consistency group " + name
-        + " forced to fail over to " + site.name() + " (" + why + "); data acknowledged by the peer"
-        + " after the link was lost may be lost");
-    return get(name);
+    return actions.failover(name, force, reason);
   }
 
+  /** Starts a resync now (when auto-resync is off). */
   public void resync(String name) {
-    running(name).replicator().resyncNow();
+    actions.resync(name);
   }
 
   // ---------------------------------------------------------------- shared with PeerRequests
@@ -476,16 +430,9 @@ public final class ConsistencyGroups implements AutoCloseable {
     stop(e);
     groups.remove(e.record.id());
     save();
-    for (CgRecord.VolumeSpec v : e.record.volumes()) {
-      Optional<LocalVolume> lv = site.store().get(v.name());
-      if (lv.isPresent()) {
-        Path dir = site.store().stateDirectory(lv.get().identity());
-        Files.deleteIfExists(dir.resolve(ReplicatedGroup.dirtyMapFile(e.record.id())));
-        Files.deleteIfExists(dir.resolve(ReplicatedGroup.activityLogFile(e.record.id())));
-      }
-    }
-    deleteTree(groupDir(e.record.id()));
+    ReplicatedGroup.removeState(e.record, site.store(), groupDir(e.record.id()));
   }
+
 
   static CgRecord.VolumeSpec spec(LocalVolume v) {
     return new CgRecord.VolumeSpec(
@@ -503,13 +450,6 @@ public final class ConsistencyGroups implements AutoCloseable {
     return names;
   }
 
-  static double percent(ReplicationStatus s) {
-    if (s.syncState() != ReplicationStatus.SyncState.RESYNCING || s.resyncBytesTotal() <= 0) {
-      return s.syncState() == ReplicationStatus.SyncState.IN_SYNC ? 100.0 : 0.0;
-    }
-    return Math.min(100.0, 100.0 * s.resyncBytesDone() / s.resyncBytesTotal());
-  }
-
   // ---------------------------------------------------------------- internals
 
   private void run(Entry e, Set<String> initialSync) throws IOException {
@@ -518,7 +458,7 @@ public final class ConsistencyGroups implements AutoCloseable {
     LinkChannels channels =
         site.channels(peer)
             .orElseThrow(() -> new IOException("no link to peer " + r.peerName() + " (not paired, or peering is off)"));
-    GroupWatcher watcher = new GroupWatcher(site, r, clock::millis, this::leaderInSync);
+    GroupWatcher watcher = new GroupWatcher(site, r, clock::millis, actions::leaderInSync);
     watcher.initial();
     UUID gid = UUID.fromString(r.id());
     ReplicatedGroup g;
@@ -558,49 +498,27 @@ public final class ConsistencyGroups implements AutoCloseable {
     return site.dataDir().resolve("cgs").resolve(id);
   }
 
-  private void save() throws IOException {
+  void save() throws IOException {
     file.save(groups.values().stream().map(e -> e.record).toList());
   }
 
-  /** The preferred leader is the peer: hand over once, after the initial synchronization. */
-  private void leaderInSync(String groupId) {
-    Entry e = groups.get(groupId); // racy read is fine: handoversRunning guards repeats
-    if (e == null || e.record.handedOver() || e.running == null || closed || !handoversRunning.add(groupId)) {
-      return;
-    }
-    ReplicatedGroup g = e.running;
-    // Off the event loop: the switchover completes on it, and saving the record blocks.
-    workers.execute(
-        () -> {
-          try {
-            g.replicator().switchover().get(OPERATION_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-            lock.lock();
-            try {
-              Entry now = groups.get(groupId);
-              if (now != null) {
-                now.record = now.record.withHandedOver();
-                save();
-              }
-            } finally {
-              lock.unlock();
-            }
-            site.event("cg.switchover", e.record.name(), "consistency group " + e.record.name()
-                + ": initial synchronization done, leadership handed to the preferred leader");
-          } catch (IOException | ExecutionException | TimeoutException x) {
-            site.event("cg.warning", e.record.name(), "handover to the preferred leader failed: " + x.getMessage());
-          } catch (InterruptedException x) {
-            Thread.currentThread().interrupt();
-          } finally {
-            handoversRunning.remove(groupId);
-          }
-        });
+  Entry entry(String groupId) {
+    return groups.get(groupId);
   }
 
-  private Entry find(String name) {
+  boolean closed() {
+    return closed;
+  }
+
+  ExecutorService workers() {
+    return workers;
+  }
+
+  Entry find(String name) {
     return byName(name).orElseThrow(() -> AdminException.notFound("no consistency group '" + name + "'"));
   }
 
-  private ReplicatedGroup running(String name) {
+  ReplicatedGroup running(String name) {
     lock.lock();
     try {
       ReplicatedGroup g = find(name).running;
@@ -611,10 +529,6 @@ public final class ConsistencyGroups implements AutoCloseable {
     } finally {
       lock.unlock();
     }
-  }
-
-  private static ReplicationStatus status(Entry e) {
-    return e.running == null ? null : e.running.replicator().status();
   }
 
   private String leaderName(CgRecord r, ReplicationStatus s) {
@@ -663,63 +577,6 @@ public final class ConsistencyGroups implements AutoCloseable {
       return wire.siteInfo(answer);
     } catch (ControlException e) {
       throw AdminException.conflict("the peer site answered badly: " + e.getMessage());
-    }
-  }
-
-  private static <T> T await(CompletableFuture<T> f, String what) {
-    try {
-      return f.get(OPERATION_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-    } catch (ExecutionException x) {
-      Throwable c = x.getCause();
-      throw AdminException.conflict(what + " failed: " + (c.getMessage() == null ? c.toString() : c.getMessage()));
-    } catch (TimeoutException x) {
-      throw AdminException.unavailable(what + " did not finish within " + OPERATION_TIMEOUT_MS + " ms");
-    } catch (InterruptedException x) {
-      Thread.currentThread().interrupt();
-      throw AdminException.unavailable("interrupted while waiting for " + what);
-    }
-  }
-
-  private CgViews.Group view(Entry e) {
-    CgRecord r = e.record;
-    ReplicationStatus s = status(e);
-    String me = site.siteId().toString();
-    String leaderId = s == null ? r.sourceSiteId() : s.leaderId().toString();
-    String role = leaderId.equals(me) ? "LEADER" : "FOLLOWER";
-    CgViews.Resync resync =
-        s == null
-            ? new CgViews.Resync(0, 0, -1, 0.0)
-            : new CgViews.Resync(s.resyncBytesDone(), s.resyncBytesTotal(), s.resyncEtaSeconds(), percent(s));
-    return new CgViews.Group(
-        r.name(),
-        r.id(),
-        r.policy(),
-        r.peerName(),
-        r.peerSiteId(),
-        role,
-        leaderId.equals(me) ? site.name() : r.peerName(),
-        leaderId,
-        s == null ? 0 : s.epoch(),
-        s == null ? "OUT_OF_SYNC" : s.syncState().name(),
-        s == null ? "DOWN" : s.link().name(),
-        s == null ? "UNAVAILABLE" : s.availability().name(),
-        resync,
-        r.autoResync(),
-        r.autoRecover(),
-        r.resyncRate(),
-        r.volumes().stream()
-            .map(v -> new CgViews.Volume(v.name(), v.naa(), v.serial(), v.sizeBytes()))
-            .toList());
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (var paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
     }
   }
 

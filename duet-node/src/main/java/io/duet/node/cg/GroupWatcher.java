@@ -122,7 +122,7 @@ final class GroupWatcher implements ReplicationListener {
               java.util.Locale.ROOT,
               "consistency group %s: resync %.1f %% (%d of %d bytes, ETA %d s)",
               name,
-              ConsistencyGroups.percent(s),
+              GroupViews.percent(s),
               s.resyncBytesDone(),
               s.resyncBytesTotal(),
               s.resyncEtaSeconds()));

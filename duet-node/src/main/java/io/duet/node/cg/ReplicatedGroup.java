@@ -17,7 +17,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
@@ -145,6 +147,28 @@ final class ReplicatedGroup implements AutoCloseable {
         dirty.markDirty(e.offset(), Math.min(e.length(), size - e.offset()));
       }
       offset = e.offset() + e.length();
+    }
+  }
+
+  /**
+   * Removes a stopped group's replication state: the volumes' dirty maps and activity logs, and
+   * the group's directory (its epoch). The volumes stay.
+   */
+  static void removeState(CgRecord r, VolumeStore store, Path groupDir) throws IOException {
+    for (CgRecord.VolumeSpec v : r.volumes()) {
+      Optional<LocalVolume> lv = store.get(v.name());
+      if (lv.isPresent()) {
+        Path dir = store.stateDirectory(lv.get().identity());
+        Files.deleteIfExists(dir.resolve(dirtyMapFile(r.id())));
+        Files.deleteIfExists(dir.resolve(activityLogFile(r.id())));
+      }
+    }
+    if (Files.exists(groupDir)) {
+      try (var paths = Files.walk(groupDir)) {
+        for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(p);
+        }
+      }
     }
   }
 
