@@ -23,6 +23,10 @@ import java.util.Set;
 final class ResyncDriver {
   private final ConsistencyGroupReplicator g;
   private boolean expectingDirty;
+  /** Leader: the peer's DirtyDone has arrived (the resync starts once its unions are durable). */
+  private boolean peerDirtyDone;
+  /** Leader: unions of the peer's dirty regions still being made durable on the I/O executor. */
+  private int unionsPending;
   private boolean active;
   private int volume;
   private long cursor;
@@ -100,24 +104,38 @@ final class ResyncDriver {
       return;
     }
     io.duet.sync.dirty.DirtyRegions map = g.volumes.get(m.volume()).dirty();
+    unionsPending++;
+    int at = g.sessionNo();
+    // The union is made durable off the loop (markDirty fdatasyncs); the resync waits for it.
+    g.runIo(
+        () -> union(map, m.regions()),
+        err -> {
+          if (g.sessionNo() != at || !expectingDirty) {
+            return; // a new session asks for the peer's map again
+          }
+          unionsPending--;
+          if (err != null) {
+            g.listener.onWarning("cannot record the peer's dirty regions: " + err.getMessage());
+            g.restartSession("dirty map union failed");
+          } else {
+            startAfterUnion();
+          }
+        });
+  }
+
+  /** Marks the peer's (ascending) dirty regions here; a run of regions costs one mark. */
+  private static void union(io.duet.sync.dirty.DirtyRegions map, long[] r) throws IOException {
     long size = map.regionSizeBytes();
-    try {
-      // Union, durable before the resync relies on it; runs of regions cost one mark each.
-      long[] r = m.regions();
-      for (int i = 0; i < r.length; ) {
-        int j = i;
-        while (j + 1 < r.length && r[j + 1] == r[j] + 1) {
-          j++;
-        }
-        if (r[i] < map.regionCount()) {
-          long end = Math.min(r[j] + 1, map.regionCount());
-          map.markDirty(r[i] * size, (end - r[i]) * size);
-        }
-        i = j + 1;
+    for (int i = 0; i < r.length; ) {
+      int j = i;
+      while (j + 1 < r.length && r[j + 1] == r[j] + 1) {
+        j++;
       }
-    } catch (IOException e) {
-      g.listener.onWarning("cannot record the peer's dirty regions: " + e.getMessage());
-      g.restartSession("dirty map union failed");
+      if (r[i] < map.regionCount()) {
+        long end = Math.min(r[j] + 1, map.regionCount());
+        map.markDirty(r[i] * size, (end - r[i]) * size);
+      }
+      i = j + 1;
     }
   }
 
@@ -125,8 +143,15 @@ final class ResyncDriver {
     if (!g.isLeader() || !expectingDirty) {
       return;
     }
-    expectingDirty = false;
-    start(g.settings.autoResync() || startRequested);
+    peerDirtyDone = true;
+    startAfterUnion();
+  }
+
+  private void startAfterUnion() {
+    if (expectingDirty && peerDirtyDone && unionsPending == 0) {
+      expectingDirty = false;
+      start(g.settings.autoResync() || startRequested);
+    }
   }
 
   /** Operator: resync now, or as soon as the dirty maps have been exchanged. */
@@ -158,6 +183,8 @@ final class ResyncDriver {
   void stop() {
     active = false;
     expectingDirty = false;
+    peerDirtyDone = false;
+    unionsPending = 0;
     outstanding.clear();
     if (wake != null) {
       wake.cancel();

@@ -146,24 +146,32 @@ final class Verifier {
   private void finish() {
     CompletableFuture<VerifyReport> f = running;
     running = null;
-    boolean scheduled = false;
-    if (repair && !differing.isEmpty()) {
-      try {
-        for (VerifyReport.Region r : differing) {
-          long size = g.volumes.get(r.volume()).dirty().regionSizeBytes();
-          g.volumes.get(r.volume()).dirty().markDirty(r.region() * size, size);
-        }
-        scheduled = true;
-        if (g.sessionNo() == sessionAtStart) {
-          // The follower re-handshakes and is resynced from the leader's (now dirty) regions.
-          g.restartSession("verify found " + differing.size() + " differing regions; repairing");
-        }
-      } catch (IOException e) {
-        f.completeExceptionally(e);
-        return;
-      }
+    List<VerifyReport.Region> found = List.copyOf(differing);
+    long regions = compared;
+    if (!repair || found.isEmpty()) {
+      f.complete(new VerifyReport(regions, found, false));
+      return;
     }
-    f.complete(new VerifyReport(compared, differing, scheduled));
+    int at = sessionAtStart;
+    // Marked off the loop (markDirty fdatasyncs); the session restarts once they are durable.
+    g.runIo(
+        () -> {
+          for (VerifyReport.Region r : found) {
+            long size = g.volumes.get(r.volume()).dirty().regionSizeBytes();
+            g.volumes.get(r.volume()).dirty().markDirty(r.region() * size, size);
+          }
+        },
+        err -> {
+          if (err != null) {
+            f.completeExceptionally(err);
+            return;
+          }
+          if (g.sessionNo() == at) {
+            // The follower re-handshakes and is resynced from the leader's (now dirty) regions.
+            g.restartSession("verify found " + found.size() + " differing regions; repairing");
+          }
+          f.complete(new VerifyReport(regions, found, true));
+        });
   }
 
   private void fail(IOException e) {

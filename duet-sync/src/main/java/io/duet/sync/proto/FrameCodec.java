@@ -27,10 +27,6 @@ import io.duet.sync.proto.Message.SharedSnapshot;
 import io.duet.sync.proto.Message.WriteApplied;
 import io.duet.sync.proto.Message.WriteCommitted;
 import io.duet.sync.proto.Message.WriteKind;
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -64,20 +60,28 @@ public final class FrameCodec {
 
   private FrameCodec() {}
 
-  /** The bytes of {@code frame}. */
+  /**
+   * The bytes of {@code frame}. The payload is measured first and then written straight into the
+   * frame, so a write's data is copied once.
+   */
   public static byte[] encode(Frame frame) {
-    byte[] payload = payload(frame.message());
-    ByteBuffer buf = ByteBuffer.allocate(HEADER_BYTES + payload.length + TRAILER_BYTES);
-    buf.putShort(MAGIC).put(VERSION).put(type(frame.message()));
+    Message m = frame.message();
+    Counter size = new Counter();
+    writePayload(m, size);
+    long total = (long) HEADER_BYTES + size.bytes + TRAILER_BYTES;
+    if (total > MAX_FRAME_BYTES) {
+      throw new IllegalArgumentException("frame of " + total + " bytes is too large");
+    }
+    ByteBuffer buf = ByteBuffer.allocate((int) total);
+    buf.putShort(MAGIC).put(VERSION).put(type(m));
     buf.putLong(frame.groupId().getMostSignificantBits());
     buf.putLong(frame.groupId().getLeastSignificantBits());
-    buf.putLong(frame.epoch()).putInt(payload.length).put(payload);
+    buf.putLong(frame.epoch()).putInt((int) size.bytes);
+    writePayload(m, new Filler(buf));
     CRC32C crc = new CRC32C();
     crc.update(buf.array(), 0, buf.position());
     buf.putInt((int) crc.getValue());
-    if (buf.capacity() > MAX_FRAME_BYTES) {
-      throw new IllegalArgumentException("frame of " + buf.capacity() + " bytes is too large");
-    }
+    assert !buf.hasRemaining() : "payload size measured wrong";
     return buf.array();
   }
 
@@ -239,17 +243,7 @@ public final class FrameCodec {
     return new CompareAndWriteRequest(request, volume, offset, fua, expected, data);
   }
 
-  private static byte[] payload(Message m) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
-      writePayload(m, out);
-    } catch (IOException e) {
-      throw new UncheckedIOException("in-memory stream cannot fail", e);
-    }
-    return bytes.toByteArray();
-  }
-
-  private static void writePayload(Message m, DataOutputStream out) throws IOException {
+  private static void writePayload(Message m, Sink out) {
     switch (m) {
       case Hello h -> {
         uuid(out, h.siteId());
@@ -365,12 +359,12 @@ public final class FrameCodec {
     }
   }
 
-  private static void uuid(DataOutputStream out, UUID id) throws IOException {
+  private static void uuid(Sink out, UUID id) {
     out.writeLong(id.getMostSignificantBits());
     out.writeLong(id.getLeastSignificantBits());
   }
 
-  private static void bytes(DataOutputStream out, byte[] data) throws IOException {
+  private static void bytes(Sink out, byte[] data) {
     if (data.length > MAX_DATA_BYTES) {
       throw new IllegalArgumentException(data.length + " data bytes exceed " + MAX_DATA_BYTES);
     }
@@ -378,13 +372,87 @@ public final class FrameCodec {
     out.write(data);
   }
 
-  private static void longs(DataOutputStream out, long[] values) throws IOException {
+  private static void longs(Sink out, long[] values) {
     if (values.length > MAX_LIST_ENTRIES) {
       throw new IllegalArgumentException(values.length + " entries exceed " + MAX_LIST_ENTRIES);
     }
     out.writeInt(values.length);
-    for (long v : values) {
-      out.writeLong(v);
+    out.writeLongs(values);
+  }
+
+  /** Where a payload goes: {@link Counter} measures it, {@link Filler} writes it. */
+  private interface Sink {
+    void writeLong(long v);
+
+    void writeInt(int v);
+
+    void writeByte(int v);
+
+    void write(byte[] data);
+
+    void writeLongs(long[] values);
+
+    default void writeBoolean(boolean b) {
+      writeByte(b ? 1 : 0);
+    }
+  }
+
+  /** Counts the bytes a payload takes. */
+  private static final class Counter implements Sink {
+    long bytes;
+
+    @Override
+    public void writeLong(long v) {
+      bytes += 8;
+    }
+
+    @Override
+    public void writeInt(int v) {
+      bytes += 4;
+    }
+
+    @Override
+    public void writeByte(int v) {
+      bytes += 1;
+    }
+
+    @Override
+    public void write(byte[] data) {
+      bytes += data.length;
+    }
+
+    @Override
+    public void writeLongs(long[] values) {
+      bytes += 8L * values.length;
+    }
+  }
+
+  /** Writes a payload into a buffer sized by a {@link Counter}. */
+  private record Filler(ByteBuffer buf) implements Sink {
+    @Override
+    public void writeLong(long v) {
+      buf.putLong(v);
+    }
+
+    @Override
+    public void writeInt(int v) {
+      buf.putInt(v);
+    }
+
+    @Override
+    public void writeByte(int v) {
+      buf.put((byte) v);
+    }
+
+    @Override
+    public void write(byte[] data) {
+      buf.put(data);
+    }
+
+    @Override
+    public void writeLongs(long[] values) {
+      buf.asLongBuffer().put(values);
+      buf.position(buf.position() + 8 * values.length);
     }
   }
 
