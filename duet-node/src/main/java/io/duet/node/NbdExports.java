@@ -62,15 +62,6 @@ final class NbdExports implements ExportCatalog, AutoCloseable {
     this.volumes = resolver;
   }
 
-  /**
-   * Drops the clients of every export of {@code volume}: they reconnect to the volume as it is
-   * served now (a volume joined or left a consistency group).
-   */
-  void reconnect(String volume) {
-    for (String e : exportsOf(volume)) {
-      server.disconnect(e);
-    }
-  }
 
   /** Server settings from the site's {@code nbdTls} section (none: STARTTLS is refused). */
   static NbdSettings settings(Optional<NbdTlsConfig> tls) throws IOException {

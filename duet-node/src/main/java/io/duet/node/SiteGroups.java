@@ -7,11 +7,14 @@ import io.duet.node.cg.GroupSite;
 import io.duet.node.cg.SiteInfo;
 import io.duet.node.config.HostPort;
 import io.duet.node.config.SiteConfig;
+import io.duet.scsi.LogicalUnit;
 import io.duet.scsi.Proximity;
+import io.duet.scsi.SharedUnitState;
 import io.duet.scsi.UnitAlua;
 import io.duet.store.LocalVolume;
 import io.duet.store.Volume;
 import io.duet.store.VolumeStore;
+import io.duet.sync.SharedStateMachine;
 import io.duet.sync.link.LinkChannels;
 import io.duet.sync.peering.PeerRecord;
 import java.io.IOException;
@@ -144,8 +147,52 @@ final class SiteGroups implements GroupSite {
   @Override
   public void serve(String volume, Volume served) {
     units.serve(volume, served);
-    catalog.refresh();
-    admin.nbd().reconnect(volume);
+  }
+
+  @Override
+  public void shareUnitState(String volume, SharedUnitState via) {
+    units.useSharedState(volume, via);
+  }
+
+  /**
+   * The group's volumes' units as one replicated state machine: commands and snapshots go to the
+   * unit of the volume with that index in the group (looked up at each call).
+   */
+  @Override
+  public SharedStateMachine unitState(List<String> volumes) {
+    List<String> names = List.copyOf(volumes);
+    return new SharedStateMachine() {
+      @Override
+      public byte[] apply(int volume, byte[] command) {
+        return unit(volume).map(u -> u.applyShared(command)).orElse(new byte[0]);
+      }
+
+      @Override
+      public byte[] snapshot(int volume) {
+        return unit(volume).map(LogicalUnit::sharedSnapshot).orElse(new byte[0]);
+      }
+
+      @Override
+      public void install(int volume, byte[] snapshot) {
+        Optional<LogicalUnit> u = unit(volume);
+        try {
+          u.ifPresent(x -> x.installShared(snapshot));
+        } catch (IllegalArgumentException e) {
+          // The leader's snapshot is unreadable here: keep ours, and say so loudly.
+          events.record(
+              "cg.warning",
+              names.get(volume),
+              "reservation state from the peer for "
+                  + names.get(volume)
+                  + " not installed: "
+                  + e.getMessage());
+        }
+      }
+
+      private Optional<LogicalUnit> unit(int volume) {
+        return volume < 0 || volume >= names.size() ? Optional.empty() : units.get(names.get(volume));
+      }
+    };
   }
 
   @Override

@@ -2,20 +2,22 @@ package io.duet.node;
 
 import io.duet.scsi.LogicalUnit;
 import io.duet.scsi.ScsiSite;
+import io.duet.scsi.SharedUnitState;
 import io.duet.scsi.UnitAlua;
+import io.duet.store.ForwardingVolume;
 import io.duet.store.LocalVolume;
 import io.duet.store.Volume;
 import io.duet.store.VolumeStore;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One SCSI logical unit per volume of the store, by volume name. All of them share the site's
- * {@link ScsiSite}, so ALUA changes and EXTENDED COPY see every unit. A volume of a consistency
- * group is served through its replicated volume ({@link #serve}) with the group's two-site ALUA
- * view; every other volume through the store's local volume.
+ * {@link ScsiSite}, so ALUA changes and EXTENDED COPY see every unit. Each unit (and each NBD
+ * export) reaches its volume through a {@link Served} volume, so a volume that joins a consistency
+ * group switches to its replicated volume in place: sessions, reservations and unit attentions
+ * carry on.
  */
 final class Units {
   /** The file in a volume's state directory that keeps its persistent reservations. */
@@ -24,8 +26,22 @@ final class Units {
   private final VolumeStore store;
   private final ScsiSite site;
   private final ConcurrentHashMap<String, LogicalUnit> byName = new ConcurrentHashMap<>();
-  /** Volumes served through something else than the local volume (replicated ones). */
-  private final Map<String, Volume> served = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Served> served = new ConcurrentHashMap<>();
+
+  /** The volume hosts reach: the local volume, or the replicated one while in a group. */
+  static final class Served extends ForwardingVolume {
+    private final LocalVolume local;
+
+    Served(LocalVolume local) {
+      super(local);
+      this.local = local;
+    }
+
+    /** Serves through {@code replicated} (same identity and size), or the local volume (null). */
+    void serve(Volume replicated) {
+      redirect(replicated == null ? local : replicated);
+    }
+  }
 
   Units(VolumeStore store, ScsiSite site) {
     this.store = store;
@@ -40,49 +56,39 @@ final class Units {
   }
 
   LogicalUnit add(LocalVolume volume) {
-    return build(volume.identity().name(), served.getOrDefault(volume.identity().name(), volume));
-  }
-
-  private synchronized LogicalUnit build(String name, Volume volume) {
+    String name = volume.identity().name();
+    Served s = new Served(volume);
     Path pr = store.stateDirectory(volume.identity()).resolve(PR_FILE);
-    LogicalUnit unit = new LogicalUnit(volume, site, new FilePersistentState(pr));
+    LogicalUnit unit = new LogicalUnit(s, site, new FilePersistentState(pr));
+    served.put(name, s);
     LogicalUnit old = byName.put(name, unit);
     if (old != null) {
       site.unregister(old);
-      unit.useAlua(old.alua());
     }
     return unit;
   }
 
-  /**
-   * Serves {@code name} through {@code volume} from now on (null: the local volume again). The unit
-   * is rebuilt over it, keeping its ALUA view; persistent reservations reload from their file. The
-   * caller refreshes the LUN maps so sessions reach the new unit.
-   */
+  /** Serves {@code name} through {@code volume} from now on (null: the local volume again). */
   void serve(String name, Volume volume) {
-    if (volume == null) {
-      served.remove(name);
-    } else {
-      served.put(name, volume);
-    }
-    Optional<LocalVolume> local = store.get(name);
-    if (local.isPresent()) {
-      build(name, volume == null ? local.get() : volume);
+    Served s = served.get(name);
+    if (s != null) {
+      s.serve(volume);
     }
   }
 
-  /** The volume hosts reach for {@code name}: the replicated one in a group, else the local one. */
+  /** The volume hosts reach for {@code name} (NBD exports use it too). */
   Optional<Volume> served(String name) {
-    Volume v = served.get(name);
-    return v != null ? Optional.of(v) : store.get(name).map(Volume.class::cast);
+    return Optional.ofNullable(served.get(name));
   }
 
   /** Gives the unit of {@code name} a two-site ALUA view (null: the site's groups again). */
   void useAlua(String name, UnitAlua view) {
-    LogicalUnit u = byName.get(name);
-    if (u != null) {
-      u.useAlua(view);
-    }
+    get(name).ifPresent(u -> u.useAlua(view));
+  }
+
+  /** Sends the unit's shared-state changes through its group (null: applied here alone). */
+  void useSharedState(String name, SharedUnitState via) {
+    get(name).ifPresent(u -> u.useSharedState(via));
   }
 
   Optional<LogicalUnit> get(String volumeName) {

@@ -6,10 +6,10 @@ import java.nio.ByteBuffer;
 /**
  * A volume that passes every call to another one. Subclasses override the calls they change: a
  * volume presented under another identity, a fault-injecting disk for tests and the simulator, a
- * volume that counts or delays I/O.
+ * volume that counts or delays I/O, a volume whose backing a node swaps at run time.
  */
 public abstract class ForwardingVolume implements Volume {
-  private final Volume delegate;
+  private volatile Volume delegate;
 
   protected ForwardingVolume(Volume delegate) {
     this.delegate = java.util.Objects.requireNonNull(delegate, "delegate");
@@ -18,6 +18,15 @@ public abstract class ForwardingVolume implements Volume {
   /** The volume calls are passed to. */
   protected final Volume delegate() {
     return delegate;
+  }
+
+  /**
+   * Passes later calls to {@code next} (a volume served locally that joins a replicated group, and
+   * back). Calls already running finish on the old delegate. The caller keeps identity and size
+   * equal, as hosts must not see the volume change.
+   */
+  protected final void redirect(Volume next) {
+    this.delegate = java.util.Objects.requireNonNull(next, "next");
   }
 
   @Override

@@ -465,7 +465,15 @@ public final class ConsistencyGroups implements AutoCloseable {
     try {
       g =
           ReplicatedGroup.open(
-              r, site.siteId(), site.store(), groupDir(r.id()), channels.open(gid), timers, watcher, initialSync);
+              r,
+              site.siteId(),
+              site.store(),
+              groupDir(r.id()),
+              channels.open(gid),
+              timers,
+              watcher,
+              site.unitState(r.volumes().stream().map(CgRecord.VolumeSpec::name).toList()),
+              initialSync);
     } catch (IOException | RuntimeException x) {
       channels.close(gid);
       throw x;
@@ -474,7 +482,10 @@ public final class ConsistencyGroups implements AutoCloseable {
     e.watcher = watcher;
     List<ReplicatedVolume> rv = g.volumes();
     for (int i = 0; i < rv.size(); i++) {
-      site.serve(r.volumes().get(i).name(), rv.get(i));
+      int index = i;
+      String volume = r.volumes().get(i).name();
+      site.serve(volume, rv.get(i));
+      site.shareUnitState(volume, command -> g.replicator().executeShared(index, command));
     }
   }
 
@@ -489,6 +500,7 @@ public final class ConsistencyGroups implements AutoCloseable {
     site.channels(UUID.fromString(e.record.peerSiteId()))
         .ifPresent(c -> c.close(UUID.fromString(e.record.id())));
     for (CgRecord.VolumeSpec v : e.record.volumes()) {
+      site.shareUnitState(v.name(), null);
       site.serve(v.name(), null);
     }
     site.alua(e.record.volumes().stream().map(CgRecord.VolumeSpec::name).toList(), null);

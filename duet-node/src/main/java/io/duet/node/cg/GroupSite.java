@@ -1,8 +1,10 @@
 package io.duet.node.cg;
 
+import io.duet.scsi.SharedUnitState;
 import io.duet.store.LocalVolume;
 import io.duet.store.Volume;
 import io.duet.store.VolumeStore;
+import io.duet.sync.SharedStateMachine;
 import io.duet.sync.link.LinkChannels;
 import io.duet.sync.peering.PeerRecord;
 import java.nio.file.Path;
@@ -48,6 +50,15 @@ public interface GroupSite {
    * is in a group, the local volume (null) once it leaves.
    */
   void serve(String volume, Volume served);
+
+  /**
+   * Routes the shared-state changes (persistent reservations, resets) of {@code volume}'s unit
+   * through its group, which applies them at both sites in one order; null: applied here alone.
+   */
+  void shareUnitState(String volume, SharedUnitState via);
+
+  /** The replicated unit state of a group's volumes, by their index in the group. */
+  SharedStateMachine unitState(List<String> volumes);
 
   /**
    * The ALUA base states of the two sites' port groups for the units of {@code volumes}, as this

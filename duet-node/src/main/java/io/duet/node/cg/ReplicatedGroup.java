@@ -7,6 +7,7 @@ import io.duet.sync.ConsistencyGroupReplicator;
 import io.duet.sync.GroupConfig;
 import io.duet.sync.ReplicatedVolume;
 import io.duet.sync.ReplicationListener;
+import io.duet.sync.SharedStateMachine;
 import io.duet.sync.SyncSettings;
 import io.duet.sync.SyncTimers;
 import io.duet.sync.Transport;
@@ -71,6 +72,7 @@ final class ReplicatedGroup implements AutoCloseable {
       Transport channel,
       SyncTimers timers,
       ReplicationListener listener,
+      SharedStateMachine unitState,
       Set<String> initialSync)
       throws IOException {
     List<AutoCloseable> files = new ArrayList<>();
@@ -125,7 +127,7 @@ final class ReplicatedGroup implements AutoCloseable {
               });
       io = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("cg-" + name + "-io").factory());
       ConsistencyGroupReplicator replicator =
-          ConsistencyGroupReplicator.open(config, channel, loop, io, timers, listener);
+          ConsistencyGroupReplicator.open(config, channel, loop, io, timers, listener, unitState);
       return new ReplicatedGroup(replicator, loop, io, files);
     } catch (IOException | RuntimeException e) {
       shutdown(loop, io);
