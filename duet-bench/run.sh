@@ -218,6 +218,8 @@ fi
 
 # The summary: the table, how the files were prepared, what the columns mean. Also printed by
 # cleanup when a run stops part way.
+# Prints a long line as an indented paragraph of the notes.
+wrapped() { fold -s -w 96 <<<"$1" | sed 's/^/  /'; }
 report() {
   REPORTED=1
   echo
@@ -248,7 +250,8 @@ report() {
     echo "  paired, link idle); repl = in an active-active CG led by A, every byte to B through the"
     echo "  fault proxy with no delay; repl+1ms = the proxy delaying each direction by 0.5 ms;"
     echo "  repl@b = the same writes at site B (the follower: the leader orders each write)."
-    echo "  ${RESYNC_DETAIL:-resync not measured}."
+    wrapped "${INITIAL_DETAIL:-initial synchronization not measured}."
+    wrapped "${RESYNC_DETAIL:-resync not measured}."
   fi
 }
 

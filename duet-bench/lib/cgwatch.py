@@ -1,12 +1,12 @@
 """Watches a consistency group through a Duet site's REST API (GET /api/v1/cgs/NAME) for run.sh.
 
   cgwatch.py wait   API TOKEN CG --timeout S FIELD=VALUE...   until every field has its value
-  cgwatch.py resync API TOKEN CG --timeout S [--expect-bytes N] times a resync that starts now
+  cgwatch.py resync API TOKEN CG --timeout S                 times a resync that starts now
 
 `wait` prints the matching view's syncState/link/availability. `resync` prints
-"BYTES LINK_UP_S IN_SYNC_S": the bytes the resync reported copying (its largest bytesTotal, or
---expect-bytes when it finished between two polls) and the seconds from the call to the link
-coming up and to IN_SYNC. Exit status 1 with a reason on stderr on timeout or a bad answer.
+"BYTES LINK_UP_S IN_SYNC_S": the bytes the resync reported it must cover (its largest bytesTotal;
+0 if it finished between two polls) and the seconds from the call to the link coming up and to
+IN_SYNC. Exit status 1 with a reason on stderr on timeout or a bad answer.
 """
 
 import argparse
@@ -72,7 +72,7 @@ def resync(args):
         largest = max(largest, int((v.get("resync") or {}).get("bytesTotal") or 0))
         was_out = was_out or v.get("syncState") in ("OUT_OF_SYNC", "RESYNCING")
         if was_out and link_up is not None and v.get("syncState") == "IN_SYNC":
-            print(largest or args.expect_bytes, f"{link_up:.3f}", f"{now:.3f}")
+            print(largest, f"{link_up:.3f}", f"{now:.3f}")
             return 0
         time.sleep(POLL_S)
     sys.exit(f"cgwatch: {args.cg} resync not done after {args.timeout}s; last: {summary(v)}")
@@ -86,7 +86,6 @@ def main():
     p.add_argument("cg")
     p.add_argument("fields", nargs="*", help="FIELD=VALUE (wait only)")
     p.add_argument("--timeout", type=float, required=True)
-    p.add_argument("--expect-bytes", type=int, default=0)
     args = p.parse_intermixed_args()
     if args.mode == "wait" and (not args.fields or any("=" not in f for f in args.fields)):
         p.error("wait needs FIELD=VALUE arguments")

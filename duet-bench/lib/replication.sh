@@ -11,7 +11,7 @@
 
 SITE_B_PID="" PROXY_PID="" PROXY_FD="" DATA_B="" DUET_NBD_URI_B="" CG_STATUS="not run"
 CG=bench
-RESYNC_DETAIL=""
+RESYNC_DETAIL="" INITIAL_DETAIL=""
 WATCH="$ROOT/duet-bench/lib/cgwatch.py"
 
 # Sends one command line to the fault proxy and prints its answer ("ok", or the status line);
@@ -34,11 +34,16 @@ proxy_cmd() {
   printf '%s\n' "$line"
 }
 
+# Bytes the proxy has forwarded from site A to site B (its "down" direction) since it started.
+proxy_bytes_a_to_b() {
+  proxy_cmd status | sed -n 's/.* down forwarded=\([0-9]*\).*/\1/p'
+}
+
 # Fails unless the replication traffic (at least half the initial synchronization's bytes, A to
 # B) crossed the proxy: a link around it would make the delay and the cap meaningless.
 check_traffic_through_proxy() {
   local down
-  down=$(proxy_cmd status | sed -n 's/.* down forwarded=\([0-9]*\).*/\1/p')
+  down=$(proxy_bytes_a_to_b)
   if [ "${down:-0}" -lt $((SIZE_MIB << 19)) ]; then
     echo "run.sh: only ${down:-0} bytes went from site A to site B through the fault proxy" >&2
     return 1
@@ -95,7 +100,8 @@ start_site_b_and_pair() {
 
 # Creates the CG of A's volume and waits for the initial synchronization; records its rate.
 create_cg() {
-  local t0 out
+  local t0 out wire0
+  wire0=$(proxy_bytes_a_to_b)
   t0=$EPOCHREALTIME
   api "$SITE_A_API" "$SITE_A_TOKEN" POST /cgs "{\"name\":\"$CG\",\"policy\":\"active-active\",
     \"peer\":\"bench-b\",\"volumes\":[\"bench\"],\"leader\":\"local\",\"resyncRate\":\"4GiB\"}" \
@@ -105,15 +111,20 @@ create_cg() {
   log "initial synchronization done: $out"
   local secs
   secs=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.2f", b - a}')
-  echo "initial-sync-${SIZE_MIB}MiB uncapped 1 - $(awk -v m="$SIZE_MIB" -v s="$secs" \
-    'BEGIN{printf "%.1f", m * 1048576 / s / 1e6}') - - - - 0 -" >>"$RESULTS"
-  log "  initial sync of ${SIZE_MIB} MiB (no cap; CG resyncRate 4GiB/s): ${secs}s"
+  echo "initial-sync-${SIZE_MIB}MiB uncapped 1 - $(mb_per_s $((SIZE_MIB << 20)) "$secs") - - - - 0 -" \
+    >>"$RESULTS"
+  INITIAL_DETAIL="initial synchronization of ${SIZE_MIB} MiB (no cap, CG resyncRate 4GiB/s) took ${secs} s"
+  INITIAL_DETAIL+=" from POST /cgs to IN_SYNC; $((($(proxy_bytes_a_to_b) - wire0) >> 20)) MiB crossed the link A->B"
+  log "  $INITIAL_DETAIL"
   DATA_B=$(find "$WORK/duet-b" -name data -type f -size +1M | head -n 1)
 }
 
-# Cuts the link, writes RESYNC_MIB at A, caps the proxy at RESYNC_CAP and times the resync.
+# Cuts the link, writes RESYNC_MIB at A, caps the proxy at RESYNC_CAP and times the resync. The
+# MB/s recorded are the bytes that crossed the capped link from A to B (the proxy's count, so
+# whatever the resync sends: data, digests, framing) over the time from the link coming back up
+# to IN_SYNC; the redial backoff after the restore is left out and reported apart.
 measure_resync() {
-  local cap_bytes out bytes up_s done_s
+  local cap_bytes out bytes up_s done_s wire0 wire1
   cap_bytes=$(rate_bytes "$RESYNC_CAP")
   log "resync: cutting the replication link"
   proxy_cmd refuse on >/dev/null
@@ -124,21 +135,29 @@ measure_resync() {
     "--uri=$DUET_NBD_URI" >"$WORK/fio.log" 2>&1 ||
     { sed 's/^/    fio: /' "$WORK/fio.log" >&2; return 1; }
   proxy_cmd bandwidth both "$RESYNC_CAP" >/dev/null
+  wire0=$(proxy_bytes_a_to_b)
   proxy_cmd refuse off >/dev/null
   log "resync: link restored with a ${RESYNC_CAP}/s cap; waiting for IN_SYNC"
   out=$(python3 "$WATCH" resync "$SITE_A_API" "$SITE_A_TOKEN" "$CG" \
-    --timeout $((RESYNC_MIB * 3 * 1048576 / cap_bytes + 120)) --expect-bytes $((RESYNC_MIB << 20)))
+    --timeout $((RESYNC_MIB * 3 * 1048576 / cap_bytes + 120)))
+  wire1=$(proxy_bytes_a_to_b)
   proxy_cmd heal >/dev/null
   read -r bytes up_s done_s <<<"$out"
-  # The clock starts when the link is up again, so the redial backoff does not count.
-  local mbps
-  mbps=$(awk -v b="$bytes" -v u="$up_s" -v d="$done_s" 'BEGIN{printf "%.1f", b / (d - u) / 1e6}')
-  echo "resync-${RESYNC_MIB}MiB cap${RESYNC_CAP} 1 - $mbps - - - - 0 $(awk -v c="$cap_bytes" \
-    'BEGIN{printf "%.1f", c / 1e6}')" >>"$RESULTS"
-  RESYNC_DETAIL="resync copied $((bytes >> 20)) MiB in $(awk -v u="$up_s" -v d="$done_s" \
-    'BEGIN{printf "%.2f", d - u}') s after the link came back (${up_s} s of redial after the restore)"
-  log "  $RESYNC_DETAIL: $mbps MB/s"
+  local secs wire=$((wire1 - wire0))
+  secs=$(awk -v u="$up_s" -v d="$done_s" 'BEGIN{printf "%.2f", d - u}')
+  local cap_mbps
+  cap_mbps=$(mb_per_s "$cap_bytes" 1)
+  echo "resync-${RESYNC_MIB}MiB cap${RESYNC_CAP} 1 - $(mb_per_s "$wire" "$secs") - - - - 0 $cap_mbps" \
+    >>"$RESULTS"
+  RESYNC_DETAIL="resync after ${RESYNC_MIB} MiB written during the cut: $((wire >> 20)) MiB crossed the"
+  RESYNC_DETAIL+=" link A->B in ${secs} s from the link's return (after ${up_s} s of redial), the"
+  RESYNC_DETAIL+=" resync reporting $((bytes >> 20)) MiB to cover; $(mb_per_s $((RESYNC_MIB << 20)) "$secs")"
+  RESYNC_DETAIL+=" MB/s of written data"
+  log "  $RESYNC_DETAIL"
 }
+
+# Prints BYTES / SECONDS in MB/s (10^6 bytes), one decimal.
+mb_per_s() { awk -v b="$1" -v s="$2" 'BEGIN{printf "%.1f", b / s / 1e6}'; }
 
 # "50MiB" -> bytes per second (the proxy's units: KiB/MiB/GiB binary, KB/MB/GB decimal).
 rate_bytes() {
