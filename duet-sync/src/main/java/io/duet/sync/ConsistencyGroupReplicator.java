@@ -1,16 +1,33 @@
 package io.duet.sync;
 
-import io.duet.sync.ReplicationStatus.Availability;
-import io.duet.sync.ReplicationStatus.LinkState;
-import io.duet.sync.ReplicationStatus.Role;
-import io.duet.sync.ReplicationStatus.SyncState;
 import io.duet.sync.UnavailableException.Reason;
 import io.duet.sync.dirty.ActivityLog;
-import io.duet.sync.proto.Frame;
 import io.duet.sync.proto.FrameCodec;
-import io.duet.sync.proto.FrameException;
 import io.duet.sync.proto.Message;
-import io.duet.sync.proto.Message.*;
+import io.duet.sync.proto.Message.CompareAndWriteMismatch;
+import io.duet.sync.proto.Message.CompareAndWriteRequest;
+import io.duet.sync.proto.Message.Control;
+import io.duet.sync.proto.Message.DigestRequest;
+import io.duet.sync.proto.Message.DigestResponse;
+import io.duet.sync.proto.Message.DirtyDone;
+import io.duet.sync.proto.Message.DirtyRegions;
+import io.duet.sync.proto.Message.EpochNotice;
+import io.duet.sync.proto.Message.FlushRequest;
+import io.duet.sync.proto.Message.Flushed;
+import io.duet.sync.proto.Message.ForwardedWrite;
+import io.duet.sync.proto.Message.Heartbeat;
+import io.duet.sync.proto.Message.Hello;
+import io.duet.sync.proto.Message.OrderedWrite;
+import io.duet.sync.proto.Message.RequestRefused;
+import io.duet.sync.proto.Message.ResyncAck;
+import io.duet.sync.proto.Message.ResyncData;
+import io.duet.sync.proto.Message.ResyncDone;
+import io.duet.sync.proto.Message.SharedApplied;
+import io.duet.sync.proto.Message.SharedOrdered;
+import io.duet.sync.proto.Message.SharedRequest;
+import io.duet.sync.proto.Message.SharedSnapshot;
+import io.duet.sync.proto.Message.WriteApplied;
+import io.duet.sync.proto.Message.WriteCommitted;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,12 +38,19 @@ import java.util.concurrent.Executor;
 
 /**
  * Synchronous active/active replication of one consistency group at one site: the session with the
- * peer (hello, epochs, heartbeats, the follower's lease), the leader's write ordering, the
- * follower's application of it, resync, switchover and forced failover.
+ * peer, the leader's write ordering, the follower's application of it, replicated unit state,
+ * resync, verify, switchover and forced failover. This class holds the role state (epoch, leader,
+ * the leader's view of its follower) and wires the pieces, each its own class: {@link
+ * PeerSession} (handshake, epochs of frames), {@link LeaseKeeper} (heartbeats, the follower's
+ * lease), {@link LeaderHandoff} (switchover, forced failover), {@link HostGate} (host I/O in),
+ * {@link LeaderPipeline} and {@link FollowerPipeline} (writes), {@link SharedCommands}, {@link
+ * ResyncDriver}, {@link Verifier} and {@link FlushCoordinator}.
  *
  * <p>Every piece of state is confined to one event loop (the injected {@link Executor}, which must
  * run tasks one at a time); disk work goes to the injected I/O executor and reports back to the
- * loop; time comes from {@link SyncTimers}. The deterministic simulator drives it by supplying all
+ * loop — except the two rare, order-critical fdatasyncs of a role change (persisting a new epoch,
+ * marking a fenced leader's writes dirty), which must be durable before the loop acts on them.
+ * Time comes from {@link SyncTimers}. The deterministic simulator drives it by supplying all
  * three. Hosts reach it through the {@link ReplicatedVolume}s it hands out.
  *
  * <p>Safety rules, in one place: the leader acknowledges a write when both sites applied it, or
@@ -48,12 +72,6 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     IN_SYNC
   }
 
-  private enum Session {
-    DOWN,
-    HANDSHAKING,
-    UP
-  }
-
   final UUID groupId;
   final UUID siteId;
   final UUID peerId;
@@ -70,38 +88,25 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   final FollowerPipeline follower;
   final ResyncDriver resync;
   final Verifier verifier;
-  private final FlushCoordinator flushes;
+  final FlushCoordinator flushes;
   final SharedCommands shared;
+  final PeerSession session;
+  final LeaseKeeper lease;
+  final LeaderHandoff handoff;
+  private final HostGate gate;
   private final List<ReplicatedVolume> replicatedVolumes = new ArrayList<>();
 
   // ---- loop-confined state ----
   private long epoch;
   private UUID leaderId;
-  private Session session = Session.DOWN;
-  private int sessionNo;
   private boolean closed;
   /** Leader: the peer (or an operator) has confirmed this site's epoch since it started. */
-  private boolean provenCurrent;
+  boolean provenCurrent;
   PeerState peerState = PeerState.ABSENT;
   /** Follower: the leader finished resyncing this site in the current session. */
-  private boolean followerSynced;
-  private long leaseUntilNanos;
-  /** Follower: a lease was granted since the last resync (so its expiry means something). */
-  private boolean leaseGranted;
-  private long lastHeardNanos;
-  private long lastPeerSenderNanos;
-  private long sessionStartNanos;
-  private long lastPeerReceiptNanos;
-  /** Leader: receipt time of the newest follower heartbeat echoed as a lease grant. */
-  private long grantBaseNanos;
-  private SyncTimers.Cancellable aloneTimer;
-  private long handoffEpoch = -1;
-  private CompletableFuture<Void> handoff;
-  final List<Runnable> heldDuringHandoff = new ArrayList<>();
+  boolean followerSynced;
   private long nextRequestId = 1;
   private volatile ReplicationStatus status;
-  private long droppedOutsideSession;
-  private long droppedStale;
 
   private ConsistencyGroupReplicator(
       GroupConfig config,
@@ -138,7 +143,11 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     this.verifier = new Verifier(this);
     this.flushes = new FlushCoordinator(this);
     this.shared = new SharedCommands(this, machine);
-    this.status = computeStatus();
+    this.session = new PeerSession(this);
+    this.lease = new LeaseKeeper(this);
+    this.handoff = new LeaderHandoff(this);
+    this.gate = new HostGate(this);
+    this.status = StatusReport.compute(this);
   }
 
   /**
@@ -209,7 +218,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
    */
   public CompletableFuture<Void> switchover() {
     CompletableFuture<Void> f = new CompletableFuture<>();
-    post(() -> startHandoff(f));
+    post(() -> handoff.start(f));
     return afterPublish(f);
   }
 
@@ -220,7 +229,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
    */
   public CompletableFuture<Void> forceFailover(String reason) {
     CompletableFuture<Void> f = new CompletableFuture<>();
-    post(() -> forcePromote(reason, f));
+    post(() -> handoff.forcePromote(reason, f));
     return afterPublish(f);
   }
 
@@ -277,11 +286,11 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     post(
         () -> {
           if (!closed) {
-            endSession("closed");
+            session.end("closed");
             closed = true;
             leader.abortAll(new UnavailableException(Reason.CLOSED, "replicator closed"));
             shared.abortAll(new UnavailableException(Reason.CLOSED, "replicator closed"));
-            cancelAloneTimer();
+            lease.cancelAloneTimer();
           }
           done.complete(null);
         });
@@ -356,7 +365,15 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   }
 
   int sessionNo() {
-    return sessionNo;
+    return session.number();
+  }
+
+  UUID leaderId() {
+    return leaderId;
+  }
+
+  boolean isClosed() {
+    return closed;
   }
 
   boolean isLeader() {
@@ -364,7 +381,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   }
 
   boolean sessionUp() {
-    return session == Session.UP;
+    return session.up();
   }
 
   long newRequestId() {
@@ -372,28 +389,27 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   }
 
   boolean handoffDraining() {
-    return handoff != null;
+    return handoff.draining();
+  }
+
+  /** Holds a request until the handoff in progress has finished. */
+  void holdDuringHandoff(Runnable task) {
+    handoff.hold(task);
   }
 
   /** Sends one message in the current epoch; a refused send ends the session. */
   boolean send(Message m) {
-    if (session == Session.DOWN) {
-      return false;
-    }
-    boolean sent = transport.send(FrameCodec.encode(new Frame(groupId, epoch, m)));
-    if (!sent && session == Session.UP) {
-      // The link is down or its bounded queue is full: the peer cannot follow this stream any
-      // more, so this session ends and a new one (with a resync of what differs) begins. Later,
-      // not here: callers are mid-update and must not see the session change under them.
-      int at = sessionNo;
-      post(
-          () -> {
-            if (sessionNo == at && session == Session.UP) {
-              restartSession("send failed");
-            }
-          });
-    }
-    return sent;
+    return session.send(m);
+  }
+
+  /** Ends the current session and, the link being up, offers a new one to the peer. */
+  void restartSession(String reason) {
+    session.restart(reason);
+  }
+
+  /** Called whenever a leader operation finishes: completes a handoff once nothing is in flight. */
+  void checkHandoff() {
+    handoff.check();
   }
 
   /** Whether this site serves host I/O now, or why not. */
@@ -406,13 +422,13 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
           ? null
           : new UnavailableException(Reason.NOT_CONFIRMED, "epoch not confirmed by the peer yet");
     }
-    if (session != Session.UP) {
+    if (!session.up()) {
       return new UnavailableException(Reason.PEER_LOST, "no session with the leader");
     }
     if (!followerSynced) {
       return new UnavailableException(Reason.OUT_OF_SYNC, "resynchronizing from the leader");
     }
-    if (!leaseGranted || now() - leaseUntilNanos >= 0) {
+    if (!lease.holdsLease()) {
       return new UnavailableException(Reason.PEER_LOST, "lease from the leader expired");
     }
     return null;
@@ -422,39 +438,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
 
   /** Admits a read of {@code [offset, offset+length)} once no write in flight overlaps it. */
   CompletableFuture<RangeSequencer.Entry> admitRead(int volume, long offset, long length) {
-    CompletableFuture<RangeSequencer.Entry> f = new CompletableFuture<>();
-    post(
-        () -> {
-          UnavailableException u = unavailability();
-          if (u != null) {
-            f.completeExceptionally(u);
-            return;
-          }
-          RangeSequencer seq = sequencers[volume];
-          RangeSequencer.Entry[] slot = new RangeSequencer.Entry[1];
-          // When admitted at once, enqueue runs the callback before slot[0] is set; handled below.
-          slot[0] =
-              seq.enqueue(offset, length, true, () -> readAdmitted(f, seq, slot[0]));
-          if (slot[0].admitted()) {
-            readAdmitted(f, seq, slot[0]);
-          }
-        });
-    return f;
-  }
-
-  private void readAdmitted(
-      CompletableFuture<RangeSequencer.Entry> f, RangeSequencer seq, RangeSequencer.Entry slot) {
-    if (slot == null || f.isDone()) {
-      return;
-    }
-    // Admitted, possibly later: the site may have stopped serving meanwhile.
-    UnavailableException late = unavailability();
-    if (late != null) {
-      seq.release(slot);
-      f.completeExceptionally(late);
-    } else {
-      f.complete(slot);
-    }
+    return gate.admitRead(volume, offset, length);
   }
 
   void releaseSlot(int volume, RangeSequencer.Entry entry) {
@@ -463,204 +447,64 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
 
   /** Starts a host write, compare-and-write or flush. */
   void submit(HostRequest r) {
-    post(() -> dispatchHost(r));
+    post(() -> gate.dispatchHost(r));
   }
 
+  /** Starts a host's unit-state command. */
   void submitShared(SharedCommands.Call c) {
-    post(() -> dispatchShared(c));
+    post(() -> gate.dispatchShared(c));
   }
 
-  private void dispatchShared(SharedCommands.Call c) {
-    UnavailableException u = unavailability();
-    if (u != null) {
-      c.done().completeExceptionally(u);
-    } else if (handoff != null) {
-      heldDuringHandoff.add(() -> dispatchShared(c));
-    } else {
-      shared.submit(c);
-    }
-  }
-
-  private void dispatchHost(HostRequest r) {
-    UnavailableException u = unavailability();
-    if (u != null) {
-      r.done.completeExceptionally(u);
-      return;
-    }
-    if (r.type == HostRequest.Type.FLUSH) {
-      flushes.start(r);
-    } else if (handoff != null) {
-      heldDuringHandoff.add(() -> dispatchHost(r));
-    } else if (isLeader()) {
-      leader.submitHost(r);
-    } else {
-      follower.forward(r);
-    }
-  }
-
-  // ---------------------------------------------------------------- session
+  // ---------------------------------------------------------------- session and roles
 
   private void start() {
-    transport.setReceiver(
-        new Transport.Receiver() {
-          @Override
-          public void onFrame(byte[] frame) {
-            post(() -> receive(frame));
-          }
-
-          @Override
-          public void onLinkUp() {
-            post(() -> linkUp());
-          }
-
-          @Override
-          public void onLinkDown() {
-            post(() -> linkDown());
-          }
-        });
-    scheduleTick();
+    session.attach();
+    lease.scheduleTick();
     if (transport.isUp()) {
-      linkUp();
+      session.linkUp();
     }
   }
 
-  private void linkUp() {
-    if (!closed && session == Session.DOWN) {
-      startSession();
-    }
-  }
-
-  private void linkDown() {
-    endSession("link down");
-  }
-
-  private void startSession() {
-    session = Session.HANDSHAKING;
-    sessionNo++;
-    send(new Hello(siteId, leaderId, volumes.size(), sessionNo, 0));
-  }
-
-  /** Ends the current session and, the link being up, offers a new one to the peer. */
-  void restartSession(String reason) {
-    if (session == Session.UP) {
-      listener.onWarning("session with the peer restarted: " + reason);
-    }
-    endSession(reason);
-    if (!closed && transport.isUp()) {
-      startSession();
-    }
-  }
-
-  private void endSession(String reason) {
-    Session was = session;
-    session = Session.DOWN;
-    sessionNo++;
-    if (was != Session.UP) {
-      return;
-    }
+  /** The session that was up has ended: every piece drops what depended on it. */
+  void sessionEnded(String reason) {
     resync.stop();
     verifier.sessionLost();
     follower.sessionLost();
     shared.sessionLost();
     followerSynced = false;
-    leaseGranted = false;
+    lease.revoke();
     if (isLeader()) {
-      peerLost(false);
+      lease.peerLost(false);
     }
     flushes.settle(isLeader() && peerState == PeerState.ABSENT);
-    if (handoff != null) {
-      finishHandoffFailed("session lost during switchover: " + reason);
+    handoff.sessionLost(reason);
+  }
+
+  /** A session is up: the leader collects the follower's dirty map, the follower sends it. */
+  void sessionEstablished() {
+    if (isLeader()) {
+      provenCurrent = true;
+      peerState = PeerState.SYNCING;
+      resync.expectPeerDirty();
+    } else {
+      followerSynced = false;
+      resync.sendOwnDirtyMap();
     }
   }
 
-  /**
-   * The leader lost its follower. If the follower may hold a lease, acknowledgements wait until
-   * it has provably ended ({@code grantBase + lease + margin}); otherwise the leader goes alone now.
-   * {@code peerStopped}: the follower told us (by restarting the session) that it stopped serving.
-   */
-  private void peerLost(boolean peerStopped) {
-    if (peerState == PeerState.IN_SYNC && !peerStopped) {
-      peerState = PeerState.LOST;
-      long deadline = grantBaseNanos + ms(settings.leaseMs() + settings.leaseMarginMs());
-      long delay = deadline - now();
-      if (delay <= 0) {
-        goAlone();
-      } else {
-        cancelAloneTimer();
-        aloneTimer = timers.schedule(delay, () -> post(this::aloneTimerFired));
-      }
-    } else if (peerState != PeerState.ABSENT && (peerState != PeerState.LOST || peerStopped)) {
-      goAlone();
-    }
-  }
-
-  private void aloneTimerFired() {
-    aloneTimer = null;
-    if (peerState == PeerState.LOST) {
-      goAlone();
-    }
-  }
-
-  private void goAlone() {
-    cancelAloneTimer();
+  /** The follower provably stopped serving: mark what it may lack, then acknowledge alone. */
+  void goAlone() {
+    lease.cancelAloneTimer();
     peerState = PeerState.ABSENT;
     leader.coverUnacked();
     shared.peerGone();
     flushes.settle(true);
   }
 
-  private void cancelAloneTimer() {
-    if (aloneTimer != null) {
-      aloneTimer.cancel();
-      aloneTimer = null;
-    }
-  }
-
-  private void receive(byte[] bytes) {
-    if (closed) {
-      return;
-    }
-    Frame frame;
-    try {
-      frame = FrameCodec.decode(bytes);
-    } catch (FrameException e) {
-      listener.onWarning("protocol error from peer, restarting the session: " + e.getMessage());
-      restartSession("protocol error");
-      return;
-    }
-    if (!frame.groupId().equals(groupId)) {
-      listener.onWarning("frame for another consistency group " + frame.groupId() + " ignored");
-      return;
-    }
-    if (frame.message() instanceof Hello h) {
-      onHello(frame.epoch(), h);
-      return;
-    }
-    if (session != Session.UP) {
-      droppedOutsideSession++;
-      return; // the tail of a session that has ended on this side
-    }
-    if (frame.message() instanceof Handoff h) {
-      onHandoff(frame.epoch(), h);
-      return;
-    }
-    if (frame.epoch() > epoch) {
-      adoptEpoch(frame.epoch(), frame.message() instanceof EpochNotice n ? n.leaderId() : peerId);
-      restartSession("peer is at a higher epoch");
-      return;
-    }
-    if (frame.epoch() < epoch && !(frame.epoch() == epoch - 1 && handoffEpoch == epoch)) {
-      send(new EpochNotice(leaderId, "epoch " + frame.epoch() + " is stale, current " + epoch));
-      droppedStale++;
-      return;
-    }
-    lastHeardNanos = now();
-    dispatch(frame.message());
-  }
-
-  private void dispatch(Message m) {
+  /** A message of the current session, in the current epoch. */
+  void dispatch(Message m) {
     switch (m) {
-      case Heartbeat h -> onHeartbeat(h);
+      case Heartbeat h -> lease.onHeartbeat(h);
       case DirtyRegions d -> resync.onPeerDirty(d);
       case DirtyDone d -> resync.onPeerDirtyDone();
       case OrderedWrite w -> follower.onOrderedWrite(w);
@@ -682,86 +526,18 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
       case CompareAndWriteMismatch c -> follower.onCompareAndWriteMismatch(c);
       case ResyncData r -> follower.onResyncData(r);
       case ResyncAck r -> resync.onAck(r);
-      case ResyncDone r -> onResyncDone();
+      case ResyncDone r -> follower.onResyncDone();
       case DigestRequest d -> follower.onDigestRequest(d);
       case DigestResponse d -> verifier.onResponse(d);
       case EpochNotice n -> {} // same epoch: nothing to learn
       case Control c -> {} // node-level traffic travels outside groups; a stray one means nothing
       case Hello h -> throw new AssertionError("handled before dispatch");
-      case Handoff h -> throw new AssertionError("handled before dispatch");
-    }
-  }
-
-  /**
-   * Session handshake. A hello with {@code echo == 0} opens a session: the receiver drops its own
-   * (the peer stopped serving before it sent the hello), answers with a hello echoing the
-   * opener's session number, and is up. A hello that echoes this site's pending opening completes
-   * the handshake; one echoing an abandoned opening is stale and ignored. Both sides therefore
-   * start exactly one session per exchange, even when both open at once.
-   */
-  private void onHello(long peerEpoch, Hello h) {
-    if (!h.siteId().equals(peerId) || h.volumeCount() != volumes.size()) {
-      listener.onWarning(
-          "peer hello does not match this group (site "
-              + h.siteId()
-              + ", "
-              + h.volumeCount()
-              + " volumes); session refused");
-      endSession("mismatched peer");
-      return;
-    }
-    if (h.echo() == 0) {
-      if (session == Session.UP) {
-        listener.onWarning("the peer restarted the session");
-      }
-      endSession("peer opened a new session");
-      session = Session.HANDSHAKING;
-      sessionNo++;
-      if (!reconcileEpoch(peerEpoch, h)) {
-        return;
-      }
-      send(new Hello(siteId, leaderId, volumes.size(), sessionNo, h.session()));
-      established();
-    } else if (session == Session.HANDSHAKING && h.echo() == sessionNo) {
-      if (reconcileEpoch(peerEpoch, h)) {
-        established();
-      }
-    }
-  }
-
-  private boolean reconcileEpoch(long peerEpoch, Hello h) {
-    if (peerEpoch > epoch) {
-      adoptEpoch(peerEpoch, h.leaderId());
-    } else if (peerEpoch == epoch && !h.leaderId().equals(leaderId)) {
-      listener.onWarning("peer names another leader at the same epoch " + epoch + "; refused");
-      endSession("leader conflict");
-      return false;
-    }
-    return true;
-  }
-
-  private void established() {
-    if (isLeader() && peerState == PeerState.LOST) {
-      peerLost(true); // the follower answered or opened a session: it no longer serves
-    }
-    session = Session.UP;
-    lastHeardNanos = now();
-    sessionStartNanos = lastHeardNanos;
-    // Only this session's heartbeats may be echoed as lease grants.
-    lastPeerSenderNanos = 0;
-    handoffEpoch = -1;
-    if (isLeader()) {
-      provenCurrent = true;
-      peerState = PeerState.SYNCING;
-      resync.expectPeerDirty();
-    } else {
-      followerSynced = false;
-      resync.sendOwnDirtyMap();
+      case Message.Handoff h -> throw new AssertionError("handled before dispatch");
     }
   }
 
   /** Persists {@code newEpoch} (durable before anything acts on it) and takes its leader. */
-  private void adoptEpoch(long newEpoch, UUID newLeader) {
+  void adoptEpoch(long newEpoch, UUID newLeader) {
     boolean wasLeader = isLeader();
     persistEpoch(newEpoch, newLeader);
     if (wasLeader && !isLeader()) {
@@ -770,13 +546,13 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
       listener.onWarning("fenced: the peer leads at epoch " + newEpoch + "; resynchronizing");
       provenCurrent = false;
       peerState = PeerState.ABSENT;
-      cancelAloneTimer();
+      lease.cancelAloneTimer();
       leader.abortAll(new UnavailableException(Reason.FENCED, "fenced at epoch " + newEpoch));
       shared.abortAll(new UnavailableException(Reason.FENCED, "fenced at epoch " + newEpoch));
     }
   }
 
-  private void persistEpoch(long newEpoch, UUID newLeader) {
+  void persistEpoch(long newEpoch, UUID newLeader) {
     try {
       epochStore.persist(new EpochStore.State(newEpoch, newLeader));
     } catch (IOException e) {
@@ -787,45 +563,6 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     }
     epoch = newEpoch;
     leaderId = newLeader;
-  }
-
-  private void onHeartbeat(Heartbeat h) {
-    lastPeerSenderNanos = h.senderNanos();
-    lastPeerReceiptNanos = now();
-    // An echo of a heartbeat sent before this session began grants nothing.
-    if (!isLeader() && followerSynced && h.echoNanos() != 0
-        && h.echoNanos() - sessionStartNanos >= 0) {
-      long until = h.echoNanos() + ms(settings.leaseMs());
-      if (!leaseGranted || until - leaseUntilNanos > 0) {
-        leaseUntilNanos = until;
-        leaseGranted = true;
-      }
-    }
-  }
-
-  private void onResyncDone() {
-    if (isLeader()) {
-      return;
-    }
-    int at = sessionNo;
-    runIo(
-        () -> {
-          for (VolumeReplica v : volumes) {
-            v.local().flush();
-            v.dirty().sync();
-          }
-        },
-        err -> {
-          if (sessionNo != at) {
-            return;
-          }
-          if (err != null) {
-            restartSession("cannot make the resync durable: " + err.getMessage());
-            return;
-          }
-          followerSynced = true;
-          leaseGranted = false;
-        });
   }
 
   /** Leader: the follower is resynced; grant it leases from now on. */
@@ -839,177 +576,21 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     send(new ResyncDone());
   }
 
-  private void scheduleTick() {
-    timers.schedule(ms(settings.heartbeatIntervalMs()), () -> post(this::tick));
-  }
-
-  private void tick() {
-    if (closed) {
-      return;
-    }
-    scheduleTick();
-    long now = now();
-    if (session != Session.UP) {
-      return;
-    }
-    if (now - lastHeardNanos > ms(settings.peerTimeoutMs())) {
-      restartSession("peer silent for " + settings.peerTimeoutMs() + " ms");
-      return;
-    }
-    if (!isLeader() && followerSynced && leaseGranted && now - leaseUntilNanos >= 0) {
-      listener.onWarning("lease from the leader expired; this site stops serving");
-      restartSession("lease expired");
-      return;
-    }
-    long echo = 0;
-    if (isLeader() && peerState == PeerState.IN_SYNC && lastPeerSenderNanos != 0) {
-      echo = lastPeerSenderNanos;
-      grantBaseNanos = Math.max(grantBaseNanos, lastPeerReceiptNanos);
-    }
-    send(new Heartbeat(now, echo));
-  }
-
-  // ---------------------------------------------------------------- switchover and failover
-
-  private void startHandoff(CompletableFuture<Void> f) {
-    if (!isLeader() || session != Session.UP || peerState != PeerState.IN_SYNC || handoff != null) {
-      f.completeExceptionally(
-          new IllegalStateException("switchover refused: this site must lead an in-sync group"));
-      return;
-    }
-    handoff = f;
-    checkHandoff();
-  }
-
-  /** Called whenever a leader write finishes: completes the handoff once nothing is in flight. */
-  void checkHandoff() {
-    if (handoff == null || leader.inFlight() > 0 || shared.inFlight() > 0) {
-      return;
-    }
-    CompletableFuture<Void> f = handoff;
-    persistEpoch(epoch + 1, peerId);
-    handoffEpoch = epoch;
-    send(new Handoff(peerId));
-    // Our own lease as the new follower, counted from before the peer can receive the handoff.
-    leaseUntilNanos = now() + ms(settings.leaseMs());
-    leaseGranted = true;
-    followerSynced = true;
-    provenCurrent = false;
-    peerState = PeerState.ABSENT;
-    handoff = null;
-    releaseHeld();
-    f.complete(null);
-  }
-
-  private void finishHandoffFailed(String why) {
-    CompletableFuture<Void> f = handoff;
-    handoff = null;
-    releaseHeld();
-    f.completeExceptionally(new IllegalStateException(why));
-  }
-
-  private void releaseHeld() {
-    List<Runnable> held = new ArrayList<>(heldDuringHandoff);
-    heldDuringHandoff.clear();
-    held.forEach(Runnable::run);
-  }
-
-  private void onHandoff(long newEpoch, Handoff h) {
-    if (newEpoch != epoch + 1 || !h.newLeader().equals(siteId) || isLeader()) {
-      listener.onWarning("unexpected handoff to " + h.newLeader() + " at epoch " + newEpoch);
-      restartSession("bad handoff");
-      return;
-    }
-    persistEpoch(newEpoch, siteId);
-    lastHeardNanos = now();
-    provenCurrent = true;
-    peerState = PeerState.IN_SYNC;
-    // The old leader counts its lease from before it sent the handoff; we count from receipt.
-    grantBaseNanos = now();
-    followerSynced = false;
-  }
-
-  private void forcePromote(String reason, CompletableFuture<Void> f) {
-    if (isLeader() && provenCurrent) {
-      f.completeExceptionally(new IllegalStateException("this site already leads"));
-      return;
-    }
-    if (session == Session.UP) {
-      f.completeExceptionally(
-          new IllegalStateException("the peer is connected: use a planned switchover"));
-      return;
-    }
-    persistEpoch(epoch + 1, siteId);
-    provenCurrent = true;
-    peerState = PeerState.ABSENT;
-    listener.onWarning(
-        "FORCED FAILOVER to this site at epoch "
-            + epoch
-            + " ("
-            + reason
-            + "): writes the old leader acknowledged after losing contact may be lost");
-    f.complete(null);
-  }
-
   // ---------------------------------------------------------------- status
 
   /** A readable dump of the loop's state, for diagnosing a stuck test or a support bundle. */
   CompletableFuture<String> describe() {
     CompletableFuture<String> f = new CompletableFuture<>();
-    post(
-        () -> {
-          StringBuilder sb = new StringBuilder();
-          sb.append("session=").append(session).append('#').append(sessionNo);
-          sb.append(" peer=").append(peerState).append(" synced=").append(followerSynced);
-          sb.append(" dropped=").append(droppedOutsideSession).append('/').append(droppedStale);
-          for (int i = 0; i < sequencers.length; i++) {
-            sb.append("\n seq").append(i).append(": ");
-            for (RangeSequencer.Entry e : sequencers[i].snapshot()) {
-              sb.append('[').append(e.offset).append('+').append(e.end - e.offset)
-                  .append(e.shared ? " r" : " w").append(e.admitted() ? " A] " : " q] ");
-            }
-          }
-          sb.append("\n leader: ").append(leader.describe());
-          sb.append("\n resync: ").append(resync.describe());
-          f.complete(sb.toString());
-        });
+    post(() -> f.complete(StatusReport.describe(this, sequencers)));
     return f;
   }
 
   private void publish() {
-    ReplicationStatus next = computeStatus();
+    ReplicationStatus next = StatusReport.compute(this);
     if (!next.equals(status)) {
       status = next;
       listener.onStatus(next);
     }
-  }
-
-  private ReplicationStatus computeStatus() {
-    boolean leads = leaderId.equals(siteId);
-    SyncState sync;
-    if (leads) {
-      sync =
-          switch (peerState) {
-            case IN_SYNC -> SyncState.IN_SYNC;
-            case SYNCING -> SyncState.RESYNCING;
-            case ABSENT, LOST -> SyncState.OUT_OF_SYNC;
-          };
-    } else if (session == Session.UP) {
-      sync = followerSynced ? SyncState.IN_SYNC : SyncState.RESYNCING;
-    } else {
-      sync = SyncState.OUT_OF_SYNC;
-    }
-    boolean serving = unavailability() == null;
-    return new ReplicationStatus(
-        leads ? Role.LEADER : Role.FOLLOWER,
-        sync,
-        session == Session.UP ? LinkState.UP : LinkState.DOWN,
-        serving ? Availability.SERVING : Availability.UNAVAILABLE,
-        epoch,
-        leaderId,
-        resync.bytesDone(),
-        resync.bytesTotal(),
-        resync.etaSeconds());
   }
 
   static long ms(long millis) {

@@ -209,6 +209,35 @@ final class FollowerPipeline {
         });
   }
 
+  /**
+   * The leader has copied every dirty region: once the copies and the cleaned dirty map are
+   * durable, this site serves again (after the leader's next lease grant).
+   */
+  void onResyncDone() {
+    if (g.isLeader()) {
+      return;
+    }
+    int at = g.sessionNo();
+    g.runIo(
+        () -> {
+          for (VolumeReplica v : g.volumes) {
+            v.local().flush();
+            v.dirty().sync();
+          }
+        },
+        err -> {
+          if (g.sessionNo() != at) {
+            return;
+          }
+          if (err != null) {
+            g.restartSession("cannot make the resync durable: " + err.getMessage());
+            return;
+          }
+          g.followerSynced = true;
+          g.lease.revoke();
+        });
+  }
+
   /** Digests the range where it sits in the write order (after earlier writes are applied). */
   void onDigestRequest(DigestRequest m) {
     if (g.isLeader() || m.volume() >= g.volumes.size()) {

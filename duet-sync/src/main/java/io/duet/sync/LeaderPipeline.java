@@ -128,7 +128,7 @@ final class LeaderPipeline {
 
   private void enqueue(Write w) {
     if (g.handoffDraining()) {
-      g.heldDuringHandoff.add(() -> resubmitAfterHandoff(w));
+      g.holdDuringHandoff(() -> resubmitAfterHandoff(w));
       return;
     }
     RangeSequencer seq = g.sequencer(w.volume);

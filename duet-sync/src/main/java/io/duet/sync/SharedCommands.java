@@ -93,7 +93,7 @@ final class SharedCommands {
   void onRequest(SharedRequest m) {
     if (g.handoffDraining()) {
       // Answered after the handoff, when it is known who leads.
-      g.heldDuringHandoff.add(() -> onRequest(m));
+      g.holdDuringHandoff(() -> onRequest(m));
       return;
     }
     Refusal refusal = null;

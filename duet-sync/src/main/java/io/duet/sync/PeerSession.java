@@ -1,0 +1,222 @@
+package io.duet.sync;
+
+import io.duet.sync.proto.Frame;
+import io.duet.sync.proto.FrameCodec;
+import io.duet.sync.proto.FrameException;
+import io.duet.sync.proto.Message;
+import io.duet.sync.proto.Message.EpochNotice;
+import io.duet.sync.proto.Message.Handoff;
+import io.duet.sync.proto.Message.Hello;
+
+/**
+ * The session with the peer: the handshake, the frames' epochs and the session number that tells
+ * this session's events from an ended one's. Every frame of the group goes out through {@link
+ * #send} and comes in through {@link #receive}, which hands the current session's messages to the
+ * replicator. Loop-confined.
+ */
+final class PeerSession {
+  private enum State {
+    DOWN,
+    HANDSHAKING,
+    UP
+  }
+
+  private final ConsistencyGroupReplicator g;
+  private State state = State.DOWN;
+  private int number;
+  private long droppedOutsideSession;
+  private long droppedStale;
+
+  PeerSession(ConsistencyGroupReplicator g) {
+    this.g = g;
+  }
+
+  boolean up() {
+    return state == State.UP;
+  }
+
+  int number() {
+    return number;
+  }
+
+  String describe() {
+    return state + "#" + number + " dropped=" + droppedOutsideSession + "/" + droppedStale;
+  }
+
+  /** Installs the receiver on the transport; events reach the loop in order. */
+  void attach() {
+    g.transport.setReceiver(
+        new Transport.Receiver() {
+          @Override
+          public void onFrame(byte[] frame) {
+            g.post(() -> receive(frame));
+          }
+
+          @Override
+          public void onLinkUp() {
+            g.post(() -> linkUp());
+          }
+
+          @Override
+          public void onLinkDown() {
+            g.post(() -> end("link down"));
+          }
+        });
+  }
+
+  void linkUp() {
+    if (!g.isClosed() && state == State.DOWN) {
+      open();
+    }
+  }
+
+  private void open() {
+    state = State.HANDSHAKING;
+    number++;
+    send(new Hello(g.siteId, g.leaderId(), g.volumes.size(), number, 0));
+  }
+
+  /** Sends one message in the current epoch; a refused send ends the session. */
+  boolean send(Message m) {
+    if (state == State.DOWN) {
+      return false;
+    }
+    boolean sent = g.transport.send(FrameCodec.encode(new Frame(g.groupId, g.epoch(), m)));
+    if (!sent && state == State.UP) {
+      // The link is down or its bounded queue is full: the peer cannot follow this stream any
+      // more, so this session ends and a new one (with a resync of what differs) begins. Later,
+      // not here: callers are mid-update and must not see the session change under them.
+      int at = number;
+      g.post(
+          () -> {
+            if (number == at && state == State.UP) {
+              restart("send failed");
+            }
+          });
+    }
+    return sent;
+  }
+
+  /** Ends the current session and, the link being up, offers a new one to the peer. */
+  void restart(String reason) {
+    if (state == State.UP) {
+      g.listener.onWarning("session with the peer restarted: " + reason);
+    }
+    end(reason);
+    if (!g.isClosed() && g.transport.isUp()) {
+      open();
+    }
+  }
+
+  void end(String reason) {
+    State was = state;
+    state = State.DOWN;
+    number++;
+    if (was == State.UP) {
+      g.sessionEnded(reason);
+    }
+  }
+
+  private void receive(byte[] bytes) {
+    if (g.isClosed()) {
+      return;
+    }
+    Frame frame;
+    try {
+      frame = FrameCodec.decode(bytes);
+    } catch (FrameException e) {
+      g.listener.onWarning("protocol error from peer, restarting the session: " + e.getMessage());
+      restart("protocol error");
+      return;
+    }
+    if (!frame.groupId().equals(g.groupId)) {
+      g.listener.onWarning("frame for another consistency group " + frame.groupId() + " ignored");
+      return;
+    }
+    if (frame.message() instanceof Hello h) {
+      onHello(frame.epoch(), h);
+      return;
+    }
+    if (state != State.UP) {
+      droppedOutsideSession++;
+      return; // the tail of a session that has ended on this side
+    }
+    if (frame.message() instanceof Handoff h) {
+      g.handoff.onHandoff(frame.epoch(), h);
+      return;
+    }
+    long epoch = g.epoch();
+    if (frame.epoch() > epoch) {
+      g.adoptEpoch(
+          frame.epoch(), frame.message() instanceof EpochNotice n ? n.leaderId() : g.peerId);
+      restart("peer is at a higher epoch");
+      return;
+    }
+    if (frame.epoch() < epoch && !g.handoff.acceptsPreviousEpoch(frame.epoch())) {
+      send(new EpochNotice(g.leaderId(), "epoch " + frame.epoch() + " is stale, current " + epoch));
+      droppedStale++;
+      return;
+    }
+    g.lease.heard();
+    g.dispatch(frame.message());
+  }
+
+  /**
+   * Session handshake. A hello with {@code echo == 0} opens a session: the receiver drops its own
+   * (the peer stopped serving before it sent the hello), answers with a hello echoing the
+   * opener's session number, and is up. A hello that echoes this site's pending opening completes
+   * the handshake; one echoing an abandoned opening is stale and ignored. Both sides therefore
+   * start exactly one session per exchange, even when both open at once.
+   */
+  private void onHello(long peerEpoch, Hello h) {
+    if (!h.siteId().equals(g.peerId) || h.volumeCount() != g.volumes.size()) {
+      g.listener.onWarning(
+          "peer hello does not match this group (site "
+              + h.siteId()
+              + ", "
+              + h.volumeCount()
+              + " volumes); session refused");
+      end("mismatched peer");
+      return;
+    }
+    if (h.echo() == 0) {
+      if (state == State.UP) {
+        g.listener.onWarning("the peer restarted the session");
+      }
+      end("peer opened a new session");
+      state = State.HANDSHAKING;
+      number++;
+      if (!reconcileEpoch(peerEpoch, h)) {
+        return;
+      }
+      send(new Hello(g.siteId, g.leaderId(), g.volumes.size(), number, h.session()));
+      established();
+    } else if (state == State.HANDSHAKING && h.echo() == number) {
+      if (reconcileEpoch(peerEpoch, h)) {
+        established();
+      }
+    }
+  }
+
+  private boolean reconcileEpoch(long peerEpoch, Hello h) {
+    if (peerEpoch > g.epoch()) {
+      g.adoptEpoch(peerEpoch, h.leaderId());
+    } else if (peerEpoch == g.epoch() && !h.leaderId().equals(g.leaderId())) {
+      g.listener.onWarning(
+          "peer names another leader at the same epoch " + g.epoch() + "; refused");
+      end("leader conflict");
+      return false;
+    }
+    return true;
+  }
+
+  private void established() {
+    if (g.isLeader() && g.peerState == ConsistencyGroupReplicator.PeerState.LOST) {
+      g.lease.peerLost(true); // the follower answered or opened a session: it no longer serves
+    }
+    state = State.UP;
+    g.lease.sessionStarted();
+    g.handoff.sessionStarted();
+    g.sessionEstablished();
+  }
+}
