@@ -60,6 +60,14 @@ class ConsistencyGroupTest {
     }
   }
 
+  static boolean role(Node n, String group, String role) {
+    try {
+      return ok(n, "GET", "/api/v1/cgs/" + group, null).path("role").asText().equals(role);
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   static byte[] pattern(int seed, int length) {
     byte[] b = new byte[length];
     for (int i = 0; i < length; i++) {
@@ -82,12 +90,12 @@ class ConsistencyGroupTest {
 
   @Test
   void createReplicateCutHealAndDelete() throws Exception {
-    try (Node b = Node.start(config(dir, "site-b", false, 2));
-        TcpRelay relay = new TcpRelay(replicationAddress(b));
+    try (Restartable b = new Restartable(config(dir, "site-b", false, 2));
+        TcpRelay relay = new TcpRelay(replicationAddress(b.node));
         Node a = Node.start(config(dir, "site-a", true, 1))) {
       List<NodeEvent> eventsB = new CopyOnWriteArrayList<>();
-      b.addEventListener(eventsB::add);
-      String pass = ok(b, "POST", "/api/v1/peers/invitations", null).path("passphrase").asText();
+      b.node.addEventListener(eventsB::add);
+      String pass = ok(b.node, "POST", "/api/v1/peers/invitations", null).path("passphrase").asText();
       ok(
           a,
           "POST",
@@ -111,7 +119,7 @@ class ConsistencyGroupTest {
       assertThat(created.path("role").asText()).isEqualTo("LEADER");
       assertThat(created.path("resyncRate").asLong()).isEqualTo(100L << 20);
       JsonNode volA = ok(a, "GET", "/api/v1/volumes/vol1", null);
-      JsonNode volB = ok(b, "GET", "/api/v1/volumes/vol1", null);
+      JsonNode volB = ok(b.node, "GET", "/api/v1/volumes/vol1", null);
       assertThat(volB.path("naa").asText()).isEqualTo(volA.path("naa").asText());
       assertThat(volB.path("serial").asText()).isEqualTo(volA.path("serial").asText());
       Reply again =
@@ -123,46 +131,126 @@ class ConsistencyGroupTest {
                   + "\"volumes\":[\"vol1\"]}");
       assertThat(again.status()).isEqualTo(409);
 
-      await("B serving", () -> state(b, "availability", "SERVING"));
+      await("B serving", () -> state(b.node, "availability", "SERVING"));
       await("A in sync", () -> state(a, "syncState", "IN_SYNC"));
-      assertThat(cg(b).path("role").asText()).isEqualTo("FOLLOWER");
-      assertThat(read(b, 1 << 20, before.length)).isEqualTo(before);
+      assertThat(cg(b.node).path("role").asText()).isEqualTo("FOLLOWER");
+      assertThat(read(b.node, 1 << 20, before.length)).isEqualTo(before);
 
       byte[] data = pattern(2, 8192);
       write(a, 4096, data);
-      assertThat(read(b, 4096, data.length)).isEqualTo(data);
+      assertThat(read(b.node, 4096, data.length)).isEqualTo(data);
       byte[] fromB = pattern(3, 4096);
-      write(b, 2 << 20, fromB);
+      write(b.node, 2 << 20, fromB);
       assertThat(read(a, 2 << 20, fromB.length)).isEqualTo(fromB);
+      ok(a, "POST", "/api/v1/mappings", "{\"volume\":\"vol1\",\"host\":\"*\"}");
+      assertThat(a.catalog().discover("iqn.2026-01.test:host1"))
+          .extracting(io.duet.iscsi.TargetCatalog.DiscoveredTarget::name)
+          .containsExactly(a.defaultTarget(), b.node.defaultTarget());
       JsonNode status = ok(a, "GET", "/api/v1/status", null);
       assertThat(status.path("cgs").get(0).path("name").asText()).isEqualTo("cg1");
-      UnitAlua viewB = b.unit("vol1").orElseThrow().alua();
+      UnitAlua viewB = b.node.unit("vol1").orElseThrow().alua();
       assertThat(viewB.groups()).extracting(UnitAlua.PortGroup::id).containsExactly(1, 2);
       assertThat(viewB.baseState(2)).isEqualTo(UnitAlua.BaseState.ACTIVE);
       assertThat(viewB.baseState(1)).isEqualTo(UnitAlua.BaseState.ACTIVE);
 
       relay.cut();
-      await("B unavailable", () -> state(b, "availability", "UNAVAILABLE"));
-      assertThat(b.unit("vol1").orElseThrow().alua().baseState(2))
+      await("B unavailable", () -> state(b.node, "availability", "UNAVAILABLE"));
+      assertThat(b.node.unit("vol1").orElseThrow().alua().baseState(2))
           .isEqualTo(UnitAlua.BaseState.UNAVAILABLE);
       byte[] during = pattern(4, 4096);
       write(a, 3 << 20, during); // A leads and goes on alone once B's lease has run out
       assertThat(cg(a).path("syncState").asText()).isNotEqualTo("IN_SYNC");
 
       relay.heal();
-      await("B serving again", () -> state(b, "availability", "SERVING"));
-      assertThat(read(b, 3 << 20, during.length)).isEqualTo(during);
+      await("B serving again", () -> state(b.node, "availability", "SERVING"));
+      assertThat(read(b.node, 3 << 20, during.length)).isEqualTo(during);
       assertThat(eventsB.stream().map(NodeEvent::type))
           .contains("cg.created", "cg.state", "cg.link.down", "cg.link.up");
+
+      dayTwo(a, b, relay);
 
       Reply del = call(a, "DELETE", "/api/v1/cgs/cg1", null);
       assertThat(del.status()).as(del.body().toString()).isEqualTo(204);
       assertThat(ok(a, "GET", "/api/v1/cgs", null)).isEmpty();
-      assertThat(ok(b, "GET", "/api/v1/cgs", null)).isEmpty();
+      assertThat(ok(b.node, "GET", "/api/v1/cgs", null)).isEmpty();
       // Volumes stay, served locally again.
-      write(b, 0, pattern(5, 512));
-      assertThat(ok(b, "GET", "/api/v1/volumes/vol1", null).path("name").asText()).isEqualTo("vol1");
+      write(b.node, 0, pattern(5, 512));
+      assertThat(ok(b.node, "GET", "/api/v1/volumes/vol1", null).path("name").asText()).isEqualTo("vol1");
+
+      // The twin exists now with the same identity: accepted; the peer leads once in sync.
+      ok(
+          a,
+          "POST",
+          "/api/v1/cgs",
+          "{\"name\":\"cg2\",\"policy\":\"active-active\",\"peer\":\"site-b\","
+              + "\"volumes\":[\"vol1\"],\"leader\":\"peer\"}");
+      await("B leads cg2", () -> role(b.node, "cg2", "LEADER") && role(a, "cg2", "FOLLOWER"));
+      assertThat(read(b.node, 4096, data.length)).isEqualTo(data);
     }
+  }
+
+  /** A site the test can restart on the same data directory (its replication port changes). */
+  static final class Restartable implements AutoCloseable {
+    final SiteConfig config;
+    Node node;
+
+    Restartable(SiteConfig config) throws IOException {
+      this.config = config;
+      this.node = Node.start(config);
+    }
+
+    void restart() throws IOException {
+      node.close();
+      node = Node.start(config);
+    }
+
+    @Override
+    public void close() {
+      node.close();
+    }
+  }
+
+  /**
+   * Adding volumes (refused on an identity clash at the peer), verify, settings, a guarded volume
+   * delete, switchover and a restart of the (then) leader.
+   */
+  private static void dayTwo(Node a, Restartable b, TcpRelay relay) throws Exception {
+    ok(a, "POST", "/api/v1/volumes", "{\"name\":\"vol2\",\"size\":" + VOLUME_BYTES + "}");
+    ok(b.node, "POST", "/api/v1/volumes", "{\"name\":\"vol2\",\"size\":" + VOLUME_BYTES + "}");
+    Reply clash = call(a, "POST", "/api/v1/cgs/cg1/volumes", "{\"volume\":\"vol2\"}");
+    assertThat(clash.status()).isEqualTo(409);
+    assertThat(clash.body().path("detail").asText()).contains("vol2").contains("another identity");
+    ok(b.node, "DELETE", "/api/v1/volumes/vol2", null);
+    Volume vol2 = a.served("vol2").orElseThrow();
+    byte[] data2 = pattern(6, 4096);
+    vol2.write(5 << 20, ByteBuffer.wrap(data2), true);
+    JsonNode added = ok(a, "POST", "/api/v1/cgs/cg1/volumes", "{\"volume\":\"vol2\"}");
+    assertThat(added.path("volumes")).hasSize(2);
+    await("B serving both", () -> state(b.node, "availability", "SERVING"));
+    ByteBuffer got = ByteBuffer.allocate(4096);
+    b.node.served("vol2").orElseThrow().read(5 << 20, got);
+    assertThat(got.array()).isEqualTo(data2);
+
+    JsonNode verify = ok(a, "POST", "/api/v1/cgs/cg1/verify", "{}");
+    assertThat(verify.path("regionsCompared").asLong()).isPositive();
+    assertThat(verify.path("differingRegions")).isEmpty();
+    JsonNode patched = ok(a, "PATCH", "/api/v1/cgs/cg1", "{\"resyncRate\":\"50MiB\"}");
+    assertThat(patched.path("resyncRate").asLong()).isEqualTo(50L << 20);
+    assertThat(call(a, "DELETE", "/api/v1/volumes/vol1", null).status()).isEqualTo(409);
+
+    await("in sync after the settings change", () -> state(a, "syncState", "IN_SYNC"));
+    assertThat(call(b.node, "POST", "/api/v1/cgs/cg1/switchover", null).status()).isEqualTo(409);
+    JsonNode switched = ok(a, "POST", "/api/v1/cgs/cg1/switchover", null);
+    assertThat(switched.path("role").asText()).isEqualTo("FOLLOWER");
+    await("B leads", () -> state(b.node, "role", "LEADER"));
+
+    b.restart();
+    relay.retarget(replicationAddress(b.node));
+    await("B leads and serves after its restart", () -> state(b.node, "availability", "SERVING"));
+    await("A serves again", () -> state(a, "availability", "SERVING"));
+    assertThat(cg(b.node).path("role").asText()).isEqualTo("LEADER");
+    write(b.node, 6 << 20, data2);
+    assertThat(read(a, 6 << 20, data2.length)).isEqualTo(data2);
   }
 
   private static InetSocketAddress replicationAddress(Node n) {

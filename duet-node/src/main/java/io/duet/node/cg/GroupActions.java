@@ -119,7 +119,12 @@ final class GroupActions {
   void leaderInSync(String groupId) {
     // Runs on the group's event loop: no lock here (an operator holding it may wait for the loop).
     ConsistencyGroups.Entry e = groups.entry(groupId);
-    if (e == null || e.record.handedOver() || e.running == null || groups.closed() || !handoversRunning.add(groupId)) {
+    if (e == null
+        || e.record.handedOver()
+        || e.record.preferredLeaderId().equals(groups.site.siteId().toString())
+        || e.running == null
+        || groups.closed()
+        || !handoversRunning.add(groupId)) {
       return;
     }
     ReplicatedGroup g = e.running;
