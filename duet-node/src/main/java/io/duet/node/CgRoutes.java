@@ -83,10 +83,7 @@ final class CgRoutes {
   }
 
   private ConsistencyGroups groups() {
-    if (groups == null) {
-      throw AdminException.conflict("consistency groups are not available in this process");
-    }
-    return groups;
+    return RestApi.available(groups, "consistency groups are");
   }
 
   private void create(Context ctx) throws IOException {

@@ -262,10 +262,15 @@ final class RestApi implements AutoCloseable {
   }
 
   private Peering peering() {
-    if (peering == null) {
-      throw AdminException.conflict("peering is not available in this process");
+    return available(peering, "peering is");
+  }
+
+  /** A part of the site that a test may build the API without: refused clearly when absent. */
+  static <T> T available(T part, String what) {
+    if (part == null) {
+      throw AdminException.conflict(what + " not available in this process");
     }
-    return peering;
+    return part;
   }
 
   private void createNbdExport(Context ctx) throws IOException {

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.duet.node.PeerApiTest.Reply;
 import io.duet.node.config.HostPort;
 import io.duet.node.config.SiteConfig;
+import io.duet.scsi.AluaState;
 import io.duet.scsi.UnitAlua;
 import io.duet.store.Volume;
 import java.io.IOException;
@@ -152,6 +153,7 @@ class ConsistencyGroupTest {
       assertThat(viewB.groups()).extracting(UnitAlua.PortGroup::id).containsExactly(1, 2);
       assertThat(viewB.baseState(2)).isEqualTo(UnitAlua.BaseState.ACTIVE);
       assertThat(viewB.baseState(1)).isEqualTo(UnitAlua.BaseState.ACTIVE);
+      proximity(a);
 
       relay.cut();
       await("B unavailable", () -> state(b.node, "availability", "UNAVAILABLE"));
@@ -256,6 +258,22 @@ class ConsistencyGroupTest {
   private static InetSocketAddress replicationAddress(Node n) {
     HostPort hp = HostPort.parse(n.replicationAddress());
     return new InetSocketAddress(hp.host(), hp.port());
+  }
+
+  /** A host's site makes that site's group active/optimized for it, the other non-optimized. */
+  private static void proximity(Node a) throws IOException {
+    String iqn = "iqn.2026-01.test:h1";
+    JsonNode h =
+        ok(a, "POST", "/api/v1/hosts", "{\"name\":\"h1\",\"iqns\":[\"" + iqn + "\"],\"site\":\"site-a\"}");
+    assertThat(h.path("site").asText()).isEqualTo("site-a");
+    UnitAlua view = a.unit("vol1").orElseThrow().alua();
+    assertThat(view.state(iqn, 1)).isEqualTo(AluaState.ACTIVE_OPTIMIZED);
+    assertThat(view.state(iqn, 2)).isEqualTo(AluaState.ACTIVE_NON_OPTIMIZED);
+    ok(a, "PATCH", "/api/v1/hosts/h1", "{\"site\":\"all\"}");
+    assertThat(view.state(iqn, 2)).isEqualTo(AluaState.ACTIVE_OPTIMIZED);
+    Reply bad = call(a, "PATCH", "/api/v1/hosts/h1", "{\"site\":\"no where\"}");
+    assertThat(bad.status()).isEqualTo(400);
+    ok(a, "DELETE", "/api/v1/hosts/h1", null);
   }
 
   /** Refusals with a clear message; the node keeps running. */
