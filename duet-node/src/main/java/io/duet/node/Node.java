@@ -189,6 +189,7 @@ public final class Node implements AutoCloseable {
       throw new IOException("cannot start the consistency groups: " + e.getMessage(), e);
     }
     peering.onChannels(groups::attachPeer);
+    peering.guard(groups::groupWithPeer);
 
     Instant started = Instant.ofEpochMilli(clock.millis());
     RestApi api = new RestApi(admin, peering, groups, token, json, clock, started);

@@ -28,6 +28,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BiConsumer;
+import java.util.function.Function;
 
 /**
  * The site's peerings: its replication identity, the paired sites, the open invitation, the
@@ -53,6 +54,7 @@ final class Peering implements AutoCloseable {
   private final ReplicationPortListener listener;
   private final String advertised;
   private volatile boolean closed;
+  private volatile Function<UUID, Optional<String>> groupWithPeer = id -> Optional.empty();
   private final List<BiConsumer<UUID, LinkChannels>> channelListeners = new CopyOnWriteArrayList<>();
 
   private Peering(
@@ -246,7 +248,19 @@ final class Peering implements AutoCloseable {
         store.byName(name).orElseThrow(() -> AdminException.notFound("no peer named " + name)));
   }
 
+  /** Refuses to delete a peer that a consistency group still replicates with. */
+  void guard(Function<UUID, Optional<String>> groupWithPeer) {
+    this.groupWithPeer = groupWithPeer;
+  }
+
   void delete(String name) throws IOException {
+    PeerRecord known =
+        store.byName(name).orElseThrow(() -> AdminException.notFound("no peer named " + name));
+    Optional<String> group = groupWithPeer.apply(known.siteId());
+    if (group.isPresent()) {
+      throw AdminException.conflict(
+          "consistency group '" + group.get() + "' replicates with " + name + "; delete it first");
+    }
     PeerRecord peer =
         store.remove(name).orElseThrow(() -> AdminException.notFound("no peer named " + name));
     TlsTransport t = enabled() ? links.remove(peer.siteId()) : null;

@@ -131,6 +131,9 @@ class ConsistencyGroupTest {
               "{\"name\":\"cg1\",\"policy\":\"active-active\",\"peer\":\"site-b\","
                   + "\"volumes\":[\"vol1\"]}");
       assertThat(again.status()).isEqualTo(409);
+      Reply unpair = call(a, "DELETE", "/api/v1/peers/site-b", null);
+      assertThat(unpair.status()).isEqualTo(409);
+      assertThat(unpair.body().path("detail").asText()).contains("cg1");
 
       await("B serving", () -> state(b.node, "availability", "SERVING"));
       await("A in sync", () -> state(a, "syncState", "IN_SYNC"));

@@ -66,6 +66,7 @@ public final class ConsistencyGroups implements AutoCloseable {
   private final Map<UUID, ControlLink> controls = new ConcurrentHashMap<>();
   private final PeerRequests peerRequests;
   private final GroupActions actions;
+  private final GroupRunner runner;
   private volatile boolean closed;
 
   /** A group: its record and, while it runs, its replicator. */
@@ -86,6 +87,7 @@ public final class ConsistencyGroups implements AutoCloseable {
     this.file = new CgFile(site.dataDir(), json);
     this.peerRequests = new PeerRequests(this);
     this.actions = new GroupActions(this);
+    this.runner = new GroupRunner(site, clock, timers, actions::leaderInSync);
   }
 
   /** Loads the saved groups and starts each one whose peer link exists. */
@@ -96,7 +98,7 @@ public final class ConsistencyGroups implements AutoCloseable {
         Entry e = new Entry(r);
         groups.put(r.id(), e);
         try {
-          run(e, Set.of());
+          runner.run(e, Set.of());
         } catch (IOException | RuntimeException x) {
           site.event(
               "cg.failed", r.name(), "consistency group " + r.name() + " not started: " + x.getMessage());
@@ -127,7 +129,7 @@ public final class ConsistencyGroups implements AutoCloseable {
       for (Entry e : groups.values()) {
         if (e.running == null && e.record.peerSiteId().equals(peerSiteId.toString())) {
           try {
-            run(e, Set.of());
+            runner.run(e, Set.of());
           } catch (IOException | RuntimeException x) {
             site.event("cg.failed", e.record.name(), "not started: " + x.getMessage());
           }
@@ -281,6 +283,19 @@ public final class ConsistencyGroups implements AutoCloseable {
     }
   }
 
+  /** A group replicated with {@code peerSiteId}, if any (the node keeps such a peer). */
+  public Optional<String> groupWithPeer(UUID peerSiteId) {
+    lock.lock();
+    try {
+      return groups.values().stream()
+          .filter(e -> e.record.peerSiteId().equals(peerSiteId.toString()))
+          .map(e -> e.record.name())
+          .findFirst();
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** The group a volume belongs to, if any (the node refuses to delete or resize it). */
   public Optional<String> groupOf(String volume) {
     lock.lock();
@@ -407,30 +422,30 @@ public final class ConsistencyGroups implements AutoCloseable {
       groups.remove(r.id());
       throw x;
     }
-    run(e, initialSync);
+    runner.run(e, initialSync);
   }
 
   /** Replaces a group's record durably and restarts its replicator with it (lock held). */
   void restart(Entry e, CgRecord next, Set<String> initialSync) throws IOException {
-    stop(e);
+    runner.stop(e, false);
     CgRecord old = e.record;
     e.record = next;
     try {
       save();
     } catch (IOException x) {
       e.record = old;
-      run(e, Set.of());
+      runner.run(e, Set.of());
       throw x;
     }
-    run(e, initialSync);
+    runner.run(e, initialSync);
   }
 
   /** Stops a group, forgets it durably and removes its replication state (lock held). */
   void drop(Entry e) throws IOException {
-    stop(e);
+    runner.stop(e, true);
     groups.remove(e.record.id());
     save();
-    ReplicatedGroup.removeState(e.record, site.store(), groupDir(e.record.id()));
+    ReplicatedGroup.removeState(e.record, site.store(), runner.groupDir(e.record.id()));
   }
 
 
@@ -452,63 +467,7 @@ public final class ConsistencyGroups implements AutoCloseable {
 
   // ---------------------------------------------------------------- internals
 
-  private void run(Entry e, Set<String> initialSync) throws IOException {
-    CgRecord r = e.record;
-    UUID peer = UUID.fromString(r.peerSiteId());
-    LinkChannels channels =
-        site.channels(peer)
-            .orElseThrow(() -> new IOException("no link to peer " + r.peerName() + " (not paired, or peering is off)"));
-    GroupWatcher watcher = new GroupWatcher(site, r, clock::millis, actions::leaderInSync);
-    watcher.initial();
-    UUID gid = UUID.fromString(r.id());
-    ReplicatedGroup g;
-    try {
-      g =
-          ReplicatedGroup.open(
-              r,
-              site.siteId(),
-              site.store(),
-              groupDir(r.id()),
-              channels.open(gid),
-              timers,
-              watcher,
-              site.unitState(r.volumes().stream().map(CgRecord.VolumeSpec::name).toList()),
-              initialSync);
-    } catch (IOException | RuntimeException x) {
-      channels.close(gid);
-      throw x;
-    }
-    e.running = g;
-    e.watcher = watcher;
-    List<ReplicatedVolume> rv = g.volumes();
-    for (int i = 0; i < rv.size(); i++) {
-      int index = i;
-      String volume = r.volumes().get(i).name();
-      site.serve(volume, rv.get(i));
-      site.shareUnitState(volume, command -> g.replicator().executeShared(index, command));
-    }
-  }
 
-  private void stop(Entry e) {
-    ReplicatedGroup g = e.running;
-    if (g == null) {
-      return;
-    }
-    e.running = null;
-    e.watcher.retire();
-    g.close();
-    site.channels(UUID.fromString(e.record.peerSiteId()))
-        .ifPresent(c -> c.close(UUID.fromString(e.record.id())));
-    for (CgRecord.VolumeSpec v : e.record.volumes()) {
-      site.shareUnitState(v.name(), null);
-      site.serve(v.name(), null);
-    }
-    site.alua(e.record.volumes().stream().map(CgRecord.VolumeSpec::name).toList(), null);
-  }
-
-  private Path groupDir(String id) {
-    return site.dataDir().resolve("cgs").resolve(id);
-  }
 
   void save() throws IOException {
     file.save(groups.values().stream().map(e -> e.record).toList());
@@ -598,7 +557,7 @@ public final class ConsistencyGroups implements AutoCloseable {
     lock.lock();
     try {
       for (Entry e : groups.values()) {
-        stop(e);
+        runner.stop(e, false);
       }
     } finally {
       lock.unlock();
