@@ -28,6 +28,8 @@ import io.duet.sync.proto.Message.SharedRequest;
 import io.duet.sync.proto.Message.SharedSnapshot;
 import io.duet.sync.proto.Message.WriteApplied;
 import io.duet.sync.proto.Message.WriteCommitted;
+import io.duet.sync.proto.Message.WritesApplied;
+import io.duet.sync.proto.Message.WritesCommitted;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -93,6 +95,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   final PeerSession session;
   final LeaseKeeper lease;
   final LeaderHandoff handoff;
+  final AckBatcher acks;
   private final HostGate gate;
   private final List<ReplicatedVolume> replicatedVolumes = new ArrayList<>();
 
@@ -146,6 +149,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     this.session = new PeerSession(this);
     this.lease = new LeaseKeeper(this);
     this.handoff = new LeaderHandoff(this);
+    this.acks = new AckBatcher(this);
     this.gate = new HostGate(this);
     this.status = StatusReport.compute(this);
   }
@@ -471,6 +475,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     verifier.sessionLost();
     follower.sessionLost();
     shared.sessionLost();
+    acks.sessionLost();
     followerSynced = false;
     lease.revoke();
     if (isLeader()) {
@@ -511,6 +516,16 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
       case ForwardedWrite w -> leader.onForwardedWrite(w);
       case WriteApplied a -> leader.onWriteApplied(a.seq());
       case WriteCommitted c -> follower.onCommitted(c.seq());
+      case WritesApplied a -> {
+        for (long seq : a.seqs()) {
+          leader.onWriteApplied(seq);
+        }
+      }
+      case WritesCommitted c -> {
+        for (long seq : c.seqs()) {
+          follower.onCommitted(seq);
+        }
+      }
       case RequestRefused r -> {
         if (!verifier.onRefused(r) && !shared.onRefused(r)) {
           follower.onRefused(r);

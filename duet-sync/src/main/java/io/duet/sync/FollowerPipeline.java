@@ -12,7 +12,6 @@ import io.duet.sync.proto.Message.Refusal;
 import io.duet.sync.proto.Message.RequestRefused;
 import io.duet.sync.proto.Message.ResyncAck;
 import io.duet.sync.proto.Message.ResyncData;
-import io.duet.sync.proto.Message.WriteApplied;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -94,7 +93,7 @@ final class FollowerPipeline {
       }
       return;
     }
-    g.send(new WriteApplied(m.seq()));
+    g.acks.applied(m.seq());
     HostRequest mine = m.originRequest() == 0 ? null : forwarded.remove(m.originRequest());
     if (m.originRequest() != 0) {
       // The leader applied it before ordering it: it is at both sites now.

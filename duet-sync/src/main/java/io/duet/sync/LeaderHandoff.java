@@ -62,6 +62,8 @@ final class LeaderHandoff {
       return;
     }
     CompletableFuture<Void> f = pending;
+    // The follower holds reads until it learns of the commits: they must precede the handoff.
+    g.acks.flush();
     g.persistEpoch(g.epoch() + 1, g.peerId);
     handoffEpoch = g.epoch();
     g.send(new io.duet.sync.proto.Message.Handoff(g.peerId));

@@ -7,7 +7,6 @@ import io.duet.sync.proto.Message.ForwardedWrite;
 import io.duet.sync.proto.Message.OrderedWrite;
 import io.duet.sync.proto.Message.Refusal;
 import io.duet.sync.proto.Message.RequestRefused;
-import io.duet.sync.proto.Message.WriteCommitted;
 import io.duet.sync.proto.Message.WriteKind;
 import io.duet.sync.dirty.ActivityLog;
 import io.duet.sync.dirty.DirtyRegions;
@@ -279,7 +278,7 @@ final class LeaderPipeline {
     }
     if (w.peerApplied && w.originRequest == 0 && w.sentInSession == g.sessionNo()) {
       // The follower holds reads of this range until it knows both sites have the write.
-      g.send(new WriteCommitted(w.seq));
+      g.acks.committed(w.seq);
     }
     if (w.host != null) {
       if (w.error != null) {

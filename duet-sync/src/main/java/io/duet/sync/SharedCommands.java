@@ -167,33 +167,36 @@ final class SharedCommands {
   }
 
   void onOrdered(SharedOrdered m) {
-    if (g.isLeader() || m.volume() >= g.volumes.size()) {
-      g.restartSession("unit-state command for a leader or an unknown volume");
-      return;
+    if (applyFromLeader("unit-state command", m.volume(),
+        () -> machine.apply(m.volume(), m.command()))) {
+      g.send(new SharedApplied(m.seq()));
+      Call mine = m.originRequest() == 0 ? null : forwarded.remove(m.originRequest());
+      complete(mine, m.result());
     }
-    try {
-      machine.apply(m.volume(), m.command());
-    } catch (RuntimeException e) {
-      // The states may differ now; a new session ends with the leader's snapshot.
-      g.listener.onWarning("cannot apply the leader's unit-state command: " + e);
-      g.restartSession("unit-state command failed");
-      return;
-    }
-    g.send(new SharedApplied(m.seq()));
-    Call mine = m.originRequest() == 0 ? null : forwarded.remove(m.originRequest());
-    complete(mine, m.result());
   }
 
   void onSnapshot(SharedSnapshot m) {
-    if (g.isLeader() || m.volume() >= g.volumes.size()) {
-      g.restartSession("unit-state snapshot for a leader or an unknown volume");
-      return;
+    applyFromLeader("unit-state snapshot", m.volume(),
+        () -> machine.install(m.volume(), m.snapshot()));
+  }
+
+  /**
+   * Follower: runs one of the leader's changes on the machine. A message that cannot be meant
+   * for this site, or a machine that throws, restarts the session: the states may differ now,
+   * and a new session ends with the leader's snapshot.
+   */
+  private boolean applyFromLeader(String what, int volume, Runnable change) {
+    if (g.isLeader() || volume >= g.volumes.size()) {
+      g.restartSession(what + " for a leader or an unknown volume");
+      return false;
     }
     try {
-      machine.install(m.volume(), m.snapshot());
+      change.run();
+      return true;
     } catch (RuntimeException e) {
-      g.listener.onWarning("cannot install the leader's unit state: " + e);
-      g.restartSession("unit-state snapshot failed");
+      g.listener.onWarning("cannot apply the leader's " + what + ": " + e);
+      g.restartSession(what + " failed");
+      return false;
     }
   }
 

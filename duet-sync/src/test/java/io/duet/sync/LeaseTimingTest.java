@@ -2,18 +2,12 @@ package io.duet.sync;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.duet.store.VolumeStore;
-import io.duet.sync.ReplicationStatus.Availability;
 import io.duet.sync.ReplicationStatus.SyncState;
-import io.duet.sync.dirty.ActivityLogFile;
-import io.duet.sync.dirty.DirtyMap;
 import io.duet.sync.proto.Message.WriteKind;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,45 +18,31 @@ import org.junit.jupiter.api.io.TempDir;
  * thread through {@link ManualScheduler}, as the simulator will run it.
  */
 class LeaseTimingTest {
-  private static final long MS = 1_000_000L;
+  private static final long MS = SimSites.MS;
   @TempDir Path dir;
-  private final List<AutoCloseable> closeables = new ArrayList<>();
-  private final ManualScheduler sim = new ManualScheduler();
+  private SimSites sites;
+  private ManualScheduler sim;
+
+  @BeforeEach
+  void open() {
+    sites = new SimSites(dir);
+    sim = sites.sim;
+  }
 
   @AfterEach
   void close() throws Exception {
-    for (int i = closeables.size() - 1; i >= 0; i--) {
-      closeables.get(i).close();
-    }
-  }
-
-  private ConsistencyGroupReplicator open(String name, UUID self, UUID peer, Transport t)
-      throws Exception {
-    VolumeStore store = VolumeStore.open(dir.resolve(name));
-    closeables.add(store);
-    var volume = store.create(TestSite.identity(0), TestSite.VOLUME_BYTES, TestSite.BLOCK);
-    DirtyMap dirty =
-        DirtyMap.open(dir.resolve(name + ".dmap"), TestSite.VOLUME_BYTES, TestSite.REGION);
-    ActivityLogFile log =
-        ActivityLogFile.open(dir.resolve(name + ".al"), TestSite.VOLUME_BYTES, TestSite.EXTENT, 8);
-    closeables.add(dirty);
-    closeables.add(log);
-    GroupConfig config =
-        new GroupConfig(TestSite.GROUP, self, peer, TestSite.SITE_A, dir.resolve(name + "-state"),
-            List.of(new VolumeReplica(volume, dirty, log)), SyncSettings.defaults());
-    return ConsistencyGroupReplicator.open(config, t, sim, sim, sim, ReplicationListener.NONE);
+    sites.close();
   }
 
   @Test
   void followerStopsServingAtLeastTheMarginBeforeTheLeaderAcknowledgesAlone() throws Exception {
     SimLink link = new SimLink(sim);
-    ConsistencyGroupReplicator a = open("a", TestSite.SITE_A, TestSite.SITE_B, link.a);
-    ConsistencyGroupReplicator b = open("b", TestSite.SITE_B, TestSite.SITE_A, link.b);
+    ConsistencyGroupReplicator a =
+        sites.open("a", TestSite.SITE_A, TestSite.SITE_B, link.a, SyncSettings.defaults());
+    ConsistencyGroupReplicator b =
+        sites.open("b", TestSite.SITE_B, TestSite.SITE_A, link.b, SyncSettings.defaults());
     link.heal();
-    for (int i = 0; i < 100 && !(inSync(a) && inSync(b)); i++) {
-      sim.advance(100 * MS);
-    }
-    assertThat(inSync(a) && inSync(b)).as("in sync").isTrue();
+    sites.awaitInSync(a, b);
 
     // A replicated write completes at once while the link works.
     HostRequest first = write(a, 0);
@@ -105,12 +85,7 @@ class LeaseTimingTest {
     assertThat(a.status().syncState()).isEqualTo(SyncState.OUT_OF_SYNC);
   }
 
-  private static boolean inSync(ConsistencyGroupReplicator g) {
-    return g.status().syncState() == SyncState.IN_SYNC
-        && g.status().availability() == Availability.SERVING;
-  }
-
-  private static HostRequest write(ConsistencyGroupReplicator g, long block) {
+  static HostRequest write(ConsistencyGroupReplicator g, long block) {
     HostRequest r =
         HostRequest.write(0, block * TestSite.BLOCK, TestSite.BLOCK, WriteKind.WRITE, false,
             new byte[TestSite.BLOCK]);

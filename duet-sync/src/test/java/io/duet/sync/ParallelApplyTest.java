@@ -63,11 +63,7 @@ class ParallelApplyTest {
             dir,
             1,
             TestSite.FAST,
-            s -> {
-              if (s.siteId.equals(TestSite.SITE_B)) {
-                s.volumeWrapper = v -> gate[0] = new GateVolume(v);
-              }
-            })) {
+            ReplicationHarness.atSiteB(s -> s.volumeWrapper = v -> gate[0] = new GateVolume(v)))) {
       h.awaitInSync();
       gate[0].armed = true;
       List<Thread> writers = new ArrayList<>();

@@ -38,6 +38,16 @@ class ReplicationHarness implements AutoCloseable {
     link.heal();
   }
 
+  /** A set-up step for site B only (the follower at start). */
+  static java.util.function.Consumer<TestSite> atSiteB(
+      java.util.function.Consumer<TestSite> setUp) {
+    return s -> {
+      if (s.siteId.equals(TestSite.SITE_B)) {
+        setUp.accept(s);
+      }
+    };
+  }
+
   static void await(String what, BooleanSupplier condition) {
     await(() -> what, condition);
   }

@@ -7,8 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.duet.store.ForwardingVolume;
 import io.duet.store.Volume;
-import io.duet.sync.proto.FrameCodec;
-import io.duet.sync.proto.FrameException;
+import io.duet.sync.proto.Message;
 import io.duet.sync.proto.Message.ResyncAck;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -34,6 +33,12 @@ class ResyncDurabilityTest {
     }
   }
 
+  private void recordAck(Message m) {
+    if (m instanceof ResyncAck a) {
+      record("A " + a.region() * TestSite.REGION);
+    }
+  }
+
   /** Records writes and flushes of the follower's volume. */
   private final class RecordingVolume extends ForwardingVolume {
     RecordingVolume(Volume delegate) {
@@ -54,37 +59,6 @@ class ResyncDurabilityTest {
     }
   }
 
-  /** Records the follower's resync acknowledgements as they leave. */
-  private final class RecordingTransport implements Transport {
-    private final Transport inner;
-
-    RecordingTransport(Transport inner) {
-      this.inner = inner;
-    }
-
-    @Override
-    public boolean send(byte[] frame) {
-      try {
-        if (FrameCodec.decode(frame).message() instanceof ResyncAck a) {
-          record("A " + a.region() * TestSite.REGION);
-        }
-      } catch (FrameException e) {
-        throw new AssertionError(e);
-      }
-      return inner.send(frame);
-    }
-
-    @Override
-    public boolean isUp() {
-      return inner.isUp();
-    }
-
-    @Override
-    public void setReceiver(Receiver receiver) {
-      inner.setReceiver(receiver);
-    }
-  }
-
   @Test
   void everyAcknowledgedResyncRegionWasFlushedAfterItWasWritten() throws Exception {
     try (ReplicationHarness h =
@@ -92,12 +66,11 @@ class ResyncDurabilityTest {
             dir,
             1,
             TestSite.FAST,
-            s -> {
-              if (s.siteId.equals(TestSite.SITE_B)) {
-                s.volumeWrapper = RecordingVolume::new;
-                s.transportWrapper = RecordingTransport::new;
-              }
-            })) {
+            ReplicationHarness.atSiteB(
+                s -> {
+                  s.volumeWrapper = RecordingVolume::new;
+                  s.transportWrapper = t -> new TappedTransport(t, this::recordAck);
+                }))) {
       h.awaitInSync();
       h.link.cut();
       await("alone", () -> !serving(h.b));

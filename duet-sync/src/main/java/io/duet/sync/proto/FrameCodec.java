@@ -26,6 +26,8 @@ import io.duet.sync.proto.Message.SharedRequest;
 import io.duet.sync.proto.Message.SharedSnapshot;
 import io.duet.sync.proto.Message.WriteApplied;
 import io.duet.sync.proto.Message.WriteCommitted;
+import io.duet.sync.proto.Message.WritesApplied;
+import io.duet.sync.proto.Message.WritesCommitted;
 import io.duet.sync.proto.Message.WriteKind;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -152,6 +154,8 @@ public final class FrameCodec {
       case SharedOrdered o -> 22;
       case SharedApplied a -> 23;
       case SharedSnapshot n -> 24;
+      case WritesApplied a -> 25;
+      case WritesCommitted c -> 26;
       case Control c -> 30;
     };
   }
@@ -183,6 +187,8 @@ public final class FrameCodec {
           in.bytes());
       case 23 -> new SharedApplied(in.nonNegative());
       case 24 -> new SharedSnapshot(in.count(), in.bytes());
+      case 25 -> new WritesApplied(in.sequenceNumbers());
+      case 26 -> new WritesCommitted(in.sequenceNumbers());
       case 30 -> new Control(in.nonNegative(), in.bool(), in.bytes());
       default -> throw new FrameException("unknown message type " + type);
     };
@@ -342,6 +348,8 @@ public final class FrameCodec {
         bytes(out, o.result());
       }
       case SharedApplied a -> out.writeLong(a.seq());
+      case WritesApplied a -> longs(out, a.seqs());
+      case WritesCommitted c -> longs(out, c.seqs());
       case SharedSnapshot n -> {
         out.writeInt(n.volume());
         bytes(out, n.snapshot());
@@ -542,6 +550,17 @@ public final class FrameCodec {
       long[] values = new long[n];
       for (int i = 0; i < n; i++) {
         values[i] = buf.getLong();
+      }
+      return values;
+    }
+
+    /** A list of sequence numbers: never negative. */
+    long[] sequenceNumbers() throws FrameException {
+      long[] values = longs();
+      for (long v : values) {
+        if (v < 0) {
+          throw new FrameException("negative sequence number " + v);
+        }
       }
       return values;
     }

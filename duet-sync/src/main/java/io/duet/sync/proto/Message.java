@@ -83,6 +83,15 @@ public sealed interface Message {
   /** Ordered write {@code seq} is applied at both sites: reads of its range need not wait. */
   record WriteCommitted(long seq) implements Message {}
 
+  /**
+   * The follower has applied these ordered writes (one message for every write it applied in one
+   * pass of its event loop; ascending is not required).
+   */
+  record WritesApplied(long[] seqs) implements Message {}
+
+  /** These ordered writes are applied at both sites: reads of their ranges need not wait. */
+  record WritesCommitted(long[] seqs) implements Message {}
+
   /** The receiver refuses request {@code requestId}. */
   record RequestRefused(long requestId, Refusal reason) implements Message {}
 

@@ -45,7 +45,9 @@ class FrameCodecTest {
         new SharedOrdered(10, 0, 9, new byte[] {1, 2}, new byte[] {0, 0, 0, 7}),
         new SharedOrdered(11, 1, 0, new byte[0], new byte[0]),
         new SharedApplied(10),
-        new SharedSnapshot(0, new byte[] {4, 4, 4}));
+        new SharedSnapshot(0, new byte[] {4, 4, 4}),
+        new WritesApplied(new long[] {3, 1, 2}),
+        new WritesCommitted(new long[] {7}));
   }
 
   @Test
