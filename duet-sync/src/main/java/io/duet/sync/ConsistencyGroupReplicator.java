@@ -97,6 +97,8 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   final LeaderHandoff handoff;
   final AckBatcher acks;
   private final HostGate gate;
+  /** Host write data in flight, shared by the group's volumes. */
+  final DataBudget dataBudget = new DataBudget(DataBudget.DEFAULT_BYTES);
   private final List<ReplicatedVolume> replicatedVolumes = new ArrayList<>();
 
   // ---- loop-confined state ----
@@ -292,8 +294,8 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
           if (!closed) {
             session.end("closed");
             closed = true;
-            leader.abortAll(new UnavailableException(Reason.CLOSED, "replicator closed"));
-            shared.abortAll(new UnavailableException(Reason.CLOSED, "replicator closed"));
+            leader.abortAll(unavailability());
+            shared.abortAll(unavailability());
             lease.cancelAloneTimer();
           }
           done.complete(null);
@@ -416,26 +418,44 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     handoff.check();
   }
 
-  /** Whether this site serves host I/O now, or why not. */
-  UnavailableException unavailability() {
+  /** Why a site does not serve: the typed reason and the words for the operator. */
+  private record NotServing(Reason reason, String detail) {}
+
+  private static final NotServing CLOSED = new NotServing(Reason.CLOSED, "replicator closed");
+  private static final NotServing NOT_CONFIRMED =
+      new NotServing(Reason.NOT_CONFIRMED, "epoch not confirmed by the peer yet");
+  private static final NotServing NO_SESSION =
+      new NotServing(Reason.PEER_LOST, "no session with the leader");
+  private static final NotServing RESYNCING =
+      new NotServing(Reason.OUT_OF_SYNC, "resynchronizing from the leader");
+  private static final NotServing LEASE_EXPIRED =
+      new NotServing(Reason.PEER_LOST, "lease from the leader expired");
+
+  /** Why this site does not serve host I/O now, or null when it does (allocates nothing). */
+  private NotServing notServing() {
     if (closed) {
-      return new UnavailableException(Reason.CLOSED, "replicator closed");
+      return CLOSED;
     }
     if (isLeader()) {
-      return provenCurrent
-          ? null
-          : new UnavailableException(Reason.NOT_CONFIRMED, "epoch not confirmed by the peer yet");
+      return provenCurrent ? null : NOT_CONFIRMED;
     }
     if (!session.up()) {
-      return new UnavailableException(Reason.PEER_LOST, "no session with the leader");
+      return NO_SESSION;
     }
     if (!followerSynced) {
-      return new UnavailableException(Reason.OUT_OF_SYNC, "resynchronizing from the leader");
+      return RESYNCING;
     }
-    if (!lease.holdsLease()) {
-      return new UnavailableException(Reason.PEER_LOST, "lease from the leader expired");
-    }
-    return null;
+    return lease.holdsLease() ? null : LEASE_EXPIRED;
+  }
+
+  boolean serving() {
+    return notServing() == null;
+  }
+
+  /** Whether this site serves host I/O now (null), or the error that says why not. */
+  UnavailableException unavailability() {
+    NotServing why = notServing();
+    return why == null ? null : new UnavailableException(why.reason(), why.detail());
   }
 
   // ---------------------------------------------------------------- host entry points

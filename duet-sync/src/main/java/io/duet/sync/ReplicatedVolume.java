@@ -95,14 +95,20 @@ public final class ReplicatedVolume implements Volume {
       return;
     }
     if (kind == WriteKind.WRITE_ATOMIC || length <= chunkBytes) {
-      byte[] data = new byte[length];
-      src.get(data);
-      run(HostRequest.write(index, offset, length, kind, fua, data));
+      group.dataBudget.acquire(length);
+      try {
+        byte[] data = new byte[length];
+        src.get(data);
+        run(HostRequest.write(index, offset, length, kind, fua, data));
+      } finally {
+        group.dataBudget.release(length);
+      }
       return;
     }
     runChunked(
         offset,
         length,
+        true,
         (at, n) -> {
           byte[] data = new byte[(int) n];
           src.get(data); // chunks are made in offset order, so src is consumed in order
@@ -131,7 +137,10 @@ public final class ReplicatedVolume implements Volume {
       return;
     }
     runChunked(
-        offset, length, (at, n) -> HostRequest.write(index, at, n, kind, false, new byte[0]));
+        offset,
+        length,
+        false,
+        (at, n) -> HostRequest.write(index, at, n, kind, false, new byte[0]));
   }
 
   /** Makes the request for one chunk {@code [at, at + n)}. */
@@ -142,10 +151,12 @@ public final class ReplicatedVolume implements Volume {
   /**
    * Replicates {@code [offset, offset + length)} as chunks cut at multiples of the chunk size, in
    * offset order, at most {@link #CHUNKS_IN_FLIGHT} at a time (bounding memory and activity-log
-   * extents). On a failure no further chunk starts; the ones started are awaited, so nothing of
-   * this call is in flight when it throws the first error.
+   * extents); chunks that carry data also hold their share of the group's data budget. On a
+   * failure no further chunk starts; the ones started are awaited, so nothing of this call is in
+   * flight when it throws the first error.
    */
-  private void runChunked(long offset, long length, ChunkRequest chunk) throws IOException {
+  private void runChunked(long offset, long length, boolean carriesData, ChunkRequest chunk)
+      throws IOException {
     java.util.ArrayDeque<HostRequest> started = new java.util.ArrayDeque<>();
     IOException failure = null;
     RuntimeException bug = null;
@@ -154,18 +165,27 @@ public final class ReplicatedVolume implements Volume {
     while ((at < end && failure == null && bug == null) || !started.isEmpty()) {
       if (at < end && failure == null && bug == null && started.size() < CHUNKS_IN_FLIGHT) {
         long n = Math.min(end, (at / chunkBytes + 1) * chunkBytes) - at;
+        try {
+          group.dataBudget.acquire(carriesData ? n : 0);
+        } catch (InterruptedIOException e) {
+          failure = e;
+          continue;
+        }
         HostRequest r = chunk.make(at, n);
         group.submit(r);
         started.add(r);
         at += n;
         continue;
       }
+      HostRequest r = started.poll();
       try {
-        await(started.poll().done);
+        await(r.done);
       } catch (IOException e) {
         failure = failure == null ? e : failure;
       } catch (RuntimeException e) {
         bug = bug == null ? e : bug;
+      } finally {
+        group.dataBudget.release(carriesData ? r.length : 0);
       }
     }
     if (failure != null) {
@@ -187,11 +207,16 @@ public final class ReplicatedVolume implements Volume {
     if (length > FrameCodec.MAX_DATA_BYTES) {
       throw new IllegalArgumentException("compare-and-write of " + length + " bytes is too long");
     }
-    byte[] e = new byte[length];
-    byte[] d = new byte[length];
-    expected.duplicate().get(e);
-    data.duplicate().get(d);
-    return run(HostRequest.compareAndWrite(index, offset, fua, e, d));
+    group.dataBudget.acquire(2L * length);
+    try {
+      byte[] e = new byte[length];
+      byte[] d = new byte[length];
+      expected.duplicate().get(e);
+      data.duplicate().get(d);
+      return run(HostRequest.compareAndWrite(index, offset, fua, e, d));
+    } finally {
+      group.dataBudget.release(2L * length);
+    }
   }
 
   @Override

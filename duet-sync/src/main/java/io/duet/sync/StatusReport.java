@@ -24,7 +24,7 @@ final class StatusReport {
     } else {
       sync = SyncState.OUT_OF_SYNC;
     }
-    boolean serving = g.unavailability() == null;
+    boolean serving = g.serving();
     return new ReplicationStatus(
         leads ? Role.LEADER : Role.FOLLOWER,
         sync,

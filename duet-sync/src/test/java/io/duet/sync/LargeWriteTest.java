@@ -61,6 +61,11 @@ class LargeWriteTest {
       assertReads(h.b, 0, ByteBuffer.allocate((int) VOLUME));
       h.assertIdentical();
 
+      for (TestSite s : java.util.List.of(h.a, h.b)) {
+        assertThat(s.replicator.dataBudget.availableBytes())
+            .as("write data budget given back at %s", s.name)
+            .isEqualTo(DataBudget.DEFAULT_BYTES);
+      }
       assertThatThrownBy(
               () ->
                   h.a.volume(0)
