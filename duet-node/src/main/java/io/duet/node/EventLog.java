@@ -72,14 +72,23 @@ final class EventLog implements AutoCloseable {
     synchronized (this) {
       event =
           new NodeEvent(
-              ++lastId, Instant.ofEpochMilli(clock.millis()).toString(), type, subject, message);
+              ++lastId,
+              Instant.ofEpochMilli(clock.millis()).toString(),
+              type,
+              subject,
+              message,
+              NodeEvent.levelOf(type));
       if (ring.size() == capacity) {
         ring.removeFirst();
       }
       ring.addLast(event);
       append(event);
     }
-    log.info("event {} {} {}", type, subject, message);
+    if (NodeEvent.WARNING.equals(event.level())) {
+      log.warn("event {} {} {}", type, subject, message);
+    } else {
+      log.info("event {} {} {}", type, subject, message);
+    }
     for (Consumer<NodeEvent> listener : listeners) {
       try {
         listener.accept(event);

@@ -254,6 +254,15 @@ class ConsistencyGroupTest {
     await("B leads and serves after its restart", () -> state(b.node, "availability", "SERVING"));
     await("A serves again", () -> state(a, "availability", "SERVING"));
     assertThat(cg(b.node).path("role").asText()).isEqualTo("LEADER");
+    int newPort = b.node.portals().get(0).port();
+    await(
+        "A's discovery lists B's new portal",
+        () ->
+            a.catalog().discover("iqn.2026-01.test:host1").stream()
+                .anyMatch(
+                    t ->
+                        t.name().equals(b.node.defaultTarget())
+                            && t.portals().stream().anyMatch(p -> p.port() == newPort)));
     write(b.node, 6 << 20, data2);
     assertThat(read(a, 6 << 20, data2.length)).isEqualTo(data2);
   }

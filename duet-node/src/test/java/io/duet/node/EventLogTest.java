@@ -53,6 +53,17 @@ class EventLogTest {
   }
 
   @Test
+  void forcedFailoversWarningsAndFailuresAreWarnings() throws Exception {
+    try (EventLog log = new EventLog(dir.resolve("events.log"), 10, clock, Json.mapper())) {
+      assertThat(log.record("cg.forced-failover", "cg1", "forced").level())
+          .isEqualTo(NodeEvent.WARNING);
+      assertThat(log.record("cg.warning", "cg1", "w").level()).isEqualTo(NodeEvent.WARNING);
+      assertThat(log.record("portal.failed", "p", "f").level()).isEqualTo(NodeEvent.WARNING);
+      assertThat(log.record("cg.created", "cg1", "c").level()).isEqualTo(NodeEvent.INFO);
+    }
+  }
+
+  @Test
   void rotatesPastTheSizeLimitAndKeepsCounting() throws Exception {
     Path file = dir.resolve("events.log");
     try (EventLog log = new EventLog(file, 10, clock, Json.mapper(), 1000)) {

@@ -116,14 +116,18 @@ public final class ConsistencyGroups implements AutoCloseable {
   public void attachPeer(UUID peerSiteId, LinkChannels channels) {
     controls.computeIfAbsent(
         peerSiteId,
-        id ->
-            new ControlLink(
-                channels.control(),
-                timers,
-                body -> peerRequests.handle(id, body),
-                workers,
-                ControlLink.MAX_PENDING_DEFAULT,
-                ControlLink.MAX_HANDLING_DEFAULT));
+        id -> {
+          ControlLink c =
+              new ControlLink(
+                  channels.control(),
+                  timers,
+                  body -> peerRequests.handle(id, body),
+                  workers,
+                  ControlLink.MAX_PENDING_DEFAULT,
+                  ControlLink.MAX_HANDLING_DEFAULT);
+          c.onLinkUp(() -> workers.execute(() -> refreshPeer(id, c)));
+          return c;
+        });
     lock.lock();
     try {
       for (Entry e : groups.values()) {
@@ -135,6 +139,46 @@ public final class ConsistencyGroups implements AutoCloseable {
           }
         }
       }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Asks a peer that just came back for its ports, targets and portals (they may have changed
+   * with a restart) and keeps them in its groups' records, for discovery.
+   */
+  private void refreshPeer(UUID peerId, ControlLink control) {
+    SiteInfo info;
+    try {
+      byte[] answer =
+          control
+              .request(
+                  wire.encode(
+                      new ControlWire.Request(ControlWire.SITE_INFO, site.info(), null, null, null)),
+                  CONTROL_TIMEOUT_MS)
+              .get();
+      info = wire.siteInfo(answer);
+    } catch (ExecutionException | ControlException e) {
+      return; // the next link-up tries again; the old information stays meanwhile
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    lock.lock();
+    try {
+      boolean changed = false;
+      for (Entry e : groups.values()) {
+        if (e.record.peerSiteId().equals(peerId.toString()) && !info.equals(e.record.peer())) {
+          e.record = e.record.withPeer(info);
+          changed = true;
+        }
+      }
+      if (changed) {
+        save();
+      }
+    } catch (IOException e) {
+      site.event("cg.warning", "", "cannot save the peer's new ports: " + e.getMessage());
     } finally {
       lock.unlock();
     }

@@ -60,6 +60,7 @@ public final class ControlLink implements Transport.Receiver, AutoCloseable {
   private final AtomicLong dropped = new AtomicLong();
   private final Map<Long, CompletableFuture<byte[]>> pending = new HashMap<>();
   private boolean closed;
+  private volatile Runnable onUp = () -> {};
 
   public ControlLink(
       Transport channel,
@@ -145,8 +146,18 @@ public final class ControlLink implements Transport.Receiver, AutoCloseable {
     }
   }
 
+  /**
+   * Runs {@code task} every time the link comes up (the node refreshes what it knows of the peer).
+   * It runs on the link's delivery thread: it must hand any real work to another thread.
+   */
+  public void onLinkUp(Runnable task) {
+    this.onUp = Objects.requireNonNull(task, "task");
+  }
+
   @Override
-  public void onLinkUp() {}
+  public void onLinkUp() {
+    onUp.run();
+  }
 
   @Override
   public void onLinkDown() {
