@@ -133,9 +133,19 @@ if [ "${DUET_SKIP_BUILD:-0}" != 1 ]; then
   fi
 fi
 export DUET_SKIP_BUILD=1
+# Everything runs from a copy of the build: another build in this tree may rewrite the jars while
+# the sites run, and a JVM that loads a class from a rewritten jar fails part way through a run.
+DIST=$WORK/dist
+mkdir -p "$DIST/scripts" "$DIST/duet-cli/target" "$DIST/duet-testkit/target"
+cp "$ROOT/duet" "$DIST/"
+cp "$ROOT/scripts/java-env.sh" "$DIST/scripts/"
+cp -r "$ROOT/duet-cli/target/duet-cli-0.1.0-SNAPSHOT.jar" "$ROOT/duet-cli/target/lib" \
+  "$DIST/duet-cli/target/"
+cp "$ROOT"/duet-testkit/target/duet-testkit-*.jar "$DIST/duet-testkit/target/" 2>/dev/null || true
+DUET=$DIST/duet
 DUET_NBD=0
 # The CLI answers any unknown word with its top-level help (exit 0), so look for the command.
-if "$ROOT/duet" --help 2>/dev/null | grep -qE '^ +nbd +'; then
+if "$DUET" --help 2>/dev/null | grep -qE '^ +nbd +'; then
   DUET_NBD=1
 fi
 
@@ -157,7 +167,7 @@ start_site() {
     [ -z "$nbd" ] || echo "nbd: [ \"127.0.0.1:$nbd\" ]"
   } >"${dir%/}.yaml"
   log "starting Duet site $name (iSCSI 127.0.0.1:$iscsi${nbd:+, NBD 127.0.0.1:$nbd}${repl:+, replication $repl})"
-  "$ROOT/duet" site run --config "${dir%/}.yaml" >"$out" 2>"${dir%/}.log" &
+  "$DUET" site run --config "${dir%/}.yaml" >"$out" 2>"${dir%/}.log" &
   printf -v "$8" %s $!
 }
 start_site_a() {
@@ -193,8 +203,8 @@ if ! await 180 "$SITE_A_PID" "Duet site" grep -q '"ready"' "$WORK/duet.out"; the
 fi
 SITE_A_TOKEN=$(cat "$WORK/duet/api-token")
 export DUET_API=$SITE_A_API DUET_TOKEN=$SITE_A_TOKEN
-"$ROOT/duet" volume create bench --size "${SIZE_MIB}MiB" --block-size 512 >/dev/null
-"$ROOT/duet" map bench --host '*' --lun 0 >/dev/null
+"$DUET" volume create bench --size "${SIZE_MIB}MiB" --block-size 512 >/dev/null
+"$DUET" map bench --host '*' --lun 0 >/dev/null
 DATA=$(find "$WORK/duet" -name data -type f -size +1M | head -n 1)
 [ -n "$DATA" ] || { echo "run.sh: the Duet volume's data file was not found" >&2; exit 1; }
 prepare_backing_files "$WORK/seed.bin" "$DATA"
@@ -212,7 +222,7 @@ for line in open(sys.argv[1]):
 DUET_ISCSI_URL=iscsi://127.0.0.1:$DUET_ISCSI_PORT/$TARGET/0
 DUET_NBD_URI=""
 if [ "$DUET_NBD" = 1 ]; then
-  "$ROOT/duet" nbd export bench --name bench >/dev/null
+  "$DUET" nbd export bench --name bench >/dev/null
   DUET_NBD_URI=nbd://127.0.0.1:$DUET_NBD_PORT/bench
 fi
 

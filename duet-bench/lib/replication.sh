@@ -7,12 +7,12 @@
 #
 # Only B dials: B's replication port is bound to the wildcard address, which a site does not
 # advertise to its peer, so A never dials B around the proxy and every replication byte crosses
-# it (in fio's terms: proxy "up" = B -> A, "down" = A -> B).
+# it (in the proxy's terms: "up" = B -> A, "down" = A -> B).
 
 SITE_B_PID="" PROXY_PID="" PROXY_FD="" DATA_B="" DUET_NBD_URI_B="" CG_STATUS="not run"
 CG=bench
 RESYNC_DETAIL="" INITIAL_DETAIL=""
-WATCH="$ROOT/duet-bench/lib/cgwatch.py"
+WATCH="$LIB/cgwatch.py"
 
 # Sends one command line to the fault proxy and prints its answer ("ok", or the status line);
 # fails on "error: ..." or when no answer comes within 5 s.
@@ -55,7 +55,7 @@ check_traffic_through_proxy() {
 # shell, so the proxy ends with the script even when cleanup never runs (EOF means quit).
 start_proxy() {
   local jar
-  jar=$(ls "$ROOT"/duet-testkit/target/duet-testkit-*.jar 2>/dev/null | grep -v -- '-tests\.jar$' | head -n 1)
+  jar=$(ls "$DIST"/duet-testkit/target/duet-testkit-*.jar 2>/dev/null | grep -v -- '-tests\.jar$' | head -n 1)
   [ -n "$jar" ] || { echo "run.sh: duet-testkit jar not built (./mvnw install)" >&2; return 1; }
   mkfifo "$WORK/proxy.in"
   "$JAVA_HOME/bin/java" -Xmx64m -cp "$jar" io.duet.testkit.proxy.FaultProxyMain 0 \
