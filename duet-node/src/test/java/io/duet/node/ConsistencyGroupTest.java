@@ -96,13 +96,7 @@ class ConsistencyGroupTest {
         Node a = Node.start(config(dir, "site-a", true, 1))) {
       List<NodeEvent> eventsB = new CopyOnWriteArrayList<>();
       b.node.addEventListener(eventsB::add);
-      String pass = ok(b.node, "POST", "/api/v1/peers/invitations", null).path("passphrase").asText();
-      ok(
-          a,
-          "POST",
-          "/api/v1/peers",
-          "{\"address\":\"" + relay.address() + "\",\"passphrase\":\"" + pass + "\"}");
-      await("link up", () -> PeerApiTest.linkState(a, "site-b").equals("up"));
+      pair(a, b.node, relay);
 
       ok(a, "POST", "/api/v1/volumes", "{\"name\":\"vol1\",\"size\":" + VOLUME_BYTES + "}");
       byte[] before = pattern(1, 64 * 1024);
@@ -270,6 +264,59 @@ class ConsistencyGroupTest {
   private static InetSocketAddress replicationAddress(Node n) {
     HostPort hp = HostPort.parse(n.replicationAddress());
     return new InetSocketAddress(hp.host(), hp.port());
+  }
+
+  /** Pairs A with B through the relay and waits for the link. */
+  static void pair(Node a, Node b, TcpRelay relay) throws Exception {
+    String pass = ok(b, "POST", "/api/v1/peers/invitations", null).path("passphrase").asText();
+    ok(
+        a,
+        "POST",
+        "/api/v1/peers",
+        "{\"address\":\"" + relay.address() + "\",\"passphrase\":\"" + pass + "\"}");
+    await("link up", () -> PeerApiTest.linkState(a, "site-b").equals("up"));
+  }
+
+  /**
+   * The follower of a cut link is promoted by force: it leads and serves, the event warns, and
+   * when the link heals the old leader is fenced and resynced from it.
+   */
+  @Test
+  void forcedFailoverFencesTheOldLeader() throws Exception {
+    try (Node b = Node.start(config(dir, "site-b", false, 2));
+        TcpRelay relay = new TcpRelay(replicationAddress(b));
+        Node a = Node.start(config(dir, "site-a", true, 1))) {
+      List<NodeEvent> eventsB = new CopyOnWriteArrayList<>();
+      b.addEventListener(eventsB::add);
+      pair(a, b, relay);
+      ok(a, "POST", "/api/v1/volumes", "{\"name\":\"vol1\",\"size\":" + VOLUME_BYTES + "}");
+      ok(
+          a,
+          "POST",
+          "/api/v1/cgs",
+          "{\"name\":\"cg1\",\"policy\":\"active-active\",\"peer\":\"site-b\","
+              + "\"volumes\":[\"vol1\"]}");
+      await("B serving", () -> state(b, "availability", "SERVING"));
+
+      relay.cut();
+      await("B unavailable", () -> state(b, "availability", "UNAVAILABLE"));
+      Reply unforced = call(b, "POST", "/api/v1/cgs/cg1/failover", "{\"reason\":\"drill\"}");
+      assertThat(unforced.status()).isEqualTo(400);
+      assertThat(unforced.body().path("detail").asText()).contains("LOST");
+      JsonNode promoted =
+          ok(b, "POST", "/api/v1/cgs/cg1/failover", "{\"force\":true,\"reason\":\"site-a lost\"}");
+      assertThat(promoted.path("role").asText()).isEqualTo("LEADER");
+      await("B serves alone", () -> state(b, "availability", "SERVING"));
+      assertThat(eventsB)
+          .anyMatch(e -> e.type().equals("cg.forced-failover") && e.level().equals(NodeEvent.WARNING));
+      byte[] data = pattern(9, 4096);
+      write(b, 0, data);
+
+      relay.heal();
+      await("A follows", () -> state(a, "role", "FOLLOWER"));
+      await("A serves again", () -> state(a, "availability", "SERVING"));
+      assertThat(read(a, 0, data.length)).isEqualTo(data);
+    }
   }
 
   /** A host's site makes that site's group active/optimized for it, the other non-optimized. */
