@@ -290,6 +290,20 @@ class ConsistencyGroupTest {
       b.addEventListener(eventsB::add);
       pair(a, b, relay);
       ok(a, "POST", "/api/v1/volumes", "{\"name\":\"vol1\",\"size\":" + VOLUME_BYTES + "}");
+      relay.cut();
+      await("link down", () -> PeerApiTest.linkState(a, "site-b").equals("down"));
+      Reply unreachable =
+          call(
+              a,
+              "POST",
+              "/api/v1/cgs",
+              "{\"name\":\"cg1\",\"policy\":\"active-active\",\"peer\":\"site-b\","
+                  + "\"volumes\":[\"vol1\"]}");
+      assertThat(unreachable.status()).isEqualTo(503);
+      assertThat(ok(a, "GET", "/api/v1/cgs", null)).isEmpty();
+      assertThat(ok(b, "GET", "/api/v1/cgs", null)).isEmpty();
+      relay.heal();
+      await("link up again", () -> PeerApiTest.linkState(a, "site-b").equals("up"));
       ok(
           a,
           "POST",

@@ -145,6 +145,16 @@ public final class ConsistencyGroups implements AutoCloseable {
   }
 
   /**
+   * Deletes a group at the peer, best effort, when its creation here did not complete: its record
+   * without ours would only wait for a session that never comes. (Twins it created stay.)
+   */
+  private void undoAtPeer(ControlLink control, SiteInfo mine, CgRecord r) {
+    control.request(
+        wire.encode(new ControlWire.Request(ControlWire.CG_DELETE, mine, null, r.id(), null)),
+        CONTROL_TIMEOUT_MS);
+  }
+
+  /**
    * Asks a peer that just came back for its ports, targets and portals (they may have changed
    * with a restart) and keeps them in its groups' records, for discovery.
    */
@@ -260,14 +270,18 @@ public final class ConsistencyGroups implements AutoCloseable {
               rate,
               specs,
               theirs);
-      ask(control, new ControlWire.Request(ControlWire.CG_CREATE, mine, r, null, null));
+      try {
+        ask(control, new ControlWire.Request(ControlWire.CG_CREATE, mine, r, null, null));
+      } catch (AdminException e) {
+        if (e.kind() == AdminException.Kind.UNAVAILABLE) {
+          undoAtPeer(control, mine, r); // the peer may have created it before the answer was lost
+        }
+        throw e;
+      }
       try {
         adopt(r, volumeNames(r));
       } catch (IOException | RuntimeException e) {
-        // Undo at the peer, best effort: its record without ours would only wait for a session.
-        control.request(
-            wire.encode(new ControlWire.Request(ControlWire.CG_DELETE, mine, null, r.id(), null)),
-            CONTROL_TIMEOUT_MS);
+        undoAtPeer(control, mine, r);
         throw e;
       }
       site.event(
