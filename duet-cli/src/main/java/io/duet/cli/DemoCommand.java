@@ -1,13 +1,13 @@
 package io.duet.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.duet.node.Node;
-import io.duet.node.config.HostPort;
+import io.duet.node.config.ConfigException;
 import io.duet.node.config.SiteConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -18,24 +18,27 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code duet demo}: one site in this process with a 1 GiB volume mapped to every initiator, and
- * what a host needs to reach it. With {@code --json} stdout carries only JSON lines: a {@code
- * ready} object, then one object per event.
+ * {@code duet demo}: two sites on this machine, site A in this process and site B in a child JVM,
+ * paired, with a 1 GiB volume replicated active/active in the group {@code demo} and exported at
+ * both over iSCSI (every initiator, LUN 0) and NBD. With {@code --json} stdout carries only JSON
+ * lines: a {@code ready} object listing both sites (A first, with the keys it always had), then one
+ * object per event of site A. SIGTERM or Ctrl-C stops both sites.
  */
 @Command(
     name = "demo",
     description =
-        "Run a demo site on this machine with a volume exported to every initiator and over NBD.",
+        "Run two demo sites on this machine with a volume replicated between them and exported at"
+            + " both, to every initiator and over NBD.",
     mixinStandardHelpOptions = true)
 final class DemoCommand implements Callable<Integer> {
-  static final String SITE = "site-a";
-  static final String VOLUME = "demo";
+  static final String SITE = DemoSites.SITE_A;
+  static final String VOLUME = DemoSetup.VOLUME;
   static final String LOOPBACK = "127.0.0.1";
 
-  /** The first port tried for the NBD listener: NBD's registered port. */
+  /** The first port tried for the NBD listeners: NBD's registered port. */
   static final int NBD_PORT_BASE = 10809;
 
-  /** How many ports above --port-base are tried for the iSCSI portal. */
+  /** How many ports above --port-base are tried for the iSCSI portals. */
   static final int PORT_SEARCH = 100;
 
   @Spec CommandSpec spec;
@@ -44,35 +47,37 @@ final class DemoCommand implements Callable<Integer> {
       names = "--port-base",
       paramLabel = "N",
       defaultValue = "3260",
-      description = "first port tried for the iSCSI portal (default 3260)")
+      description = "first port tried for the iSCSI portals (default 3260)")
   int portBase;
 
   @Override
-  public Integer call() throws IOException, InterruptedException {
+  public Integer call() throws IOException, InterruptedException, ConfigException {
     DuetCli cli = (DuetCli) spec.root().userObject();
     if (portBase < 1 || portBase > 65535 - PORT_SEARCH) {
       throw new UsageError("--port-base must be 1.." + (65535 - PORT_SEARCH));
     }
     boolean temporary = cli.dataDir() == null;
     Path data = temporary ? Files.createTempDirectory("duet-demo-") : cli.dataDir();
-    Node node;
+    DemoSites.Ports ports = new DemoSites.Ports(portBase, NBD_PORT_BASE, PORT_SEARCH);
+    Node node = null;
+    DemoSites.Child siteB = null;
+    SiteConfig cfgB;
     try {
-      SiteConfig cfg =
-          SiteConfig.defaults(SITE, data.resolve(SITE))
-              .withPortals(List.of(new HostPort(LOOPBACK, freePort(portBase))))
-              .withApi(new HostPort(LOOPBACK, 0))
-              .withNbd(List.of(new HostPort(LOOPBACK, freePort(NBD_PORT_BASE))));
-      node = Node.start(cfg);
-    } catch (IOException | RuntimeException e) {
-      if (temporary) {
-        Running.deleteTree(data);
-      }
-      throw e;
-    }
-    try {
-      exportDemoVolume(node, cli);
-    } catch (IOException | RuntimeException e) {
-      node.close();
+      node = Node.start(DemoSites.config(data, DemoSites.SITE_A, ports));
+      // B's ports are chosen after A has bound its own, so the two never pick the same port.
+      cfgB = DemoSites.config(data, DemoSites.SITE_B, ports);
+      siteB =
+          DemoSites.Child.start(
+              data.resolve(DemoSites.SITE_B + ".yaml"),
+              data.resolve(DemoSites.SITE_B + ".log"),
+              cli.mapper());
+      new DemoSetup(
+              new ApiClient(node.apiUrl(), node.token(), cli.mapper()),
+              new ApiClient(siteB.api(), siteB.token(), cli.mapper()),
+              cli.mapper())
+          .run();
+    } catch (IOException | ConfigException | RuntimeException | InterruptedException e) {
+      stop(node, siteB);
       if (temporary) {
         Running.deleteTree(data);
       }
@@ -80,104 +85,100 @@ final class DemoCommand implements Callable<Integer> {
     }
     Running running = new Running(cli.out());
     if (cli.json()) {
-      running.line(running.ready(node));
+      running.line(ready(running, node, siteB, cfgB));
       running.streamEvents(node);
     } else {
-      explain(cli.out(), node, data, temporary);
+      explain(cli.out(), node, siteB, cfgB, data, temporary);
     }
-    Running.runUntilStopped(node, temporary ? data : null);
+    Node a = node;
+    DemoSites.Child b = siteB;
+    Running.runUntilStopped(() -> stop(a, b), temporary ? data : null);
     return 0;
   }
 
-  /** Creates and maps the demo volume unless a reused data directory has it already. */
-  private static void exportDemoVolume(Node node, DuetCli cli) throws IOException {
-    ApiClient api = new ApiClient(node.apiUrl(), node.token(), cli.mapper());
-    boolean exists = false;
-    for (JsonNode v : api.get("/volumes")) {
-      exists |= v.path("name").asText().equals(VOLUME);
-    }
-    if (!exists) {
-      api.post(
-          "/volumes",
-          cli.mapper()
-              .createObjectNode()
-              .put("name", VOLUME)
-              .put("size", "1GiB")
-              .put("blockSize", 512));
-    }
-    boolean mapped = false;
-    for (JsonNode m : api.get("/mappings")) {
-      mapped |= m.path("volume").asText().equals(VOLUME) && m.path("host").asText().equals("*");
-    }
-    if (!mapped) {
-      api.post(
-          "/mappings",
-          cli.mapper().createObjectNode().put("volume", VOLUME).put("host", "*").put("lun", 0));
-    }
-    boolean exported = false;
-    for (JsonNode e : api.get("/nbd/exports")) {
-      exported |= e.path("name").asText().equals(VOLUME);
-    }
-    if (!exported) {
-      api.post("/nbd/exports", cli.mapper().createObjectNode().put("volume", VOLUME));
-    }
-  }
-
-  private static int freePort(int base) throws IOException {
-    for (int port = base; port < base + PORT_SEARCH; port++) {
-      try (ServerSocket s = new ServerSocket()) {
-        s.bind(new InetSocketAddress(LOOPBACK, port));
-        return port;
-      } catch (IOException e) {
-        // taken: try the next one
+  private static void stop(Node node, DemoSites.Child siteB) {
+    try {
+      if (node != null) {
+        node.close();
+      }
+    } finally {
+      if (siteB != null) {
+        siteB.close();
       }
     }
-    throw new IOException(
-        "no free port in " + base + ".." + (base + PORT_SEARCH - 1) + " on " + LOOPBACK);
   }
 
-  private static void explain(PrintWriter out, Node node, Path data, boolean temporary) {
+  /** Site A's entry as {@code site run} prints it, then site B's with the same keys. */
+  private static ObjectNode ready(
+      Running running, Node node, DemoSites.Child siteB, SiteConfig cfgB) {
+    ObjectNode root = running.ready(node);
+    JsonNode b = siteB.site();
+    ObjectNode site = ((ArrayNode) root.get("sites")).addObject();
+    site.put("name", DemoSites.SITE_B)
+        .put("uuid", b.path("uuid").asText())
+        .put("api", siteB.api())
+        .put("token", siteB.token());
+    ArrayNode iscsi = site.putArray("iscsi");
+    DemoSites.iscsiUrls(cfgB, 0).forEach(iscsi::add);
+    ArrayNode nbd = site.putArray("nbd");
+    DemoSites.nbdUrls(cfgB, VOLUME).forEach(nbd::add);
+    ArrayNode portals = site.putArray("portals");
+    cfgB.portals().forEach(p -> portals.add(p.toString()));
+    site.put("target", cfgB.targetPrefix());
+    site.put("dataDir", cfgB.dataDir().toString());
+    site.put("log", siteB.log().toString());
+    site.put("pid", siteB.pid());
+    return root;
+  }
+
+  private static void explain(
+      PrintWriter out,
+      Node node,
+      DemoSites.Child siteB,
+      SiteConfig cfgB,
+      Path data,
+      boolean temporary) {
+    List<String> urlsB = DemoSites.iscsiUrls(cfgB, 0);
     String url = node.iscsiUrls().isEmpty() ? "(none)" : node.iscsiUrls().get(0);
-    String portal = node.portals().get(0).toString();
     String duet = "./duet --api " + node.apiUrl() + " --token " + node.token();
     out.println(
-        "Duet demo is running: site "
+        "Duet demo is running: sites "
             + node.name()
-            + ", data in "
+            + " (this process) and "
+            + DemoSites.SITE_B
+            + " (a child JVM, log "
+            + siteB.log()
+            + "), data in "
             + data
             + (temporary ? " (deleted on exit)" : ""));
     out.println();
     out.println(
-        "  volume   " + VOLUME + ", 1 GiB, 512-byte blocks, LUN 0, mapped to every initiator");
-    out.println("  iSCSI    " + String.join("  ", node.iscsiUrls()));
-    out.println("  NBD      " + String.join("  ", node.nbdUrls()));
-    out.println("  portal   " + portal + "   target " + node.defaultTarget());
-    out.println("  API      " + node.apiUrl());
-    out.println("  token    " + node.token());
+        "  volume   "
+            + VOLUME
+            + ", 1 GiB, 512-byte blocks, replicated active/active in group "
+            + DemoSetup.GROUP
+            + ", LUN 0 at both sites, mapped to every initiator");
+    out.println("  " + node.name() + "   iSCSI " + String.join("  ", node.iscsiUrls()));
+    out.println("           NBD   " + String.join("  ", node.nbdUrls()));
+    out.println("           API   " + node.apiUrl() + "   token " + node.token());
+    out.println("  " + DemoSites.SITE_B + "   iSCSI " + String.join("  ", urlsB));
+    out.println("           NBD   " + String.join("  ", DemoSites.nbdUrls(cfgB, VOLUME)));
+    out.println("           API   " + siteB.api() + "   token " + siteB.token());
     out.println();
     out.println("Try:");
     out.println("  iscsi-inq " + url);
-    out.println("  iscsi-readcapacity16 " + url);
-    out.println("  iscsi-ls -s iscsi://" + portal);
+    if (!urlsB.isEmpty()) {
+      out.println("  iscsi-test-cu -d --test=ALL.MultipathIO " + url + " " + urlsB.get(0));
+    }
     if (!node.nbdUrls().isEmpty()) {
       out.println("  nbdinfo " + node.nbdUrls().get(0));
     }
-    out.println(
-        "  sudo iscsiadm -m discovery -t st -p "
-            + portal
-            + " && sudo iscsiadm -m node -T "
-            + node.defaultTarget()
-            + " --login");
+    out.println("  " + duet + " cg show " + DemoSetup.GROUP + " --watch");
+    out.println("  " + duet + " cg verify " + DemoSetup.GROUP);
+    out.println("  " + duet + " cg switchover " + DemoSetup.GROUP);
     out.println("  " + duet + " status");
-    out.println("  " + duet + " volume create data --size 10GiB");
-    out.println(
-        "  curl -H 'Authorization: Bearer "
-            + node.token()
-            + "' "
-            + node.apiUrl()
-            + "/api/v1/volumes");
     out.println();
-    out.println("Press Ctrl-C to stop.");
+    out.println("Press Ctrl-C to stop both sites.");
     out.flush();
   }
 }

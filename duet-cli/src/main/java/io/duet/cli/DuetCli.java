@@ -186,8 +186,8 @@ public final class DuetCli implements Runnable {
 
   /**
    * The site data directory meant by {@code --data-dir}: the directory itself when it holds an
-   * api-token, else its only subdirectory that does ({@code duet demo --data-dir} keeps the site in
-   * {@code DIR/site-a}).
+   * api-token, else its only subdirectory that does, or its {@code site-a} ({@code duet demo
+   * --data-dir} keeps its sites in {@code DIR/site-a} and {@code DIR/site-b}).
    */
   private static Path siteDirectory(Path dir) throws IOException {
     if (Files.exists(dir.resolve("api-token")) || !Files.isDirectory(dir)) {
@@ -195,7 +195,11 @@ public final class DuetCli implements Runnable {
     }
     try (var children = Files.list(dir)) {
       List<Path> sites = children.filter(c -> Files.exists(c.resolve("api-token"))).toList();
-      return sites.size() == 1 ? sites.get(0) : dir;
+      if (sites.size() == 1) {
+        return sites.get(0);
+      }
+      Path demoSiteA = dir.resolve(DemoCommand.SITE);
+      return sites.contains(demoSiteA) ? demoSiteA : dir;
     }
   }
 

@@ -85,6 +85,14 @@ final class Running {
    * {@code tempDir}.
    */
   static void runUntilStopped(Node node, Path tempDir) throws InterruptedException {
+    runUntilStopped(node::close, tempDir);
+  }
+
+  /**
+   * Blocks until the JVM shuts down; the shutdown hook runs {@code stop} and then, when given,
+   * deletes {@code tempDir} (after stop, so no site still writes into it).
+   */
+  static void runUntilStopped(Runnable stop, Path tempDir) throws InterruptedException {
     CountDownLatch never = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -92,7 +100,7 @@ final class Running {
                 .name("duet-shutdown")
                 .unstarted(
                     () -> {
-                      node.close();
+                      stop.run();
                       if (tempDir != null) {
                         deleteTree(tempDir);
                       }

@@ -18,7 +18,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code duet demo --json} as its own process: stdout is JSON lines only, SIGTERM stops it. */
+/**
+ * {@code duet demo --json} as its own process: both sites announced, stdout is JSON lines only,
+ * SIGTERM stops it and its child site.
+ */
 class DemoProcessTest {
   static final ObjectMapper JSON = new ObjectMapper();
 
@@ -55,6 +58,7 @@ class DemoProcessTest {
                 // process gone
               }
             });
+    long childPid = -1;
     try {
       String first = null;
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -72,6 +76,26 @@ class DemoProcessTest {
       String url = site.path("iscsi").get(0).asText();
       assertThat(url)
           .matches("iscsi://127\\.0\\.0\\.1:39\\d\\d/iqn\\.2026-11\\.io\\.duet:site-a/0");
+      JsonNode siteB = ready.path("sites").get(1);
+      assertThat(siteB.path("name").asText()).isEqualTo("site-b");
+      assertThat(siteB.path("iscsi").get(0).asText())
+          .matches("iscsi://127\\.0\\.0\\.1:39\\d\\d/iqn\\.2026-11\\.io\\.duet:site-b/0")
+          .isNotEqualTo(url);
+      assertThat(siteB.path("nbd").get(0).asText()).matches("nbd://127\\.0\\.0\\.1:\\d+/demo");
+      childPid = siteB.path("pid").asLong();
+      assertThat(ProcessHandle.of(childPid)).as("site B runs as a child process").isPresent();
+      CliRun cg =
+          CliRun.run(
+              Map.of(
+                  "DUET_API",
+                  siteB.path("api").asText(),
+                  "DUET_TOKEN",
+                  siteB.path("token").asText()),
+              "cg",
+              "show",
+              "demo");
+      assertThat(cg.exit()).as(cg.err()).isZero();
+      assertThat(cg.out()).contains("IN_SYNC", "FOLLOWER", "site-a");
 
       CliRun r =
           CliRun.run(
@@ -83,15 +107,26 @@ class DemoProcessTest {
               "--size",
               "1MiB");
       assertThat(r.exit()).as(r.err()).isZero();
-      String next = lines.poll(30, TimeUnit.SECONDS);
-      assertThat(next).isNotNull();
-      JsonNode event = JSON.readTree(next);
-      assertThat(event.path("event").asText()).isEqualTo("volume.created");
+      // Replication events of site A may come first; the volume's event must follow.
+      JsonNode event = null;
+      long eventDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (event == null && System.nanoTime() < eventDeadline) {
+        String next = lines.poll(200, TimeUnit.MILLISECONDS);
+        JsonNode e = next == null ? null : JSON.readTree(next);
+        if (e != null && e.path("event").asText().equals("volume.created")) {
+          event = e;
+        }
+      }
+      assertThat(event).as("a volume.created event").isNotNull();
       assertThat(event.path("subject").asText()).isEqualTo("second");
     } finally {
       p.destroy();
-      assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     }
+    long pid = childPid;
+    assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
+        .as("site B stopped with the demo")
+        .isFalse();
     // Every stdout line was one JSON object; a user-given data directory is kept.
     for (String l : List.copyOf(lines)) {
       assertThat(JSON.readTree(l).isObject()).isTrue();

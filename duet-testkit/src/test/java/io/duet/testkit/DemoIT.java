@@ -13,8 +13,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code duet demo --json}: the first line is the ready event with working iSCSI URLs; SIGTERM
- * stops it and removes its temporary data directory.
+ * {@code duet demo --json}: the first line is the ready event with working iSCSI URLs at both
+ * sites, which show one device; SIGTERM stops both sites and removes the temporary data directory.
  */
 class DemoIT {
   @Test
@@ -32,7 +32,8 @@ class DemoIT {
             "23260");
     Process demo =
         new ProcessBuilder(cmd)
-            .redirectError(ProcessBuilder.Redirect.appendTo(Path.of("target", "demo-it.log").toFile()))
+            .redirectError(
+                ProcessBuilder.Redirect.appendTo(Path.of("target", "demo-it.log").toFile()))
             .start();
     try {
       BufferedReader out = new BufferedReader(new InputStreamReader(demo.getInputStream()));
@@ -49,18 +50,51 @@ class DemoIT {
       Path dataDir = Path.of(site.get("dataDir").asText());
       assertThat(dataDir).exists();
 
-      Process inq = new ProcessBuilder("iscsi-readcapacity16", url).redirectErrorStream(true).start();
-      String capacity = new String(inq.getInputStream().readAllBytes());
-      assertThat(inq.waitFor(60, TimeUnit.SECONDS)).isTrue();
-      assertThat(inq.exitValue()).as(capacity).isZero();
-      assertThat(capacity).contains("LOGICAL BLOCK LENGTH IN BYTES:512");
+      JsonNode siteB = ready.get("sites").get(1);
+      assertThat(siteB.get("name").asText()).isEqualTo("site-b");
+      String urlB = siteB.get("iscsi").get(0).asText();
+      assertThat(urlB).matches("iscsi://127\\.0\\.0\\.1:\\d+/iqn\\.[^/]+/0").isNotEqualTo(url);
+      long childPid = siteB.get("pid").asLong();
+
+      for (String u : List.of(url, urlB)) {
+        assertThat(run("iscsi-readcapacity16", u)).contains("LOGICAL BLOCK LENGTH IN BYTES:512");
+      }
+      // One device at two sites: the same logical unit designators (VPD 0x83) and serial (0x80).
+      assertThat(logicalUnitDesignators(run("iscsi-inq", "-e", "1", "-c", "131", urlB)))
+          .isEqualTo(logicalUnitDesignators(run("iscsi-inq", "-e", "1", "-c", "131", url)))
+          .isNotEmpty();
+      assertThat(run("iscsi-inq", "-e", "1", "-c", "128", urlB))
+          .contains("Unit Serial Number:")
+          .isEqualTo(run("iscsi-inq", "-e", "1", "-c", "128", url));
 
       demo.destroy(); // SIGTERM
-      assertThat(demo.waitFor(30, TimeUnit.SECONDS)).as("demo exits on SIGTERM").isTrue();
+      assertThat(demo.waitFor(60, TimeUnit.SECONDS)).as("demo exits on SIGTERM").isTrue();
+      assertThat(ProcessHandle.of(childPid).map(ProcessHandle::isAlive).orElse(false))
+          .as("site B's process stopped with the demo")
+          .isFalse();
       assertThat(dataDir).as("temporary data directory removed").doesNotExist();
       assertThat(Files.exists(dataDir.getParent())).as("temporary parent removed").isFalse();
     } finally {
       demo.destroyForcibly();
     }
+  }
+
+  private static String run(String... cmd) throws Exception {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(String.join(" ", cmd) + ": " + out).isZero();
+    return out;
+  }
+
+  /**
+   * The designators of iscsi-inq's VPD 0x83 output that name the logical unit; the target and port
+   * designators name each site's own target and port group, so they differ.
+   */
+  private static List<String> logicalUnitDesignators(String inq) {
+    return java.util.Arrays.stream(inq.split("DEVICE DESIGNATOR #\\d+"))
+        .filter(d -> d.contains("LOGICAL_UNIT"))
+        .map(String::strip)
+        .toList();
   }
 }

@@ -1,0 +1,128 @@
+package io.duet.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What {@code duet demo} asks of its two sites through their APIs, each step skipped when a reused
+ * data directory has it already: pair A with B, create the volume at A, replicate it in the group
+ * {@code demo}, and export it at both sites over iSCSI (every initiator, LUN 0) and NBD.
+ */
+final class DemoSetup {
+  static final String VOLUME = "demo";
+  static final String GROUP = "demo";
+  static final Duration LINK_TIMEOUT = Duration.ofSeconds(30);
+  static final Duration SYNC_TIMEOUT = Duration.ofSeconds(120);
+  private static final long POLL_MS = 50;
+
+  private final ApiClient a;
+  private final ApiClient b;
+  private final ObjectMapper json;
+
+  DemoSetup(ApiClient a, ApiClient b, ObjectMapper json) {
+    this.a = a;
+    this.b = b;
+    this.json = json;
+  }
+
+  void run() throws IOException, InterruptedException {
+    pair();
+    createVolume();
+    createGroup();
+    export(a);
+    export(b);
+  }
+
+  private void pair() throws IOException, InterruptedException {
+    if (!has(a.get("/peers"), "name", DemoSites.SITE_B)) {
+      JsonNode invitation = b.post("/peers/invitations", json.createObjectNode());
+      a.post(
+          "/peers",
+          json.createObjectNode()
+              .put("address", invitation.path("address").asText())
+              .put("passphrase", invitation.path("passphrase").asText()));
+    }
+    await("the replication link between the sites", LINK_TIMEOUT, () -> linkUp(a.get("/peers")));
+  }
+
+  private static boolean linkUp(JsonNode peers) {
+    for (JsonNode p : peers) {
+      if (p.path("name").asText().equals(DemoSites.SITE_B)) {
+        return p.path("link").asText().equalsIgnoreCase("up");
+      }
+    }
+    return false;
+  }
+
+  private void createVolume() throws IOException {
+    if (!has(a.get("/volumes"), "name", VOLUME)) {
+      a.post(
+          "/volumes",
+          json.createObjectNode().put("name", VOLUME).put("size", "1GiB").put("blockSize", 512));
+    }
+  }
+
+  private void createGroup() throws IOException, InterruptedException {
+    if (!has(a.get("/cgs"), "name", GROUP)) {
+      var body =
+          json.createObjectNode()
+              .put("name", GROUP)
+              .put("policy", CgCommand.POLICY_ACTIVE_ACTIVE)
+              .put("peer", DemoSites.SITE_B)
+              .put("leader", "local");
+      body.putArray("volumes").add(VOLUME);
+      a.post("/cgs", body);
+    }
+    await(
+        "group " + GROUP + " in sync at both sites",
+        SYNC_TIMEOUT,
+        () ->
+            CgView.inSync(a.get(CgCommand.path(GROUP)))
+                && CgView.inSync(b.get(CgCommand.path(GROUP))));
+  }
+
+  /** Maps the twin to every initiator as LUN 0 and exports it over NBD, unless done before. */
+  private void export(ApiClient site) throws IOException {
+    boolean mapped = false;
+    for (JsonNode m : site.get("/mappings")) {
+      mapped |= m.path("volume").asText().equals(VOLUME) && m.path("host").asText().equals("*");
+    }
+    if (!mapped) {
+      site.post(
+          "/mappings",
+          json.createObjectNode().put("volume", VOLUME).put("host", "*").put("lun", 0));
+    }
+    if (!has(site.get("/nbd/exports"), "name", VOLUME)) {
+      site.post("/nbd/exports", json.createObjectNode().put("volume", VOLUME));
+    }
+  }
+
+  private static boolean has(JsonNode list, String field, String value) {
+    for (JsonNode n : list) {
+      if (n.path(field).asText().equals(value)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** A check that calls a site. */
+  @FunctionalInterface
+  interface Check {
+    boolean done() throws IOException;
+  }
+
+  private static void await(String what, Duration timeout, Check check)
+      throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!check.done()) {
+      if (System.nanoTime() > deadline) {
+        throw new IOException("demo: gave up waiting " + timeout.toSeconds() + " s for " + what);
+      }
+      TimeUnit.MILLISECONDS.sleep(POLL_MS);
+    }
+  }
+}
