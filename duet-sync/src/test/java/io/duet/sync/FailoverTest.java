@@ -173,8 +173,8 @@ class FailoverTest {
       assertThatThrownBy(() -> h.b.replicator.switchover().get())
           .isInstanceOf(ExecutionException.class)
           .hasMessageContaining("refused");
-      h.link.cut();
-      await("leader alone", () -> !serving(h.b));
+      // Both sites must have seen the cut: until the leader has, it may still hand off.
+      h.cutAndAwaitAlone();
       assertThatThrownBy(() -> h.a.replicator.switchover().get())
           .hasMessageContaining("refused");
     }

@@ -83,6 +83,13 @@ class ReplicationHarness implements AutoCloseable {
                 && b.status().syncState() == SyncState.IN_SYNC);
   }
 
+  /** Cuts the link and waits until both sites have seen it: B stops serving, A is alone. */
+  void cutAndAwaitAlone() {
+    link.cut();
+    await(() -> "both sites see the cut: " + dump(),
+        () -> !serving(b) && a.status().link() == ReplicationStatus.LinkState.DOWN);
+  }
+
   /** The two sites' volumes hold the same bytes. */
   void assertIdentical() throws Exception {
     for (int v = 0; v < a.volumeCount; v++) {

@@ -1,8 +1,6 @@
 package io.duet.sync;
 
-import static io.duet.sync.ReplicationHarness.await;
 import static io.duet.sync.ReplicationHarness.block;
-import static io.duet.sync.ReplicationHarness.serving;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.duet.store.ForwardingVolume;
@@ -72,8 +70,7 @@ class ResyncDurabilityTest {
                   s.transportWrapper = t -> new TappedTransport(t, this::recordAck);
                 }))) {
       h.awaitInSync();
-      h.link.cut();
-      await("alone", () -> !serving(h.b));
+      h.cutAndAwaitAlone();
       for (int r = 0; r < 24; r++) {
         h.a.volume(0).write(r * TestSite.REGION, block(1, r), false);
       }

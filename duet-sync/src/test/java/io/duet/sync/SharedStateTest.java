@@ -93,8 +93,7 @@ class SharedStateTest {
       for (long c = 1; c <= 3; c++) {
         h.b.replicator.executeShared(0, command(c)).get();
       }
-      h.link.cut();
-      await("follower unavailable", () -> !serving(h.b));
+      h.cutAndAwaitAlone();
       assertThatThrownBy(() -> h.b.replicator.executeShared(0, command(99)).get())
           .isInstanceOf(ExecutionException.class)
           .hasCauseInstanceOf(UnavailableException.class);
@@ -117,8 +116,7 @@ class SharedStateTest {
     try (ReplicationHarness h = new ReplicationHarness(dir, 1, TestSite.FAST)) {
       h.awaitInSync();
       h.a.replicator.executeShared(0, command(1)).get();
-      h.link.cut();
-      await("follower unavailable", () -> !serving(h.b));
+      h.cutAndAwaitAlone();
       h.a.replicator.executeShared(0, command(2)).get(); // A alone: lost by the failover
       h.b.replicator.forceFailover("A lost").get();
       await("B serves", () -> serving(h.b));
