@@ -138,12 +138,18 @@ final class SharedCommands {
 
   /**
    * Leader, at the end of a resync (before ResyncDone): the follower replaces its unit state with
-   * ours. Commands applied after this are sent to it in order. Returns false if a snapshot is too
-   * large to send.
+   * ours. Commands applied after this are sent to it in order. Returns false if a snapshot cannot
+   * be taken or is too large to send.
    */
   boolean sendSnapshots() {
     for (int v = 0; v < g.volumes.size(); v++) {
-      byte[] snapshot = machine.snapshot(v);
+      byte[] snapshot;
+      try {
+        snapshot = machine.snapshot(v);
+      } catch (RuntimeException e) {
+        g.listener.onWarning("cannot take the unit state of volume " + v + ": " + e);
+        return false;
+      }
       byte[] bytes = snapshot == null ? new byte[0] : snapshot;
       if (bytes.length > FrameCodec.MAX_DATA_BYTES) {
         g.listener.onWarning("unit state of volume " + v + " is too large to replicate ("
