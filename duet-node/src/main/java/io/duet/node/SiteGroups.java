@@ -32,8 +32,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The site as its consistency groups see it ({@link GroupSite}): units and NBD exports switch to
- * replicated volumes, each group volume's unit gets a two-site ALUA view whose host proximity
- * comes from the hosts' {@code site}, and discovery lists the peer's targets for group volumes.
+ * replicated volumes, each group volume's unit gets a two-site ALUA view whose host proximity comes
+ * from the hosts' {@code site}, and discovery lists the peer's targets for group volumes.
  */
 final class SiteGroups implements GroupSite {
   private static final Logger log = LoggerFactory.getLogger(SiteGroups.class);
@@ -140,7 +140,9 @@ final class SiteGroups implements GroupSite {
     } catch (IOException e) {
       // The twin stays as an ordinary volume the operator can delete; say so.
       events.record(
-          "volume.failed", volume, "twin volume " + volume + " could not be removed: " + e.getMessage());
+          "volume.failed",
+          volume,
+          "twin volume " + volume + " could not be removed: " + e.getMessage());
     }
   }
 
@@ -190,7 +192,9 @@ final class SiteGroups implements GroupSite {
       }
 
       private Optional<LogicalUnit> unit(int volume) {
-        return volume < 0 || volume >= names.size() ? Optional.empty() : units.get(names.get(volume));
+        return volume < 0 || volume >= names.size()
+            ? Optional.empty()
+            : units.get(names.get(volume));
       }
     };
   }
@@ -253,8 +257,8 @@ final class SiteGroups implements GroupSite {
   }
 
   /**
-   * Host to local port group, from a snapshot of the hosts: a host at this site prefers this
-   * site's group; a host at any other named site prefers the peer's; "all" prefers none.
+   * Host to local port group, from a snapshot of the hosts: a host at this site prefers this site's
+   * group; a host at any other named site prefers the peer's; "all" prefers none.
    */
   private Proximity proximity(int peerGroup) {
     Map<String, Integer> byIqn = new HashMap<>();

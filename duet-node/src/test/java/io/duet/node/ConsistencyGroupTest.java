@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Two sites in one JVM, paired over loopback through a relay the test can cut: a consistency
- * group created at A copies A's data to B's twin, writes at A are read at B, a cut link makes the
+ * Two sites in one JVM, paired over loopback through a relay the test can cut: a consistency group
+ * created at A copies A's data to B's twin, writes at A are read at B, a cut link makes the
  * follower unavailable and a healed one resyncs it.
  */
 class ConsistencyGroupTest {
@@ -174,7 +174,8 @@ class ConsistencyGroupTest {
       assertThat(ok(b.node, "GET", "/api/v1/cgs", null)).isEmpty();
       // Volumes stay, served locally again.
       write(b.node, 0, pattern(5, 512));
-      assertThat(ok(b.node, "GET", "/api/v1/volumes/vol1", null).path("name").asText()).isEqualTo("vol1");
+      assertThat(ok(b.node, "GET", "/api/v1/volumes/vol1", null).path("name").asText())
+          .isEqualTo("vol1");
 
       // The twin exists now with the same identity: accepted; the peer leads once in sync.
       ok(
@@ -278,8 +279,8 @@ class ConsistencyGroupTest {
   }
 
   /**
-   * The follower of a cut link is promoted by force: it leads and serves, the event warns, and
-   * when the link heals the old leader is fenced and resynced from it.
+   * The follower of a cut link is promoted by force: it leads and serves, the event warns, and when
+   * the link heals the old leader is fenced and resynced from it.
    */
   @Test
   void forcedFailoverFencesTheOldLeader() throws Exception {
@@ -322,7 +323,8 @@ class ConsistencyGroupTest {
       assertThat(promoted.path("role").asText()).isEqualTo("LEADER");
       await("B serves alone", () -> state(b, "availability", "SERVING"));
       assertThat(eventsB)
-          .anyMatch(e -> e.type().equals("cg.forced-failover") && e.level().equals(NodeEvent.WARNING));
+          .anyMatch(
+              e -> e.type().equals("cg.forced-failover") && e.level().equals(NodeEvent.WARNING));
       byte[] data = pattern(9, 4096);
       write(b, 0, data);
 
@@ -337,7 +339,11 @@ class ConsistencyGroupTest {
   private static void proximity(Node a) throws IOException {
     String iqn = "iqn.2026-01.test:h1";
     JsonNode h =
-        ok(a, "POST", "/api/v1/hosts", "{\"name\":\"h1\",\"iqns\":[\"" + iqn + "\"],\"site\":\"site-a\"}");
+        ok(
+            a,
+            "POST",
+            "/api/v1/hosts",
+            "{\"name\":\"h1\",\"iqns\":[\"" + iqn + "\"],\"site\":\"site-a\"}");
     assertThat(h.path("site").asText()).isEqualTo("site-a");
     UnitAlua view = a.unit("vol1").orElseThrow().alua();
     assertThat(view.state(iqn, 1)).isEqualTo(AluaState.ACTIVE_OPTIMIZED);
@@ -351,17 +357,37 @@ class ConsistencyGroupTest {
 
   /** Refusals with a clear message; the node keeps running. */
   private static void badRequests(Node a) throws IOException {
-    Reply r = call(a, "POST", "/api/v1/cgs", "{\"name\":\"x\",\"policy\":\"async\",\"peer\":\"site-b\",\"volumes\":[\"vol1\"]}");
+    Reply r =
+        call(
+            a,
+            "POST",
+            "/api/v1/cgs",
+            "{\"name\":\"x\",\"policy\":\"async\",\"peer\":\"site-b\",\"volumes\":[\"vol1\"]}");
     assertThat(r.status()).isEqualTo(400);
     assertThat(r.body().path("detail").asText()).contains("active-active");
-    r = call(a, "POST", "/api/v1/cgs", "{\"name\":\"x\",\"policy\":\"active-active\",\"peer\":\"nobody\",\"volumes\":[\"vol1\"]}");
+    r =
+        call(
+            a,
+            "POST",
+            "/api/v1/cgs",
+            "{\"name\":\"x\",\"policy\":\"active-active\",\"peer\":\"nobody\",\"volumes\":[\"vol1\"]}");
     assertThat(r.status()).isEqualTo(404);
     assertThat(r.body().path("detail").asText()).contains("nobody");
-    r = call(a, "POST", "/api/v1/cgs", "{\"name\":\"x\",\"policy\":\"active-active\",\"peer\":\"site-b\",\"volumes\":[\"nope\"]}");
+    r =
+        call(
+            a,
+            "POST",
+            "/api/v1/cgs",
+            "{\"name\":\"x\",\"policy\":\"active-active\",\"peer\":\"site-b\",\"volumes\":[\"nope\"]}");
     assertThat(r.status()).isEqualTo(404);
     r = call(a, "POST", "/api/v1/cgs", "{\"name\":");
     assertThat(r.status()).isEqualTo(400);
-    r = call(a, "POST", "/api/v1/cgs", "{\"name\":\"x\",\"policy\":\"active-active\",\"peer\":\"site-b\",\"volumes\":[\"vol1\"],\"leader\":\"both\"}");
+    r =
+        call(
+            a,
+            "POST",
+            "/api/v1/cgs",
+            "{\"name\":\"x\",\"policy\":\"active-active\",\"peer\":\"site-b\",\"volumes\":[\"vol1\"],\"leader\":\"both\"}");
     assertThat(r.status()).isEqualTo(400);
     r = call(a, "POST", "/api/v1/cgs", "{\"name\":\"x\",\"bogus\":1}");
     assertThat(r.status()).isEqualTo(400);

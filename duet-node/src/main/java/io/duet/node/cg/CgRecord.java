@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * A consistency group as this site persists it: identity, peer, policy settings and volumes (in
- * the group's order, the same at both sites).
+ * A consistency group as this site persists it: identity, peer, policy settings and volumes (in the
+ * group's order, the same at both sites).
  *
  * @param id the group id, the same at both sites (frames carry it)
  * @param sourceSiteId the site whose data the initial synchronization copies (the creator); it
@@ -48,26 +48,70 @@ record CgRecord(
 
   CgRecord withVolumes(List<VolumeSpec> v) {
     return new CgRecord(
-        id, name, policy, peerSiteId, peerName, sourceSiteId, preferredLeaderId, handedOver,
-        autoResync, autoRecover, resyncRate, v, peer);
+        id,
+        name,
+        policy,
+        peerSiteId,
+        peerName,
+        sourceSiteId,
+        preferredLeaderId,
+        handedOver,
+        autoResync,
+        autoRecover,
+        resyncRate,
+        v,
+        peer);
   }
 
   CgRecord withSettings(boolean resync, boolean recover, long rate) {
     return new CgRecord(
-        id, name, policy, peerSiteId, peerName, sourceSiteId, preferredLeaderId, handedOver,
-        resync, recover, rate, volumes, peer);
+        id,
+        name,
+        policy,
+        peerSiteId,
+        peerName,
+        sourceSiteId,
+        preferredLeaderId,
+        handedOver,
+        resync,
+        recover,
+        rate,
+        volumes,
+        peer);
   }
 
   CgRecord withHandedOver() {
     return new CgRecord(
-        id, name, policy, peerSiteId, peerName, sourceSiteId, preferredLeaderId, true,
-        autoResync, autoRecover, resyncRate, volumes, peer);
+        id,
+        name,
+        policy,
+        peerSiteId,
+        peerName,
+        sourceSiteId,
+        preferredLeaderId,
+        true,
+        autoResync,
+        autoRecover,
+        resyncRate,
+        volumes,
+        peer);
   }
 
   CgRecord withPeer(SiteInfo p) {
     return new CgRecord(
-        id, name, policy, peerSiteId, peerName, sourceSiteId, preferredLeaderId, handedOver,
-        autoResync, autoRecover, resyncRate, volumes, p);
+        id,
+        name,
+        policy,
+        peerSiteId,
+        peerName,
+        sourceSiteId,
+        preferredLeaderId,
+        handedOver,
+        autoResync,
+        autoRecover,
+        resyncRate,
+        volumes,
+        p);
   }
 
   /**

@@ -3,19 +3,14 @@ package io.duet.node.cg;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.duet.node.AdminException;
 import io.duet.store.LocalVolume;
-import io.duet.sync.ReplicatedVolume;
 import io.duet.sync.ReplicationStatus;
 import io.duet.sync.SyncSettings;
 import io.duet.sync.SystemTimers;
-import io.duet.sync.VerifyReport;
-import io.duet.sync.dirty.DirtyMap;
 import io.duet.sync.link.ControlException;
 import io.duet.sync.link.ControlLink;
 import io.duet.sync.link.LinkChannels;
 import io.duet.sync.peering.PeerRecord;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -26,13 +21,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 
@@ -61,8 +53,10 @@ public final class ConsistencyGroups implements AutoCloseable {
   private final ExecutorService workers =
       Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("cg-control").factory());
   final ReentrantLock lock = new ReentrantLock();
+
   /** Changed under {@link #lock} only; read without it by the groups' event loops (handover). */
   private final Map<String, Entry> groups = Collections.synchronizedMap(new LinkedHashMap<>());
+
   private final Map<UUID, ControlLink> controls = new ConcurrentHashMap<>();
   private final PeerRequests peerRequests;
   private final GroupActions actions;
@@ -101,7 +95,9 @@ public final class ConsistencyGroups implements AutoCloseable {
           runner.run(e, Set.of());
         } catch (IOException | RuntimeException x) {
           site.event(
-              "cg.failed", r.name(), "consistency group " + r.name() + " not started: " + x.getMessage());
+              "cg.failed",
+              r.name(),
+              "consistency group " + r.name() + " not started: " + x.getMessage());
         }
       }
     } finally {
@@ -155,8 +151,8 @@ public final class ConsistencyGroups implements AutoCloseable {
   }
 
   /**
-   * Asks a peer that just came back for its ports, targets and portals (they may have changed
-   * with a restart) and keeps them in its groups' records, for discovery.
+   * Asks a peer that just came back for its ports, targets and portals (they may have changed with
+   * a restart) and keeps them in its groups' records, for discovery.
    */
   private void refreshPeer(UUID peerId, ControlLink control) {
     SiteInfo info;
@@ -165,7 +161,8 @@ public final class ConsistencyGroups implements AutoCloseable {
           control
               .request(
                   wire.encode(
-                      new ControlWire.Request(ControlWire.SITE_INFO, site.info(), null, null, null)),
+                      new ControlWire.Request(
+                          ControlWire.SITE_INFO, site.info(), null, null, null)),
                   CONTROL_TIMEOUT_MS)
               .get();
       info = wire.siteInfo(answer);
@@ -212,13 +209,18 @@ public final class ConsistencyGroups implements AutoCloseable {
     if (!CgRecord.ACTIVE_ACTIVE.equals(req.policy())) {
       throw AdminException.invalid(
           "policy must be 'active-active'"
-              + (req.policy() == null ? " (field 'policy' is required)" : ", got '" + req.policy() + "'"));
+              + (req.policy() == null
+                  ? " (field 'policy' is required)"
+                  : ", got '" + req.policy() + "'"));
     }
     String leader = req.leader() == null ? "local" : req.leader();
     if (!leader.equals("local") && !leader.equals("peer")) {
       throw AdminException.invalid("leader must be 'local' or 'peer', got '" + leader + "'");
     }
-    long rate = req.resyncRate() == null ? SyncSettings.RESYNC_RATE_DEFAULT_BYTES_PER_SECOND : req.resyncRate();
+    long rate =
+        req.resyncRate() == null
+            ? SyncSettings.RESYNC_RATE_DEFAULT_BYTES_PER_SECOND
+            : req.resyncRate();
     if (rate <= 0) {
       throw AdminException.invalid("resyncRate must be positive");
     }
@@ -322,7 +324,10 @@ public final class ConsistencyGroups implements AutoCloseable {
   /** The short form of every group, for the site status. */
   public List<CgViews.Summary> summaries() {
     return list().stream()
-        .map(g -> new CgViews.Summary(g.name(), g.role(), g.syncState(), g.availability(), g.link(), g.resync()))
+        .map(
+            g ->
+                new CgViews.Summary(
+                    g.name(), g.role(), g.syncState(), g.availability(), g.link(), g.resync()))
         .toList();
   }
 
@@ -375,7 +380,9 @@ public final class ConsistencyGroups implements AutoCloseable {
     try {
       Entry e = find(name);
       LocalVolume lv =
-          site.store().get(volume).orElseThrow(() -> AdminException.notFound("no volume '" + volume + "'"));
+          site.store()
+              .get(volume)
+              .orElseThrow(() -> AdminException.notFound("no volume '" + volume + "'"));
       requireFree(lv.identity().name());
       ReplicationStatus s = GroupViews.status(e);
       if (s == null || s.role() != ReplicationStatus.Role.LEADER) {
@@ -386,11 +393,15 @@ public final class ConsistencyGroups implements AutoCloseable {
       }
       CgRecord.VolumeSpec spec = spec(lv);
       ControlLink control = control(UUID.fromString(e.record.peerSiteId()));
-      ask(control, new ControlWire.Request(ControlWire.CG_ADD_VOLUME, site.info(), null, e.record.id(), spec));
+      ask(
+          control,
+          new ControlWire.Request(
+              ControlWire.CG_ADD_VOLUME, site.info(), null, e.record.id(), spec));
       List<CgRecord.VolumeSpec> vs = new ArrayList<>(e.record.volumes());
       vs.add(spec);
       restart(e, e.record.withVolumes(vs), Set.of(spec.name()));
-      site.event("cg.volume.added", name, "volume " + spec.name() + " added to consistency group " + name);
+      site.event(
+          "cg.volume.added", name, "volume " + spec.name() + " added to consistency group " + name);
       return GroupViews.view(site, e);
     } finally {
       lock.unlock();
@@ -407,7 +418,9 @@ public final class ConsistencyGroups implements AutoCloseable {
       Entry e = find(name);
       try {
         ControlLink control = control(UUID.fromString(e.record.peerSiteId()));
-        ask(control, new ControlWire.Request(ControlWire.CG_DELETE, site.info(), null, e.record.id(), null));
+        ask(
+            control,
+            new ControlWire.Request(ControlWire.CG_DELETE, site.info(), null, e.record.id(), null));
       } catch (AdminException x) {
         if (!force || x.kind() != AdminException.Kind.UNAVAILABLE) {
           throw x;
@@ -506,7 +519,6 @@ public final class ConsistencyGroups implements AutoCloseable {
     ReplicatedGroup.removeState(e.record, site.store(), runner.groupDir(e.record.id()));
   }
 
-
   static CgRecord.VolumeSpec spec(LocalVolume v) {
     return new CgRecord.VolumeSpec(
         v.identity().name(),
@@ -525,8 +537,6 @@ public final class ConsistencyGroups implements AutoCloseable {
 
   // ---------------------------------------------------------------- internals
 
-
-
   void save() throws IOException {
     file.save(groups.values().stream().map(e -> e.record).toList());
   }
@@ -544,7 +554,8 @@ public final class ConsistencyGroups implements AutoCloseable {
   }
 
   Entry find(String name) {
-    return byName(name).orElseThrow(() -> AdminException.notFound("no consistency group '" + name + "'"));
+    return byName(name)
+        .orElseThrow(() -> AdminException.notFound("no consistency group '" + name + "'"));
   }
 
   ReplicatedGroup running(String name) {
@@ -552,7 +563,8 @@ public final class ConsistencyGroups implements AutoCloseable {
     try {
       ReplicatedGroup g = find(name).running;
       if (g == null) {
-        throw AdminException.unavailable("consistency group '" + name + "' is not running (no link to its peer)");
+        throw AdminException.unavailable(
+            "consistency group '" + name + "' is not running (no link to its peer)");
       }
       return g;
     } finally {
@@ -568,7 +580,8 @@ public final class ConsistencyGroups implements AutoCloseable {
   private static String validName(String name) {
     if (name == null || !NAME.matcher(name).matches()) {
       throw AdminException.invalid(
-          "name must be 1-64 letters, digits, '.', '_' or '-' (starting with a letter or digit), got "
+          "name must be 1-64 letters, digits, '.', '_' or '-' (starting with a letter or digit),"
+              + " got "
               + (name == null ? "none" : "'" + name + "'"));
     }
     return name;
@@ -577,12 +590,15 @@ public final class ConsistencyGroups implements AutoCloseable {
   private ControlLink control(UUID peer) {
     ControlLink c = controls.get(peer);
     if (c == null) {
-      throw AdminException.unavailable("no link to the peer site (peering is off or it is not paired)");
+      throw AdminException.unavailable(
+          "no link to the peer site (peering is off or it is not paired)");
     }
     return c;
   }
 
-  /** Sends a control request and waits for the answer; refusals and unreachability become 409/503. */
+  /**
+   * Sends a control request and waits for the answer; refusals and unreachability become 409/503.
+   */
   private byte[] ask(ControlLink control, ControlWire.Request request) {
     try {
       return control.request(wire.encode(request), CONTROL_TIMEOUT_MS).get();

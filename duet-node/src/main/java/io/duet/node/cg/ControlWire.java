@@ -76,7 +76,8 @@ final class ControlWire {
     try {
       return json.readValue(body, type);
     } catch (IOException | RuntimeException e) {
-      String m = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
+      String m =
+          e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
       throw new ControlException("malformed control message: " + m);
     }
   }

@@ -14,8 +14,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The operator's actions on a running group at this site only: settings, verify, switchover,
- * forced failover and resync. Each waits (bounded) for the replicator and reports in events.
+ * The operator's actions on a running group at this site only: settings, verify, switchover, forced
+ * failover and resync. Each waits (bounded) for the replicator and reports in events.
  */
 final class GroupActions {
   private final ConsistencyGroups groups;
@@ -57,13 +57,22 @@ final class GroupActions {
     long region = DirtyMap.REGION_SIZE_DEFAULT_BYTES;
     List<CgViews.Region> regions =
         report.differing().stream()
-            .map(d -> new CgViews.Region(r.volumes().get(d.volume()).name(), d.region() * region, region))
+            .map(
+                d ->
+                    new CgViews.Region(
+                        r.volumes().get(d.volume()).name(), d.region() * region, region))
             .toList();
     groups.site.event(
         "cg.verify",
         name,
-        "consistency group " + name + ": verify compared " + report.regionsCompared()
-            + " regions, " + regions.size() + " differ" + (report.repairScheduled() ? ", repairing" : ""));
+        "consistency group "
+            + name
+            + ": verify compared "
+            + report.regionsCompared()
+            + " regions, "
+            + regions.size()
+            + " differ"
+            + (report.repairScheduled() ? ", repairing" : ""));
     return new CgViews.Verify(report.regionsCompared(), regions, report.repairScheduled());
   }
 
@@ -71,13 +80,16 @@ final class GroupActions {
     ReplicatedGroup g = groups.running(name);
     ReplicationStatus s = g.replicator().status();
     if (s.role() != ReplicationStatus.Role.LEADER) {
-      throw AdminException.conflict("this site does not lead group '" + name + "'; switch over at the leader");
+      throw AdminException.conflict(
+          "this site does not lead group '" + name + "'; switch over at the leader");
     }
     if (s.syncState() != ReplicationStatus.SyncState.IN_SYNC) {
-      throw AdminException.conflict("group '" + name + "' is " + s.syncState() + "; switchover needs IN_SYNC");
+      throw AdminException.conflict(
+          "group '" + name + "' is " + s.syncState() + "; switchover needs IN_SYNC");
     }
     await(g.replicator().switchover(), "switchover");
-    groups.site.event("cg.switchover", name, "consistency group " + name + ": leadership handed to the peer");
+    groups.site.event(
+        "cg.switchover", name, "consistency group " + name + ": leadership handed to the peer");
     return groups.get(name);
   }
 
@@ -85,14 +97,23 @@ final class GroupActions {
     if (!force) {
       throw AdminException.invalid(
           "forced failover makes this site lead although the peer is unreachable; writes the peer"
-              + " acknowledged since losing contact are LOST. Repeat with \"force\": true to proceed");
+              + " acknowledged since losing contact are LOST. Repeat with \"force\": true to"
+              + " proceed");
     }
     ReplicatedGroup g = groups.running(name);
     String why = reason == null || reason.isBlank() ? "operator forced failover" : reason;
     await(g.replicator().forceFailover(why), "forced failover");
-    groups.site.event("cg.forced-failover", name, "WARNING: consistency group " + name
-        + " forced to fail over to " + groups.site.name() + " (" + why + "); data acknowledged by the peer"
-        + " after the link was lost may be lost");
+    groups.site.event(
+        "cg.forced-failover",
+        name,
+        "WARNING: consistency group "
+            + name
+            + " forced to fail over to "
+            + groups.site.name()
+            + " ("
+            + why
+            + "); data acknowledged by the peer"
+            + " after the link was lost may be lost");
     return groups.get(name);
   }
 
@@ -105,15 +126,16 @@ final class GroupActions {
       return f.get(ConsistencyGroups.OPERATION_TIMEOUT_MS, TimeUnit.MILLISECONDS);
     } catch (ExecutionException x) {
       Throwable c = x.getCause();
-      throw AdminException.conflict(what + " failed: " + (c.getMessage() == null ? c.toString() : c.getMessage()));
+      throw AdminException.conflict(
+          what + " failed: " + (c.getMessage() == null ? c.toString() : c.getMessage()));
     } catch (TimeoutException x) {
-      throw AdminException.unavailable(what + " did not finish within " + ConsistencyGroups.OPERATION_TIMEOUT_MS + " ms");
+      throw AdminException.unavailable(
+          what + " did not finish within " + ConsistencyGroups.OPERATION_TIMEOUT_MS + " ms");
     } catch (InterruptedException x) {
       Thread.currentThread().interrupt();
       throw AdminException.unavailable("interrupted while waiting for " + what);
     }
   }
-
 
   /** The preferred leader is the peer: hand over once, after the initial synchronization. */
   void leaderInSync(String groupId) {
@@ -129,29 +151,41 @@ final class GroupActions {
     }
     ReplicatedGroup g = e.running;
     // Off the event loop: the switchover completes on it, and saving the record blocks.
-    groups.workers().execute(
-        () -> {
-          try {
-            g.replicator().switchover().get(ConsistencyGroups.OPERATION_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-            groups.lock.lock();
-            try {
-              ConsistencyGroups.Entry now = groups.entry(groupId);
-              if (now != null) {
-                now.record = now.record.withHandedOver();
-                groups.save();
+    groups
+        .workers()
+        .execute(
+            () -> {
+              try {
+                g.replicator()
+                    .switchover()
+                    .get(ConsistencyGroups.OPERATION_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                groups.lock.lock();
+                try {
+                  ConsistencyGroups.Entry now = groups.entry(groupId);
+                  if (now != null) {
+                    now.record = now.record.withHandedOver();
+                    groups.save();
+                  }
+                } finally {
+                  groups.lock.unlock();
+                }
+                groups.site.event(
+                    "cg.switchover",
+                    e.record.name(),
+                    "consistency group "
+                        + e.record.name()
+                        + ": initial synchronization done, leadership handed to the preferred"
+                        + " leader");
+              } catch (IOException | ExecutionException | TimeoutException x) {
+                groups.site.event(
+                    "cg.warning",
+                    e.record.name(),
+                    "handover to the preferred leader failed: " + x.getMessage());
+              } catch (InterruptedException x) {
+                Thread.currentThread().interrupt();
+              } finally {
+                handoversRunning.remove(groupId);
               }
-            } finally {
-              groups.lock.unlock();
-            }
-            groups.site.event("cg.switchover", e.record.name(), "consistency group " + e.record.name()
-                + ": initial synchronization done, leadership handed to the preferred leader");
-          } catch (IOException | ExecutionException | TimeoutException x) {
-            groups.site.event("cg.warning", e.record.name(), "handover to the preferred leader failed: " + x.getMessage());
-          } catch (InterruptedException x) {
-            Thread.currentThread().interrupt();
-          } finally {
-            handoversRunning.remove(groupId);
-          }
-        });
+            });
   }
 }

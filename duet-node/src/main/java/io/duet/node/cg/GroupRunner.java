@@ -12,9 +12,9 @@ import java.util.Set;
 import java.util.UUID;
 
 /**
- * Starts and stops one group's replication at this site and switches what hosts reach: refused
- * I/O while the group cannot serve yet, the replicated volumes while it runs, the local volumes
- * once it is gone. Called under the groups' lock.
+ * Starts and stops one group's replication at this site and switches what hosts reach: refused I/O
+ * while the group cannot serve yet, the replicated volumes while it runs, the local volumes once it
+ * is gone. Called under the groups' lock.
  */
 final class GroupRunner {
   private final GroupSite site;
@@ -29,7 +29,6 @@ final class GroupRunner {
     this.inSync = inSync;
   }
 
-
   void run(Entry e, Set<String> initialSync) throws IOException {
     CgRecord r = e.record;
     // Until the replicator runs, this site cannot know it is current: no I/O, ALUA unavailable.
@@ -37,7 +36,10 @@ final class GroupRunner {
     UUID peer = UUID.fromString(r.peerSiteId());
     LinkChannels channels =
         site.channels(peer)
-            .orElseThrow(() -> new IOException("no link to peer " + r.peerName() + " (not paired, or peering is off)"));
+            .orElseThrow(
+                () ->
+                    new IOException(
+                        "no link to peer " + r.peerName() + " (not paired, or peering is off)"));
     GroupWatcher watcher = new GroupWatcher(site, r, clock::millis, inSync);
     watcher.initial();
     UUID gid = UUID.fromString(r.id());

@@ -6,11 +6,9 @@ import io.duet.sync.ReplicationStatus;
 final class GroupViews {
   private GroupViews() {}
 
-
   static ReplicationStatus status(ConsistencyGroups.Entry e) {
     return e.running == null ? null : e.running.replicator().status();
   }
-
 
   static double percent(ReplicationStatus s) {
     if (s.syncState() != ReplicationStatus.SyncState.RESYNCING || s.resyncBytesTotal() <= 0) {
@@ -18,7 +16,6 @@ final class GroupViews {
     }
     return Math.min(100.0, 100.0 * s.resyncBytesDone() / s.resyncBytesTotal());
   }
-
 
   static CgViews.Group view(GroupSite site, ConsistencyGroups.Entry e) {
     CgRecord r = e.record;
@@ -29,7 +26,8 @@ final class GroupViews {
     CgViews.Resync resync =
         s == null
             ? new CgViews.Resync(0, 0, -1, 0.0)
-            : new CgViews.Resync(s.resyncBytesDone(), s.resyncBytesTotal(), s.resyncEtaSeconds(), percent(s));
+            : new CgViews.Resync(
+                s.resyncBytesDone(), s.resyncBytesTotal(), s.resyncEtaSeconds(), percent(s));
     return new CgViews.Group(
         r.name(),
         r.id(),

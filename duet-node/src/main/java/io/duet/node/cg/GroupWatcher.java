@@ -13,13 +13,14 @@ import java.util.function.LongSupplier;
  * Turns one group's replication status into what the site shows: events ({@code cg.state}, {@code
  * cg.link.up/down}, {@code cg.resync.progress} at most every {@link #PROGRESS_INTERVAL_MS}, {@code
  * cg.resync.done}, warnings) and the ALUA base states of both sites' port groups. Runs on the
- * group's event loop, so it must not block: the ALUA update and event append are quick local
- * calls.
+ * group's event loop, so it must not block: the ALUA update and event append are quick local calls.
  */
 final class GroupWatcher implements ReplicationListener {
   static final long PROGRESS_INTERVAL_MS = 5_000;
 
-  /** Told when the group is first in sync with this site leading (the preferred-leader handover). */
+  /**
+   * Told when the group is first in sync with this site leading (the preferred-leader handover).
+   */
   interface InSync {
     void leaderInSync(String groupId);
   }
@@ -103,7 +104,9 @@ final class GroupWatcher implements ReplicationListener {
 
   private void progress(ReplicationStatus before, ReplicationStatus s) {
     boolean resyncing = s.syncState() == SyncState.RESYNCING;
-    if (before != null && before.syncState() == SyncState.RESYNCING && s.syncState() == SyncState.IN_SYNC) {
+    if (before != null
+        && before.syncState() == SyncState.RESYNCING
+        && s.syncState() == SyncState.IN_SYNC) {
       site.event(
           "cg.resync.done",
           name,

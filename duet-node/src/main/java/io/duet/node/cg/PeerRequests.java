@@ -60,7 +60,8 @@ final class PeerRequests {
       throw new ControlException("policy '" + g.policy() + "' is not supported at " + site.name());
     }
     if (!g.peerSiteId().equals(me)) {
-      throw new ControlException("group " + g.name() + " names site " + g.peerSiteId() + " as its peer, not " + me);
+      throw new ControlException(
+          "group " + g.name() + " names site " + g.peerSiteId() + " as its peer, not " + me);
     }
     parseUuid(g.id());
     Optional<ConsistencyGroups.Entry> existing = groups.byId(g.id());
@@ -68,14 +69,16 @@ final class PeerRequests {
       return; // a retry of a create that succeeded here
     }
     if (groups.byName(g.name()).isPresent()) {
-      throw new ControlException("a consistency group named '" + g.name() + "' exists at " + site.name());
+      throw new ControlException(
+          "a consistency group named '" + g.name() + "' exists at " + site.name());
     }
     String clash = site.info().clashWith(from);
     if (clash != null) {
       throw new ControlException(clash);
     }
     PeerRecord peer =
-        site.peerById(peerId).orElseThrow(() -> new ControlException("site " + peerId + " is not paired"));
+        site.peerById(peerId)
+            .orElseThrow(() -> new ControlException("site " + peerId + " is not paired"));
     List<String> created = new ArrayList<>();
     try {
       for (CgRecord.VolumeSpec v : g.volumes()) {
@@ -86,9 +89,19 @@ final class PeerRequests {
       }
       CgRecord mine =
           new CgRecord(
-              g.id(), g.name(), g.policy(), peerId.toString(), peer.name(), g.sourceSiteId(),
-              g.preferredLeaderId(), g.handedOver(), g.autoResync(), g.autoRecover(),
-              g.resyncRate(), g.volumes(), from);
+              g.id(),
+              g.name(),
+              g.policy(),
+              peerId.toString(),
+              peer.name(),
+              g.sourceSiteId(),
+              g.preferredLeaderId(),
+              g.handedOver(),
+              g.autoResync(),
+              g.autoRecover(),
+              g.resyncRate(),
+              g.volumes(),
+              from);
       // Twins that existed already may hold data: their allocated extents resync too.
       groups.adopt(mine, ConsistencyGroups.volumeNames(mine));
     } catch (ControlException | IOException | RuntimeException e) {
@@ -100,14 +113,22 @@ final class PeerRequests {
     site.event(
         "cg.created",
         g.name(),
-        "consistency group " + g.name() + " created by " + peer.name() + ", volumes "
-            + ConsistencyGroups.volumeNames(g) + "; initial synchronization from " + peer.name());
+        "consistency group "
+            + g.name()
+            + " created by "
+            + peer.name()
+            + ", volumes "
+            + ConsistencyGroups.volumeNames(g)
+            + "; initial synchronization from "
+            + peer.name());
   }
 
   private void addVolume(UUID peerId, String groupId, CgRecord.VolumeSpec v)
       throws ControlException, IOException {
     ConsistencyGroups.Entry e =
-        groups.byId(groupId).orElseThrow(() -> new ControlException("no consistency group " + groupId));
+        groups
+            .byId(groupId)
+            .orElseThrow(() -> new ControlException("no consistency group " + groupId));
     if (!e.record.peerSiteId().equals(peerId.toString())) {
       throw new ControlException("group " + e.record.name() + " is not replicated with this peer");
     }
@@ -129,7 +150,12 @@ final class PeerRequests {
     groups.site.event(
         "cg.volume.added",
         e.record.name(),
-        "volume " + v.name() + " added to consistency group " + e.record.name() + " by " + e.record.peerName());
+        "volume "
+            + v.name()
+            + " added to consistency group "
+            + e.record.name()
+            + " by "
+            + e.record.peerName());
   }
 
   private void delete(UUID peerId, String groupId) throws ControlException, IOException {
@@ -138,11 +164,19 @@ final class PeerRequests {
       return; // deleted already
     }
     if (!e.get().record.peerSiteId().equals(peerId.toString())) {
-      throw new ControlException("group " + e.get().record.name() + " is not replicated with this peer");
+      throw new ControlException(
+          "group " + e.get().record.name() + " is not replicated with this peer");
     }
     String name = e.get().record.name();
     groups.drop(e.get());
-    groups.site.event("cg.deleted", name, "consistency group " + name + " deleted by " + e.get().record.peerName() + "; its volumes stay");
+    groups.site.event(
+        "cg.deleted",
+        name,
+        "consistency group "
+            + name
+            + " deleted by "
+            + e.get().record.peerName()
+            + "; its volumes stay");
   }
 
   /**
@@ -161,14 +195,24 @@ final class PeerRequests {
               && lv.blockSize() == v.blockSize();
       if (!same) {
         throw new ControlException(
-            "volume '" + v.name() + "' exists at " + site.name() + " with another identity or size"
-                + " (naa " + lv.identity().naaHex() + ", " + lv.sizeBytes() + " bytes); rename or delete it there");
+            "volume '"
+                + v.name()
+                + "' exists at "
+                + site.name()
+                + " with another identity or size"
+                + " (naa "
+                + lv.identity().naaHex()
+                + ", "
+                + lv.sizeBytes()
+                + " bytes); rename or delete it there");
       }
       return false;
     }
     VolumeIdentity id;
     try {
-      id = new VolumeIdentity(parseUuid(v.uuid()), v.name(), HexFormat.of().parseHex(v.naa()), v.serial());
+      id =
+          new VolumeIdentity(
+              parseUuid(v.uuid()), v.name(), HexFormat.of().parseHex(v.naa()), v.serial());
     } catch (IllegalArgumentException e) {
       throw new ControlException("volume '" + v.name() + "' has a bad identity: " + e.getMessage());
     }
@@ -179,7 +223,8 @@ final class PeerRequests {
       throw new ControlException("cannot create volume '" + v.name() + "': " + e.getMessage());
     }
     site.volumeCreated(created);
-    site.event("volume.created", v.name(), "volume " + v.name() + " created as the twin of the peer's");
+    site.event(
+        "volume.created", v.name(), "volume " + v.name() + " created as the twin of the peer's");
     return true;
   }
 

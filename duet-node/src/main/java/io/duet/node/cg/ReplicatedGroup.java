@@ -61,8 +61,8 @@ final class ReplicatedGroup implements AutoCloseable {
   /**
    * Opens the group's files and starts its replicator.
    *
-   * @param initialSync volumes whose allocated extents are marked dirty first, so the first
-   *     resync copies them (only data: holes are already equal at both sites)
+   * @param initialSync volumes whose allocated extents are marked dirty first, so the first resync
+   *     copies them (only data: holes are already equal at both sites)
    */
   static ReplicatedGroup open(
       CgRecord r,
@@ -85,12 +85,16 @@ final class ReplicatedGroup implements AutoCloseable {
             store
                 .get(spec.name())
                 .orElseThrow(
-                    () -> new IOException("volume " + spec.name() + " of group " + r.name() + " is missing"));
+                    () ->
+                        new IOException(
+                            "volume " + spec.name() + " of group " + r.name() + " is missing"));
         Path dir = store.stateDirectory(v.identity());
         Files.createDirectories(dir);
         DirtyMap dirty =
             DirtyMap.open(
-                dir.resolve(dirtyMapFile(r.id())), v.sizeBytes(), DirtyMap.REGION_SIZE_DEFAULT_BYTES);
+                dir.resolve(dirtyMapFile(r.id())),
+                v.sizeBytes(),
+                DirtyMap.REGION_SIZE_DEFAULT_BYTES);
         files.add(dirty);
         ActivityLogFile log =
             ActivityLogFile.open(
@@ -125,7 +129,9 @@ final class ReplicatedGroup implements AutoCloseable {
                 t.setDaemon(true);
                 return t;
               });
-      io = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("cg-" + name + "-io").factory());
+      io =
+          Executors.newThreadPerTaskExecutor(
+              Thread.ofVirtual().name("cg-" + name + "-io").factory());
       ConsistencyGroupReplicator replicator =
           ConsistencyGroupReplicator.open(config, channel, loop, io, timers, listener, unitState);
       return new ReplicatedGroup(replicator, loop, io, files);
@@ -143,7 +149,8 @@ final class ReplicatedGroup implements AutoCloseable {
     while (offset < size) {
       Volume.Extent e = v.allocation(offset, size - offset);
       if (e.length() <= 0) {
-        throw new IOException("allocation of " + v.identity().name() + " at " + offset + " is empty");
+        throw new IOException(
+            "allocation of " + v.identity().name() + " at " + offset + " is empty");
       }
       if (e.allocated()) {
         dirty.markDirty(e.offset(), Math.min(e.length(), size - e.offset()));
@@ -153,8 +160,8 @@ final class ReplicatedGroup implements AutoCloseable {
   }
 
   /**
-   * Removes a stopped group's replication state: the volumes' dirty maps and activity logs, and
-   * the group's directory (its epoch). The volumes stay.
+   * Removes a stopped group's replication state: the volumes' dirty maps and activity logs, and the
+   * group's directory (its epoch). The volumes stay.
    */
   static void removeState(CgRecord r, VolumeStore store, Path groupDir) throws IOException {
     for (CgRecord.VolumeSpec v : r.volumes()) {

@@ -16,20 +16,47 @@ import org.junit.jupiter.api.io.TempDir;
 class ControlWireTest {
   static final ObjectMapper JSON = new ObjectMapper();
   static final SiteInfo A =
-      new SiteInfo("site-a", "00000000-0000-0000-0000-00000000000a", 1, List.of(1), List.of("iqn.a"),
-          List.of("127.0.0.1:3260"), 1);
+      new SiteInfo(
+          "site-a",
+          "00000000-0000-0000-0000-00000000000a",
+          1,
+          List.of(1),
+          List.of("iqn.a"),
+          List.of("127.0.0.1:3260"),
+          1);
   static final SiteInfo B =
-      new SiteInfo("site-b", "00000000-0000-0000-0000-00000000000b", 2, List.of(2), List.of("iqn.b"),
-          List.of("127.0.0.1:3261"), 1);
+      new SiteInfo(
+          "site-b",
+          "00000000-0000-0000-0000-00000000000b",
+          2,
+          List.of(2),
+          List.of("iqn.b"),
+          List.of("127.0.0.1:3261"),
+          1);
 
   @TempDir Path dir;
 
   static CgRecord record() {
     return new CgRecord(
-        "00000000-0000-0000-0000-0000000000c1", "cg1", CgRecord.ACTIVE_ACTIVE, B.siteId(), "site-b",
-        A.siteId(), A.siteId(), true, true, true, 100,
-        List.of(new CgRecord.VolumeSpec("vol1", "00000000-0000-0000-0000-000000000001",
-            "60000000000000000000000000000001", "S1", 1 << 20, 512)),
+        "00000000-0000-0000-0000-0000000000c1",
+        "cg1",
+        CgRecord.ACTIVE_ACTIVE,
+        B.siteId(),
+        "site-b",
+        A.siteId(),
+        A.siteId(),
+        true,
+        true,
+        true,
+        100,
+        List.of(
+            new CgRecord.VolumeSpec(
+                "vol1",
+                "00000000-0000-0000-0000-000000000001",
+                "60000000000000000000000000000001",
+                "S1",
+                1 << 20,
+                512)),
         B);
   }
 
@@ -53,7 +80,10 @@ class ControlWireTest {
     assertThatThrownBy(() -> wire.request(utf8("{\"op\":\"cg-create\"}")))
         .hasMessageContaining("no 'from' site");
     assertThatThrownBy(
-            () -> wire.request(wire.encode(new ControlWire.Request(ControlWire.CG_DELETE, A, null, null, null))))
+            () ->
+                wire.request(
+                    wire.encode(
+                        new ControlWire.Request(ControlWire.CG_DELETE, A, null, null, null))))
         .hasMessageContaining("arguments missing");
     assertThatThrownBy(() -> wire.request(utf8("{\"op\":\"site-info\",\"extra\":1}")))
         .hasMessageContaining("malformed control message");
@@ -65,7 +95,8 @@ class ControlWireTest {
   @Test
   void randomAndMutatedBytesNeverEscapeAsOtherExceptions() {
     ControlWire wire = new ControlWire(JSON);
-    byte[] valid = wire.encode(new ControlWire.Request(ControlWire.CG_CREATE, A, record(), null, null));
+    byte[] valid =
+        wire.encode(new ControlWire.Request(ControlWire.CG_CREATE, A, record(), null, null));
     Random random = new Random(11);
     int accepted = 0;
     for (int i = 0; i < 3000; i++) {

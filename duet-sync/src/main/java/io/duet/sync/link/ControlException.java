@@ -2,7 +2,8 @@ package io.duet.sync.link;
 
 /**
  * A site-to-site control request failed: the peer refused it (the message is the peer's reason), or
- * it could not be delivered or answered ({@link #unreachable()}: link down, timeout, the peer busy).
+ * it could not be delivered or answered ({@link #unreachable()}: link down, timeout, the peer
+ * busy).
  */
 public final class ControlException extends Exception {
   private static final long serialVersionUID = 1L;

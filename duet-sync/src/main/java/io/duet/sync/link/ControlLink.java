@@ -45,8 +45,10 @@ public final class ControlLink implements Transport.Receiver, AutoCloseable {
 
   private static final byte OK = 0;
   private static final byte REFUSED = 1;
+
   /** Not handled at all (busy, stopping): the requester may retry, like an unreachable peer. */
   private static final byte BUSY = 2;
+
   private static final int MAX_ERROR_BYTES = 1024;
 
   private final Transport channel;
@@ -180,7 +182,8 @@ public final class ControlLink implements Transport.Receiver, AutoCloseable {
     } else if (b[0] == OK) {
       finish(c.requestId(), Arrays.copyOfRange(b, 1, b.length), null);
     } else {
-      String why = new String(b, 1, Math.min(b.length - 1, MAX_ERROR_BYTES), StandardCharsets.UTF_8);
+      String why =
+          new String(b, 1, Math.min(b.length - 1, MAX_ERROR_BYTES), StandardCharsets.UTF_8);
       finish(c.requestId(), null, new ControlException(why, b[0] != REFUSED));
     }
   }

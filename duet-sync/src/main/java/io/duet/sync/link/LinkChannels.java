@@ -12,8 +12,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * Shares one link to a peer site among the consistency groups replicated with it: one {@link
  * Transport} per group id, plus the control channel (the nil group id) for site-to-site
  * administration. Every frame names its group in its header, so sending needs no wrapping and
- * receiving is a lookup; a frame for a group with no open channel is dropped and counted (the
- * group may not exist here yet, or was just deleted). Link up and down reach every channel.
+ * receiving is a lookup; a frame for a group with no open channel is dropped and counted (the group
+ * may not exist here yet, or was just deleted). Link up and down reach every channel.
  *
  * <p>Non-blocking: sends go straight to the link's bounded queue; deliveries happen on the link's
  * delivery thread, one at a time, so channel receivers must not block (as for any transport). The
