@@ -180,13 +180,13 @@ final class CgCommand extends GroupCommand {
       name = "show",
       description =
           "Show a consistency group; with --watch, redraw its state and resync progress until it"
-              + " is in sync (or Ctrl-C).",
+              + " is in sync and serving (or Ctrl-C).",
       mixinStandardHelpOptions = true)
   static final class Show extends ApiCommand {
     @Parameters(index = "0", paramLabel = "NAME")
     String name;
 
-    @Option(names = "--watch", description = "poll until the group is in sync")
+    @Option(names = "--watch", description = "poll until the group is in sync and serving")
     boolean watch;
 
     @Option(
@@ -209,8 +209,9 @@ final class CgCommand extends GroupCommand {
     }
 
     /**
-     * Polls until in sync. Prints each state as a JSON line with --json, else one status line per
-     * poll (redrawn in place on a terminal) with the copy rate measured between polls.
+     * Polls until in sync and serving. Prints each state as a JSON line with --json, else one
+     * status line per poll (redrawn in place on a terminal) with the copy rate measured between
+     * polls.
      */
     private int watch(JsonNode first) throws IOException, InterruptedException {
       ApiClient api = api();
@@ -234,7 +235,7 @@ final class CgCommand extends GroupCommand {
           out.print(redraw ? "\r\033[K" + line : line + System.lineSeparator());
         }
         out.flush();
-        if (CgView.inSync(view)) {
+        if (CgView.settled(view)) {
           if (redraw) {
             out.println();
           }

@@ -82,6 +82,16 @@ final class CgView {
     return "IN_SYNC".equals(cg.path("syncState").asText());
   }
 
+  /**
+   * In sync and, unless auto-recover is off (then the operator brings the site back), serving: what
+   * {@code --watch} waits for, since a site turns serving a moment after the resync ends.
+   */
+  static boolean settled(JsonNode cg) {
+    return inSync(cg)
+        && ("SERVING".equals(cg.path("availability").asText())
+            || !cg.path("autoRecover").asBoolean(true));
+  }
+
   static long bytesDone(JsonNode cg) {
     return cg.path("resync").path("bytesDone").asLong();
   }
