@@ -267,7 +267,8 @@ final class Peering implements AutoCloseable {
     if (t != null) {
       t.close();
     }
-    channels.remove(peer.siteId());
+    // The site's channels stay (their link is closed): if it pairs again, the same channels, and
+    // the control link the groups hold on them, attach to the new link.
     events.record("peer.deleted", name, "peering with " + name + " deleted");
   }
 
