@@ -3,12 +3,8 @@ package io.duet.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.duet.node.Node;
-import io.duet.node.config.HostPort;
-import io.duet.node.config.SiteConfig;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -19,15 +15,6 @@ import org.junit.jupiter.api.io.TempDir;
 class CgCliAgainstNodesTest {
   @TempDir Path dir;
 
-  static Node site(Path dir, String name, int portGroup) throws Exception {
-    return Node.start(
-        SiteConfig.defaults(name, dir.resolve(name))
-            .withPortals(List.of(new HostPort("127.0.0.1", 0)))
-            .withApi(new HostPort("127.0.0.1", 0))
-            .withReplication(Optional.of(new HostPort("127.0.0.1", 0)))
-            .withPortGroup(portGroup, portGroup));
-  }
-
   static CliRun ok(Map<String, String> env, String... args) {
     CliRun r = CliRun.run(env, args);
     assertThat(r.exit()).as(String.join(" ", args) + ": " + r.err()).isZero();
@@ -36,8 +23,8 @@ class CgCliAgainstNodesTest {
 
   @Test
   void groupLifecycleThroughTheCli() throws Exception {
-    try (Node a = site(dir, "site-a", 1);
-        Node b = site(dir, "site-b", 2)) {
+    try (Node a = PeerCliTest.site(dir, "site-a", true, 1);
+        Node b = PeerCliTest.site(dir, "site-b", true, 2)) {
       Map<String, String> atA = PeerCliTest.env(a);
       Map<String, String> atB = PeerCliTest.env(b);
       Matcher m = Pattern.compile("passphrase: (\\S+)").matcher(ok(atB, "peer", "invite").out());
@@ -53,17 +40,8 @@ class CgCliAgainstNodesTest {
       CliRun created =
           ok(
               atA,
-              "cg",
-              "create",
-              "cg1",
-              "--policy",
-              "active-active",
-              "--peer",
-              "site-b",
-              "--volumes",
-              "vol1",
-              "--resync-rate",
-              "100MiB");
+              "cg create cg1 --policy active-active --peer site-b --volumes vol1 --resync-rate 100MiB"
+                  .split(" "));
       assertThat(created.out()).contains("consistency group cg1 created with site-b");
       CliRun watched = ok(atB, "cg", "show", "cg1", "--watch", "--interval-ms", "20");
       assertThat(watched.out().lines().toList().getLast())

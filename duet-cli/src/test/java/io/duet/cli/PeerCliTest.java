@@ -20,12 +20,18 @@ class PeerCliTest {
   @TempDir Path dir;
 
   static Node site(Path dir, String name, boolean replication) throws Exception {
+    return site(dir, name, replication, SiteConfig.PORT_GROUP_ID_DEFAULT);
+  }
+
+  /** A site on free loopback ports; {@code portGroup} is also its relative target port id. */
+  static Node site(Path dir, String name, boolean replication, int portGroup) throws Exception {
     return Node.start(
         SiteConfig.defaults(name, dir.resolve(name))
             .withPortals(List.of(new HostPort("127.0.0.1", 0)))
             .withApi(new HostPort("127.0.0.1", 0))
             .withReplication(
-                replication ? Optional.of(new HostPort("127.0.0.1", 0)) : Optional.empty()));
+                replication ? Optional.of(new HostPort("127.0.0.1", 0)) : Optional.empty())
+            .withPortGroup(portGroup, portGroup));
   }
 
   static Map<String, String> env(Node n) {
