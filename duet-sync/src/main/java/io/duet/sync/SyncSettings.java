@@ -27,7 +27,11 @@ public record SyncSettings(
   public static final long LEASE_MARGIN_DEFAULT_MS = 500;
   public static final long PEER_TIMEOUT_DEFAULT_MS = 3_000;
   public static final long RESYNC_RATE_DEFAULT_BYTES_PER_SECOND = 200L << 20;
-  public static final int RESYNC_WINDOW_DEFAULT_REGIONS = 8;
+  /**
+   * Resync regions in flight (32 of 64 KiB = 2 MiB): the follower makes each batch durable before
+   * acknowledging it, so the window must cover the default rate over one fdatasync of a few ms.
+   */
+  public static final int RESYNC_WINDOW_DEFAULT_REGIONS = 32;
 
   public SyncSettings {
     if (heartbeatIntervalMs <= 0 || leaseMs <= 0 || leaseMarginMs < 0 || peerTimeoutMs <= 0) {
