@@ -171,7 +171,14 @@ public final class ReplicatedVolume implements Volume {
           failure = e;
           continue;
         }
-        HostRequest r = chunk.make(at, n);
+        HostRequest r;
+        try {
+          r = chunk.make(at, n);
+        } catch (RuntimeException e) {
+          group.dataBudget.release(carriesData ? n : 0);
+          bug = e;
+          continue;
+        }
         group.submit(r);
         started.add(r);
         at += n;
