@@ -4,7 +4,6 @@ import io.duet.scsi.LogicalUnit;
 import io.duet.scsi.ScsiSite;
 import io.duet.scsi.SharedUnitState;
 import io.duet.scsi.UnitAlua;
-import io.duet.store.ForwardingVolume;
 import io.duet.store.LocalVolume;
 import io.duet.store.Volume;
 import io.duet.store.VolumeStore;
@@ -15,7 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * One SCSI logical unit per volume of the store, by volume name. All of them share the site's
  * {@link ScsiSite}, so ALUA changes and EXTENDED COPY see every unit. Each unit (and each NBD
- * export) reaches its volume through a {@link Served} volume, so a volume that joins a consistency
+ * export) reaches its volume through a {@link ServedVolume}, so a volume that joins a consistency
  * group switches to its replicated volume in place: sessions, reservations and unit attentions
  * carry on.
  */
@@ -26,22 +25,8 @@ final class Units {
   private final VolumeStore store;
   private final ScsiSite site;
   private final ConcurrentHashMap<String, LogicalUnit> byName = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, Served> served = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, ServedVolume> served = new ConcurrentHashMap<>();
 
-  /** The volume hosts reach: the local volume, or the replicated one while in a group. */
-  static final class Served extends ForwardingVolume {
-    private final LocalVolume local;
-
-    Served(LocalVolume local) {
-      super(local);
-      this.local = local;
-    }
-
-    /** Serves through {@code replicated} (same identity and size), or the local volume (null). */
-    void serve(Volume replicated) {
-      redirect(replicated == null ? local : replicated);
-    }
-  }
 
   Units(VolumeStore store, ScsiSite site) {
     this.store = store;
@@ -57,7 +42,7 @@ final class Units {
 
   LogicalUnit add(LocalVolume volume) {
     String name = volume.identity().name();
-    Served s = new Served(volume);
+    ServedVolume s = new ServedVolume(volume);
     Path pr = store.stateDirectory(volume.identity()).resolve(PR_FILE);
     LogicalUnit unit = new LogicalUnit(s, site, new FilePersistentState(pr));
     served.put(name, s);
@@ -70,7 +55,7 @@ final class Units {
 
   /** Serves {@code name} through {@code volume} from now on (null: the local volume again). */
   void serve(String name, Volume volume) {
-    Served s = served.get(name);
+    ServedVolume s = served.get(name);
     if (s != null) {
       s.serve(volume);
     }
