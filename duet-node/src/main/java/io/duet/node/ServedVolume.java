@@ -12,10 +12,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The volume a unit and its NBD exports reach: the local volume, or, while the volume is in a
- * consistency group, the replicated one (or one that refuses I/O while the group cannot serve).
- * A switch waits until every operation started on the old volume has returned, so none of them
- * can land after the group has looked at the volume (its initial synchronization marks the
- * allocated extents) and slip past replication.
+ * consistency group, the replicated one (or one that refuses I/O while the group cannot serve). A
+ * switch waits until every operation started on the old volume has returned, so none of them can
+ * land after the group has looked at the volume (its initial synchronization marks the allocated
+ * extents) and slip past replication.
  */
 final class ServedVolume extends ForwardingVolume {
   /** How long a switch waits for the operations in flight on the old volume. */

@@ -27,7 +27,6 @@ final class Units {
   private final ConcurrentHashMap<String, LogicalUnit> byName = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, ServedVolume> served = new ConcurrentHashMap<>();
 
-
   Units(VolumeStore store, ScsiSite site) {
     this.store = store;
     this.site = site;

@@ -6,8 +6,6 @@ import io.duet.store.LocalVolume;
 import io.duet.sync.ReplicationStatus;
 import io.duet.sync.SyncSettings;
 import io.duet.sync.SystemTimers;
-import io.duet.sync.link.ControlException;
-import io.duet.sync.link.ControlLink;
 import io.duet.sync.link.LinkChannels;
 import io.duet.sync.peering.PeerRecord;
 import java.io.IOException;
@@ -21,8 +19,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.locks.ReentrantLock;
@@ -37,8 +33,6 @@ import java.util.regex.Pattern;
  * <p>Operations run one at a time under one lock, whether an operator or the peer asked.
  */
 public final class ConsistencyGroups implements AutoCloseable {
-  /** How long this site waits for the peer's answer to a control request. */
-  static final long CONTROL_TIMEOUT_MS = 20_000;
 
   /** How long an operator call waits for a switchover, failover or verify to finish. */
   static final long OPERATION_TIMEOUT_MS = 120_000;
@@ -57,7 +51,7 @@ public final class ConsistencyGroups implements AutoCloseable {
   /** Changed under {@link #lock} only; read without it by the groups' event loops (handover). */
   private final Map<String, Entry> groups = Collections.synchronizedMap(new LinkedHashMap<>());
 
-  private final Map<UUID, ControlLink> controls = new ConcurrentHashMap<>();
+  private final PeerControls controls;
   private final PeerRequests peerRequests;
   private final GroupActions actions;
   private final GroupRunner runner;
@@ -80,6 +74,8 @@ public final class ConsistencyGroups implements AutoCloseable {
     this.clock = clock;
     this.file = new CgFile(site.dataDir(), json);
     this.peerRequests = new PeerRequests(this);
+    this.controls =
+        new PeerControls(site, wire, timers, workers, peerRequests::handle, this::peerInfoChanged);
     this.actions = new GroupActions(this);
     this.runner = new GroupRunner(site, clock, timers, actions::leaderInSync);
   }
@@ -110,20 +106,7 @@ public final class ConsistencyGroups implements AutoCloseable {
    * for every paired site, at start and when a new one pairs.
    */
   public void attachPeer(UUID peerSiteId, LinkChannels channels) {
-    controls.computeIfAbsent(
-        peerSiteId,
-        id -> {
-          ControlLink c =
-              new ControlLink(
-                  channels.control(),
-                  timers,
-                  body -> peerRequests.handle(id, body),
-                  workers,
-                  ControlLink.MAX_PENDING_DEFAULT,
-                  ControlLink.MAX_HANDLING_DEFAULT);
-          c.onLinkUp(() -> workers.execute(() -> refreshPeer(id, c)));
-          return c;
-        });
+    controls.attach(peerSiteId, channels);
     lock.lock();
     try {
       for (Entry e : groups.values()) {
@@ -140,38 +123,8 @@ public final class ConsistencyGroups implements AutoCloseable {
     }
   }
 
-  /**
-   * Deletes a group at the peer, best effort, when its creation here did not complete: its record
-   * without ours would only wait for a session that never comes. (Twins it created stay.)
-   */
-  private void undoAtPeer(ControlLink control, SiteInfo mine, CgRecord r) {
-    control.request(
-        wire.encode(new ControlWire.Request(ControlWire.CG_DELETE, mine, null, r.id(), null)),
-        CONTROL_TIMEOUT_MS);
-  }
-
-  /**
-   * Asks a peer that just came back for its ports, targets and portals (they may have changed with
-   * a restart) and keeps them in its groups' records, for discovery.
-   */
-  private void refreshPeer(UUID peerId, ControlLink control) {
-    SiteInfo info;
-    try {
-      byte[] answer =
-          control
-              .request(
-                  wire.encode(
-                      new ControlWire.Request(
-                          ControlWire.SITE_INFO, site.info(), null, null, null)),
-                  CONTROL_TIMEOUT_MS)
-              .get();
-      info = wire.siteInfo(answer);
-    } catch (ExecutionException | ControlException e) {
-      return; // the next link-up tries again; the old information stays meanwhile
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return;
-    }
+  /** A peer's ports, targets and portals as it reported them on its link coming up. */
+  private void peerInfoChanged(UUID peerId, SiteInfo info) {
     lock.lock();
     try {
       boolean changed = false;
@@ -202,37 +155,59 @@ public final class ConsistencyGroups implements AutoCloseable {
       String leader,
       Boolean autoResync,
       Boolean autoRecover,
-      Long resyncRate) {}
+      Long resyncRate) {
+
+    /** Refuses a malformed request (400) before anything is looked up. */
+    void check() {
+      if (!CgRecord.ACTIVE_ACTIVE.equals(policy)) {
+        throw AdminException.invalid(
+            "policy must be 'active-active'"
+                + (policy == null ? " (field 'policy' is required)" : ", got '" + policy + "'"));
+      }
+      if (leader != null && !leader.equals("local") && !leader.equals("peer")) {
+        throw AdminException.invalid("leader must be 'local' or 'peer', got '" + leader + "'");
+      }
+      if (resyncRate != null && resyncRate <= 0) {
+        throw AdminException.invalid("resyncRate must be positive");
+      }
+      if (peer == null || peer.isBlank()) {
+        throw AdminException.invalid("field 'peer' is required (a peer name as in GET /peers)");
+      }
+      if (volumes == null || volumes.isEmpty()) {
+        throw AdminException.invalid("field 'volumes' must name at least one volume");
+      }
+      if (new HashSet<>(volumes).size() != volumes.size()) {
+        throw AdminException.invalid("field 'volumes' names a volume twice");
+      }
+    }
+
+    /**
+     * The new group's record: this site is the source of the initial synchronization and leads
+     * until it is done; the operator's choice of leader is the preferred one.
+     */
+    CgRecord record(UUID me, PeerRecord p, List<CgRecord.VolumeSpec> specs, SiteInfo peerInfo) {
+      String self = me.toString();
+      String preferred = "peer".equals(leader) ? p.siteId().toString() : self;
+      return new CgRecord(
+          UUID.randomUUID().toString(),
+          name,
+          CgRecord.ACTIVE_ACTIVE,
+          p.siteId().toString(),
+          p.name(),
+          self,
+          preferred,
+          preferred.equals(self),
+          autoResync == null || autoResync,
+          autoRecover == null || autoRecover,
+          resyncRate == null ? SyncSettings.RESYNC_RATE_DEFAULT_BYTES_PER_SECOND : resyncRate,
+          specs,
+          peerInfo);
+    }
+  }
 
   public CgViews.Group create(CreateRequest req) throws IOException {
     String name = validName(req.name());
-    if (!CgRecord.ACTIVE_ACTIVE.equals(req.policy())) {
-      throw AdminException.invalid(
-          "policy must be 'active-active'"
-              + (req.policy() == null
-                  ? " (field 'policy' is required)"
-                  : ", got '" + req.policy() + "'"));
-    }
-    String leader = req.leader() == null ? "local" : req.leader();
-    if (!leader.equals("local") && !leader.equals("peer")) {
-      throw AdminException.invalid("leader must be 'local' or 'peer', got '" + leader + "'");
-    }
-    long rate =
-        req.resyncRate() == null
-            ? SyncSettings.RESYNC_RATE_DEFAULT_BYTES_PER_SECOND
-            : req.resyncRate();
-    if (rate <= 0) {
-      throw AdminException.invalid("resyncRate must be positive");
-    }
-    if (req.peer() == null || req.peer().isBlank()) {
-      throw AdminException.invalid("field 'peer' is required (a peer name as in GET /peers)");
-    }
-    if (req.volumes() == null || req.volumes().isEmpty()) {
-      throw AdminException.invalid("field 'volumes' must name at least one volume");
-    }
-    if (new HashSet<>(req.volumes()).size() != req.volumes().size()) {
-      throw AdminException.invalid("field 'volumes' names a volume twice");
-    }
+    req.check();
     lock.lock();
     try {
       if (byName(name).isPresent()) {
@@ -248,42 +223,30 @@ public final class ConsistencyGroups implements AutoCloseable {
         requireFree(lv.identity().name());
         specs.add(spec(lv));
       }
-      ControlLink control = control(peer.siteId());
       SiteInfo mine = site.info();
-      SiteInfo theirs = peerInfo(control, mine);
+      SiteInfo theirs = controls.siteInfo(peer.siteId());
       String clash = mine.clashWith(theirs);
       if (clash != null) {
         throw AdminException.conflict(clash);
       }
-      String me = site.siteId().toString();
-      String preferred = leader.equals("peer") ? peer.siteId().toString() : me;
-      CgRecord r =
-          new CgRecord(
-              UUID.randomUUID().toString(),
-              name,
-              CgRecord.ACTIVE_ACTIVE,
-              peer.siteId().toString(),
-              peer.name(),
-              me,
-              preferred,
-              preferred.equals(me),
-              req.autoResync() == null || req.autoResync(),
-              req.autoRecover() == null || req.autoRecover(),
-              rate,
-              specs,
-              theirs);
+      CgRecord r = req.record(site.siteId(), peer, specs, theirs);
+      ControlWire.Request undo =
+          new ControlWire.Request(ControlWire.CG_DELETE, mine, null, r.id(), null);
       try {
-        ask(control, new ControlWire.Request(ControlWire.CG_CREATE, mine, r, null, null));
+        controls.ask(
+            peer.siteId(), new ControlWire.Request(ControlWire.CG_CREATE, mine, r, null, null));
       } catch (AdminException e) {
         if (e.kind() == AdminException.Kind.UNAVAILABLE) {
-          undoAtPeer(control, mine, r); // the peer may have created it before the answer was lost
+          // The peer may have created it before its answer was lost.
+          controls.tell(peer.siteId(), undo);
         }
         throw e;
       }
       try {
         adopt(r, volumeNames(r));
       } catch (IOException | RuntimeException e) {
-        undoAtPeer(control, mine, r);
+        // Best effort: the peer's record without ours would wait for a session forever.
+        controls.tell(peer.siteId(), undo);
         throw e;
       }
       site.event(
@@ -392,9 +355,8 @@ public final class ConsistencyGroups implements AutoCloseable {
                 + "): the initial copy runs from the leader");
       }
       CgRecord.VolumeSpec spec = spec(lv);
-      ControlLink control = control(UUID.fromString(e.record.peerSiteId()));
-      ask(
-          control,
+      controls.ask(
+          UUID.fromString(e.record.peerSiteId()),
           new ControlWire.Request(
               ControlWire.CG_ADD_VOLUME, site.info(), null, e.record.id(), spec));
       List<CgRecord.VolumeSpec> vs = new ArrayList<>(e.record.volumes());
@@ -417,9 +379,8 @@ public final class ConsistencyGroups implements AutoCloseable {
     try {
       Entry e = find(name);
       try {
-        ControlLink control = control(UUID.fromString(e.record.peerSiteId()));
-        ask(
-            control,
+        controls.ask(
+            UUID.fromString(e.record.peerSiteId()),
             new ControlWire.Request(ControlWire.CG_DELETE, site.info(), null, e.record.id(), null));
       } catch (AdminException x) {
         if (!force || x.kind() != AdminException.Kind.UNAVAILABLE) {
@@ -587,44 +548,6 @@ public final class ConsistencyGroups implements AutoCloseable {
     return name;
   }
 
-  private ControlLink control(UUID peer) {
-    ControlLink c = controls.get(peer);
-    if (c == null) {
-      throw AdminException.unavailable(
-          "no link to the peer site (peering is off or it is not paired)");
-    }
-    return c;
-  }
-
-  /**
-   * Sends a control request and waits for the answer; refusals and unreachability become 409/503.
-   */
-  private byte[] ask(ControlLink control, ControlWire.Request request) {
-    try {
-      return control.request(wire.encode(request), CONTROL_TIMEOUT_MS).get();
-    } catch (ExecutionException x) {
-      if (x.getCause() instanceof ControlException c) {
-        throw c.unreachable()
-            ? AdminException.unavailable("the peer site cannot be reached now: " + c.getMessage())
-            : AdminException.conflict("the peer site refused: " + c.getMessage());
-      }
-      throw new IllegalStateException(x.getCause());
-    } catch (InterruptedException x) {
-      Thread.currentThread().interrupt();
-      throw AdminException.unavailable("interrupted while waiting for the peer site");
-    }
-  }
-
-  private SiteInfo peerInfo(ControlLink control, SiteInfo mine) {
-    byte[] answer =
-        ask(control, new ControlWire.Request(ControlWire.SITE_INFO, mine, null, null, null));
-    try {
-      return wire.siteInfo(answer);
-    } catch (ControlException e) {
-      throw AdminException.conflict("the peer site answered badly: " + e.getMessage());
-    }
-  }
-
   @Override
   public void close() {
     closed = true;
@@ -636,7 +559,7 @@ public final class ConsistencyGroups implements AutoCloseable {
     } finally {
       lock.unlock();
     }
-    controls.values().forEach(ControlLink::close);
+    controls.close();
     workers.shutdownNow();
     timers.close();
   }
