@@ -227,12 +227,6 @@ public final class TwoSites implements AutoCloseable {
     return a.api().post("/api/v1/cgs/" + cg + "/verify", "{\"repair\":false}");
   }
 
-  /** Sets {@code cg}'s resync rate limit (per second, e.g. {@code "8MiB"}) at site A. */
-  public JsonNode resyncRate(String cg, String rate) throws IOException {
-    return a.api()
-        .patch("/api/v1/cgs/" + cg, JSON.createObjectNode().put("resyncRate", rate).toString());
-  }
-
   /** Waits until {@code cg}'s view at {@code site} satisfies {@code condition}; returns it. */
   public JsonNode awaitCg(
       SiteProcess site, String cg, String what, Duration timeout, Predicate<JsonNode> condition)

@@ -40,7 +40,9 @@ class ReplicationFaultIT {
   void twoSitesWithAGroup() throws Exception {
     sites = TwoSites.start(Files.createTempDirectory(Path.of("target"), "replication"));
     sites.createVolume(VOLUME, "64MiB");
-    sites.createCg(CG, List.of(VOLUME), "200MiB");
+    // Slow enough that a resync is seen in progress, fast enough to end in a second or two. Set
+    // at creation: a later change of settings restarts the group's session (and resyncs).
+    sites.createCg(CG, List.of(VOLUME), "8MiB");
     sites.mapEverywhere(VOLUME, 0);
     atA = new LoadWriter(1, sites.portal(sites.a()), sites.target(sites.a()), 0, WRITER_SLOTS);
     atB =
@@ -65,10 +67,6 @@ class ReplicationFaultIT {
   }
 
   @Test
-  @Disabled(
-      "Duet bug, 2026-11-23 run: after the link is healed the resync leaves regions uncopied; the"
-          + " follower serves IN_SYNC with acknowledged writes missing (6 of 1271 slots stale at"
-          + " site-b, verify: 5 differing regions)")
   void linkCutUnderLoadLosesNothingAndResyncsOnlyDirtyRegions() throws Exception {
     startLoad();
 
@@ -102,9 +100,9 @@ class ReplicationFaultIT {
 
   @Test
   @Disabled(
-      "Duet bug, 2026-11-23 run: after kill -9 and restart of the follower, writes acknowledged at"
-          + " the follower before the crash are gone at both sites (552 slots zero or stale at A"
-          + " and B)")
+      "Duet bug, 2026-11-23 09:00 run: after kill -9 of the follower under load and its restart"
+          + " (resync of 16 MiB), both sites hold zeros or stale data in ~1600 slots that the"
+          + " follower had acknowledged to its host, and verify reports 0 differences")
   void kill9OfTheFollowerUnderLoad() throws Exception {
     startLoad();
 
@@ -122,10 +120,6 @@ class ReplicationFaultIT {
   }
 
   @Test
-  @Disabled(
-      "Duet bug, 2026-11-23 run: after kill -9 and restart of the leader, the follower lacks writes"
-          + " the leader acknowledged before the crash (826 slots; verify: 127 regions differ) and"
-          + " the resync copied only 128 KiB")
   void kill9OfTheLeaderUnderLoad() throws Exception {
     startLoad();
 
@@ -149,14 +143,13 @@ class ReplicationFaultIT {
     assertIdenticalAndNothingLost();
   }
 
-  /** Both writers running and acknowledged; the resync rate set so a resync is seen in progress. */
+  /** Both writers running and acknowledged, and the group still in sync at both sites. */
   private void startLoad() throws Exception {
     atA.start();
     atB.start();
     atA.awaitMoreAcks(100, 30);
     atB.awaitMoreAcks(100, 30);
-    // Slow enough that the resync is seen in progress, fast enough to end in a second or two.
-    sites.resyncRate(CG, "8MiB");
+    sites.awaitInSync(CG, FAULT_TIMEOUT);
   }
 
   private void awaitLeaderServingAlone() throws Exception {
