@@ -87,6 +87,28 @@ class SharedStateTest {
   }
 
   @Test
+  void commandsIssuedDuringASwitchoverAreHeldAndAppliedInOneOrder() throws Exception {
+    try (ReplicationHarness h = new ReplicationHarness(dir, 2, TestSite.FAST)) {
+      h.awaitInSync();
+      CompletableFuture<Map<Long, Long>> load =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return issueConcurrently(h, 0, 40);
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              });
+      await("some commands applied", () -> h.a.machine.applied(0).size() > 5);
+      h.a.replicator.switchover().get();
+      Map<Long, Long> results = load.get();
+      assertThat(results).hasSize(160);
+      await("B leads", () -> h.b.status().role() == Role.LEADER);
+      assertOneOrder(h, results);
+    }
+  }
+
+  @Test
   void aResyncedFollowerInstallsTheLeadersStateAndRefusesWhileUnavailable() throws Exception {
     try (ReplicationHarness h = new ReplicationHarness(dir, 1, TestSite.FAST)) {
       h.awaitInSync();
