@@ -37,8 +37,9 @@ usage: duet-bench/run.sh [--replication | --no-replication] [--runs N] [--second
   --resync-mib N    MiB written at site A while the replication link is cut (default: size / 4)
   --resync-cap RATE bandwidth cap of the replication link during the resync, e.g. 50MiB, 40MB
                     (default $RESYNC_CAP; per second)
-  --quick           --runs 1 --seconds 2 --size-mib 256 (about three minutes)
-Defaults take about 12 minutes on 2 cores (plus building Duet when its sources changed). Needs
+  --quick           --runs 1 --seconds 2 --size-mib 256 (about five minutes; three with
+                    --replication)
+Defaults take about 13 minutes on 2 cores (plus building Duet when its sources changed). Needs
 fio, python3, curl, filefrag, fincore; iscsi-perf, tgtd/tgtadm, nbdkit for the comparison
 (scripts/install-test-packages.sh installs the Debian packages); a JDK 25 for the fault proxy.
 USAGE
