@@ -142,6 +142,31 @@ public final class Node implements AutoCloseable {
             NbdExports.settings(config.nbdTls()));
     resources.push(admin.nbd());
 
+    Peering peering;
+    try {
+      peering = Peering.start(config, java.util.UUID.fromString(state.get().siteUuid()), events, clock);
+    } catch (IOException e) {
+      throw new IOException("cannot start peering: " + e.getMessage(), e);
+    }
+    resources.push(peering);
+
+    // Before any portal opens: a volume of a group must refuse I/O until its group runs, or a
+    // host that reconnects at once could write to it past replication.
+    SiteGroups siteGroups =
+        new SiteGroups(config, state, store, units, catalog, admin, events, peering);
+    ConsistencyGroups groups = new ConsistencyGroups(siteGroups, json, clock);
+    // Pushed after peering: closed before it, so replication stops before the links do.
+    resources.push(groups);
+    siteGroups.attach(groups);
+    admin.groups(groups::groupOf, siteGroups::hostsChanged);
+    try {
+      groups.start();
+    } catch (IOException e) {
+      throw new IOException("cannot start the consistency groups: " + e.getMessage(), e);
+    }
+    peering.onChannels(groups::attachPeer);
+    peering.guard(groups::groupWithPeer);
+
     for (HostPort p : config.portals()) {
       try {
         admin.openAtStart(p, true);
@@ -168,28 +193,6 @@ public final class Node implements AutoCloseable {
       }
     }
 
-    Peering peering;
-    try {
-      peering = Peering.start(config, java.util.UUID.fromString(state.get().siteUuid()), events, clock);
-    } catch (IOException e) {
-      throw new IOException("cannot start peering: " + e.getMessage(), e);
-    }
-    resources.push(peering);
-
-    SiteGroups siteGroups =
-        new SiteGroups(config, state, store, units, catalog, admin, events, peering);
-    ConsistencyGroups groups = new ConsistencyGroups(siteGroups, json, clock);
-    // Pushed after peering: closed before it, so replication stops before the links do.
-    resources.push(groups);
-    siteGroups.attach(groups);
-    admin.groups(groups::groupOf, siteGroups::hostsChanged);
-    try {
-      groups.start();
-    } catch (IOException e) {
-      throw new IOException("cannot start the consistency groups: " + e.getMessage(), e);
-    }
-    peering.onChannels(groups::attachPeer);
-    peering.guard(groups::groupWithPeer);
 
     Instant started = Instant.ofEpochMilli(clock.millis());
     RestApi api = new RestApi(admin, peering, groups, token, json, clock, started);
