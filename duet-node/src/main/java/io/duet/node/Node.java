@@ -144,7 +144,8 @@ public final class Node implements AutoCloseable {
 
     Peering peering;
     try {
-      peering = Peering.start(config, java.util.UUID.fromString(state.get().siteUuid()), events, clock);
+      peering =
+          Peering.start(config, java.util.UUID.fromString(state.get().siteUuid()), events, clock);
     } catch (IOException e) {
       throw new IOException("cannot start peering: " + e.getMessage(), e);
     }
@@ -348,7 +349,7 @@ public final class Node implements AutoCloseable {
     return groups;
   }
 
-  /** The volume hosts reach by this name: replicated for a group's volume (tests write through it). */
+  /** The volume hosts reach by this name: the replicated one in a group (tests write to it). */
   java.util.Optional<io.duet.store.Volume> served(String volume) {
     return admin.served(volume);
   }

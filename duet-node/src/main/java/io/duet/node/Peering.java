@@ -55,7 +55,8 @@ final class Peering implements AutoCloseable {
   private final String advertised;
   private volatile boolean closed;
   private volatile Function<UUID, Optional<String>> groupWithPeer = id -> Optional.empty();
-  private final List<BiConsumer<UUID, LinkChannels>> channelListeners = new CopyOnWriteArrayList<>();
+  private final List<BiConsumer<UUID, LinkChannels>> channelListeners =
+      new CopyOnWriteArrayList<>();
 
   private Peering(
       EventLog events,
