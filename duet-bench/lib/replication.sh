@@ -1,8 +1,8 @@
 # The replication benchmark: site A (run.sh's Duet site) paired with a second site process B
 # through the testkit's fault proxy; a consistency group of A's volume "bench"; fio 4 KiB random
-# writes at A's NBD export unreplicated, replicated, and replicated with 1 ms more round trip;
-# the same at B's export of the twin (the follower, which has the leader order its writes); then
-# the resync of N MiB written at A while the link was cut, through a bandwidth cap.
+# writes (QD1 and QD32) at A's NBD export unreplicated, replicated, and replicated with 1 ms more
+# round trip; the same at B's export of the twin (the follower, which has the leader order its
+# writes); then the resync of N MiB written at A while the link was cut, through a bandwidth cap.
 # Sourced by run.sh after lib/common.sh; uses its globals (WORK, ROOT, SITE_A_*, DATA, ...).
 #
 # Only B dials: B's replication port is bound to the wildcard address, which a site does not
@@ -189,7 +189,7 @@ run_replication() {
   CG_STATUS="FAILED while measuring the unreplicated volume"
   log "replication: unreplicated volume first"
   run_client 4k-randwrite-qd32 solo 2 >/dev/null || true
-  run_plan "4k-randwrite-qd32:solo"
+  run_plan "4k-randwrite-qd1:solo" "4k-randwrite-qd32:solo"
   if ! api "$SITE_A_API" "$SITE_A_TOKEN" GET /cgs >/dev/null 2>&1; then
     CG_STATUS="skipped: this Duet build has no consistency groups (GET /api/v1/cgs failed)"
     return 0
@@ -209,7 +209,9 @@ run_replication() {
     log "site B did not export its twin over NBD: no follower rows"
   fi
   run_client 4k-randwrite-qd32 repl 2 >/dev/null || true
-  run_plan "4k-randwrite-qd32:$targets"
+  # QD1 shows what one write costs (there p50 minus the added RTT is the replication overhead);
+  # QD32 what the path sustains.
+  run_plan "4k-randwrite-qd1:$targets" "4k-randwrite-qd32:$targets"
   check_traffic_through_proxy
   CG_STATUS="FAILED while measuring the resync"
   measure_resync
