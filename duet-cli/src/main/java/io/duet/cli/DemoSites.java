@@ -116,7 +116,9 @@ final class DemoSites {
       cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       cmd.addAll(jvmOptions());
       cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), DuetCli.class.getName()));
-      cmd.addAll(List.of("site", "run", "--config", config.toString()));
+      // The pipe on its standard input ends when this process does, even by SIGKILL: the child
+      // then stops too instead of outliving the demo.
+      cmd.addAll(List.of("site", "run", "--config", config.toString(), "--stop-on-stdin-eof"));
       Process p =
           new ProcessBuilder(cmd)
               .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))

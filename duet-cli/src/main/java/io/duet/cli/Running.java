@@ -108,6 +108,27 @@ final class Running {
     never.await();
   }
 
+  /**
+   * Exits the JVM (running the shutdown hooks, which close the site) once {@code in} reaches its
+   * end: the parent that holds the other end of the pipe has gone, however it went.
+   */
+  static void exitOnEndOfInput(java.io.InputStream in) {
+    Thread.ofPlatform()
+        .daemon()
+        .name("duet-stdin-watch")
+        .start(
+            () -> {
+              try {
+                while (in.read() >= 0) {
+                  // whatever the parent writes is ignored; only the end matters
+                }
+              } catch (IOException e) {
+                // a broken pipe is an end too
+              }
+              System.exit(0);
+            });
+  }
+
   static void deleteTree(Path dir) {
     if (!Files.exists(dir)) {
       return;

@@ -38,6 +38,13 @@ final class SiteCommand extends GroupCommand {
         description = "the site's site.yaml")
     Path config;
 
+    @Option(
+        names = "--stop-on-stdin-eof",
+        description =
+            "stop the site when standard input closes (so a parent process such as duet demo"
+                + " takes the site with it even when it is killed)")
+    boolean stopOnStdinEof;
+
     @Override
     public Integer call() throws ConfigException, IOException, InterruptedException {
       DuetCli cli = (DuetCli) spec.root().userObject();
@@ -51,6 +58,9 @@ final class SiteCommand extends GroupCommand {
       Running running = new Running(cli.out());
       running.line(running.ready(node));
       running.streamEvents(node);
+      if (stopOnStdinEof) {
+        Running.exitOnEndOfInput(System.in);
+      }
       Running.runUntilStopped(node, null);
       return 0;
     }

@@ -134,6 +134,37 @@ class DemoProcessTest {
     assertThat(Files.exists(data.resolve("site-a").resolve("api-token"))).isTrue();
   }
 
+  @Test
+  void aSiteRunWithStopOnStdinEofStopsWhenItsParentGoes(@TempDir Path dir) throws Exception {
+    Path config = dir.resolve("site.yaml");
+    Files.writeString(
+        config, "name: site-x\ndataDir: data\napi: 127.0.0.1:0\nportals: [\"127.0.0.1:0\"]\n");
+    Process p =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "io.duet.cli.DuetCli",
+                "site",
+                "run",
+                "--config",
+                config.toString(),
+                "--stop-on-stdin-eof")
+            .redirectError(dir.resolve("demo.log").toFile())
+            .start();
+    try (BufferedReader r =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      assertThat(r.readLine()).as("ready line; log: %s", log(dir)).contains("\"ready\"");
+      // What a parent's death does to the pipe: its end closes.
+      p.getOutputStream().close();
+      assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("the site stops").isTrue();
+      assertThat(p.exitValue()).isZero();
+    } finally {
+      p.destroyForcibly();
+    }
+  }
+
   private static String log(Path dir) {
     try {
       return Files.readString(dir.resolve("demo.log"));
