@@ -249,8 +249,10 @@ report() {
   echo "  State after preparation:"
   printf '    %s\n' "${FILE_STATES[@]}"
   echo "Notes: iscsi-* patterns use iscsi-perf (no latency histogram); the rest fio (clat percentiles)."
-  echo "raw = fio libaio on the backing file through the page cache (no server, so no CPU/RSS);"
-  echo "  buffered libaio completes in the submitting call, so raw qd32 is not more parallel than qd1."
+  if [ "$PEERS" = 1 ]; then
+    echo "raw = fio libaio on the backing file through the page cache (no server, so no CPU/RSS);"
+    echo "  buffered libaio completes in the submitting call, so raw qd32 is not more parallel than qd1."
+  fi
   echo "CPU s = utime+stime of the server process(es) over the whole client run (ramp-up included);"
   echo "  RSS MiB = peak resident set (VmHWM, restarted before each measurement); for repl rows both"
   echo "  sites summed (the fault proxy not counted)."
