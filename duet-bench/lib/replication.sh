@@ -184,9 +184,9 @@ run_replication() {
     CG_STATUS="skipped: this Duet build has no NBD server (fio drives the replicated volume over NBD)"
     return 0
   fi
-  CG_STATUS="FAILED while starting site B and pairing it with site A"
+  CG_STATUS="stopped while starting site B and pairing it with site A"
   start_site_b_and_pair
-  CG_STATUS="FAILED while measuring the unreplicated volume"
+  CG_STATUS="stopped while measuring the unreplicated volume"
   log "replication: unreplicated volume first"
   run_client 4k-randwrite-qd32 solo 2 >/dev/null || true
   run_plan "4k-randwrite-qd1:solo" "4k-randwrite-qd32:solo"
@@ -196,9 +196,9 @@ run_replication() {
   fi
   # A failure from here on ends the run (set -e); the report then says which step it was.
   log "replication: creating consistency group $CG (bench-a leads)"
-  CG_STATUS="FAILED while creating the consistency group and its initial synchronization"
+  CG_STATUS="stopped while creating the consistency group and its initial synchronization"
   create_cg
-  CG_STATUS="FAILED while measuring the replicated volume"
+  CG_STATUS="stopped while measuring the replicated volume"
   local targets="repl repl+1ms"
   # The follower's rows are a bonus: without an export of the twin at B they are left out.
   if api "$SITE_B_API" "$SITE_B_TOKEN" POST /nbd/exports '{"volume":"bench","name":"bench"}' \
@@ -213,7 +213,7 @@ run_replication() {
   # QD32 what the path sustains.
   run_plan "4k-randwrite-qd1:$targets" "4k-randwrite-qd32:$targets"
   check_traffic_through_proxy
-  CG_STATUS="FAILED while measuring the resync"
+  CG_STATUS="stopped while measuring the resync"
   measure_resync
   CG_STATUS="measured"
 }
