@@ -266,21 +266,26 @@ public final class ConsistencyGroups implements AutoCloseable {
     }
   }
 
+  /**
+   * Every group as this site sees it. Reads take no lock: an operation waiting for the peer (up
+   * to the control timeout) must not stall status, discovery or a watching CLI.
+   */
   public List<CgViews.Group> list() {
-    lock.lock();
-    try {
-      return groups.values().stream().map(e -> GroupViews.view(site, e)).toList();
-    } finally {
-      lock.unlock();
-    }
+    return snapshot().stream().map(e -> GroupViews.view(site, e)).toList();
   }
 
   public CgViews.Group get(String name) {
-    lock.lock();
-    try {
-      return GroupViews.view(site, find(name));
-    } finally {
-      lock.unlock();
+    return GroupViews.view(
+        site,
+        snapshot().stream()
+            .filter(e -> e.record.name().equals(name))
+            .findFirst()
+            .orElseThrow(() -> AdminException.notFound("no consistency group '" + name + "'")));
+  }
+
+  private List<Entry> snapshot() {
+    synchronized (groups) {
+      return List.copyOf(groups.values());
     }
   }
 
@@ -296,17 +301,13 @@ public final class ConsistencyGroups implements AutoCloseable {
 
   /** The peer sites of the groups that hold any of {@code volumes} (for discovery). */
   public List<SiteInfo> peersOf(Set<String> volumes) {
-    lock.lock();
-    try {
-      return groups.values().stream()
-          .filter(e -> e.record.peer() != null)
-          .filter(e -> e.record.volumes().stream().anyMatch(v -> volumes.contains(v.name())))
-          .map(e -> e.record.peer())
-          .distinct()
-          .toList();
-    } finally {
-      lock.unlock();
-    }
+    return snapshot().stream()
+        .map(e -> e.record)
+        .filter(r -> r.peer() != null)
+        .filter(r -> r.volumes().stream().anyMatch(v -> volumes.contains(v.name())))
+        .map(CgRecord::peer)
+        .distinct()
+        .toList();
   }
 
   /** A group replicated with {@code peerSiteId}, if any (the node keeps such a peer). */
