@@ -60,64 +60,49 @@ final class ServedVolume extends ForwardingVolume {
     }
   }
 
-  @Override
-  public void read(long offset, ByteBuffer dst) throws IOException {
+  /** One operation on the current volume, which may not be switched while it runs. */
+  @FunctionalInterface
+  private interface Operation {
+    void run() throws IOException;
+  }
+
+  private void locked(Operation op) throws IOException {
     long stamp = switching.readLock();
     try {
-      super.read(offset, dst);
+      op.run();
     } finally {
       switching.unlockRead(stamp);
     }
+  }
+
+  @Override
+  public void read(long offset, ByteBuffer dst) throws IOException {
+    locked(() -> super.read(offset, dst));
   }
 
   @Override
   public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
-    long stamp = switching.readLock();
-    try {
-      super.write(offset, src, fua);
-    } finally {
-      switching.unlockRead(stamp);
-    }
+    locked(() -> super.write(offset, src, fua));
   }
 
   @Override
   public void writeAtomic(long offset, ByteBuffer src, boolean fua) throws IOException {
-    long stamp = switching.readLock();
-    try {
-      super.writeAtomic(offset, src, fua);
-    } finally {
-      switching.unlockRead(stamp);
-    }
+    locked(() -> super.writeAtomic(offset, src, fua));
   }
 
   @Override
   public void flush() throws IOException {
-    long stamp = switching.readLock();
-    try {
-      super.flush();
-    } finally {
-      switching.unlockRead(stamp);
-    }
+    locked(super::flush);
   }
 
   @Override
   public void unmap(long offset, long length) throws IOException {
-    long stamp = switching.readLock();
-    try {
-      super.unmap(offset, length);
-    } finally {
-      switching.unlockRead(stamp);
-    }
+    locked(() -> super.unmap(offset, length));
   }
 
   @Override
   public void writeZeroes(long offset, long length, boolean mayDeallocate) throws IOException {
-    long stamp = switching.readLock();
-    try {
-      super.writeZeroes(offset, length, mayDeallocate);
-    } finally {
-      switching.unlockRead(stamp);
-    }
+    locked(() -> super.writeZeroes(offset, length, mayDeallocate));
   }
 
   @Override

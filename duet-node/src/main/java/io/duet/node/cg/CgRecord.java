@@ -47,57 +47,24 @@ record CgRecord(
   }
 
   CgRecord withVolumes(List<VolumeSpec> v) {
-    return new CgRecord(
-        id,
-        name,
-        policy,
-        peerSiteId,
-        peerName,
-        sourceSiteId,
-        preferredLeaderId,
-        handedOver,
-        autoResync,
-        autoRecover,
-        resyncRate,
-        v,
-        peer);
+    return copy(handedOver, autoResync, autoRecover, resyncRate, v, peer);
   }
 
   CgRecord withSettings(boolean resync, boolean recover, long rate) {
-    return new CgRecord(
-        id,
-        name,
-        policy,
-        peerSiteId,
-        peerName,
-        sourceSiteId,
-        preferredLeaderId,
-        handedOver,
-        resync,
-        recover,
-        rate,
-        volumes,
-        peer);
+    return copy(handedOver, resync, recover, rate, volumes, peer);
   }
 
   CgRecord withHandedOver() {
-    return new CgRecord(
-        id,
-        name,
-        policy,
-        peerSiteId,
-        peerName,
-        sourceSiteId,
-        preferredLeaderId,
-        true,
-        autoResync,
-        autoRecover,
-        resyncRate,
-        volumes,
-        peer);
+    return copy(true, autoResync, autoRecover, resyncRate, volumes, peer);
   }
 
   CgRecord withPeer(SiteInfo p) {
+    return copy(handedOver, autoResync, autoRecover, resyncRate, volumes, p);
+  }
+
+  /** This record with the fields that change over a group's life replaced. */
+  private CgRecord copy(
+      boolean handed, boolean resync, boolean recover, long rate, List<VolumeSpec> v, SiteInfo p) {
     return new CgRecord(
         id,
         name,
@@ -106,11 +73,11 @@ record CgRecord(
         peerName,
         sourceSiteId,
         preferredLeaderId,
-        handedOver,
-        autoResync,
-        autoRecover,
-        resyncRate,
-        volumes,
+        handed,
+        resync,
+        recover,
+        rate,
+        v,
         p);
   }
 

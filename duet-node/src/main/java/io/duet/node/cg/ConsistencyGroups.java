@@ -267,8 +267,8 @@ public final class ConsistencyGroups implements AutoCloseable {
   }
 
   /**
-   * Every group as this site sees it. Reads take no lock: an operation waiting for the peer (up
-   * to the control timeout) must not stall status, discovery or a watching CLI.
+   * Every group as this site sees it. Reads take no lock: an operation waiting for the peer (up to
+   * the control timeout) must not stall status, discovery or a watching CLI.
    */
   public List<CgViews.Group> list() {
     return snapshot().stream().map(e -> GroupViews.view(site, e)).toList();
