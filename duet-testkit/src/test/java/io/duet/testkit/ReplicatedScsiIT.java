@@ -14,7 +14,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -125,10 +124,6 @@ class ReplicatedScsiIT {
   }
 
   @Test
-  @Disabled(
-      "Duet bug, 2026-11-23 run: persistent reservations are not shared between the sites yet; a"
-          + " WRITE EXCLUSIVE reservation taken at site A lets another initiator write at site B"
-          + " (GOOD, expected RESERVATION CONFLICT)")
   void writeExclusiveReservationAtOneSiteBlocksAWriterAtTheOther() throws Exception {
     long key = 0x0a0a0a0a0a0a0a0aL;
     try (RawInitiator holder = session(sites.a(), "pr-holder", 0x400000500001L);

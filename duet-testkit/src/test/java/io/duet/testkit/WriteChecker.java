@@ -114,11 +114,16 @@ final class WriteChecker {
 
   /** The 64 KiB regions the given writes touched. */
   static Set<Long> regions(List<LoadWriter.Attempt> attempts) {
-    Set<Long> regions = new HashSet<>();
+    return regions(attempts, REGION_BYTES);
+  }
+
+  /** The {@code unitBytes}-sized units (regions, activity-log extents) the given writes touched. */
+  static Set<Long> regions(List<LoadWriter.Attempt> attempts, long unitBytes) {
+    Set<Long> units = new HashSet<>();
     for (LoadWriter.Attempt a : attempts) {
-      regions.add(a.slot() * TaggedSlot.BYTES / REGION_BYTES);
+      units.add(a.slot() * TaggedSlot.BYTES / unitBytes);
     }
-    return regions;
+    return units;
   }
 
   static void clearUnitAttentions(RawInitiator s) throws IOException {
