@@ -49,6 +49,9 @@ final class TestSite implements AutoCloseable {
   /** How the replicator sees each local volume and the link (a fault or recording seam). */
   /** Size of each volume (set before the first open). */
   long volumeBytes = VOLUME_BYTES;
+  /** Activity-log geometry (set before the first open). */
+  long extentBytes = EXTENT;
+  int maxExtents = 64;
   UnaryOperator<Volume> volumeWrapper = UnaryOperator.identity();
   UnaryOperator<Transport> transportWrapper = UnaryOperator.identity();
 
@@ -86,7 +89,8 @@ final class TestSite implements AutoCloseable {
               : store.create(id, volumeBytes, BLOCK);
       DirtyMap map = DirtyMap.open(dir.resolve("vol" + i + ".dmap"), volumeBytes, REGION);
       ActivityLogFile log =
-          ActivityLogFile.open(dir.resolve("vol" + i + ".al"), volumeBytes, EXTENT, 64);
+          ActivityLogFile.open(
+              dir.resolve("vol" + i + ".al"), volumeBytes, extentBytes, maxExtents);
       locals.add(v);
       dirty.add(map);
       logs.add(log);
