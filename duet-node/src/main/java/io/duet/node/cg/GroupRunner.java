@@ -72,11 +72,14 @@ final class GroupRunner {
   }
 
   /**
-   * Stops the group's replicator (if running). With {@code release} its volumes are served locally
-   * again (the group is gone); without, they refuse I/O until it runs again, so no host write can
+   * Stops the group's replicator (if running). Its volumes refuse new I/O first, so what is in
+   * flight finishes on the running replicator and hosts see "unavailable" (a path to try
+   * elsewhere), not a closed replicator. With {@code release} they are then served locally again
+   * (the group is gone); without, they keep refusing until it runs again, so no host write can
    * slip past replication (a restart, the node stopping).
    */
   void stop(Entry e, boolean release) {
+    fence(e.record);
     ReplicatedGroup g = e.running;
     if (g != null) {
       e.running = null;
@@ -86,7 +89,6 @@ final class GroupRunner {
           .ifPresent(c -> c.close(UUID.fromString(e.record.id())));
     }
     if (!release) {
-      fence(e.record);
       return;
     }
     for (CgRecord.VolumeSpec v : e.record.volumes()) {
