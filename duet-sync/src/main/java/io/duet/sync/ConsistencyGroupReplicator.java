@@ -78,7 +78,8 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   final UUID siteId;
   final UUID peerId;
   final List<VolumeReplica> volumes;
-  final SyncSettings settings;
+  /** Written on the loop only, replaced whole by {@link #updateSettings}. */
+  volatile SyncSettings settings;
   final Transport transport;
   final SyncTimers timers;
   final ReplicationListener listener;
@@ -273,6 +274,33 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
         new SharedCommands.Call(volume, command.clone(), new CompletableFuture<>());
     submitShared(call);
     return call.done();
+  }
+
+  /**
+   * Changes the resync rate, window, auto-resync and auto-recover of the running group without
+   * restarting the session: a new rate applies from the next region copied, and turning on
+   * auto-resync (auto-recover) starts the resync (lets the resynced follower serve) that was
+   * waiting for the operator. Takes effect on the event loop, shortly after this returns.
+   *
+   * @throws IllegalArgumentException the heartbeat, lease, lease margin or peer timeout differ from
+   *     the running ones: both sites derive the lease from them, so they change only on reopen
+   */
+  public void updateSettings(SyncSettings next) {
+    Objects.requireNonNull(next, "settings");
+    SyncSettings now = settings; // read off the loop: only its timing fields, which never change
+    if (next.heartbeatIntervalMs() != now.heartbeatIntervalMs()
+        || next.leaseMs() != now.leaseMs()
+        || next.leaseMarginMs() != now.leaseMarginMs()
+        || next.peerTimeoutMs() != now.peerTimeoutMs()) {
+      throw new IllegalArgumentException(
+          "heartbeat, lease and peer timeout cannot change while the group runs");
+    }
+    post(
+        () -> {
+          SyncSettings before = settings;
+          settings = next;
+          resync.settingsChanged(before);
+        });
   }
 
   /** Starts a resync now (needed only when {@code autoResync} is off). */

@@ -172,15 +172,51 @@ final class ResyncDriver {
     cursor = 0;
     wrapped = false;
     bytesDone = 0;
-    bytesTotal = 0;
-    for (VolumeReplica v : g.volumes) {
-      bytesTotal += v.dirty().dirtyCount() * v.dirty().regionSizeBytes();
-    }
+    recount();
     nextFreeNanos = g.now();
     pump();
   }
 
+  /**
+   * Total = copied so far + still dirty (the union of both sites' maps, which the leader's map
+   * holds by now; regions in flight are still dirty until acknowledged). Counted at the start and
+   * at every rescan, never per region: the count scans the whole bitmap.
+   */
+  private void recount() {
+    long dirtyBytes = 0;
+    for (VolumeReplica v : g.volumes) {
+      dirtyBytes += v.dirty().dirtyCount() * v.dirty().regionSizeBytes();
+    }
+    bytesTotal = bytesDone + dirtyBytes;
+  }
+
+  /**
+   * The settings changed (see {@link ConsistencyGroupReplicator#updateSettings}): a new rate
+   * applies from the next copy (a wake-up timed at the old rate is cut short), and turning on
+   * auto-resync or auto-recover acts now if the resync was waiting for the operator.
+   */
+  void settingsChanged(SyncSettings before) {
+    SyncSettings now = g.settings;
+    if (now.resyncBytesPerSecond() != before.resyncBytesPerSecond() && wake != null) {
+      wake.cancel();
+      wake = null;
+      nextFreeNanos = g.now();
+    }
+    if (now.autoResync() && !before.autoResync()) {
+      start(true);
+    }
+    if (now.autoRecover() && !before.autoRecover() && g.isLeader()
+        && g.peerState == PeerState.SYNCING && !active && !expectingDirty && allClean()) {
+      g.followerRecovered();
+    }
+    pump();
+  }
+
   void stop() {
+    // A new session counts afresh: what an earlier resync copied (the initial synchronization,
+    // say) is no part of the next one's progress.
+    bytesDone = 0;
+    bytesTotal = 0;
     active = false;
     expectingDirty = false;
     peerDirtyDone = false;
@@ -245,6 +281,7 @@ final class ResyncDriver {
     if (!wrapped && !allClean()) {
       // Regions that became dirty behind the cursor (a union arriving late): one more pass.
       wrapped = true;
+      recount();
       volume = 0;
       cursor = 0;
       return nextRegion();
@@ -294,13 +331,14 @@ final class ResyncDriver {
     v.dirty().markClean(m.region());
     bytesDone += v.dirty().regionSizeBytes();
     bytesCopiedEver += v.dirty().regionSizeBytes();
-    bytesTotal = Math.max(bytesTotal, bytesDone);
+    bytesTotal = Math.max(bytesTotal, bytesDone); // a region dirtied again after the count
     pump();
   }
 
   private void finish() {
     if (!allClean()) {
       // A region turned dirty after the scan passed it: scan again, from the loop (no recursion).
+      recount();
       wrapped = false;
       volume = 0;
       cursor = 0;

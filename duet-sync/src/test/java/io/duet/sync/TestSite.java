@@ -44,6 +44,9 @@ final class TestSite implements AutoCloseable {
   SystemTimers timers;
   ConsistencyGroupReplicator replicator;
   final List<String> warnings = new CopyOnWriteArrayList<>();
+  /** The largest resyncBytesTotal any status has shown (a test resets it). */
+  final java.util.concurrent.atomic.AtomicLong largestResyncTotal =
+      new java.util.concurrent.atomic.AtomicLong();
   /** The volumes' unit state; survives a crash, as the SCSI layer would persist it. */
   final RecordingStateMachine machine;
   /** How the replicator sees each local volume and the link (a fault or recording seam). */
@@ -112,6 +115,11 @@ final class TestSite implements AutoCloseable {
               @Override
               public void onWarning(String message) {
                 warnings.add(message);
+              }
+
+              @Override
+              public void onStatus(ReplicationStatus status) {
+                largestResyncTotal.accumulateAndGet(status.resyncBytesTotal(), Math::max);
               }
             },
             machine);
