@@ -207,19 +207,35 @@ final class SiteGroups implements GroupSite {
         units.useAlua(v, null);
         continue;
       }
-      UnitAlua view = views.computeIfAbsent(v, x -> newView(s));
-      try {
-        view.setBaseState(s.local().portGroupId(), base(s.localActive()));
-        if (s.peer() != null && s.peer().portGroupId() != s.local().portGroupId()) {
-          view.setBaseState(s.peer().portGroupId(), base(s.peerActive()));
-        }
-      } catch (IllegalArgumentException e) {
-        // The peer's ports changed since the view was built: build it again.
+      UnitAlua view = views.get(v);
+      if (view == null || !samePorts(view, s)) {
+        // New, or a site's ports changed (a peer reconfigured and restarted): build it again.
         view = newView(s);
         views.put(v, view);
+      } else {
+        view.setBaseState(s.local().portGroupId(), base(s.localActive()));
+        if (hasPeerGroup(s)) {
+          view.setBaseState(s.peer().portGroupId(), base(s.peerActive()));
+        }
       }
       units.useAlua(v, view);
     }
+  }
+
+  private static boolean hasPeerGroup(AluaStates s) {
+    return s.peer() != null && s.peer().portGroupId() != s.local().portGroupId();
+  }
+
+  /** Whether {@code view} has exactly the port groups and ports of {@code s}. */
+  private static boolean samePorts(UnitAlua view, AluaStates s) {
+    Map<Integer, List<Integer>> want = new HashMap<>();
+    want.put(s.local().portGroupId(), s.local().relativePortIds());
+    if (hasPeerGroup(s)) {
+      want.put(s.peer().portGroupId(), s.peer().relativePortIds());
+    }
+    Map<Integer, List<Integer>> have = new HashMap<>();
+    view.groups().forEach(g -> have.put(g.id(), g.relativePortIds()));
+    return want.equals(have);
   }
 
   private UnitAlua newView(AluaStates s) {
@@ -227,7 +243,7 @@ final class SiteGroups implements GroupSite {
     pg.add(
         new UnitAlua.PortGroup(
             s.local().portGroupId(), base(s.localActive()), s.local().relativePortIds()));
-    if (s.peer() != null && s.peer().portGroupId() != s.local().portGroupId()) {
+    if (hasPeerGroup(s)) {
       pg.add(
           new UnitAlua.PortGroup(
               s.peer().portGroupId(), base(s.peerActive()), s.peer().relativePortIds()));

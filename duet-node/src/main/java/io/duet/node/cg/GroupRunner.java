@@ -40,7 +40,8 @@ final class GroupRunner {
                 () ->
                     new IOException(
                         "no link to peer " + r.peerName() + " (not paired, or peering is off)"));
-    GroupWatcher watcher = new GroupWatcher(site, r, clock::millis, inSync);
+    GroupWatcher watcher =
+        new GroupWatcher(site, r, () -> e.record.peer(), clock::millis, inSync);
     watcher.initial();
     UUID gid = UUID.fromString(r.id());
     ReplicatedGroup g;

@@ -8,6 +8,7 @@ import io.duet.sync.ReplicationStatus.Role;
 import io.duet.sync.ReplicationStatus.SyncState;
 import java.util.List;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * Turns one group's replication status into what the site shows: events ({@code cg.state}, {@code
@@ -29,26 +30,30 @@ final class GroupWatcher implements ReplicationListener {
   private final String groupId;
   private final String name;
   private final List<String> volumes;
-  private final SiteInfo peer;
+  private final Supplier<SiteInfo> peer;
   private final LongSupplier millis;
   private final InSync inSync;
   private ReplicationStatus last;
   private boolean retired;
   private long lastProgressMs = Long.MIN_VALUE;
 
-  GroupWatcher(GroupSite site, CgRecord r, LongSupplier millis, InSync inSync) {
+  /**
+   * @param peer the peer's ports as this site knows them now (refreshed when its link comes up)
+   */
+  GroupWatcher(
+      GroupSite site, CgRecord r, Supplier<SiteInfo> peer, LongSupplier millis, InSync inSync) {
     this.site = site;
     this.groupId = r.id();
     this.name = r.name();
     this.volumes = r.volumes().stream().map(CgRecord.VolumeSpec::name).toList();
-    this.peer = r.peer();
+    this.peer = peer;
     this.millis = millis;
     this.inSync = inSync;
   }
 
   /** The states before the replicator's first status: nothing served until a session proves it. */
   void initial() {
-    site.alua(volumes, new GroupSite.AluaStates(site.info(), false, peer, true));
+    site.alua(volumes, new GroupSite.AluaStates(site.info(), false, peer.get(), true));
   }
 
   /** The group is stopping: its last status changes (session closed) are not news. */
@@ -150,6 +155,6 @@ final class GroupWatcher implements ReplicationListener {
     boolean remote =
         s.role() == Role.FOLLOWER
             || (s.syncState() == SyncState.IN_SYNC && s.link() == LinkState.UP);
-    return new GroupSite.AluaStates(site.info(), local, peer, remote);
+    return new GroupSite.AluaStates(site.info(), local, peer.get(), remote);
   }
 }
