@@ -236,6 +236,9 @@ class ConsistencyGroupTest {
     assertThat(verify.path("differingRegions")).isEmpty();
     JsonNode patched = ok(a, "PATCH", "/api/v1/cgs/cg1", "{\"resyncRate\":\"50MiB\"}");
     assertThat(patched.path("resyncRate").asLong()).isEqualTo(50L << 20);
+    // A settings change keeps the session: the follower keeps serving.
+    assertThat(cg(b.node).path("availability").asText()).isEqualTo("SERVING");
+    assertThat(call(a, "PATCH", "/api/v1/cgs/cg1", "{\"resyncRate\":0}").status()).isEqualTo(400);
     assertThat(call(a, "DELETE", "/api/v1/volumes/vol1", null).status()).isEqualTo(409);
 
     await("in sync after the settings change", () -> state(a, "syncState", "IN_SYNC"));

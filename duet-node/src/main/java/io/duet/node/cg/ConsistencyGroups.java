@@ -458,6 +458,18 @@ public final class ConsistencyGroups implements AutoCloseable {
     runner.run(e, initialSync);
   }
 
+  /** Replaces a group's record durably, the replicator running on (lock held). */
+  void replace(Entry e, CgRecord next) throws IOException {
+    CgRecord old = e.record;
+    e.record = next;
+    try {
+      save();
+    } catch (IOException x) {
+      e.record = old;
+      throw x;
+    }
+  }
+
   /** Replaces a group's record durably and restarts its replicator with it (lock held). */
   void restart(Entry e, CgRecord next, Set<String> initialSync) throws IOException {
     runner.stop(e, false);

@@ -41,8 +41,24 @@ final class GroupActions {
               autoRecover == null ? r.autoRecover() : autoRecover,
               rate == null ? r.resyncRate() : rate);
       if (!next.equals(r)) {
-        groups.restart(e, next, Set.of());
-        groups.site.event("cg.updated", name, "consistency group " + name + " settings changed");
+        // Durable first; the running replicator takes the new settings without a new session.
+        groups.replace(e, next);
+        ReplicatedGroup g = e.running;
+        if (g != null) {
+          g.replicator().updateSettings(ReplicatedGroup.settings(next));
+        }
+        groups.site.event(
+            "cg.updated",
+            name,
+            "consistency group "
+                + name
+                + ": auto-resync "
+                + next.autoResync()
+                + ", auto-recover "
+                + next.autoRecover()
+                + ", resync rate "
+                + next.resyncRate()
+                + " B/s");
       }
       return GroupViews.view(groups.site, e);
     } finally {

@@ -108,10 +108,7 @@ final class ReplicatedGroup implements AutoCloseable {
         }
         replicas.add(new VolumeReplica(v, dirty, log));
       }
-      SyncSettings settings =
-          SyncSettings.defaults()
-              .withResyncRate(r.resyncRate())
-              .withAuto(r.autoResync(), r.autoRecover());
+      SyncSettings settings = settings(r);
       GroupConfig config =
           new GroupConfig(
               UUID.fromString(r.id()),
@@ -140,6 +137,13 @@ final class ReplicatedGroup implements AutoCloseable {
       closeAll(files);
       throw e;
     }
+  }
+
+  /** The replication settings of a group: the defaults with its resync rate and automation. */
+  static SyncSettings settings(CgRecord r) {
+    return SyncSettings.defaults()
+        .withResyncRate(r.resyncRate())
+        .withAuto(r.autoResync(), r.autoRecover());
   }
 
   /** Marks every allocated extent of {@code v} dirty, walking the volume by allocation runs. */
