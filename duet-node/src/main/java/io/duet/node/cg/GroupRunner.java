@@ -40,8 +40,7 @@ final class GroupRunner {
                 () ->
                     new IOException(
                         "no link to peer " + r.peerName() + " (not paired, or peering is off)"));
-    GroupWatcher watcher =
-        new GroupWatcher(site, r, () -> e.record.peer(), clock::millis, inSync);
+    GroupWatcher watcher = new GroupWatcher(site, r, () -> e.record.peer(), clock::millis, inSync);
     watcher.initial();
     UUID gid = UUID.fromString(r.id());
     ReplicatedGroup g;
@@ -76,8 +75,8 @@ final class GroupRunner {
    * Stops the group's replicator (if running). Its volumes refuse new I/O first, so what is in
    * flight finishes on the running replicator and hosts see "unavailable" (a path to try
    * elsewhere), not a closed replicator. With {@code release} they are then served locally again
-   * (the group is gone); without, they keep refusing until it runs again, so no host write can
-   * slip past replication (a restart, the node stopping).
+   * (the group is gone); without, they keep refusing until it runs again, so no host write can slip
+   * past replication (a restart, the node stopping).
    */
   void stop(Entry e, boolean release) {
     fence(e.record);
