@@ -1,0 +1,282 @@
+package io.duet.mediator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.duet.mediator.Decision.Reason;
+import io.duet.mediator.MediatorException.Kind;
+import io.duet.mediator.Request.ForcedFailover;
+import io.duet.mediator.Request.Heartbeat;
+import io.duet.mediator.Request.OutOfSync;
+import io.duet.mediator.Request.PreElect;
+import io.duet.mediator.Request.RenewLease;
+import io.duet.mediator.Request.Takeover;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The rows of replication.md section 3 that the mediator decides, on a manual clock. */
+class MediatorStateTest {
+  static final long LEASE_MS = 5000;
+  static final long GRACE_MS = 2000;
+  static final UUID GROUP = UUID.fromString("00000000-0000-0000-0000-0000000000c1");
+  static final UUID A = UUID.fromString("00000000-0000-0000-0000-00000000000a");
+  static final UUID B = UUID.fromString("00000000-0000-0000-0000-00000000000b");
+
+  @TempDir Path dir;
+  final ManualClock clock = new ManualClock();
+  MediatorState state;
+
+  @BeforeEach
+  void open() throws IOException {
+    state = reopen();
+    state.register(GROUP, A, B, A, 1);
+  }
+
+  MediatorState reopen() throws IOException {
+    return MediatorState.open(dir, new FailoverRules(LEASE_MS, GRACE_MS), clock);
+  }
+
+  @Test
+  void bothSitesHeartbeatAndTheLeaderRenewsItsLease() throws IOException {
+    assertThat(state.apply(GROUP, new Heartbeat(A, 1, A, true)).granted()).isTrue();
+    assertThat(state.apply(GROUP, new Heartbeat(B, 1, A, true)).granted()).isTrue();
+    clock.advanceMs(4000);
+    Decision lease = state.apply(GROUP, new RenewLease(A, 1));
+    assertThat(lease.granted()).isTrue();
+    assertThat(lease.leaseMs()).isEqualTo(LEASE_MS);
+    assertThat(lease.relationship().leaseRemainingMs()).isEqualTo(LEASE_MS);
+    assertThat(lease.relationship().sites()).allSatisfy(s -> assertThat(s.reportedEpoch()).isEqualTo(1));
+  }
+
+  @Test
+  void theFollowerCannotRenewTheLease() throws IOException {
+    Decision d = state.apply(GROUP, new RenewLease(B, 1));
+    assertThat(d.granted()).isFalse();
+    assertThat(d.reason()).isEqualTo(Reason.NOT_LEADER);
+  }
+
+  @Test
+  void linkFailureTheLeaderRecordsOutOfSyncAndTheFollowerLearnsIt() throws IOException {
+    Decision d = state.apply(GROUP, new OutOfSync(A, 1));
+    assertThat(d.granted()).isTrue();
+    assertThat(d.relationship().epoch()).isEqualTo(2);
+    assertThat(d.relationship().inSync()).isFalse();
+    assertThat(d.relationship().survivor()).isEqualTo(A);
+    assertThat(d.leaseMs()).isEqualTo(LEASE_MS);
+
+    Decision follower = state.apply(GROUP, new Heartbeat(B, 1, A, true));
+    assertThat(follower.granted()).isFalse();
+    assertThat(follower.reason()).isEqualTo(Reason.STALE_EPOCH);
+    assertThat(follower.relationship().epoch()).isEqualTo(2);
+    assertThat(follower.relationship().survivor()).isEqualTo(A);
+
+    // Even once the leader's lease has long expired, the stale follower is never promoted.
+    clock.advanceMs(60_000);
+    Decision takeover = state.apply(GROUP, new Takeover(B, 1));
+    assertThat(takeover.granted()).isFalse();
+    assertThat(takeover.reason()).isEqualTo(Reason.OUT_OF_SYNC);
+  }
+
+  @Test
+  void outOfSyncIsIdempotentForARetryAfterALostAnswer() throws IOException {
+    state.apply(GROUP, new OutOfSync(A, 1));
+    Decision retry = state.apply(GROUP, new OutOfSync(A, 1));
+    assertThat(retry.granted()).isTrue();
+    assertThat(retry.relationship().epoch()).isEqualTo(2);
+  }
+
+  @Test
+  void theFollowerMayNotRecordOutOfSync() throws IOException {
+    Decision d = state.apply(GROUP, new OutOfSync(B, 1));
+    assertThat(d.granted()).isFalse();
+    assertThat(d.reason()).isEqualTo(Reason.NOT_LEADER);
+    assertThat(d.relationship().inSync()).isTrue();
+  }
+
+  @Test
+  void leaderFailureTakeoverOnlyAfterLeasePlusGraceThenFenced() throws IOException {
+    state.apply(GROUP, new RenewLease(A, 1));
+    clock.advanceMs(LEASE_MS);
+    Decision early = state.apply(GROUP, new Takeover(B, 1));
+    assertThat(early.granted()).isFalse();
+    assertThat(early.reason()).isEqualTo(Reason.LEASE_VALID);
+    assertThat(early.waitMs()).isEqualTo(GRACE_MS);
+    assertThat(early.relationship().epoch()).isEqualTo(1);
+
+    clock.advanceMs(GRACE_MS - 1);
+    assertThat(state.apply(GROUP, new Takeover(B, 1)).waitMs()).isEqualTo(1);
+    clock.advanceMs(1);
+    Decision granted = state.apply(GROUP, new Takeover(B, 1));
+    assertThat(granted.granted()).isTrue();
+    assertThat(granted.relationship().epoch()).isEqualTo(2);
+    assertThat(granted.relationship().leader()).isEqualTo(B);
+    assertThat(granted.relationship().survivor()).isEqualTo(B);
+
+    // The old leader returns: it cannot renew, record out of sync or be adopted; it learns epoch 2.
+    Decision renew = state.apply(GROUP, new RenewLease(A, 1));
+    assertThat(renew.reason()).isEqualTo(Reason.FENCED);
+    assertThat(state.apply(GROUP, new OutOfSync(A, 1)).reason()).isEqualTo(Reason.FENCED);
+    Decision hb = state.apply(GROUP, new Heartbeat(A, 1, A, true));
+    assertThat(hb.reason()).isEqualTo(Reason.STALE_EPOCH);
+    assertThat(hb.relationship().survivor()).isEqualTo(B);
+    Decision claim = state.apply(GROUP, new Heartbeat(A, 2, A, false));
+    assertThat(claim.reason()).isEqualTo(Reason.CONFLICT);
+    assertThat(state.apply(GROUP, new Takeover(A, 2)).reason()).isEqualTo(Reason.OUT_OF_SYNC);
+  }
+
+  @Test
+  void aRenewedLeaseDelaysTheTakeover() throws IOException {
+    clock.advanceMs(LEASE_MS - 1000);
+    state.apply(GROUP, new RenewLease(A, 1));
+    clock.advanceMs(LEASE_MS);
+    Decision d = state.apply(GROUP, new Takeover(B, 1));
+    assertThat(d.reason()).isEqualTo(Reason.LEASE_VALID);
+    assertThat(d.waitMs()).isEqualTo(GRACE_MS);
+  }
+
+  @Test
+  void theLeaderAndTheFollowerRaceTheMediatorSerializesThem() throws IOException {
+    clock.advanceMs(LEASE_MS + GRACE_MS);
+    assertThat(state.apply(GROUP, new Takeover(B, 1)).granted()).isTrue();
+    Decision late = state.apply(GROUP, new OutOfSync(A, 1));
+    assertThat(late.granted()).isFalse();
+    assertThat(late.reason()).isEqualTo(Reason.FENCED);
+    assertThat(late.relationship().survivor()).isEqualTo(B);
+  }
+
+  @Test
+  void followerFailureTheLeaderContinuesAlone() throws IOException {
+    // The follower is gone: no heartbeat from it, the leader records out of sync and renews.
+    state.apply(GROUP, new Heartbeat(A, 1, A, true));
+    Decision d = state.apply(GROUP, new OutOfSync(A, 1));
+    assertThat(d.granted()).isTrue();
+    clock.advanceMs(3000);
+    assertThat(state.apply(GROUP, new RenewLease(A, 2)).granted()).isTrue();
+    // The follower returns with its old epoch and learns it is stale.
+    Decision back = state.apply(GROUP, new Heartbeat(B, 1, A, true));
+    assertThat(back.reason()).isEqualTo(Reason.STALE_EPOCH);
+    assertThat(back.relationship().survivor()).isEqualTo(A);
+  }
+
+  @Test
+  void afterResyncTheSitesReportANewInSyncEpoch() throws IOException {
+    state.apply(GROUP, new OutOfSync(A, 1));
+    Decision synced = state.apply(GROUP, new Heartbeat(B, 3, A, true));
+    assertThat(synced.granted()).isTrue();
+    assertThat(synced.relationship().epoch()).isEqualTo(3);
+    assertThat(synced.relationship().inSync()).isTrue();
+    assertThat(synced.relationship().survivor()).isNull();
+    assertThat(state.apply(GROUP, new Heartbeat(A, 3, A, true)).granted()).isTrue();
+  }
+
+  @Test
+  void mediatorFailurePreElectionBlocksATakeoverUntilTheLeaderRenews() throws IOException {
+    state.apply(GROUP, new RenewLease(A, 1));
+    // The leader lost the mediator; the sites pre-elect it; the follower records it here.
+    assertThat(state.apply(GROUP, new PreElect(B, 1)).granted()).isTrue();
+    clock.advanceMs(60_000);
+    Decision d = state.apply(GROUP, new Takeover(B, 1));
+    assertThat(d.granted()).isFalse();
+    assertThat(d.reason()).isEqualTo(Reason.PRE_ELECTED);
+    assertThat(d.relationship().preElected()).isEqualTo(A);
+    // The leader is back in contact: the pre-election ends, the lease protocol resumes.
+    assertThat(state.apply(GROUP, new RenewLease(A, 1)).relationship().preElected()).isNull();
+    assertThat(state.apply(GROUP, new Takeover(B, 1)).reason()).isEqualTo(Reason.LEASE_VALID);
+  }
+
+  @Test
+  void mediatorAndLinkFailureThePreElectedLeaderWentOnAloneAndIsAdopted() throws IOException {
+    // The mediator knew nothing while it was down; the leader reports its out-of-sync epoch.
+    Decision d = state.apply(GROUP, new Heartbeat(A, 2, A, false));
+    assertThat(d.granted()).isTrue();
+    assertThat(d.relationship().epoch()).isEqualTo(2);
+    assertThat(d.relationship().survivor()).isEqualTo(A);
+    clock.advanceMs(60_000);
+    assertThat(state.apply(GROUP, new Takeover(B, 1)).reason()).isEqualTo(Reason.OUT_OF_SYNC);
+  }
+
+  @Test
+  void aFollowerCannotClaimAHigherOutOfSyncEpochByHeartbeat() throws IOException {
+    Decision d = state.apply(GROUP, new Heartbeat(B, 5, B, false));
+    assertThat(d.granted()).isFalse();
+    assertThat(d.reason()).isEqualTo(Reason.CONFLICT);
+    assertThat(d.relationship().epoch()).isEqualTo(1);
+  }
+
+  @Test
+  void aTakeoverAtAnOlderEpochIsStale() throws IOException {
+    state.apply(GROUP, new Heartbeat(A, 4, A, true));
+    clock.advanceMs(60_000);
+    assertThat(state.apply(GROUP, new Takeover(B, 3)).reason()).isEqualTo(Reason.STALE_EPOCH);
+    assertThat(state.apply(GROUP, new Takeover(A, 4)).reason()).isEqualTo(Reason.IS_LEADER);
+  }
+
+  @Test
+  void forcedFailoverIsRecordedAboveEverythingAndFencesTheOtherSite() throws IOException {
+    state.apply(GROUP, new OutOfSync(A, 1));
+    Decision d = state.apply(GROUP, new ForcedFailover(B, 1, "site A burned down"));
+    assertThat(d.granted()).isTrue();
+    assertThat(d.relationship().epoch()).isEqualTo(3);
+    assertThat(d.relationship().survivor()).isEqualTo(B);
+    assertThat(state.apply(GROUP, new RenewLease(A, 2)).reason()).isEqualTo(Reason.FENCED);
+  }
+
+  @Test
+  void restartKeepsTheRecordAndHonoursAnyLeaseGrantedBeforeTheCrash() throws IOException {
+    state.apply(GROUP, new OutOfSync(A, 1));
+    state.apply(GROUP, new Heartbeat(B, 3, A, true));
+    clock.advanceMs(60_000);
+    MediatorState again = reopen();
+    RelationshipView v = again.view(GROUP);
+    assertThat(v.epoch()).isEqualTo(3);
+    assertThat(v.inSync()).isTrue();
+    assertThat(v.sites()).anySatisfy(s -> assertThat(s.reportedEpoch()).isEqualTo(3));
+    Decision d = again.apply(GROUP, new Takeover(B, 3));
+    assertThat(d.reason()).isEqualTo(Reason.LEASE_VALID);
+    assertThat(d.waitMs()).isEqualTo(LEASE_MS + GRACE_MS);
+  }
+
+  @Test
+  void unknownGroupsAndStrangersAreTypedErrors() {
+    assertThatThrownBy(() -> state.apply(UUID.randomUUID(), new Heartbeat(A, 1, A, true)))
+        .isInstanceOfSatisfying(
+            MediatorException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
+    assertThatThrownBy(() -> state.apply(GROUP, new Heartbeat(UUID.randomUUID(), 1, A, true)))
+        .isInstanceOfSatisfying(
+            MediatorException.class, e -> assertThat(e.kind()).isEqualTo(Kind.FORBIDDEN));
+    assertThatThrownBy(() -> state.register(GROUP, A, UUID.randomUUID(), A, 1))
+        .isInstanceOfSatisfying(
+            MediatorException.class, e -> assertThat(e.kind()).isEqualTo(Kind.CONFLICT));
+    assertThatThrownBy(() -> state.register(UUID.randomUUID(), A, A, A, 1))
+        .isInstanceOfSatisfying(
+            MediatorException.class, e -> assertThat(e.kind()).isEqualTo(Kind.INVALID));
+  }
+
+  @Test
+  void registeringAgainFromTheOtherSiteConfirms() throws IOException {
+    state.apply(GROUP, new OutOfSync(A, 1));
+    RelationshipView v = state.register(GROUP, B, A, B, 1);
+    assertThat(v.epoch()).isEqualTo(2);
+    assertThat(v.leader()).isEqualTo(A);
+  }
+
+  @Test
+  void aDamagedRecordIsRefusedAtStartNamingTheFile() throws IOException {
+    Path f = dir.resolve(MediatorState.DIR).resolve(GROUP.toString());
+    byte[] bytes = Files.readAllBytes(f);
+    bytes[bytes.length / 2] ^= 0x40;
+    Files.write(f, bytes);
+    assertThatThrownBy(this::reopen).isInstanceOf(IOException.class).hasMessageContaining(GROUP.toString());
+  }
+
+  @Test
+  void removeForgetsTheGroupDurably() throws IOException {
+    state.remove(GROUP);
+    assertThat(reopen().views()).isEmpty();
+  }
+}
