@@ -1,0 +1,224 @@
+package io.duet.mediator;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.javalin.Javalin;
+import io.javalin.json.JsonMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.reflect.Type;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+
+/**
+ * A running mediator: loads (or creates) its CA, users and relationships from the data directory,
+ * then serves the REST API over HTTPS only. At first start it creates the user {@value
+ * #INITIAL_USER} with a random password in {@code secrets/initial-password}.
+ */
+public final class MediatorServer implements AutoCloseable {
+  /** The user created at first start. */
+  public static final String INITIAL_USER = "duet";
+
+  static final String INITIAL_PASSWORD_FILE = "initial-password";
+  static final long MAX_REQUEST_BYTES = 64 << 10;
+  private static final char[] STORE_PASSWORD = "duet".toCharArray();
+
+  private final MediatorConfig config;
+  private final Javalin app;
+  private final String url;
+
+  private MediatorServer(MediatorConfig config, Javalin app, String url) {
+    this.config = config;
+    this.app = app;
+    this.url = url;
+  }
+
+  /** Starts a mediator on the system clock. */
+  public static MediatorServer start(MediatorConfig config) throws IOException {
+    return start(config, MediatorClock.SYSTEM, new SecureRandom(), Credentials.ITERATIONS_DEFAULT);
+  }
+
+  static MediatorServer start(
+      MediatorConfig config, MediatorClock clock, SecureRandom random, int pbkdf2Iterations)
+      throws IOException {
+    Path dataDir = config.dataDir();
+    Files.createDirectories(dataDir);
+    MediatorCa ca = MediatorCa.loadOrCreate(dataDir, random, clock.now());
+    Credentials credentials =
+        Credentials.open(
+            dataDir, random, clock, config.maxFailedLogins(), config.lockoutMs(), pbkdf2Iterations);
+    if (credentials.isEmpty()) {
+      createInitialUser(dataDir, credentials, random);
+    }
+    FailoverRules rules = new FailoverRules(config.leaseMs(), config.graceMs());
+    MediatorState state = MediatorState.open(dataDir, rules, clock);
+    List<X509Certificate> clientCas = new ArrayList<>();
+    for (Path p : config.clientCas()) {
+      clientCas.addAll(MediatorCa.readPem(p));
+    }
+    MediatorCa.Issued server = ca.issueServer(names(config), random, clock.now());
+    SSLContext tls = tlsContext(server, clientCas, random);
+    ObjectMapper json = new ObjectMapper();
+    StatusPage page = new StatusPage(clock, config.leaseMs(), config.graceMs());
+    MediatorApi api = new MediatorApi(state, credentials, json, page);
+    Javalin app =
+        Javalin.create(
+            cfg -> {
+              cfg.startup.showJavalinBanner = false;
+              cfg.startup.showOldJavalinVersionWarning = false;
+              cfg.http.maxRequestSize = MAX_REQUEST_BYTES;
+              cfg.concurrency.useVirtualThreads = true;
+              cfg.jsonMapper(new Jackson(json));
+              cfg.jetty.addConnector(
+                  (jetty, http) -> {
+                    // Sites reach the mediator by IP as often as by name: no SNI host check.
+                    http.addCustomizer(new SecureRequestCustomizer(false, false, -1, false));
+                    SslContextFactory.Server ssl = new SslContextFactory.Server();
+                    ssl.setSslContext(tls);
+                    ssl.setIncludeProtocols("TLSv1.3", "TLSv1.2");
+                    ssl.setWantClientAuth(!clientCas.isEmpty());
+                    ServerConnector c =
+                        new ServerConnector(
+                            jetty,
+                            new SslConnectionFactory(ssl, "http/1.1"),
+                            new HttpConnectionFactory(http));
+                    c.setHost(config.host());
+                    c.setPort(config.port());
+                    return c;
+                  });
+              api.routes(cfg);
+            });
+    try {
+      app.start();
+    } catch (RuntimeException e) {
+      throw new IOException(
+          "cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
+    }
+    String host = config.host().contains(":") ? "[" + config.host() + "]" : config.host();
+    String url = "https://" + host + ":" + app.port();
+    page.url(url);
+    return new MediatorServer(config, app, url);
+  }
+
+  private static void createInitialUser(Path dataDir, Credentials credentials, SecureRandom random)
+      throws IOException {
+    byte[] secret = new byte[18];
+    random.nextBytes(secret);
+    String password = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+    // The password file first: a crash before the users file just repeats this at next start.
+    Path file = MediatorCa.secretsDir(dataDir).resolve(INITIAL_PASSWORD_FILE);
+    Files.writeString(file, password + "\n", StandardCharsets.US_ASCII);
+    credentials.setPassword(INITIAL_USER, password.toCharArray());
+  }
+
+  private static Set<String> names(MediatorConfig config) throws IOException {
+    Set<String> names = new LinkedHashSet<>(config.tlsNames());
+    String host = config.host();
+    if (!host.equals("0.0.0.0") && !host.equals("::") && !host.isEmpty()) {
+      names.add(host);
+    } else {
+      names.add(InetAddress.getLocalHost().getHostName());
+    }
+    names.add("localhost");
+    names.add("127.0.0.1");
+    names.add("::1");
+    return names;
+  }
+
+  private static SSLContext tlsContext(
+      MediatorCa.Issued server, List<X509Certificate> clientCas, SecureRandom random) {
+    try {
+      KeyStore ks = KeyStore.getInstance("PKCS12");
+      ks.load(null, null);
+      ks.setKeyEntry("server", server.key(), STORE_PASSWORD,
+          new X509Certificate[] {server.certificate()});
+      KeyManagerFactory kmf = KeyManagerFactory.getInstance("PKIX");
+      kmf.init(ks, STORE_PASSWORD);
+      KeyStore trust = KeyStore.getInstance("PKCS12");
+      trust.load(null, null);
+      for (int i = 0; i < clientCas.size(); i++) {
+        trust.setCertificateEntry("client-ca-" + i, clientCas.get(i));
+      }
+      TrustManagerFactory tmf =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(trust);
+      TrustManager[] tms = clientCas.isEmpty() ? null : tmf.getTrustManagers();
+      SSLContext ctx = SSLContext.getInstance("TLS");
+      ctx.init(kmf.getKeyManagers(), tms, random);
+      return ctx;
+    } catch (GeneralSecurityException | IOException e) {
+      throw new IllegalStateException("cannot build the TLS context: " + e.getMessage(), e);
+    }
+  }
+
+  /** The HTTPS base URL, e.g. {@code https://127.0.0.1:7090}. */
+  public String url() {
+    return url;
+  }
+
+  /** The CA certificate sites install to trust this mediator. */
+  public Path caCertificateFile() {
+    return config.dataDir().resolve(MediatorCa.CA_CERT_FILE);
+  }
+
+  /** Where the first start left the password of {@link #INITIAL_USER}. */
+  public Path initialPasswordFile() {
+    return config.dataDir().resolve(MediatorCa.SECRETS_DIR).resolve(INITIAL_PASSWORD_FILE);
+  }
+
+  /**
+   * Creates or changes a user in the data directory of a mediator (for {@code duet mediator
+   * user}); durable on return. A running mediator reads users at start, so restart it after.
+   */
+  public static void setPassword(Path dataDir, String user, char[] password) throws IOException {
+    Credentials.open(
+            dataDir, new SecureRandom(), MediatorClock.SYSTEM, 1, 0, Credentials.ITERATIONS_DEFAULT)
+        .setPassword(user, password);
+  }
+
+  @Override
+  public void close() {
+    app.stop();
+  }
+
+  /** Javalin's JSON hook on the mediator's Jackson mapper. */
+  private record Jackson(ObjectMapper json) implements JsonMapper {
+    @Override
+    public String toJsonString(Object obj, Type type) {
+      try {
+        return json.writeValueAsString(obj);
+      } catch (JsonProcessingException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    @Override
+    public <T> T fromJsonString(String text, Type type) {
+      try {
+        return json.readValue(text, json.constructType(type));
+      } catch (JsonProcessingException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+}
