@@ -35,7 +35,7 @@ public final class TlsPair implements AutoCloseable {
     return t;
   }
 
-  /** Pairs site {@code a} with site {@code b} (their ids) under {@code dir} and starts both links. */
+  /** Pairs sites {@code a} and {@code b} (their ids) under {@code dir}; starts both links. */
   public static TlsPair open(Path dir, UUID a, UUID b) throws Exception {
     return new TlsPair(dir, a, b);
   }
