@@ -32,6 +32,7 @@ import picocli.CommandLine.ScopeType;
             + " API.",
     subcommands = {
       SiteCommand.class,
+      MediatorCommand.class,
       DemoCommand.class,
       VolumeCommand.class,
       HostCommand.class,

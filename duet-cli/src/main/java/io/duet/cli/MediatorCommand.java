@@ -1,0 +1,137 @@
+package io.duet.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.duet.mediator.MediatorConfig;
+import io.duet.mediator.MediatorServer;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code duet mediator run} and {@code duet mediator user}: the third-site mediator process. */
+@Command(
+    name = "mediator",
+    description = "Run the mediator (the third-site witness) or manage its users.",
+    mixinStandardHelpOptions = true,
+    subcommands = {MediatorCommand.Run.class, MediatorCommand.User.class})
+final class MediatorCommand extends GroupCommand {
+
+  /**
+   * Starts the mediator and runs until SIGTERM/SIGINT. Once it listens it prints one line {@code
+   * {"event":"ready","mediator":{"api":URL,"caCert":FILE,...}}} on stdout; logs go to stderr.
+   */
+  @Command(
+      name = "run",
+      description =
+          "Run the mediator from --config FILE, or from --data-dir DIR [--listen HOST:PORT].",
+      mixinStandardHelpOptions = true)
+  static final class Run implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "the mediator.yaml")
+    Path config;
+
+    @Option(
+        names = "--listen",
+        paramLabel = "HOST:PORT",
+        description = "HTTPS address (overrides the config; default 127.0.0.1:7090, port 0 = any)")
+    String listen;
+
+    @Option(
+        names = "--stop-on-stdin-eof",
+        description = "stop when standard input closes (for a parent process such as duet demo)")
+    boolean stopOnStdinEof;
+
+    @Override
+    public Integer call() throws IOException, InterruptedException {
+      DuetCli cli = (DuetCli) spec.root().userObject();
+      MediatorConfig cfg = config(cli);
+      MediatorServer server;
+      try {
+        server = MediatorServer.start(cfg);
+      } catch (IOException | RuntimeException e) {
+        throw new IOException("cannot start the mediator: " + e.getMessage(), e);
+      }
+      Running running = new Running(cli.out());
+      ObjectNode ready = cli.mapper().createObjectNode().put("event", "ready");
+      ready
+          .putObject("mediator")
+          .put("api", server.url())
+          .put("caCert", server.caCertificateFile().toString())
+          .put("dataDir", cfg.dataDir().toString())
+          .put("user", MediatorServer.INITIAL_USER)
+          .put("passwordFile", server.initialPasswordFile().toString());
+      running.line(ready);
+      if (stopOnStdinEof) {
+        Running.exitOnEndOfInput(System.in);
+      }
+      Running.runUntilStopped(server::close, null);
+      return 0;
+    }
+
+    private MediatorConfig config(DuetCli cli) throws IOException {
+      MediatorConfig cfg;
+      if (config != null) {
+        try {
+          cfg = MediatorConfig.load(config);
+        } catch (IOException e) {
+          throw new UsageError(e.getMessage());
+        }
+      } else if (cli.dataDir() != null) {
+        cfg = MediatorConfig.defaults(cli.dataDir());
+      } else {
+        throw new UsageError("give --config FILE or --data-dir DIR");
+      }
+      if (listen != null) {
+        int colon = listen.lastIndexOf(':');
+        try {
+          cfg =
+              cfg.withListen(
+                  listen.substring(0, colon).replace("[", "").replace("]", ""),
+                  Integer.parseInt(listen.substring(colon + 1)));
+        } catch (RuntimeException e) {
+          throw new UsageError("--listen must be HOST:PORT, got '" + listen + "'");
+        }
+      }
+      return cfg;
+    }
+  }
+
+  /** Sets a user's password (read from stdin) in a mediator's data directory. */
+  @Command(
+      name = "user",
+      description =
+          "Create a mediator user or change its password (read from standard input), in"
+              + " --data-dir DIR. Restart the mediator afterwards.",
+      mixinStandardHelpOptions = true)
+  static final class User implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "the user name")
+    String name;
+
+    @Override
+    public Integer call() throws IOException {
+      DuetCli cli = (DuetCli) spec.root().userObject();
+      if (cli.dataDir() == null) {
+        throw new UsageError("give the mediator's --data-dir DIR");
+      }
+      BufferedReader in =
+          new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      String password = in.readLine();
+      if (password == null || password.isEmpty()) {
+        throw new UsageError("no password on standard input");
+      }
+      MediatorServer.setPassword(cli.dataDir(), name, password.toCharArray());
+      cli.out().println("user " + name + " set");
+      return 0;
+    }
+  }
+}
