@@ -287,11 +287,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
    */
   public void updateSettings(SyncSettings next) {
     Objects.requireNonNull(next, "settings");
-    SyncSettings now = settings; // read off the loop: only its timing fields, which never change
-    if (next.heartbeatIntervalMs() != now.heartbeatIntervalMs()
-        || next.leaseMs() != now.leaseMs()
-        || next.leaseMarginMs() != now.leaseMarginMs()
-        || next.peerTimeoutMs() != now.peerTimeoutMs()) {
+    if (!next.sameTiming(settings)) { // off the loop, but the timing fields never change
       throw new IllegalArgumentException(
           "heartbeat, lease and peer timeout cannot change while the group runs");
     }

@@ -58,6 +58,14 @@ public record SyncSettings(
         true);
   }
 
+  /** Whether heartbeat, lease, lease margin and peer timeout equal {@code other}'s. */
+  boolean sameTiming(SyncSettings other) {
+    return heartbeatIntervalMs == other.heartbeatIntervalMs
+        && leaseMs == other.leaseMs
+        && leaseMarginMs == other.leaseMarginMs
+        && peerTimeoutMs == other.peerTimeoutMs;
+  }
+
   public SyncSettings withTimes(long heartbeatMs, long leaseMs, long marginMs, long timeoutMs) {
     return new SyncSettings(
         heartbeatMs,
