@@ -107,12 +107,38 @@ final class Credentials {
   }
 
   /**
-   * Checks a user's password.
+   * Checks a user's password. The slow hash runs outside the lock, so one client guessing
+   * passwords does not hold up the sites' heartbeats behind it.
    *
    * @throws MediatorException {@link Kind#LOCKED_OUT} while locked (even for the right password),
    *     {@link Kind#UNAUTHORIZED} for a wrong user or password
    */
-  synchronized void authenticate(String user, char[] password) throws MediatorException {
+  void authenticate(String user, char[] password) throws MediatorException {
+    byte[] quick = quickHash(password);
+    String stored;
+    synchronized (this) {
+      checkNotLocked(user);
+      byte[] known = verified.get(user);
+      if (known != null && MessageDigest.isEqual(known, quick)) {
+        failures.remove(user);
+        return;
+      }
+      stored = hashes.get(user);
+    }
+    boolean ok = password.length > 0 && slowCheck(stored, password);
+    synchronized (this) {
+      checkNotLocked(user);
+      if (ok) {
+        verified.put(user, quick);
+        failures.remove(user);
+        return;
+      }
+      recordFailure(user);
+    }
+    throw new MediatorException(Kind.UNAUTHORIZED, "wrong user or password");
+  }
+
+  private void checkNotLocked(String user) throws MediatorException {
     long now = clock.nanoTime();
     Failures f = failures.get(user);
     if (f != null && f.lockedUntilNanos() != 0 && now - f.lockedUntilNanos() < 0) {
@@ -120,31 +146,21 @@ final class Credentials {
       throw new MediatorException(
           Kind.LOCKED_OUT, "user is locked out after failed logins; retry in " + waitMs + " ms");
     }
-    if (matches(user, password)) {
-      failures.remove(user);
-      return;
-    }
+  }
+
+  private void recordFailure(String user) {
+    long now = clock.nanoTime();
+    Failures f = failures.remove(user);
     int count = (f == null || f.lockedUntilNanos() != 0 ? 0 : f.count()) + 1;
     long lockedUntil = count >= maxFailures ? now + lockoutNanos : 0;
-    failures.remove(user);
     // Bounded: the oldest names are forgotten first (unknown names count too, against guessing).
     if (failures.size() >= MAX_TRACKED_NAMES) {
       failures.remove(failures.keySet().iterator().next());
     }
     failures.put(user, new Failures(lockedUntil != 0 ? 0 : count, lockedUntil));
-    throw new MediatorException(Kind.UNAUTHORIZED, "wrong user or password");
   }
 
-  private boolean matches(String user, char[] password) {
-    if (password.length == 0) {
-      return false;
-    }
-    byte[] quick = quickHash(password);
-    byte[] known = verified.get(user);
-    if (known != null && MessageDigest.isEqual(known, quick)) {
-      return true;
-    }
-    String stored = hashes.get(user);
+  private boolean slowCheck(String stored, char[] password) {
     if (stored == null) {
       // Same work as a real check, so timing does not tell which user names exist.
       pbkdf2(password, cacheKey, iterations);
@@ -157,12 +173,7 @@ final class Credentials {
     try {
       byte[] salt = Base64.getDecoder().decode(parts[2]);
       byte[] expected = Base64.getDecoder().decode(parts[3]);
-      boolean ok =
-          MessageDigest.isEqual(expected, pbkdf2(password, salt, Integer.parseInt(parts[1])));
-      if (ok) {
-        verified.put(user, quick);
-      }
-      return ok;
+      return MessageDigest.isEqual(expected, pbkdf2(password, salt, Integer.parseInt(parts[1])));
     } catch (IllegalArgumentException e) {
       return false;
     }

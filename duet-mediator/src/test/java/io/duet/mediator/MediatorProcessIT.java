@@ -1,0 +1,144 @@
+package io.duet.mediator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.duet.mediator.Decision.Reason;
+import io.duet.mediator.MediatorException.Kind;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A real mediator process: kill -9 right after its answers, restart, nothing answered is lost. */
+class MediatorProcessIT {
+  static final long LEASE_MS = 30_000;
+  static final Duration TIMEOUT = Duration.ofSeconds(30);
+  static final UUID A = UUID.randomUUID();
+  static final UUID B = UUID.randomUUID();
+
+  @TempDir Path dir;
+  Process process;
+
+  @AfterEach
+  void kill() throws InterruptedException {
+    if (process != null) {
+      process.destroyForcibly();
+      process.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Starts the child and returns its URL once it printed its ready line. */
+  String start() throws Exception {
+    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    process =
+        new ProcessBuilder(
+                java.toString(), "-cp", System.getProperty("java.class.path"),
+                ChildMediator.class.getName(), dir.resolve("m").toString(), Long.toString(LEASE_MS))
+            .redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve("stderr").toFile()))
+            .start();
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+    CompletableFuture<String> line = CompletableFuture.supplyAsync(() -> {
+      try {
+        return out.readLine();
+      } catch (IOException e) {
+        return null;
+      }
+    });
+    String ready = line.get(60, TimeUnit.SECONDS);
+    assertThat(ready).as("stderr: %s", stderr()).startsWith("ready https://");
+    String url = ready.substring("ready ".length());
+    // A cold JVM's first TLS handshakes can be slow on a loaded machine: wait until it answers.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    try (MediatorClient probe = client(url, "")) {
+      while (!probe.healthy()) {
+        assertThat(System.nanoTime() - deadline).as("mediator never healthy").isNegative();
+      }
+    }
+    return url;
+  }
+
+  String stderr() {
+    try {
+      return Files.readString(dir.resolve("stderr"));
+    } catch (IOException e) {
+      return "(none)";
+    }
+  }
+
+  MediatorClient client(String url, String password) {
+    try {
+      return MediatorClient.withPassword(
+          URI.create(url), dir.resolve("m").resolve(MediatorCa.CA_CERT_FILE),
+          MediatorServer.INITIAL_USER, password, TIMEOUT);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  void kill9() throws InterruptedException {
+    process.destroyForcibly();
+    assertThat(process.waitFor(10, TimeUnit.SECONDS)).isTrue();
+  }
+
+  @Test
+  void stateSurvivesKill9AndLockoutWorks() throws Exception {
+    UUID linkCut = UUID.randomUUID();
+    UUID leaderLost = UUID.randomUUID();
+    String url = start();
+    String password =
+        Files.readString(dir.resolve("m").resolve(MediatorCa.SECRETS_DIR).resolve("initial-password"))
+            .strip();
+    try (MediatorClient c = client(url, password)) {
+      c.register(linkCut, A, B, A, 1);
+      c.register(leaderLost, A, B, A, 4);
+      assertThat(c.heartbeat(linkCut, B, 1, A, true).granted()).isTrue();
+      assertThat(c.renewLease(leaderLost, A, 4).granted()).isTrue();
+      assertThat(c.outOfSync(linkCut, A, 1).relationship().epoch()).isEqualTo(2);
+    }
+    kill9();
+
+    url = start();
+    try (MediatorClient c = client(url, password)) {
+      RelationshipView v = c.relationship(linkCut);
+      assertThat(v.epoch()).isEqualTo(2);
+      assertThat(v.survivor()).isEqualTo(A);
+      Decision stale = c.heartbeat(linkCut, B, 1, A, true);
+      assertThat(stale.reason()).isEqualTo(Reason.STALE_EPOCH);
+      assertThat(stale.relationship().epoch()).isEqualTo(2);
+      // A lease granted before the crash is honoured after it.
+      Decision early = c.requestTakeover(leaderLost, B, 4);
+      assertThat(early.reason()).isEqualTo(Reason.LEASE_VALID);
+      assertThat(early.waitMs()).isGreaterThan(0).isLessThanOrEqualTo(LEASE_MS + 1000);
+      assertThat(c.relationships()).hasSize(2);
+    }
+
+    try (MediatorClient wrong = client(url, "wrong-password")) {
+      for (int i = 0; i < ChildMediator.MAX_FAILED_LOGINS; i++) {
+        assertThatThrownBy(() -> wrong.relationship(linkCut))
+            .isInstanceOfSatisfying(
+                MediatorException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UNAUTHORIZED));
+      }
+    }
+    try (MediatorClient c = client(url, password)) {
+      assertThatThrownBy(() -> c.relationship(linkCut))
+          .isInstanceOfSatisfying(
+              MediatorException.class, e -> assertThat(e.kind()).isEqualTo(Kind.LOCKED_OUT));
+      assertThat(c.healthy()).isTrue();
+    }
+    assertThat(process.isAlive()).isTrue();
+    assertThat(List.of(stderr())).noneMatch(s -> s.contains("Exception in thread"));
+  }
+}
