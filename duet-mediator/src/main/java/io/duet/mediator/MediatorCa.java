@@ -132,14 +132,11 @@ final class MediatorCa {
                 : new GeneralName(GeneralName.dNSName, n));
       }
       String cn = all.isEmpty() ? "duet-mediator" : all.iterator().next();
+      X500Name subject = new X500Name("CN=" + cn.replaceAll("[,=+<>#;\"\\\\]", "_"));
       JcaX509v3CertificateBuilder b =
-          new JcaX509v3CertificateBuilder(
-              certificate,
-              new BigInteger(127, random).add(BigInteger.ONE),
-              Date.from(now.minus(Duration.ofDays(1))),
-              Date.from(now.plus(SERVER_VALIDITY)),
-              new X500Name("CN=" + cn.replaceAll("[,=+<>#;\"\\\\]", "_")),
-              pair.getPublic());
+          builder(
+              X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded()),
+              subject, pair, SERVER_VALIDITY, random, now);
       b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
       b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
       b.addExtension(
@@ -166,14 +163,7 @@ final class MediatorCa {
     try {
       KeyPair pair = newKeyPair(random);
       X500Name subject = new X500Name("CN=Duet mediator CA " + now.getEpochSecond());
-      JcaX509v3CertificateBuilder b =
-          new JcaX509v3CertificateBuilder(
-              subject,
-              new BigInteger(127, random).add(BigInteger.ONE),
-              Date.from(now.minus(Duration.ofDays(1))),
-              Date.from(now.plus(CA_VALIDITY)),
-              subject,
-              pair.getPublic());
+      JcaX509v3CertificateBuilder b = builder(subject, subject, pair, CA_VALIDITY, random, now);
       b.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
       b.addExtension(
           Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
@@ -182,6 +172,19 @@ final class MediatorCa {
     } catch (IOException | GeneralSecurityException | OperatorCreationException e) {
       throw new IllegalStateException("cannot create the mediator CA: " + e.getMessage(), e);
     }
+  }
+
+  /** Valid from a day ago (clocks differ) for {@code validity}, with a random serial. */
+  private static JcaX509v3CertificateBuilder builder(
+      X500Name issuer, X500Name subject, KeyPair pair, Duration validity, SecureRandom random,
+      Instant now) {
+    return new JcaX509v3CertificateBuilder(
+        issuer,
+        new BigInteger(127, random).add(BigInteger.ONE),
+        Date.from(now.minus(Duration.ofDays(1))),
+        Date.from(now.plus(validity)),
+        subject,
+        pair.getPublic());
   }
 
   private X509Certificate sign(JcaX509v3CertificateBuilder b)

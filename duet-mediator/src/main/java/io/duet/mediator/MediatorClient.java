@@ -256,6 +256,7 @@ public final class MediatorClient implements AutoCloseable {
 
   @Override
   public void close() {
-    http.close();
+    // Not close(): it waits for exchanges to finish, and one stuck on a dead mediator can hang.
+    http.shutdownNow();
   }
 }

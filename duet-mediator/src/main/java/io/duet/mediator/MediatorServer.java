@@ -1,12 +1,9 @@
 package io.duet.mediator;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.Javalin;
-import io.javalin.json.JsonMapper;
+import io.javalin.json.JavalinJackson;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.lang.reflect.Type;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -88,7 +85,7 @@ public final class MediatorServer implements AutoCloseable {
               cfg.startup.showOldJavalinVersionWarning = false;
               cfg.http.maxRequestSize = MAX_REQUEST_BYTES;
               cfg.concurrency.useVirtualThreads = true;
-              cfg.jsonMapper(new Jackson(json));
+              cfg.jsonMapper(new JavalinJackson(json, false));
               cfg.jetty.addConnector(
                   (jetty, http) -> {
                     // Sites reach the mediator by IP as often as by name: no SNI host check.
@@ -199,26 +196,5 @@ public final class MediatorServer implements AutoCloseable {
   @Override
   public void close() {
     app.stop();
-  }
-
-  /** Javalin's JSON hook on the mediator's Jackson mapper. */
-  private record Jackson(ObjectMapper json) implements JsonMapper {
-    @Override
-    public String toJsonString(Object obj, Type type) {
-      try {
-        return json.writeValueAsString(obj);
-      } catch (JsonProcessingException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-
-    @Override
-    public <T> T fromJsonString(String text, Type type) {
-      try {
-        return json.readValue(text, json.constructType(type));
-      } catch (JsonProcessingException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
   }
 }
