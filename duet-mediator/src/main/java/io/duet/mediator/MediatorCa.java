@@ -4,7 +4,6 @@ import io.duet.store.AtomicFile;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.StringReader;
-import java.io.StringWriter;
 import java.math.BigInteger;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -44,7 +43,6 @@ import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
@@ -253,13 +251,14 @@ final class MediatorCa {
     }
   }
 
+  /** PEM text of a certificate (RFC 7468: Base64 lines of 64 characters). */
   static byte[] pem(X509Certificate cert) {
-    StringWriter out = new StringWriter();
-    try (JcaPEMWriter w = new JcaPEMWriter(out)) {
-      w.writeObject(cert);
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
+    try {
+      String body = Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(cert.getEncoded());
+      return ("-----BEGIN CERTIFICATE-----\n" + body + "\n-----END CERTIFICATE-----\n")
+          .getBytes(StandardCharsets.US_ASCII);
+    } catch (CertificateException e) {
+      throw new IllegalStateException("a parsed certificate always encodes", e);
     }
-    return out.toString().getBytes(StandardCharsets.US_ASCII);
   }
 }
