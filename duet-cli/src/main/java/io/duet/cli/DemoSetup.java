@@ -77,11 +77,13 @@ final class DemoSetup {
       a.post("/cgs", body);
     }
     await(
-        "group " + GROUP + " in sync at both sites",
+        "group " + GROUP + " in sync and serving at both sites",
         SYNC_TIMEOUT,
+        // Serving, not just in sync: the follower turns serving a moment after its resync ends,
+        // and a host given its URL before then is refused with 02/04/0C.
         () ->
-            CgView.inSync(a.get(CgCommand.path(GROUP)))
-                && CgView.inSync(b.get(CgCommand.path(GROUP))));
+            CgView.settled(a.get(CgCommand.path(GROUP)))
+                && CgView.settled(b.get(CgCommand.path(GROUP))));
   }
 
   /** Maps the twin to every initiator as LUN 0 and exports it over NBD, unless done before. */
