@@ -95,6 +95,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   final SharedCommands shared;
   final PeerSession session;
   final LeaseKeeper lease;
+  final FailoverKeeper failover;
   final LeaderHandoff handoff;
   final AckBatcher acks;
   private final HostGate gate;
@@ -151,6 +152,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     this.shared = new SharedCommands(this, machine);
     this.session = new PeerSession(this);
     this.lease = new LeaseKeeper(this);
+    this.failover = new FailoverKeeper(this);
     this.handoff = new LeaderHandoff(this);
     this.acks = new AckBatcher(this);
     this.gate = new HostGate(this);
@@ -170,7 +172,8 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
       SyncTimers timers,
       ReplicationListener listener)
       throws IOException {
-    return open(config, transport, loop, io, timers, listener, SharedStateMachine.NONE);
+    return open(
+        config, transport, loop, io, timers, listener, SharedStateMachine.NONE, Mediator.NONE);
   }
 
   /**
@@ -187,6 +190,25 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
       ReplicationListener listener,
       SharedStateMachine machine)
       throws IOException {
+    return open(config, transport, loop, io, timers, listener, machine, Mediator.NONE);
+  }
+
+  /**
+   * Opens the group with automatic failover through {@code mediator} (or {@link Mediator#NONE}):
+   * the leader holds a lease at the mediator, records there before it goes on alone, and the
+   * follower takes over when the mediator grants it (replication.md section 3).
+   */
+  public static ConsistencyGroupReplicator open(
+      GroupConfig config,
+      Transport transport,
+      Executor loop,
+      Executor io,
+      SyncTimers timers,
+      ReplicationListener listener,
+      SharedStateMachine machine,
+      Mediator mediator)
+      throws IOException {
+    Objects.requireNonNull(mediator, "mediator");
     EpochStore epochs = EpochStore.open(config.stateDirectory(), config.initialLeaderId());
     for (VolumeReplica v : config.volumes()) {
       // Crash recovery: whatever may have been in flight may differ from the peer.
@@ -205,6 +227,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
             Objects.requireNonNull(timers, "timers"),
             Objects.requireNonNull(listener, "listener"),
             Objects.requireNonNull(machine, "machine"));
+    g.failover.configure(mediator);
     g.post(g::start);
     return g;
   }
@@ -297,6 +320,16 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
           settings = next;
           resync.settingsChanged(before);
         });
+  }
+
+  /**
+   * Uses {@code next} (or {@link Mediator#NONE}) from now on, without restarting the session. A
+   * follower that lost its leader before the change does not take over through the new mediator;
+   * a leader alone records itself as the survivor there first.
+   */
+  public void setMediator(Mediator next) {
+    Objects.requireNonNull(next, "mediator");
+    post(() -> failover.configure(next));
   }
 
   /** Starts a resync now (needed only when {@code autoResync} is off). */

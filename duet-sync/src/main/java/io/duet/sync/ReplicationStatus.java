@@ -11,6 +11,7 @@ import java.util.UUID;
  * @param resyncBytesTotal bytes this session's resync copies in all: the regions dirty in either
  *     site's map when it started, plus any dirtied again meanwhile; else 0
  * @param resyncEtaSeconds estimated seconds left at the configured rate, or -1
+ * @param mediator this site's contact with the mediator
  */
 public record ReplicationStatus(
     Role role,
@@ -21,7 +22,8 @@ public record ReplicationStatus(
     UUID leaderId,
     long resyncBytesDone,
     long resyncBytesTotal,
-    long resyncEtaSeconds) {
+    long resyncEtaSeconds,
+    MediatorStatus mediator) {
 
   /** Whether this site orders the group's writes. */
   public enum Role {
@@ -42,9 +44,35 @@ public record ReplicationStatus(
     DOWN
   }
 
-  /** Whether this site serves I/O (ALUA active) or not (ALUA unavailable, NOT READY 02/04/0C). */
+  /**
+   * Whether this site serves I/O (ALUA active) or not: unavailable (NOT READY 02/04/0C), or
+   * transitioning while the mediator decides whether it may go on alone (02/04/0A).
+   */
   public enum Availability {
     SERVING,
+    TRANSITIONING,
     UNAVAILABLE
+  }
+
+  /**
+   * This site's contact with the mediator of the group.
+   *
+   * @param configured whether the group uses a mediator at all (when not, the rest is false/0)
+   * @param connected whether the last call reached the mediator (within the last few heartbeats)
+   * @param inQuorum connected, and the mediator records this site's epoch (this site is current)
+   * @param preElected the sites agreed that the leader survives a link failure while the mediator
+   *     is out of the leader's reach (automatic failover to the follower is off meanwhile)
+   * @param leaseRemainingMs at the leader: how long its mediator lease still runs (0 if none)
+   * @param lastMessage the mediator's last answer or the last error reaching it, for operators
+   */
+  public record MediatorStatus(
+      boolean configured,
+      boolean connected,
+      boolean inQuorum,
+      boolean preElected,
+      long leaseRemainingMs,
+      String lastMessage) {
+    /** No mediator configured. */
+    public static final MediatorStatus NONE = new MediatorStatus(false, false, false, false, 0, "");
   }
 }

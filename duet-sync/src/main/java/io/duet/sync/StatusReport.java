@@ -34,7 +34,8 @@ final class StatusReport {
         g.leaderId(),
         g.resync.bytesDone(),
         g.resync.bytesTotal(),
-        g.resync.etaSeconds());
+        g.resync.etaSeconds(),
+        g.failover.status());
   }
 
   /** A readable dump of the loop's state, for a stuck test or a support bundle. */
