@@ -274,7 +274,22 @@ class MediatorFailoverIT {
             .put("caCert", Files.readString(mediator.caCertificate()))
             .put("user", mediator.user())
             .put("password", mediator.password());
-    site.api().put("/api/v1/mediator", body.toString());
+    // The first login costs the mediator a PBKDF2 run: on a loaded machine the site's check may
+    // time out, and the operator would simply try again.
+    TwoSites.await(
+        "mediator configured at " + sites.name(site),
+        FAULT_TIMEOUT,
+        () -> {
+          try {
+            site.api().put("/api/v1/mediator", body.toString());
+            return true;
+          } catch (DuetApi.ApiException e) {
+            if (e.status != 503) {
+              throw e;
+            }
+            return false;
+          }
+        });
   }
 
   private static void cut(FaultProxy proxy) {
