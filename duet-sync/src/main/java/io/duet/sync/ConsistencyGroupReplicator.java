@@ -110,6 +110,8 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   /** Leader: the peer (or an operator) has confirmed this site's epoch since it started. */
   boolean provenCurrent;
   PeerState peerState = PeerState.ABSENT;
+  /** Leader restarted uncleanly with a clean map: the peer leads the first resync (see open). */
+  boolean handBackAfterCrash;
   /** Follower: the leader finished resyncing this site in the current session. */
   boolean followerSynced;
   private long nextRequestId = 1;
@@ -210,9 +212,13 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
       throws IOException {
     Objects.requireNonNull(mediator, "mediator");
     EpochStore epochs = EpochStore.open(config.stateDirectory(), config.initialLeaderId());
+    boolean unclean = false;
+    boolean mapWasClean = true;
     for (VolumeReplica v : config.volumes()) {
+      mapWasClean &= v.dirty().dirtyCount() == 0;
       // Crash recovery: whatever may have been in flight may differ from the peer.
       for (ActivityLog.Range r : v.activity().activeAtOpen()) {
+        unclean = true;
         v.dirty().markDirty(r.offset(), r.length());
       }
       v.activity().releaseActiveAtOpen();
@@ -227,6 +233,11 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
             Objects.requireNonNull(timers, "timers"),
             Objects.requireNonNull(listener, "listener"),
             Objects.requireNonNull(machine, "machine"));
+    // A leader that stopped uncleanly while its follower held every write it acknowledged (its
+    // map was clean: it never wrote alone) may have lost un-flushed writes in a power loss that
+    // the follower still holds: the follower must lead the resync of those regions, not this
+    // site. Writes this site made alone are in its map, and then its own copy is the newer one.
+    g.handBackAfterCrash = unclean && mapWasClean;
     g.post(() -> g.failover.configure(mediator));
     g.post(g::start);
     return g;
@@ -572,6 +583,27 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   /** A session is up: the leader collects the follower's dirty map, the follower sends it. */
   void sessionEstablished() {
     failover.sessionStarted();
+    if (isLeader() && handBackAfterCrash) {
+      handBackAfterCrash = false;
+      // Outside the handshake that is calling us: a new epoch naming the peer, then a session
+      // in which the peer collects our map (our activity-log regions) and resyncs us.
+      int at = session.number();
+      post(
+          () -> {
+            if (session.number() == at && session.up() && isLeader()) {
+              listener.onWarning(
+                  "restarted after an unclean stop: the peer leads at epoch "
+                      + (epoch + 1)
+                      + " and resynchronizes the regions that were in flight here");
+              persistEpoch(epoch + 1, peerId);
+              provenCurrent = false;
+              peerState = PeerState.ABSENT;
+              restartSession("leadership handed to the peer after an unclean stop");
+            }
+          });
+      return;
+    }
+    handBackAfterCrash = false;
     if (isLeader()) {
       provenCurrent = true;
       peerState = PeerState.SYNCING;

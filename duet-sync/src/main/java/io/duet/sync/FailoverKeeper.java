@@ -369,17 +369,13 @@ final class FailoverKeeper {
   }
 
   private void noContact(String why) {
-    if (connected) {
-      g.listener.onWarning("mediator unreachable: " + why);
-    }
+    // No warning here: the status carries connectivity, and the node turns its changes into
+    // cg.mediator.connected / cg.mediator.lost events.
     connected = false;
     lastMessage = "unreachable: " + why;
   }
 
   private void answered(Call call, long sentNanos, MediatorVerdict v) {
-    if (!connected) {
-      g.listener.onWarning("mediator reachable: " + v.message());
-    }
     connected = true;
     lastContactNanos = g.now();
     last = v;

@@ -29,6 +29,8 @@ final class LeaderPipeline {
   private final ConsistencyGroupReplicator g;
   private long nextSeq;
   private final Map<Long, Write> inFlight = new HashMap<>();
+  /** Dirty marks of unacknowledged writes still being made durable (see {@link #cover}). */
+  private int coversPending;
 
   /** One write being ordered. */
   private static final class Write {
@@ -81,6 +83,11 @@ final class LeaderPipeline {
           w.offset, w.sentInSession, w.localDone, w.peerApplied, w.covered, w.coverPending));
     }
     return sb.toString();
+  }
+
+  /** Whether some write's region is still being marked dirty: a resync must not end before. */
+  boolean coversPending() {
+    return coversPending > 0;
   }
 
   int inFlight() {
@@ -245,11 +252,14 @@ final class LeaderPipeline {
       return;
     }
     w.coverPending = true;
+    coversPending++;
     DirtyRegions dirty = g.volumes.get(w.volume).dirty();
     g.runIo(
         () -> dirty.markDirty(w.offset, w.length),
         err -> {
           w.coverPending = false;
+          coversPending--;
+          g.resync.coverLanded();
           if (err != null) {
             w.error = err;
           } else {

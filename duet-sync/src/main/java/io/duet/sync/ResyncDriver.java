@@ -31,6 +31,8 @@ final class ResyncDriver {
   private int volume;
   private long cursor;
   private boolean wrapped;
+  /** The copy is done but writes' regions are still being marked dirty (see coverLanded). */
+  private boolean waitingForCovers;
   private final Set<Long> outstanding = new HashSet<>();
   private long nextFreeNanos;
   private long bytesDone;
@@ -218,6 +220,7 @@ final class ResyncDriver {
     bytesDone = 0;
     bytesTotal = 0;
     active = false;
+    waitingForCovers = false;
     expectingDirty = false;
     peerDirtyDone = false;
     unionsPending = 0;
@@ -335,14 +338,31 @@ final class ResyncDriver {
     pump();
   }
 
+  /** A write's region was marked dirty (or failed to be): a resync waiting for it goes on. */
+  void coverLanded() {
+    if (active && waitingForCovers && !g.leader.coversPending()) {
+      waitingForCovers = false;
+      rescan();
+    }
+  }
+
+  private void rescan() {
+    recount();
+    wrapped = false;
+    volume = 0;
+    cursor = 0;
+    g.post(this::pump);
+  }
+
   private void finish() {
+    if (g.leader.coversPending()) {
+      // Writes the follower may lack are being marked dirty: their regions must be copied too,
+      // so the resync ends only after those marks (coverLanded() scans again).
+      waitingForCovers = true;
+      return;
+    }
     if (!allClean()) {
-      // A region turned dirty after the scan passed it: scan again, from the loop (no recursion).
-      recount();
-      wrapped = false;
-      volume = 0;
-      cursor = 0;
-      g.post(this::pump);
+      rescan(); // a region turned dirty after the scan passed it: from the loop (no recursion)
       return;
     }
     active = false;
@@ -360,6 +380,11 @@ final class ResyncDriver {
           if (err != null) {
             g.listener.onWarning("cannot persist the resync's progress: " + err.getMessage());
           }
+          if (!allClean()) {
+            active = true; // marked dirty while the map was synced: copy those regions first
+            rescan();
+            return;
+          }
           if (g.settings.autoRecover() || recoverRequested) {
             recoverRequested = false;
             g.followerRecovered();
@@ -367,7 +392,11 @@ final class ResyncDriver {
         });
   }
 
+  /** No region dirty and none about to be: the follower holds everything the leader does. */
   private boolean allClean() {
+    if (g.leader.coversPending()) {
+      return false;
+    }
     for (VolumeReplica v : g.volumes) {
       if (v.dirty().dirtyCount() > 0) {
         return false;
