@@ -1,0 +1,75 @@
+package io.duet.testkit.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The deterministic simulation in CI (testing.md section 2): fresh seeds derived from one printed
+ * base seed, plus every seed of the regression corpus ({@code sim/regressions.txt}).
+ *
+ * <ul>
+ *   <li>{@code -Dduet.seed=N} runs only seed N, printing its whole trace;
+ *   <li>{@code -Dduet.seeds=N} runs N fresh seeds (soak mode);
+ *   <li>{@code -Dduet.baseSeed=N} derives the fresh seeds from N instead of the clock.
+ * </ul>
+ */
+class SimulationTest {
+  static final int DEFAULT_SEEDS = 300;
+
+  @Test
+  void freshSeedsAndRegressions() throws IOException {
+    String one = System.getProperty("duet.seed");
+    if (one != null && !one.isBlank()) {
+      SimResult r = SimWorld.run(Long.parseLong(one.trim()), true);
+      System.out.println(r.report());
+      assertThat(r.violations()).as(r.report()).isEmpty();
+      return;
+    }
+    long base = Long.getLong("duet.baseSeed", System.nanoTime());
+    int count = Integer.getInteger("duet.seeds", DEFAULT_SEEDS);
+    System.out.println("simulation: " + count + " seeds from base seed " + base
+        + " (rerun them with -Dduet.baseSeed=" + base + ")");
+    List<Long> seeds = new ArrayList<>(regressionSeeds());
+    SplittableRandom derive = new SplittableRandom(base);
+    for (int i = 0; i < count; i++) {
+      seeds.add(derive.nextLong() & Long.MAX_VALUE);
+    }
+    List<String> failures = new ArrayList<>();
+    long ops = 0;
+    long started = System.nanoTime();
+    for (long seed : seeds) {
+      SimResult r = SimWorld.run(seed, false);
+      if (!r.passed()) {
+        failures.add(r.report());
+        System.out.println(r.report());
+      }
+    }
+    System.out.printf("simulation: %d seeds in %.1f s, %d failed%n", seeds.size(),
+        (System.nanoTime() - started) / 1e9, failures.size());
+    assertThat(failures).as(String.join("\n", failures)).isEmpty();
+  }
+
+  /** The seeds of {@code sim/regressions.txt}: one per line, {@code #} starts a comment. */
+  static List<Long> regressionSeeds() throws IOException {
+    List<Long> seeds = new ArrayList<>();
+    try (InputStream in = SimulationTest.class.getResourceAsStream("/sim/regressions.txt")) {
+      if (in == null) {
+        return seeds;
+      }
+      for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+        String s = line.replaceFirst("#.*", "").trim();
+        if (!s.isEmpty()) {
+          seeds.add(Long.parseLong(s));
+        }
+      }
+    }
+    return seeds;
+  }
+}
