@@ -164,6 +164,13 @@ final class Nemesis {
     if (power && !(w.a.inSyncAndServing() && w.b.inSyncAndServing())) {
       power = false;
     }
+    if (power && s == w.leader()) {
+      if (KnownBugs.leaderPowerLoss()) {
+        w.invariants.knownBug(KnownBugs.KB2_LEADER_POWER_LOSS, "leader " + s.name + " lost power");
+      } else {
+        power = false; // KB-2
+      }
+    }
     long down = (20 + rnd.nextLong(1500)) * MS;
     note(f, s.name + (power ? " loses power" : " crashes") + ", down for " + down / MS + " ms");
     s.crash(power, rnd.nextBoolean());

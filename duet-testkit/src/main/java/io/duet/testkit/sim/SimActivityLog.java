@@ -23,6 +23,9 @@ final class SimActivityLog implements ActivityLog {
   private List<Range> atOpen = List.of();
   /** endWrite without a matching beginWrite: a bug in the caller, reported by the invariants. */
   int unbalanced;
+  /** Who called the first unbalanced endWrite (a stack frame of duet-sync), for the report. */
+  String firstUnbalanced;
+  Trace trace;
 
   SimActivityLog(long volumeBytes, long extentSize, int hotExtents) {
     this.extentSize = extentSize;
@@ -48,7 +51,12 @@ final class SimActivityLog implements ActivityLog {
   public void endWrite(long offset, long length) {
     for (int e = first(offset); e <= last(offset, length); e++) {
       if (inFlight[e] == 0) {
-        unbalanced++;
+        if (unbalanced++ == 0) {
+          firstUnbalanced = "extent " + e + " " + caller();
+          if (trace != null) {
+            trace.log("log", "unbalanced endWrite(" + offset + ", " + length + ") " + caller());
+          }
+        }
         continue;
       }
       if (--inFlight[e] == 0) {
@@ -102,6 +110,15 @@ final class SimActivityLog implements ActivityLog {
     for (Range r : ranges) {
       durable.set((int) (r.offset() / extentSize));
     }
+  }
+
+  private static String caller() {
+    return StackWalker.getInstance()
+        .walk(f -> f.filter(x -> x.getClassName().startsWith("io.duet.sync")).limit(3)
+            .map(x -> x.getClassName().replace("io.duet.sync.", "") + "." + x.getMethodName()
+                + ":" + x.getLineNumber())
+            .toList())
+        .toString();
   }
 
   private int first(long offset) {

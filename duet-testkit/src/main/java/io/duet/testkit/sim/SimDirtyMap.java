@@ -16,6 +16,8 @@ final class SimDirtyMap implements DirtyRegions {
   private final long regions;
   private final BitSet durable = new BitSet();
   private final BitSet current = new BitSet();
+  /** Called after every mark (the simulator watches for marks the resync never copies). */
+  Runnable afterMark = () -> {};
 
   SimDirtyMap(long volumeBytes, long regionSize) {
     this.regionSize = regionSize;
@@ -41,6 +43,7 @@ final class SimDirtyMap implements DirtyRegions {
     int last = (int) Math.min(regions - 1, (offset + length - 1) / regionSize);
     current.set(first, last + 1);
     durable.set(first, last + 1);
+    afterMark.run();
   }
 
   @Override

@@ -54,6 +54,7 @@ final class SimMediator {
   }
 
   void start() {
+    node.revive();
     try {
       mediator = LocalMediator.open(dir, leaseMs, graceMs, sched::now,
           () -> EPOCH.plusNanos(sched.now()));

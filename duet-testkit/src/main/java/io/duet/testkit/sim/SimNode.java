@@ -9,6 +9,7 @@ package io.duet.testkit.sim;
 final class SimNode {
   final String name;
   private int incarnation;
+  private boolean alive = true;
   private long pausedUntilNanos;
 
   SimNode(String name) {
@@ -19,9 +20,21 @@ final class SimNode {
     return incarnation;
   }
 
-  /** The process died: everything it had queued is gone. */
+  /** The process died: everything it had queued is gone, and nothing runs until it restarts. */
   void kill() {
     incarnation++;
+    alive = false;
+  }
+
+  /** A new process starts: a fresh incarnation (nothing of the dead one ever runs). */
+  void revive() {
+    incarnation++;
+    alive = true;
+  }
+
+  /** Whether a task of {@code taskIncarnation} may run now. */
+  boolean runs(int taskIncarnation) {
+    return alive && taskIncarnation == incarnation;
   }
 
   long pausedUntilNanos() {

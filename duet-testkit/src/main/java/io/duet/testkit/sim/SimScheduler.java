@@ -62,9 +62,13 @@ final class SimScheduler {
     return at(now + Math.max(0, delayNanos), owner, run);
   }
 
-  /** An executor that queues tasks for {@code owner} now, plus {@code delay} nanoseconds. */
+  /**
+   * An executor that queues tasks for the current incarnation of {@code owner} (only), now plus
+   * {@code delay} nanoseconds.
+   */
   Executor executor(SimNode owner, java.util.function.LongSupplier delay) {
-    return r -> after(delay.getAsLong(), owner, r);
+    int incarnation = owner.incarnation();
+    return r -> at(now + Math.max(0, delay.getAsLong()), owner, incarnation, r);
   }
 
   /**
@@ -75,7 +79,7 @@ final class SimScheduler {
   void runUntil(long until) {
     while (!queue.isEmpty() && queue.peek().at <= until) {
       Task t = queue.poll();
-      if (t.cancelled || (t.owner != null && t.owner.incarnation() != t.incarnation)) {
+      if (t.cancelled || (t.owner != null && !t.owner.runs(t.incarnation))) {
         continue;
       }
       if (t.owner != null && t.owner.pausedUntilNanos() > t.at) {

@@ -66,6 +66,8 @@ final class SimSite {
     this.disk = new SimDisk(volumeBytes);
     this.dirty = new SimDirtyMap(volumeBytes, regionBytes);
     this.log = new SimActivityLog(volumeBytes, extentBytes, 2);
+    this.log.trace = trace;
+    this.dirty.afterMark = this::checkLeaderClean;
   }
 
   boolean alive() {
@@ -94,6 +96,7 @@ final class SimSite {
 
   /** Starts (or restarts) the process from what is persisted. */
   void start() {
+    node.revive();
     end.reset();
     SimTimers timers =
         new SimTimers(sched, node, clockRate, 1_000_000_000L * (1 + restarts) + rnd.nextLong(1L << 40));
@@ -117,6 +120,7 @@ final class SimSite {
   /** Kills the process; with {@code powerLoss} the un-flushed disk writes may be lost or torn. */
   void crash(boolean powerLoss, boolean tear) {
     node.kill();
+    end.reset();
     alive = false;
     restarts++;
     int unflushed = disk.unflushedBlocks();
@@ -127,6 +131,19 @@ final class SimSite {
     volume = null;
     trace.log(name, (powerLoss ? "power loss (" + unflushed + " un-flushed blocks, " + torn
         + " torn)" : "process crash"));
+  }
+
+  /**
+   * Known bug KB-1 (see {@link KnownBugs}): a leader that reports its follower IN_SYNC must hold
+   * no dirty region, or the follower serves without the data those regions stand for.
+   */
+  private void checkLeaderClean() {
+    ReplicationStatus s = alive ? replicator.status() : null;
+    if (s != null && s.role() == ReplicationStatus.Role.LEADER
+        && s.syncState() == ReplicationStatus.SyncState.IN_SYNC && dirty.dirtyCount() > 0) {
+      invariants.knownBug(KnownBugs.KB1_COVER_AFTER_RESYNC,
+          "leader " + name + " IN_SYNC with dirty regions " + dirty);
+    }
   }
 
   /** Starts a host thread of this site (it dies with the process). */
@@ -151,6 +168,7 @@ final class SimSite {
           return;
         }
         invariants.onStatus(SimSite.this, s);
+        checkLeaderClean();
         String now = s.role() + " " + s.syncState() + " " + s.link() + " " + s.availability()
             + " e" + s.epoch() + (s.mediator().configured() ? " " + s.mediator() : "");
         if (!now.equals(last)) {

@@ -12,12 +12,14 @@ final class SimTimers implements SyncTimers {
   private final SimNode node;
   private final double rate;
   private final long offsetNanos;
+  private final int incarnation;
 
   SimTimers(SimScheduler sched, SimNode node, double rate, long offsetNanos) {
     this.sched = sched;
     this.node = node;
     this.rate = rate;
     this.offsetNanos = offsetNanos;
+    this.incarnation = node.incarnation();
   }
 
   @Override
@@ -28,6 +30,6 @@ final class SimTimers implements SyncTimers {
   @Override
   public Cancellable schedule(long delayNanos, Runnable task) {
     long trueDelay = (long) Math.ceil(Math.max(0, delayNanos) / rate);
-    return sched.after(trueDelay, node, task);
+    return sched.at(sched.now() + trueDelay, node, incarnation, task);
   }
 }

@@ -111,7 +111,8 @@ public final class SimWorld {
       invariants.violation("simulation error during " + stage + ": " + e + "\n"
           + stackOf(e));
     }
-    return new SimResult(seed, invariants.violations(), summary(faults, withMediator),
+    return new SimResult(seed, invariants.violations(), invariants.knownBugs(),
+        summary(faults, withMediator),
         trace.tail());
   }
 
