@@ -134,7 +134,7 @@ final class HostClient {
       world.history.ok(op, now, values);
       completed++;
       if (op.kind == Op.Kind.WRITE) {
-        world.invariants.onWriteAcked(site, peer, op);
+        world.invariants.onWriteAcked(site, peer, op, world.mediator);
       }
       schedule(rnd.nextLong(4_000_000));
     } else {

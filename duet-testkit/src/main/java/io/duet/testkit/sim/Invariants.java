@@ -55,11 +55,11 @@ final class Invariants {
   }
 
   /**
-   * G3 when {@code site} acknowledges {@code op}: if the peer lacks it (down, or its blocks hold
-   * an older value), this is an acknowledgement alone, allowed only to the epoch's leader and to
+   * G3 when {@code site} acknowledges {@code op}: if the peer lacks it (its blocks hold an older
+   * value), this is an acknowledgement alone, allowed only to the epoch's leader and to
    * one site per epoch.
    */
-  void onWriteAcked(SimSite site, SimSite peer, Op op) {
+  void onWriteAcked(SimSite site, SimSite peer, Op op, SimMediator mediator) {
     ReplicationStatus s = site.status();
     if (s == null || !peerLacks(peer, op)) {
       return;
@@ -69,6 +69,11 @@ final class Invariants {
       violation("G3: site " + site.name + " acknowledged " + op + " alone as a follower at epoch "
           + s.epoch());
     }
+    var record = mediator == null ? null : mediator.view();
+    if (record != null && !record.inSync() && !site.id.equals(record.survivor())) {
+      violation("G3: site " + site.name + " acknowledged " + op + " alone while the mediator "
+          + "records survivor " + record.survivor() + " at epoch " + record.epoch());
+    }
     String other = aloneAcks.putIfAbsent(s.epoch(), site.name);
     if (other != null && !other.equals(site.name)) {
       violation("G3: both sites acknowledged writes alone in epoch " + s.epoch() + " (" + other
@@ -76,10 +81,8 @@ final class Invariants {
     }
   }
 
+  /** Whether the peer's disk (even a crashed peer's: its page cache survives) lacks the write. */
   private boolean peerLacks(SimSite peer, Op op) {
-    if (!peer.alive()) {
-      return true;
-    }
     for (int i = 0; i < op.blocks; i++) {
       long block = op.firstBlock + i;
       long held = BlockData.decode(peer.disk.block(block), 0, block);

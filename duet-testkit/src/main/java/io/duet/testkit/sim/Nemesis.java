@@ -165,7 +165,7 @@ final class Nemesis {
       power = false;
     }
     if (power && s == w.leader()) {
-      if (KnownBugs.leaderPowerLoss()) {
+      if (w.leaderPowerLoss) {
         w.invariants.knownBug(KnownBugs.KB2_LEADER_POWER_LOSS, "leader " + s.name + " lost power");
       } else {
         power = false; // KB-2

@@ -35,6 +35,7 @@ final class SimMediator {
   private final UUID siteB;
   private LocalMediator mediator;
   long calls;
+  long takeoversGranted;
 
   SimMediator(SimScheduler sched, SplittableRandom rnd, Trace trace, Path dir, long leaseMs,
       long graceMs, UUID group, UUID siteA, UUID siteB) {
@@ -166,6 +167,9 @@ final class SimMediator {
             fail(f, what, failure.kind() + ": " + failure.getMessage());
           } else {
             trace.log(name, "mediator " + what + " -> " + describe(answer));
+            if (what.startsWith("takeover") && answer.granted()) {
+              takeoversGranted++;
+            }
             f.complete(verdict(answer));
           }
         });

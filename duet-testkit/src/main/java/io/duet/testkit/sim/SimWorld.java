@@ -48,8 +48,11 @@ public final class SimWorld {
   private Nemesis nemesis;
   private final List<HostClient> clients = new ArrayList<>();
 
-  private SimWorld(long seed, boolean verbose, Path dir) {
+  final boolean leaderPowerLoss;
+
+  private SimWorld(long seed, boolean verbose, boolean leaderPowerLoss, Path dir) {
     this.seed = seed;
+    this.leaderPowerLoss = leaderPowerLoss;
     this.rnd = new SplittableRandom(seed);
     this.trace = new Trace(sched::now, verbose);
     this.dir = dir;
@@ -57,9 +60,14 @@ public final class SimWorld {
 
   /** Runs the simulation of {@code seed}; with {@code verbose}, prints every event. */
   public static SimResult run(long seed, boolean verbose) {
+    return run(seed, verbose, KnownBugs.leaderPowerLoss());
+  }
+
+  /** Like {@link #run(long, boolean)}; {@code leaderPowerLoss} lets power loss strike the leader. */
+  public static SimResult run(long seed, boolean verbose, boolean leaderPowerLoss) {
     Path dir = tempDir();
     try {
-      return new SimWorld(seed, verbose, dir).run();
+      return new SimWorld(seed, verbose, leaderPowerLoss, dir).run();
     } finally {
       deleteTree(dir);
     }
@@ -198,7 +206,8 @@ public final class SimWorld {
     return String.format(
         "faults %s%s, injected %d, %d ops (%d writes ok, %d reads ok, %d failed), %d alone acks,"
             + " virtual %d ms, %d tasks",
-        faults, withMediator ? " +mediator" : "", nemesis == null ? 0 : nemesis.injected.size(),
+        faults, withMediator ? " +mediator (" + mediator.calls + " calls, "
+            + mediator.takeoversGranted + " takeovers)" : "", nemesis == null ? 0 : nemesis.injected.size(),
         history.ops().size(), history.count(Op.Kind.WRITE, Op.Outcome.OK),
         history.count(Op.Kind.READ, Op.Outcome.OK),
         history.ops().stream().filter(o -> o.outcome == Op.Outcome.FAILED).count(),
