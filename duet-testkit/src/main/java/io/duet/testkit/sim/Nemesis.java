@@ -171,7 +171,8 @@ final class Nemesis {
         power = false; // KB-2
       }
     }
-    long down = (20 + rnd.nextLong(1500)) * MS;
+    // One outage in three outlasts peer timeout + mediator lease + grace: a takeover can happen.
+    long down = (rnd.nextInt(3) == 0 ? 1500 + rnd.nextLong(1500) : 20 + rnd.nextLong(1500)) * MS;
     note(f, s.name + (power ? " loses power" : " crashes") + ", down for " + down / MS + " ms");
     s.crash(power, rnd.nextBoolean());
     w.siteCrashed(s);

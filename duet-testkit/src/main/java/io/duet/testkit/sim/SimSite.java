@@ -99,7 +99,8 @@ final class SimSite {
     node.revive();
     end.reset();
     SimTimers timers =
-        new SimTimers(sched, node, clockRate, 1_000_000_000L * (1 + restarts) + rnd.nextLong(1L << 40));
+        new SimTimers(
+            sched, node, clockRate, 1_000_000_000L * (1 + restarts) + rnd.nextLong(1L << 40));
     Executor loop = sched.executor(node, () -> 0);
     Executor io = sched.executor(node, this::diskDelay);
     GroupConfig config =

@@ -63,7 +63,7 @@ public final class SimWorld {
     return run(seed, verbose, KnownBugs.leaderPowerLoss());
   }
 
-  /** Like {@link #run(long, boolean)}; {@code leaderPowerLoss} lets power loss strike the leader. */
+  /** Like {@link #run(long, boolean)}; {@code leaderPowerLoss}: power loss may hit the leader. */
   public static SimResult run(long seed, boolean verbose, boolean leaderPowerLoss) {
     Path dir = tempDir();
     try {
@@ -206,8 +206,12 @@ public final class SimWorld {
     return String.format(
         "faults %s%s, injected %d, %d ops (%d writes ok, %d reads ok, %d failed), %d alone acks,"
             + " virtual %d ms, %d tasks",
-        faults, withMediator ? " +mediator (" + mediator.calls + " calls, "
-            + mediator.takeoversGranted + " takeovers)" : "", nemesis == null ? 0 : nemesis.injected.size(),
+        faults,
+        withMediator
+            ? " +mediator (" + mediator.calls + " calls, " + mediator.takeoversGranted
+                + " takeovers)"
+            : "",
+        nemesis == null ? 0 : nemesis.injected.size(),
         history.ops().size(), history.count(Op.Kind.WRITE, Op.Outcome.OK),
         history.count(Op.Kind.READ, Op.Outcome.OK),
         history.ops().stream().filter(o -> o.outcome == Op.Outcome.FAILED).count(),

@@ -17,7 +17,11 @@ import org.junit.jupiter.api.Test;
  * <ul>
  *   <li>{@code -Dduet.seed=N} runs only seed N, printing its whole trace;
  *   <li>{@code -Dduet.seeds=N} runs N fresh seeds (soak mode);
- *   <li>{@code -Dduet.baseSeed=N} derives the fresh seeds from N instead of the clock.
+ *   <li>{@code -Dduet.baseSeed=N} derives the fresh seeds from N instead of the clock;
+ *   <li>{@code -Dduet.sim.list=true} prints every run's summary;
+ *   <li>{@code -Dduet.sim.strict=true} fails runs in which a known duet-sync bug fired, and
+ *       {@code -Dduet.sim.leaderPowerLoss=true} lets power loss strike the leader (see {@link
+ *       KnownBugs}).
  * </ul>
  */
 class SimulationTest {
@@ -53,6 +57,8 @@ class SimulationTest {
       }
       if (!r.passed()) {
         System.out.println(r.report());
+      } else if (Boolean.getBoolean("duet.sim.list")) {
+        System.out.println("seed " + seed + ": " + r.summary());
       }
     }
     System.out.printf("simulation: %d seeds in %.1f s, %d failed, %d hit known bugs%n",
