@@ -1,0 +1,158 @@
+package io.duet.testkit.sim;
+
+import io.duet.sync.ReplicationStatus;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The guarantees checked during and after a run (replication.md section 1): G1 no acknowledged
+ * write lost, G3 epochs only grow and per epoch at most one site acknowledges writes the other
+ * lacks (and only as its leader), G4 identical replicas with empty dirty maps after healing. G2
+ * is {@link LinearizabilityChecker}'s; G5 is checked by {@link SimWorld} as it heals.
+ */
+final class Invariants {
+  private final List<String> violations = new ArrayList<>();
+  private final List<String> knownBugs = new ArrayList<>();
+  private final Map<String, Long> lastEpoch = new HashMap<>();
+  /** Epoch -> the site that acknowledged a write alone in it. */
+  private final Map<Long, String> aloneAcks = new HashMap<>();
+  private final Map<Long, Op> writesByValue = new HashMap<>();
+  long aloneAckCount;
+
+  void violation(String what) {
+    if (violations.size() < 50) {
+      violations.add(what);
+    }
+  }
+
+  List<String> violations() {
+    return violations;
+  }
+
+  /** A known duet-sync bug fired in this run (once per bug): its violations are expected. */
+  void knownBug(String id, String evidence) {
+    if (knownBugs.stream().noneMatch(k -> k.startsWith(id))) {
+      knownBugs.add(id + ": " + evidence);
+    }
+  }
+
+  List<String> knownBugs() {
+    return knownBugs;
+  }
+
+  void onWriteInvoked(Op op) {
+    writesByValue.put(op.value, op);
+  }
+
+  /** G3: a site's epoch never goes back, not even across its restarts. */
+  void onStatus(SimSite site, ReplicationStatus s) {
+    Long before = lastEpoch.put(site.name, s.epoch());
+    if (before != null && s.epoch() < before) {
+      violation("G3: site " + site.name + " went back from epoch " + before + " to " + s.epoch());
+    }
+  }
+
+  /**
+   * G3 when {@code site} acknowledges {@code op}: if the peer lacks it (its blocks hold an older
+   * value), this is an acknowledgement alone, allowed only to the epoch's leader and to
+   * one site per epoch.
+   */
+  void onWriteAcked(SimSite site, SimSite peer, Op op, SimMediator mediator) {
+    ReplicationStatus s = site.status();
+    if (s == null || !peerLacks(peer, op)) {
+      return;
+    }
+    aloneAckCount++;
+    if (!s.leaderId().equals(site.id)) {
+      violation("G3: site " + site.name + " acknowledged " + op + " alone as a follower at epoch "
+          + s.epoch());
+    }
+    var record = mediator == null ? null : mediator.view();
+    if (record != null && !record.inSync() && !site.id.equals(record.survivor())) {
+      violation("G3: site " + site.name + " acknowledged " + op + " alone while the mediator "
+          + "records survivor " + record.survivor() + " at epoch " + record.epoch());
+    }
+    String other = aloneAcks.putIfAbsent(s.epoch(), site.name);
+    if (other != null && !other.equals(site.name)) {
+      violation("G3: both sites acknowledged writes alone in epoch " + s.epoch() + " (" + other
+          + " before, now " + site.name + " with " + op + ")");
+    }
+  }
+
+  /** Whether the peer's disk (even a crashed peer's: its page cache survives) lacks the write. */
+  private boolean peerLacks(SimSite peer, Op op) {
+    for (int i = 0; i < op.blocks; i++) {
+      long block = op.firstBlock + i;
+      long held = BlockData.decode(peer.disk.block(block), 0, block);
+      if (held == op.value) {
+        continue;
+      }
+      Op later = writesByValue.get(held);
+      if (later == null || later.invokeNanos <= op.invokeNanos) {
+        return true; // the peer holds something older than this write
+      }
+    }
+    return false;
+  }
+
+  /**
+   * G1 on the final content: no block may hold a value whose write completed before another
+   * acknowledged write of that block was even invoked (that later write would be lost).
+   */
+  void checkNothingLost(History history, SimDisk disk, String site) {
+    Map<Long, Long> latestInvokeOfAcked = new HashMap<>();
+    for (Op op : history.ops()) {
+      if (op.kind == Op.Kind.WRITE && op.ok()) {
+        for (int i = 0; i < op.blocks; i++) {
+          latestInvokeOfAcked.merge(op.firstBlock + i, op.invokeNanos, Math::max);
+        }
+      }
+    }
+    for (Map.Entry<Long, Long> e : latestInvokeOfAcked.entrySet()) {
+      long block = e.getKey();
+      long held = BlockData.decode(disk.block(block), 0, block);
+      Op holder = writesByValue.get(held);
+      if (held == BlockData.GARBAGE || (holder == null && held != 0)) {
+        violation("G1: site " + site + " block " + block + " holds garbage or an unknown value");
+        continue;
+      }
+      // An indeterminate write (completion NEVER) may have taken effect at any time: never late.
+      long heldDone = held == 0 ? Long.MIN_VALUE : holder.completeNanos;
+      if (heldDone < e.getValue()) {
+        violation("G1: site " + site + " block " + block + " holds "
+            + (holder == null ? "its initial zeros" : holder.toString())
+            + " although a write acknowledged later was invoked at " + Op.ms(e.getValue()));
+      }
+    }
+  }
+
+  /** G4: both replicas byte-identical, nothing dirty, nothing in flight. */
+  void checkConverged(SimSite a, SimSite b) {
+    for (long block = 0; block < a.disk.blockCount(); block++) {
+      if (!java.util.Arrays.equals(a.disk.block(block), b.disk.block(block))) {
+        violation("G4: block " + block + " differs: A holds "
+            + Long.toHexString(BlockData.decode(a.disk.block(block), 0, block)) + ", B holds "
+            + Long.toHexString(BlockData.decode(b.disk.block(block), 0, block)));
+        break;
+      }
+    }
+    for (SimSite s : List.of(a, b)) {
+      if (s.dirty.dirtyCount() != 0) {
+        violation("G4: site " + s.name + " still has dirty regions " + s.dirty);
+      }
+      if (s.log.inFlight() != 0) {
+        violation("G4: site " + s.name + " activity log still has " + s.log.inFlight()
+            + " writes in flight");
+      }
+      if (s.log.unbalanced != 0) {
+        violation("site " + s.name + " activity log: " + s.log.unbalanced
+            + " endWrite calls without a beginWrite, first from " + s.log.firstUnbalanced);
+      }
+      if (!s.inSyncAndServing()) {
+        violation("G4: site " + s.name + " not IN_SYNC and SERVING: " + s.status());
+      }
+    }
+  }
+}

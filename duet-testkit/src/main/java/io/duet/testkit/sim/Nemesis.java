@@ -1,0 +1,247 @@
+package io.duet.testkit.sim;
+
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * Injects the faults a seed enabled, at random times, each healed after a random duration, and
+ * heals everything at once for the end of a run. Keeps the link's desired state: connected only
+ * while both sites run, no partition holds and no stalled direction has broken the connection.
+ */
+final class Nemesis {
+  /** The faults of testing.md section 2 that the simulator injects. */
+  enum Fault {
+    LINK_DOWN,
+    LINK_STALL,
+    LINK_FLAP,
+    DELAY_SPIKE,
+    CRASH,
+    POWER_LOSS,
+    PAUSE,
+    SLOW_DISK,
+    CLOCK_SKEW,
+    SWITCHOVER,
+    MEDIATOR_CRASH,
+    MEDIATOR_CUT
+  }
+
+  private static final long MS = 1_000_000L;
+
+  private final SimWorld w;
+  private final SplittableRandom rnd;
+  final Set<Fault> enabled;
+  private final long meanGapNanos;
+  /** Bumped by {@link #healAll}: heal tasks of faults injected before it do nothing. */
+  private int era;
+  private int partitions;
+  private boolean stallBroken;
+  private SimLink.End stalled;
+  private boolean reconnectQueued;
+  final List<String> injected = new ArrayList<>();
+
+  Nemesis(SimWorld w, SplittableRandom rnd, Set<Fault> enabled) {
+    this.w = w;
+    this.rnd = rnd;
+    this.enabled = enabled.isEmpty() ? EnumSet.noneOf(Fault.class) : EnumSet.copyOf(enabled);
+    this.meanGapNanos = (100 + rnd.nextLong(500)) * MS;
+  }
+
+  void start(long untilNanos) {
+    List<Fault> active = new ArrayList<>(enabled);
+    active.remove(Fault.CLOCK_SKEW); // set up with the sites, not injected
+    if (active.isEmpty()) {
+      return;
+    }
+    scheduleNext(active, untilNanos);
+  }
+
+  private void scheduleNext(List<Fault> active, long untilNanos) {
+    long at = w.sched.now() + rnd.nextLong(meanGapNanos * 2 + 1);
+    if (at >= untilNanos) {
+      return;
+    }
+    w.sched.at(at, null, () -> {
+      inject(active.get(rnd.nextInt(active.size())));
+      scheduleNext(active, untilNanos);
+    });
+  }
+
+  private void inject(Fault f) {
+    int myEra = era;
+    SimSite s = rnd.nextBoolean() ? w.a : w.b;
+    long duration = (20 + rnd.nextLong(1200)) * MS;
+    switch (f) {
+      case LINK_DOWN -> {
+        partitions++;
+        note(f, "partition for " + duration / MS + " ms");
+        reconcileLink();
+        healLater(myEra, duration, () -> {
+          partitions--;
+          reconcileLink();
+        });
+      }
+      case LINK_STALL -> {
+        if (stalled != null || !w.link.connected()) {
+          return;
+        }
+        stalled = s.end;
+        stalled.stall(true);
+        long breakAfter = (100 + rnd.nextLong(1500)) * MS;
+        note(f, s.name + "->peer held for " + duration / MS + " ms, connection breaks after "
+            + breakAfter / MS + " ms");
+        healLater(myEra, breakAfter, () -> {
+          if (stalled != null) {
+            stallBroken = true;
+            reconcileLink();
+          }
+        });
+        healLater(myEra, duration, this::endStall);
+      }
+      case LINK_FLAP -> {
+        note(f, "connection reset");
+        w.link.disconnect("reset");
+        reconcileLink();
+      }
+      case DELAY_SPIKE -> {
+        long extra = (5 + rnd.nextLong(150)) * MS;
+        note(f, s.name + "->peer +" + extra / MS + " ms for " + duration / MS + " ms");
+        s.end.extraDelay(extra);
+        healLater(myEra, duration, () -> s.end.extraDelay(0));
+      }
+      case CRASH, POWER_LOSS -> crash(f, s, myEra);
+      case PAUSE -> {
+        long pause = (50 + rnd.nextLong(1200)) * MS;
+        note(f, s.name + " paused for " + pause / MS + " ms");
+        s.node.pauseUntil(w.sched.now() + pause);
+      }
+      case SLOW_DISK -> {
+        long slow = (1 + rnd.nextLong(40)) * MS;
+        note(f, s.name + " disk up to +" + slow / MS + " ms for " + duration / MS + " ms");
+        s.slowDiskNanos = slow;
+        healLater(myEra, duration, () -> s.slowDiskNanos = 0);
+      }
+      case SWITCHOVER -> {
+        SimSite leader = w.leader();
+        if (leader != null) {
+          note(f, "switchover requested at " + leader.name);
+          leader.replicator().switchover().whenComplete((v, e) -> w.trace.log(leader.name,
+              "switchover " + (e == null ? "done" : "refused: " + e.getMessage())));
+        }
+      }
+      case MEDIATOR_CRASH -> {
+        if (w.mediator != null && w.mediator.up()) {
+          note(f, "mediator down for " + duration / MS + " ms");
+          w.mediator.crash();
+          healLater(myEra, duration, () -> {
+            if (!w.mediator.up()) {
+              w.mediator.start();
+            }
+          });
+        }
+      }
+      case MEDIATOR_CUT -> {
+        if (w.mediator != null) {
+          SimMediator.Port port = s == w.a ? w.portA : w.portB;
+          note(f, s.name + "<->mediator cut for " + duration / MS + " ms");
+          port.cut = true;
+          healLater(myEra, duration, () -> port.cut = false);
+        }
+      }
+      case CLOCK_SKEW -> {}
+    }
+  }
+
+  private void crash(Fault f, SimSite s, int myEra) {
+    if (!s.alive()) {
+      return;
+    }
+    boolean power = f == Fault.POWER_LOSS;
+    // A power loss loses un-flushed writes; only one copy may be at risk at a time, so it strikes
+    // only when both sites hold everything (in sync): then the other site still has every write.
+    if (power && !(w.a.inSyncAndServing() && w.b.inSyncAndServing())) {
+      power = false;
+    }
+    if (power && s == w.leader()) {
+      if (w.leaderPowerLoss) {
+        w.invariants.knownBug(KnownBugs.KB2_LEADER_POWER_LOSS, "leader " + s.name + " lost power");
+      } else {
+        power = false; // KB-2
+      }
+    }
+    // One outage in three outlasts peer timeout + mediator lease + grace: a takeover can happen.
+    long down = (rnd.nextInt(3) == 0 ? 1500 + rnd.nextLong(1500) : 20 + rnd.nextLong(1500)) * MS;
+    note(f, s.name + (power ? " loses power" : " crashes") + ", down for " + down / MS + " ms");
+    s.crash(power, rnd.nextBoolean());
+    w.siteCrashed(s);
+    reconcileLink();
+    healLater(myEra, down, () -> restart(s));
+  }
+
+  private void restart(SimSite s) {
+    if (!s.alive()) {
+      s.start();
+      reconcileLink();
+    }
+  }
+
+  private void endStall() {
+    if (stalled != null) {
+      stalled.stall(false);
+      stalled = null;
+    }
+    stallBroken = false;
+    reconcileLink();
+  }
+
+  /** Ends every fault: the healing phase of a run. */
+  void healAll() {
+    era++;
+    partitions = 0;
+    endStall();
+    for (SimSite s : List.of(w.a, w.b)) {
+      s.end.extraDelay(0);
+      s.slowDiskNanos = 0;
+      restart(s);
+    }
+    if (w.mediator != null) {
+      w.portA.cut = false;
+      w.portB.cut = false;
+      if (!w.mediator.up()) {
+        w.mediator.start();
+      }
+    }
+    reconcileLink();
+  }
+
+  /** Connects or disconnects the link to match the faults; a reconnect takes a little while. */
+  void reconcileLink() {
+    boolean wanted = w.a.alive() && w.b.alive() && partitions == 0 && !stallBroken;
+    if (!wanted) {
+      w.link.disconnect(partitions > 0 ? "partition" : stallBroken ? "stalled" : "site down");
+    } else if (!w.link.connected() && !reconnectQueued) {
+      reconnectQueued = true;
+      w.sched.after((5 + rnd.nextLong(50)) * MS, null, () -> {
+        reconnectQueued = false;
+        if (w.a.alive() && w.b.alive() && partitions == 0 && !stallBroken) {
+          w.link.connect();
+        }
+      });
+    }
+  }
+
+  private void healLater(int myEra, long delayNanos, Runnable heal) {
+    w.sched.after(delayNanos, null, () -> {
+      if (era == myEra) {
+        heal.run();
+      }
+    });
+  }
+
+  private void note(Fault f, String what) {
+    injected.add(f.name());
+    w.trace.log("fault", f + ": " + what);
+  }
+}

@@ -1,0 +1,84 @@
+package io.duet.testkit.sim;
+
+/**
+ * One host operation in a run's history: invoked at a virtual time, completed (or not) later. A
+ * write that failed or never completed is indeterminate: it may or may not have taken effect.
+ */
+final class Op {
+  enum Kind {
+    WRITE,
+    READ,
+    FLUSH
+  }
+
+  enum Outcome {
+    PENDING,
+    OK,
+    FAILED
+  }
+
+  /** Completion time of an operation that never completed. */
+  static final long NEVER = Long.MAX_VALUE;
+
+  final int id;
+  final String site;
+  final int client;
+  final Kind kind;
+  final long firstBlock;
+  final int blocks;
+  /** The unique value a write stamps on its blocks (0 for reads and flushes). */
+  final long value;
+  final long invokeNanos;
+  long completeNanos = NEVER;
+  Outcome outcome = Outcome.PENDING;
+  /** A read's result, per block (null until it completes). */
+  long[] readValues;
+  String error;
+
+  Op(int id, String site, int client, Kind kind, long firstBlock, int blocks, long value,
+      long invokeNanos) {
+    this.id = id;
+    this.site = site;
+    this.client = client;
+    this.kind = kind;
+    this.firstBlock = firstBlock;
+    this.blocks = blocks;
+    this.value = value;
+    this.invokeNanos = invokeNanos;
+  }
+
+  boolean ok() {
+    return outcome == Outcome.OK;
+  }
+
+  boolean covers(long block) {
+    return block >= firstBlock && block < firstBlock + blocks;
+  }
+
+  @Override
+  public String toString() {
+    String range = blocks == 1 ? "b" + firstBlock : "b" + firstBlock + "+" + blocks;
+    String what =
+        switch (kind) {
+          case WRITE -> "write " + Long.toHexString(value) + " " + range;
+          case READ ->
+              "read " + range + (readValues == null ? "" : " -> " + hex(readValues));
+          case FLUSH -> "flush";
+        };
+    return String.format("#%d %s/c%d %s [%s .. %s] %s%s", id, site, client, what,
+        ms(invokeNanos), completeNanos == NEVER ? "never" : ms(completeNanos), outcome,
+        error == null ? "" : " (" + error + ")");
+  }
+
+  private static String hex(long[] values) {
+    StringBuilder sb = new StringBuilder();
+    for (long v : values) {
+      sb.append(sb.isEmpty() ? "" : ",").append(Long.toHexString(v));
+    }
+    return sb.toString();
+  }
+
+  static String ms(long nanos) {
+    return String.format("%d.%03d", nanos / 1_000_000, nanos / 1_000 % 1000);
+  }
+}

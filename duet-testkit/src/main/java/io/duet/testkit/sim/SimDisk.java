@@ -1,0 +1,169 @@
+package io.duet.testkit.sim;
+
+import io.duet.store.OutOfRangeException;
+import io.duet.store.Volume;
+import io.duet.store.VolumeIdentity;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.UUID;
+
+/**
+ * A site's volume in memory with a volatile page cache: a write is visible at once and durable
+ * only after a flush (or with FUA). A power loss keeps each un-flushed block whole, loses it, or
+ * tears it (some 512-byte sectors new, the rest old), as the seed decides; a process crash keeps
+ * the page cache, as the kernel would. Single-threaded, like everything in the simulation.
+ */
+final class SimDisk implements Volume {
+  static final int BLOCK = 4096;
+  static final int SECTOR = 512;
+
+  private final VolumeIdentity identity;
+  private final long blocks;
+  private final byte[] durable;
+  /** Un-flushed blocks by index (sorted, so a crash draws its random choices in one order). */
+  private final Map<Long, byte[]> cache = new TreeMap<>();
+  long writes;
+  long flushes;
+
+  SimDisk(long sizeBytes) {
+    byte[] naa = new byte[16];
+    naa[0] = 0x60;
+    naa[15] = 1;
+    this.identity = new VolumeIdentity(new UUID(0x5105, 1), "simvol", naa, "DUETSIM1");
+    this.blocks = sizeBytes / BLOCK;
+    this.durable = new byte[Math.toIntExact(sizeBytes)];
+  }
+
+  @Override
+  public VolumeIdentity identity() {
+    return identity;
+  }
+
+  @Override
+  public int blockSize() {
+    return BLOCK;
+  }
+
+  @Override
+  public long blockCount() {
+    return blocks;
+  }
+
+  @Override
+  public void read(long offset, ByteBuffer dst) {
+    check(offset, dst.remaining());
+    while (dst.hasRemaining()) {
+      long block = offset / BLOCK;
+      dst.put(block(block), 0, BLOCK);
+      offset += BLOCK;
+    }
+  }
+
+  /** The block as a read sees it now (page cache first). */
+  byte[] block(long block) {
+    byte[] cached = cache.get(block);
+    return cached != null
+        ? cached
+        : Arrays.copyOfRange(durable, (int) (block * BLOCK), (int) ((block + 1) * BLOCK));
+  }
+
+  @Override
+  public void write(long offset, ByteBuffer src, boolean fua) {
+    check(offset, src.remaining());
+    writes++;
+    while (src.hasRemaining()) {
+      byte[] b = new byte[BLOCK];
+      src.get(b);
+      long block = offset / BLOCK;
+      if (fua) {
+        cache.remove(block);
+        System.arraycopy(b, 0, durable, (int) (block * BLOCK), BLOCK);
+      } else {
+        cache.put(block, b);
+      }
+      offset += BLOCK;
+    }
+  }
+
+  @Override
+  public void writeAtomic(long offset, ByteBuffer src, boolean fua) {
+    write(offset, src, fua); // hosts of the simulation never issue atomic writes
+  }
+
+  @Override
+  public void flush() {
+    flushes++;
+    for (Map.Entry<Long, byte[]> e : cache.entrySet()) {
+      System.arraycopy(e.getValue(), 0, durable, (int) (e.getKey() * BLOCK), BLOCK);
+    }
+    cache.clear();
+  }
+
+  @Override
+  public void unmap(long offset, long length) {
+    writeZeroes(offset, length, true);
+  }
+
+  @Override
+  public void writeZeroes(long offset, long length, boolean mayDeallocate) {
+    check(offset, length);
+    write(offset, ByteBuffer.allocate((int) length), false);
+  }
+
+  @Override
+  public long compareAndWrite(long offset, ByteBuffer expected, ByteBuffer data, boolean fua) {
+    ByteBuffer current = ByteBuffer.allocate(expected.remaining());
+    read(offset, current);
+    long mismatch = expected.duplicate().mismatch(current.flip());
+    if (mismatch >= 0) {
+      return mismatch;
+    }
+    write(offset, data.duplicate(), fua);
+    return -1;
+  }
+
+  @Override
+  public Extent allocation(long offset, long maxLength) {
+    return new Extent(offset, Math.min(maxLength, sizeBytes() - offset), true);
+  }
+
+  @Override
+  public int unmapGranularityBytes() {
+    return BLOCK;
+  }
+
+  /** Power loss: each un-flushed block survives, is lost, or is torn at sector granularity. */
+  int powerLoss(SplittableRandom rnd, boolean tear) {
+    int torn = 0;
+    for (Map.Entry<Long, byte[]> e : cache.entrySet()) {
+      int base = (int) (e.getKey() * BLOCK);
+      int choice = rnd.nextInt(tear ? 3 : 2);
+      if (choice == 1) {
+        System.arraycopy(e.getValue(), 0, durable, base, BLOCK);
+      } else if (choice == 2) {
+        torn++;
+        for (int s = 0; s < BLOCK / SECTOR; s++) {
+          if (rnd.nextBoolean()) {
+            System.arraycopy(e.getValue(), s * SECTOR, durable, base + s * SECTOR, SECTOR);
+          }
+        }
+      }
+    }
+    cache.clear();
+    return torn;
+  }
+
+  int unflushedBlocks() {
+    return cache.size();
+  }
+
+  private void check(long offset, long length) {
+    if (offset < 0 || length < 0 || offset % BLOCK != 0 || length % BLOCK != 0
+        || offset + length > sizeBytes()) {
+      throw new OutOfRangeException("range [" + offset + ", +" + length + ") outside the volume");
+    }
+  }
+}

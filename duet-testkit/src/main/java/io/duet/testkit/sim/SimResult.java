@@ -1,0 +1,48 @@
+package io.duet.testkit.sim;
+
+import java.util.List;
+
+/**
+ * The outcome of one simulated run: the seed, every invariant violation (none when it passed),
+ * what ran, and the end of the trace for diagnosis.
+ *
+ * @param seed the seed that reproduces the run
+ * @param violations guarantees broken, each with its evidence
+ * @param knownBugs known duet-sync bugs that fired in the run (see {@link KnownBugs})
+ * @param summary faults, operations and times, one line
+ * @param traceTail the last events before the end of the run
+ */
+public record SimResult(
+    long seed, List<String> violations, List<String> knownBugs, String summary, String traceTail) {
+  public SimResult {
+    violations = List.copyOf(violations);
+    knownBugs = List.copyOf(knownBugs);
+  }
+
+  public boolean passed() {
+    return violations.isEmpty();
+  }
+
+  /** Whether the run fails the test: it broke a guarantee and no known bug explains it. */
+  public boolean failsTest() {
+    return !passed() && (knownBugs.isEmpty() || KnownBugs.strict());
+  }
+
+  /** A report for a failed run: what broke, how to reproduce it, and the trace before it. */
+  public String report() {
+    StringBuilder sb = new StringBuilder();
+    sb.append("seed ").append(seed).append(passed() ? " passed" : " FAILED").append(": ")
+        .append(summary).append('\n');
+    for (String k : knownBugs) {
+      sb.append("  known bug fired: ").append(k).append('\n');
+    }
+    for (String v : violations) {
+      sb.append("  ").append(v).append('\n');
+    }
+    if (!passed()) {
+      sb.append("trace tail:\n").append(traceTail).append('\n');
+      sb.append("reproduce with -Dduet.seed=").append(seed).append('\n');
+    }
+    return sb.toString();
+  }
+}

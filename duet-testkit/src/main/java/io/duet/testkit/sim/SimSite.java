@@ -1,0 +1,187 @@
+package io.duet.testkit.sim;
+
+import io.duet.sync.ConsistencyGroupReplicator;
+import io.duet.sync.GroupConfig;
+import io.duet.sync.Mediator;
+import io.duet.sync.ReplicatedVolume;
+import io.duet.sync.ReplicationListener;
+import io.duet.sync.ReplicationStatus;
+import io.duet.sync.SharedStateMachine;
+import io.duet.sync.SyncSettings;
+import io.duet.sync.VolumeReplica;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.UUID;
+import java.util.concurrent.Executor;
+
+/**
+ * One site: the real {@link ConsistencyGroupReplicator} over a simulated disk, dirty map and
+ * activity log, its epoch in a real file (the store it persists through), on the simulator's
+ * queue with a skewed clock. A crash drops the process (and, with power loss, the un-flushed
+ * writes); a restart reopens the replicator from what persisted, as a real restart does.
+ */
+final class SimSite {
+  static final UUID GROUP = new UUID(0xC0FFEEL, 1);
+
+  final String name;
+  final UUID id;
+  final UUID peerId;
+  final SimNode node;
+  final SimDisk disk;
+  final SimDirtyMap dirty;
+  final SimActivityLog log;
+  private final SimScheduler sched;
+  private final SplittableRandom rnd;
+  private final Trace trace;
+  private final Path stateDir;
+  private final SyncSettings settings;
+  private final double clockRate;
+  private final Invariants invariants;
+  SimLink.End end;
+  Mediator mediator = Mediator.NONE;
+  private ConsistencyGroupReplicator replicator;
+  private ReplicatedVolume volume;
+  private boolean alive;
+  /** Extra delay of every disk operation while the slow-disk fault is on (0: healthy). */
+  long slowDiskNanos;
+  int restarts;
+
+  SimSite(String name, UUID id, UUID peerId, SimScheduler sched, SplittableRandom rnd,
+      Trace trace, Path stateDir, SyncSettings settings, double clockRate, long volumeBytes,
+      long regionBytes, long extentBytes, Invariants invariants) {
+    this.name = name;
+    this.id = id;
+    this.peerId = peerId;
+    this.node = new SimNode(name);
+    this.sched = sched;
+    this.rnd = rnd;
+    this.trace = trace;
+    this.stateDir = stateDir;
+    this.settings = settings;
+    this.clockRate = clockRate;
+    this.invariants = invariants;
+    this.disk = new SimDisk(volumeBytes);
+    this.dirty = new SimDirtyMap(volumeBytes, regionBytes);
+    this.log = new SimActivityLog(volumeBytes, extentBytes, 2);
+    this.log.trace = trace;
+    this.dirty.afterMark = this::checkLeaderClean;
+  }
+
+  boolean alive() {
+    return alive;
+  }
+
+  ConsistencyGroupReplicator replicator() {
+    return replicator;
+  }
+
+  ReplicatedVolume volume() {
+    return volume;
+  }
+
+  /** The current status, or null while the site is down. */
+  ReplicationStatus status() {
+    return alive ? replicator.status() : null;
+  }
+
+  boolean inSyncAndServing() {
+    ReplicationStatus s = status();
+    return s != null
+        && s.syncState() == ReplicationStatus.SyncState.IN_SYNC
+        && s.availability() == ReplicationStatus.Availability.SERVING;
+  }
+
+  /** Starts (or restarts) the process from what is persisted. */
+  void start() {
+    node.revive();
+    end.reset();
+    SimTimers timers =
+        new SimTimers(
+            sched, node, clockRate, 1_000_000_000L * (1 + restarts) + rnd.nextLong(1L << 40));
+    Executor loop = sched.executor(node, () -> 0);
+    Executor io = sched.executor(node, this::diskDelay);
+    GroupConfig config =
+        new GroupConfig(GROUP, id, peerId, SimWorld.SITE_A, stateDir,
+            List.of(new VolumeReplica(disk, dirty, log)), settings);
+    try {
+      replicator =
+          ConsistencyGroupReplicator.open(config, end, loop, io, timers, listener(),
+              SharedStateMachine.NONE, mediator);
+    } catch (IOException e) {
+      throw new UncheckedIOException("site " + name + " cannot reopen its state", e);
+    }
+    volume = replicator.volumes().getFirst();
+    alive = true;
+    trace.log(name, "started (restart " + restarts + ", dirty " + dirty + ")");
+  }
+
+  /** Kills the process; with {@code powerLoss} the un-flushed disk writes may be lost or torn. */
+  void crash(boolean powerLoss, boolean tear) {
+    node.kill();
+    end.reset();
+    alive = false;
+    restarts++;
+    int unflushed = disk.unflushedBlocks();
+    int torn = powerLoss ? disk.powerLoss(rnd, tear) : 0;
+    dirty.crash(rnd, powerLoss);
+    log.crash();
+    replicator = null;
+    volume = null;
+    trace.log(name, (powerLoss ? "power loss (" + unflushed + " un-flushed blocks, " + torn
+        + " torn)" : "process crash"));
+  }
+
+  /**
+   * Known bug KB-1 (see {@link KnownBugs}): a leader that reports its follower IN_SYNC must hold
+   * no dirty region, or the follower serves without the data those regions stand for.
+   */
+  private void checkLeaderClean() {
+    ReplicationStatus s = alive ? replicator.status() : null;
+    if (s != null && s.role() == ReplicationStatus.Role.LEADER
+        && s.syncState() == ReplicationStatus.SyncState.IN_SYNC && dirty.dirtyCount() > 0) {
+      invariants.knownBug(KnownBugs.KB1_COVER_AFTER_RESYNC,
+          "leader " + name + " IN_SYNC with dirty regions " + dirty);
+    }
+  }
+
+  /** Starts a host thread of this site (it dies with the process). */
+  void spawnHost(String threadName, Runnable body) {
+    int inc = node.incarnation();
+    VirtualHosts.start(threadName, r -> sched.at(sched.now(), node, inc, r), body);
+  }
+
+  private long diskDelay() {
+    long base = rnd.nextLong(20_000);
+    return slowDiskNanos == 0 ? base : base + rnd.nextLong(slowDiskNanos);
+  }
+
+  private ReplicationListener listener() {
+    int inc = node.incarnation();
+    return new ReplicationListener() {
+      private String last = "";
+
+      @Override
+      public void onStatus(ReplicationStatus s) {
+        if (inc != node.incarnation()) {
+          return;
+        }
+        invariants.onStatus(SimSite.this, s);
+        checkLeaderClean();
+        String now = s.role() + " " + s.syncState() + " " + s.link() + " " + s.availability()
+            + " e" + s.epoch() + (s.mediator().configured() ? " " + s.mediator() : "");
+        if (!now.equals(last)) {
+          last = now;
+          trace.log(name, "status " + now);
+        }
+      }
+
+      @Override
+      public void onWarning(String message) {
+        trace.log(name, "warning: " + message);
+      }
+    };
+  }
+}

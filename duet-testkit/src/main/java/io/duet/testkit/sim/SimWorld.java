@@ -1,0 +1,247 @@
+package io.duet.testkit.sim;
+
+import io.duet.sync.SyncSettings;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+
+/**
+ * One simulated run: two sites (and, by the seed's choice, a mediator) on one thread, hosts at
+ * both sites, a fault phase, a healing phase, then the checks of G1-G5. Everything — timings,
+ * faults, operations — derives from the seed, so {@code run(seed)} replays a run exactly.
+ */
+public final class SimWorld {
+  static final UUID SITE_A = new UUID(0xA, 1);
+  static final UUID SITE_B = new UUID(0xB, 2);
+  static final long MS = 1_000_000L;
+  static final long VOLUME_BYTES = 1L << 20;
+  static final long REGION_BYTES = 64 << 10;
+  static final long EXTENT_BYTES = 128 << 10;
+  /** Timings short enough for fast runs (replication.md's defaults scaled down 10x). */
+  static final SyncSettings SETTINGS =
+      SyncSettings.defaults().withTimes(100, 500, 100, 300).withResyncRate(32L << 20);
+  static final long MEDIATOR_LEASE_MS = 500;
+  static final long MEDIATOR_GRACE_MS = 200;
+
+  final long seed;
+  final SimScheduler sched = new SimScheduler();
+  final Trace trace;
+  final History history = new History();
+  final Invariants invariants = new Invariants();
+  private final SplittableRandom rnd;
+  private final Path dir;
+  SimSite a;
+  SimSite b;
+  SimLink link;
+  SimMediator mediator;
+  SimMediator.Port portA;
+  SimMediator.Port portB;
+  private Nemesis nemesis;
+  private final List<HostClient> clients = new ArrayList<>();
+
+  final boolean leaderPowerLoss;
+
+  private SimWorld(long seed, boolean verbose, boolean leaderPowerLoss, Path dir) {
+    this.seed = seed;
+    this.leaderPowerLoss = leaderPowerLoss;
+    this.rnd = new SplittableRandom(seed);
+    this.trace = new Trace(sched::now, verbose);
+    this.dir = dir;
+  }
+
+  /** Runs the simulation of {@code seed}; with {@code verbose}, prints every event. */
+  public static SimResult run(long seed, boolean verbose) {
+    return run(seed, verbose, KnownBugs.leaderPowerLoss());
+  }
+
+  /** Like {@link #run(long, boolean)}; {@code leaderPowerLoss}: power loss may hit the leader. */
+  public static SimResult run(long seed, boolean verbose, boolean leaderPowerLoss) {
+    Path dir = tempDir();
+    try {
+      return new SimWorld(seed, verbose, leaderPowerLoss, dir).run();
+    } finally {
+      deleteTree(dir);
+    }
+  }
+
+  private SimResult run() {
+    EnumSet<Nemesis.Fault> faults = chooseFaults();
+    boolean withMediator = rnd.nextInt(2) == 0;
+    boolean skew = faults.contains(Nemesis.Fault.CLOCK_SKEW);
+    build(withMediator, skew);
+    nemesis = new Nemesis(this, rnd.split(), faults);
+    trace.log("world", "seed " + seed + " faults " + faults + (withMediator ? " mediator" : ""));
+    long faultPhase = (1500 + rnd.nextLong(2500)) * MS;
+    String stage = "setup";
+    try {
+      stage = "initial sync";
+      a.start();
+      b.start();
+      link.connect();
+      if (!runUntil(this::bothInSync, 5_000 * MS)) {
+        invariants.violation("G5: the sites never reached sync at the start");
+      }
+      stage = "fault phase";
+      int hot = 8 + rnd.nextInt(56);
+      int perSite = 1 + rnd.nextInt(3);
+      for (int i = 0; i < perSite; i++) {
+        clients.add(new HostClient(this, a, b, 2 * i + 1, rnd.split(), hot));
+        clients.add(new HostClient(this, b, a, 2 * i + 2, rnd.split(), hot));
+      }
+      clients.forEach(HostClient::start);
+      long end = sched.now() + faultPhase;
+      nemesis.start(end);
+      sched.runUntil(end);
+      stage = "healing";
+      trace.log("world", "healing: all faults end");
+      nemesis.healAll();
+      sched.runUntil(sched.now() + 700 * MS);
+      clients.forEach(HostClient::stop);
+      if (!runUntil(() -> clients.stream().allMatch(HostClient::idle), 5_000 * MS)) {
+        invariants.violation("G5: host operations still hang 5 s after healing: " + hung());
+      }
+      if (!runUntil(this::bothInSync, 20_000 * MS)) {
+        invariants.violation("G5: not in sync 20 s after healing: A " + a.status() + ", B "
+            + b.status());
+      }
+      stage = "final checks";
+      new Finale(this).run();
+    } catch (RuntimeException | AssertionError e) {
+      invariants.violation("simulation error during " + stage + ": " + e + "\n"
+          + stackOf(e));
+    }
+    return new SimResult(seed, invariants.violations(), invariants.knownBugs(),
+        summary(faults, withMediator),
+        trace.tail());
+  }
+
+  private EnumSet<Nemesis.Fault> chooseFaults() {
+    EnumSet<Nemesis.Fault> faults = EnumSet.noneOf(Nemesis.Fault.class);
+    int mode = rnd.nextInt(10);
+    for (Nemesis.Fault f : Nemesis.Fault.values()) {
+      // One run in ten is fault-free; the others enable each fault with probability one half.
+      if (mode != 0 && rnd.nextBoolean()) {
+        faults.add(f);
+      }
+    }
+    return faults;
+  }
+
+  private void build(boolean withMediator, boolean skew) {
+    double rateA = skew ? 1 + (rnd.nextDouble() - 0.5) * 0.05 : 1;
+    double rateB = skew ? 1 + (rnd.nextDouble() - 0.5) * 0.05 : 1;
+    a = new SimSite("A", SITE_A, SITE_B, sched, rnd.split(), trace, dir.resolve("A"), SETTINGS,
+        rateA, VOLUME_BYTES, REGION_BYTES, EXTENT_BYTES, invariants);
+    b = new SimSite("B", SITE_B, SITE_A, sched, rnd.split(), trace, dir.resolve("B"), SETTINGS,
+        rateB, VOLUME_BYTES, REGION_BYTES, EXTENT_BYTES, invariants);
+    long base = (100 + rnd.nextLong(2000)) * 1_000L;
+    link = new SimLink(sched, rnd.split(), trace, a.node, b.node, base, base / 2);
+    a.end = link.a;
+    b.end = link.b;
+    if (withMediator) {
+      mediator = new SimMediator(sched, rnd.split(), trace, dir.resolve("M"), MEDIATOR_LEASE_MS,
+          MEDIATOR_GRACE_MS, SimSite.GROUP, SITE_A, SITE_B);
+      mediator.start();
+      portA = mediator.new Port("A", SITE_A, a.node);
+      portB = mediator.new Port("B", SITE_B, b.node);
+      a.mediator = portA;
+      b.mediator = portB;
+    }
+  }
+
+  boolean bothInSync() {
+    return a.inSyncAndServing() && b.inSyncAndServing();
+  }
+
+  /** The site that leads by its own status, or null. */
+  SimSite leader() {
+    for (SimSite s : List.of(a, b)) {
+      if (s.alive() && s.status().leaderId().equals(s.id)) {
+        return s;
+      }
+    }
+    return null;
+  }
+
+  void siteCrashed(SimSite s) {
+    for (HostClient c : clients) {
+      if (c.site() == s) {
+        c.siteCrashed();
+      }
+    }
+  }
+
+  /** Runs the simulation until {@code done} holds (checked every 5 ms) or the time is up. */
+  boolean runUntil(BooleanSupplier done, long withinNanos) {
+    long deadline = sched.now() + withinNanos;
+    while (!done.getAsBoolean()) {
+      if (sched.now() >= deadline) {
+        return false;
+      }
+      sched.runUntil(Math.min(deadline, sched.now() + 5 * MS));
+    }
+    return true;
+  }
+
+  private String hung() {
+    StringBuilder sb = new StringBuilder();
+    for (Op op : history.ops()) {
+      if (op.outcome == Op.Outcome.PENDING) {
+        sb.append("\n    ").append(op);
+      }
+    }
+    return sb.toString();
+  }
+
+  private String summary(EnumSet<Nemesis.Fault> faults, boolean withMediator) {
+    return String.format(
+        "faults %s%s, injected %d, %d ops (%d writes ok, %d reads ok, %d failed), %d alone acks,"
+            + " virtual %d ms, %d tasks",
+        faults,
+        withMediator
+            ? " +mediator (" + mediator.calls + " calls, " + mediator.takeoversGranted
+                + " takeovers)"
+            : "",
+        nemesis == null ? 0 : nemesis.injected.size(),
+        history.ops().size(), history.count(Op.Kind.WRITE, Op.Outcome.OK),
+        history.count(Op.Kind.READ, Op.Outcome.OK),
+        history.ops().stream().filter(o -> o.outcome == Op.Outcome.FAILED).count(),
+        invariants.aloneAckCount, sched.now() / MS, sched.executed());
+  }
+
+  private static Path tempDir() {
+    try {
+      Path shm = Path.of("/dev/shm");
+      return Files.isDirectory(shm) && Files.isWritable(shm)
+          ? Files.createTempDirectory(shm, "duet-sim-")
+          : Files.createTempDirectory("duet-sim-");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void deleteTree(Path dir) {
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      // A leftover temp directory is harmless; the run's result is what matters.
+    }
+  }
+
+  private static String stackOf(Throwable e) {
+    java.io.StringWriter w = new java.io.StringWriter();
+    e.printStackTrace(new java.io.PrintWriter(w));
+    return w.toString();
+  }
+}

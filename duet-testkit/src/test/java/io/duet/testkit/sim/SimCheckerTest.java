@@ -1,0 +1,195 @@
+package io.duet.testkit.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.duet.testkit.sim.RegisterChecker.RegisterOp;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The linearizability checker is itself tested (testing.md section 2): it must reject every
+ * known-bad history of the corpus below and accept the known-good ones, including histories with
+ * indeterminate writes and large generated ones.
+ */
+class SimCheckerTest {
+  private static final long NEVER = Op.NEVER;
+  private int ids;
+
+  private RegisterOp w(long value, long invoke, long complete) {
+    return new RegisterOp(ids++, true, value, invoke, complete);
+  }
+
+  private RegisterOp r(long value, long invoke, long complete) {
+    return new RegisterOp(ids++, false, value, invoke, complete);
+  }
+
+  private static Optional<String> check(RegisterOp... ops) {
+    return RegisterChecker.check(List.of(ops), 0);
+  }
+
+  // ---------------------------------------------------------------- known bad
+
+  @Test
+  void staleReadAfterANewerCompletedWrite() {
+    assertThat(check(w(1, 0, 10), w(2, 20, 30), r(1, 40, 50))).isPresent();
+  }
+
+  @Test
+  void lostAcknowledgedWrite() {
+    assertThat(check(w(1, 0, 10), r(0, 100, 110))).isPresent();
+  }
+
+  @Test
+  void readOfAValueNeverWritten() {
+    assertThat(check(w(1, 0, 10), r(7, 20, 30))).get().asString().contains("nobody wrote");
+  }
+
+  @Test
+  void sequentialReadsGoingBackInTime() {
+    // W2 is concurrent with both reads, but once a read saw 2, a later read may not see 1.
+    assertThat(check(w(1, 0, 10), w(2, 15, 100), r(2, 20, 30), r(1, 40, 50))).isPresent();
+  }
+
+  @Test
+  void readOfAWriteInvokedAfterTheReadCompleted() {
+    assertThat(check(r(1, 0, 10), w(1, 20, 30))).isPresent();
+  }
+
+  @Test
+  void readOfAnIndeterminateWriteInvokedAfterTheReadCompleted() {
+    assertThat(check(r(1, 0, 10), w(1, 20, NEVER))).isPresent();
+  }
+
+  @Test
+  void indeterminateWriteSeenThenVanishing() {
+    assertThat(check(w(1, 0, 10), w(2, 20, NEVER), r(2, 30, 40), r(1, 50, 60))).isPresent();
+  }
+
+  @Test
+  void readsAtTwoSitesDisagreeOnTheOrderOfConcurrentWrites() {
+    assertThat(
+            check(w(1, 0, 100), w(2, 0, 100), r(1, 10, 20), r(2, 30, 40), r(1, 50, 60)))
+        .isPresent();
+  }
+
+  @Test
+  void initialValueAfterACompletedWrite() {
+    assertThat(check(w(1, 0, 10), r(1, 20, 30), r(0, 40, 50))).isPresent();
+  }
+
+  @Test
+  void overwrittenValueReadAfterBothWritesCompleted() {
+    assertThat(check(w(1, 0, 10), w(2, 5, 15), w(3, 20, 30), r(2, 40, 50))).isPresent();
+  }
+
+  @Test
+  void tornBlockIsRejectedByTheHistoryChecker() {
+    History h = new History();
+    Op write = h.invoke("A", 1, Op.Kind.WRITE, 0, 2, 5, 0);
+    h.ok(write, 10, null);
+    Op read = h.invoke("B", 2, Op.Kind.READ, 0, 2, 0, 20);
+    h.ok(read, 30, new long[] {5, BlockData.GARBAGE});
+    assertThat(LinearizabilityChecker.check(h, 4)).singleElement().asString().contains("torn");
+  }
+
+  @Test
+  void multiBlockHistoryChecksEachBlock() {
+    History h = new History();
+    Op w1 = h.invoke("A", 1, Op.Kind.WRITE, 0, 2, 1, 0);
+    h.ok(w1, 10, null);
+    Op w2 = h.invoke("B", 2, Op.Kind.WRITE, 1, 1, 2, 20);
+    h.ok(w2, 30, null);
+    Op read = h.invoke("A", 1, Op.Kind.READ, 0, 2, 0, 40);
+    h.ok(read, 50, new long[] {1, 1}); // block 1 lost the later write 2
+    assertThat(LinearizabilityChecker.check(h, 2)).singleElement().asString()
+        .startsWith("block 1");
+  }
+
+  @Test
+  void blockDataRecognizesTornAndMisplacedBlocks() {
+    byte[] one = BlockData.encode(7, 3, 1);
+    assertThat(BlockData.decode(one, 0, 3)).isEqualTo(7);
+    assertThat(BlockData.decode(one, 0, 4)).isEqualTo(BlockData.GARBAGE);
+    byte[] torn = BlockData.encode(8, 3, 1);
+    System.arraycopy(one, 0, torn, 0, SimDisk.SECTOR);
+    assertThat(BlockData.decode(torn, 0, 3)).isEqualTo(BlockData.GARBAGE);
+    assertThat(BlockData.decode(new byte[SimDisk.BLOCK], 0, 3)).isZero();
+  }
+
+  // ---------------------------------------------------------------- known good
+
+  @Test
+  void sequentialHistory() {
+    assertThat(check(w(1, 0, 10), r(1, 20, 30), w(2, 40, 50), r(2, 60, 70))).isEmpty();
+  }
+
+  @Test
+  void readConcurrentWithAWriteSeesEitherValue() {
+    assertThat(check(w(1, 0, 100), r(0, 10, 20), r(1, 30, 40), r(1, 150, 160))).isEmpty();
+  }
+
+  @Test
+  void unobservedIndeterminateWriteNeverTookEffect() {
+    assertThat(check(w(1, 0, 10), w(2, 20, NEVER), r(1, 30, 40))).isEmpty();
+  }
+
+  @Test
+  void indeterminateWriteMayTakeEffectLongAfterItFailed() {
+    assertThat(check(w(1, 0, 10), w(2, 20, NEVER), r(1, 30, 40), r(2, 500, 510))).isEmpty();
+  }
+
+  @Test
+  void operationsTouchingInTimeCountAsConcurrent() {
+    assertThat(check(w(1, 0, 10), r(0, 10, 20))).isEmpty();
+  }
+
+  @Test
+  void concurrentWritesInEitherOrder() {
+    assertThat(check(w(1, 0, 100), w(2, 0, 100), r(2, 150, 160), r(2, 170, 180))).isEmpty();
+    assertThat(check(w(3, 0, 100), w(4, 0, 100), r(3, 150, 160))).isEmpty();
+  }
+
+  @Test
+  void generatedLinearizableHistoriesAreAccepted() {
+    SplittableRandom rnd = new SplittableRandom(42);
+    for (int round = 0; round < 20; round++) {
+      List<RegisterOp> ops = generate(rnd, 2_000, 6);
+      assertThat(RegisterChecker.check(ops, 0)).as("round " + round).isEmpty();
+    }
+  }
+
+  /**
+   * A history of a real register: {@code clients} clients each run operations back to back with
+   * random durations; each takes effect at a random point inside its interval (some writes then
+   * "fail": their completion is lost, as with a site that answered too late).
+   */
+  private List<RegisterOp> generate(SplittableRandom rnd, int count, int clients) {
+    record Pending(boolean write, long value, long invoke, long point, long complete) {}
+    List<Pending> pending = new ArrayList<>();
+    long[] free = new long[clients];
+    for (int i = 0; i < count; i++) {
+      int c = rnd.nextInt(clients);
+      long invoke = free[c] + rnd.nextLong(5);
+      long complete = invoke + 1 + rnd.nextLong(40);
+      long point = invoke + rnd.nextLong(complete - invoke + 1);
+      free[c] = complete + 1;
+      pending.add(new Pending(rnd.nextInt(2) == 0, i + 1, invoke, point, complete));
+    }
+    pending.sort((x, y) -> Long.compare(x.point(), y.point()));
+    List<RegisterOp> ops = new ArrayList<>();
+    long value = 0;
+    for (Pending p : pending) {
+      if (p.write()) {
+        value = p.value();
+        boolean lost = rnd.nextInt(20) == 0;
+        ops.add(new RegisterOp(ids++, true, p.value(), p.invoke(), lost ? NEVER : p.complete()));
+      } else {
+        ops.add(new RegisterOp(ids++, false, value, p.invoke(), p.complete()));
+      }
+    }
+    return ops;
+  }
+}

@@ -1,0 +1,85 @@
+package io.duet.testkit.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The deterministic simulation in CI (testing.md section 2): fresh seeds derived from one printed
+ * base seed, plus every seed of the regression corpus ({@code sim/regressions.txt}).
+ *
+ * <ul>
+ *   <li>{@code -Dduet.seed=N} runs only seed N, printing its whole trace;
+ *   <li>{@code -Dduet.seeds=N} runs N fresh seeds (soak mode);
+ *   <li>{@code -Dduet.baseSeed=N} derives the fresh seeds from N instead of the clock;
+ *   <li>{@code -Dduet.sim.list=true} prints every run's summary;
+ *   <li>{@code -Dduet.sim.strict=true} fails runs in which a known duet-sync bug fired, and
+ *       {@code -Dduet.sim.leaderPowerLoss=true} lets power loss strike the leader (see {@link
+ *       KnownBugs}).
+ * </ul>
+ */
+class SimulationTest {
+  static final int DEFAULT_SEEDS = 300;
+
+  @Test
+  void freshSeedsAndRegressions() throws IOException {
+    String one = System.getProperty("duet.seed");
+    if (one != null && !one.isBlank()) {
+      SimResult r = SimWorld.run(Long.parseLong(one.trim()), true);
+      System.out.println(r.report());
+      assertThat(r.failsTest()).as(r.report()).isFalse();
+      return;
+    }
+    long base = Long.getLong("duet.baseSeed", System.nanoTime());
+    int count = Integer.getInteger("duet.seeds", DEFAULT_SEEDS);
+    System.out.println("simulation: " + count + " seeds from base seed " + base
+        + " (rerun them with -Dduet.baseSeed=" + base + ")");
+    List<Long> seeds = new ArrayList<>(regressionSeeds());
+    SplittableRandom derive = new SplittableRandom(base);
+    for (int i = 0; i < count; i++) {
+      seeds.add(derive.nextLong() & Long.MAX_VALUE);
+    }
+    List<String> failures = new ArrayList<>();
+    int known = 0;
+    long started = System.nanoTime();
+    for (long seed : seeds) {
+      SimResult r = SimWorld.run(seed, false);
+      if (r.failsTest()) {
+        failures.add(r.report());
+      } else if (!r.knownBugs().isEmpty()) {
+        known++;
+      }
+      if (!r.passed()) {
+        System.out.println(r.report());
+      } else if (Boolean.getBoolean("duet.sim.list")) {
+        System.out.println("seed " + seed + ": " + r.summary());
+      }
+    }
+    System.out.printf("simulation: %d seeds in %.1f s, %d failed, %d hit known bugs%n",
+        seeds.size(), (System.nanoTime() - started) / 1e9, failures.size(), known);
+    assertThat(failures).as(String.join("\n", failures)).isEmpty();
+  }
+
+  /** The seeds of {@code sim/regressions.txt}: one per line, {@code #} starts a comment. */
+  static List<Long> regressionSeeds() throws IOException {
+    List<Long> seeds = new ArrayList<>();
+    try (InputStream in = SimulationTest.class.getResourceAsStream("/sim/regressions.txt")) {
+      if (in == null) {
+        return seeds;
+      }
+      for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+        String s = line.replaceFirst("#.*", "").trim();
+        if (!s.isEmpty()) {
+          seeds.add(Long.parseLong(s));
+        }
+      }
+    }
+    return seeds;
+  }
+}
