@@ -45,6 +45,8 @@ final class GroupViews {
         r.autoResync(),
         r.autoRecover(),
         r.resyncRate(),
+        s == null ? CgViews.Mediator.NONE : CgViews.Mediator.of(s.mediator()),
+        e.operation,
         r.volumes().stream()
             .map(v -> new CgViews.Volume(v.name(), v.naa(), v.serial(), v.sizeBytes()))
             .toList());
