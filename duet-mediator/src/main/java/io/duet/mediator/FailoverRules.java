@@ -70,18 +70,22 @@ final class FailoverRules {
       return refuse(r, lease, Reason.STALE_EPOCH, staleMessage(r, h.epoch()));
     }
     if (h.epoch() == r.epoch()) {
-      if (!h.leader().equals(r.leader()) || h.inSync() != r.inSync()) {
+      if (!h.leader().equals(r.leader())) {
         return refuse(
             r,
             lease,
             Reason.CONFLICT,
-            "epoch "
-                + r.epoch()
-                + " is recorded with leader "
-                + r.leader()
-                + (r.inSync() ? " in sync" : " out of sync")
-                + ", not as reported");
+            "epoch " + r.epoch() + " is recorded with leader " + r.leader() + ", not as reported");
       }
+      boolean survivorResynced =
+          h.inSync() && !r.inSync() && h.site().equals(r.leader()) && h.site().equals(r.survivor());
+      if (survivorResynced) {
+        // Only the survivor knows when its peer has caught up (it resynced it): from now on a
+        // takeover is possible again. The epoch stays: the peer adopted it before the resync.
+        return grant(r.withEpoch(r.epoch(), r.leader(), true, null), lease, "back in sync");
+      }
+      // Any other difference is a view that lags the record (a follower still resyncing, the
+      // leader about to report): the record only changes through the requests that decide.
       return grant(r, lease, "current");
     }
     // A higher epoch: the sites moved on while they could not tell the mediator.

@@ -175,6 +175,28 @@ class MediatorStateTest {
   }
 
   @Test
+  void theSurvivorReportsItsPeerResyncedAndATakeoverBecomesPossibleAgain() throws IOException {
+    state.apply(GROUP, new OutOfSync(A, 1)); // epoch 2, survivor A
+    // The follower, resyncing, reports in sync first: it cannot know, so nothing changes.
+    Decision early = state.apply(GROUP, new Heartbeat(B, 2, A, true));
+    assertThat(early.granted()).isTrue();
+    assertThat(early.relationship().inSync()).isFalse();
+    // A view that lags the record is contact, not a conflict.
+    assertThat(state.apply(GROUP, new Heartbeat(B, 2, A, false)).granted()).isTrue();
+    Decision back = state.apply(GROUP, new Heartbeat(A, 2, A, true));
+    assertThat(back.granted()).isTrue();
+    assertThat(back.relationship().inSync()).isTrue();
+    assertThat(back.relationship().epoch()).isEqualTo(2);
+    assertThat(back.relationship().survivor()).isNull();
+    // Now the leader's lease decides again, and a lost leader is replaced.
+    clock.advanceMs(LEASE_MS + GRACE_MS);
+    Decision takeover = state.apply(GROUP, new Takeover(B, 2));
+    assertThat(takeover.granted()).isTrue();
+    assertThat(takeover.relationship().epoch()).isEqualTo(3);
+    assertThat(takeover.relationship().survivor()).isEqualTo(B);
+  }
+
+  @Test
   void mediatorFailurePreElectionBlocksATakeoverUntilTheLeaderRenews() throws IOException {
     state.apply(GROUP, new RenewLease(A, 1));
     // The leader lost the mediator; the sites pre-elect it; the follower records it here.

@@ -485,6 +485,9 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
       new NotServing(Reason.PEER_LOST, "no session with the leader");
   private static final NotServing RESYNCING =
       new NotServing(Reason.OUT_OF_SYNC, "resynchronizing from the leader");
+  private static final NotServing NO_MEDIATOR_LEASE =
+      new NotServing(
+          Reason.NO_LEASE, "no lease from the mediator and no promise from the follower");
   private static final NotServing LEASE_EXPIRED =
       new NotServing(Reason.PEER_LOST, "lease from the leader expired");
 
@@ -494,7 +497,10 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
       return CLOSED;
     }
     if (isLeader()) {
-      return provenCurrent ? null : NOT_CONFIRMED;
+      if (!provenCurrent) {
+        return NOT_CONFIRMED;
+      }
+      return failover.leaderMayServe() ? null : NO_MEDIATOR_LEASE;
     }
     if (!session.up()) {
       return NO_SESSION;
@@ -548,6 +554,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
 
   /** The session that was up has ended: every piece drops what depended on it. */
   void sessionEnded(String reason) {
+    failover.sessionLost(); // reads followerSynced before it is reset below
     resync.stop();
     verifier.sessionLost();
     follower.sessionLost();
@@ -564,6 +571,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
 
   /** A session is up: the leader collects the follower's dirty map, the follower sends it. */
   void sessionEstablished() {
+    failover.sessionStarted();
     if (isLeader()) {
       provenCurrent = true;
       peerState = PeerState.SYNCING;
@@ -639,6 +647,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
       provenCurrent = false;
       peerState = PeerState.ABSENT;
       lease.cancelAloneTimer();
+      failover.fenced();
       leader.abortAll(new UnavailableException(Reason.FENCED, "fenced at epoch " + newEpoch));
       shared.abortAll(new UnavailableException(Reason.FENCED, "fenced at epoch " + newEpoch));
     }

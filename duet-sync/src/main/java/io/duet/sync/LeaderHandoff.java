@@ -69,6 +69,7 @@ final class LeaderHandoff {
     g.send(new io.duet.sync.proto.Message.Handoff(g.peerId));
     // Our own lease as the new follower, counted from before the peer can receive the handoff.
     g.lease.grantOwnAfterHandoff();
+    g.failover.handedOff();
     g.followerSynced = true;
     g.provenCurrent = false;
     g.peerState = PeerState.ABSENT;
@@ -101,6 +102,7 @@ final class LeaderHandoff {
     g.provenCurrent = true;
     g.peerState = PeerState.IN_SYNC;
     g.lease.startGrantingAfterHandoff();
+    g.failover.tookHandoff();
     g.followerSynced = false;
   }
 
@@ -124,6 +126,9 @@ final class LeaderHandoff {
             + " ("
             + reason
             + "): writes the old leader acknowledged after losing contact may be lost");
+    if (g.failover.configured()) {
+      g.failover.forced(reason);
+    }
     f.complete(null);
   }
 }

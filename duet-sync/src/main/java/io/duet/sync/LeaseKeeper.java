@@ -64,6 +64,7 @@ final class LeaseKeeper {
   }
 
   void onHeartbeat(Heartbeat h) {
+    g.failover.onPeerHeartbeat(h);
     lastPeerSenderNanos = h.senderNanos();
     lastPeerReceiptNanos = g.now();
     // An echo of a heartbeat sent before this session began grants nothing.
@@ -99,12 +100,16 @@ final class LeaseKeeper {
       g.restartSession("lease expired");
       return;
     }
+    if (!g.isLeader()) {
+      g.send(g.failover.followerHeartbeat(now));
+      return;
+    }
     long echo = 0;
-    if (g.isLeader() && g.peerState == PeerState.IN_SYNC && lastPeerSenderNanos != 0) {
+    if (g.peerState == PeerState.IN_SYNC && lastPeerSenderNanos != 0) {
       echo = lastPeerSenderNanos;
       grantBaseNanos = Math.max(grantBaseNanos, lastPeerReceiptNanos);
     }
-    g.send(new Heartbeat(now, echo));
+    g.send(new Heartbeat(now, echo, g.failover.preElectFlag()));
   }
 
   /**
@@ -118,21 +123,26 @@ final class LeaseKeeper {
       long deadline = grantBaseNanos + ms(g.settings.leaseMs() + g.settings.leaseMarginMs());
       long delay = deadline - g.now();
       if (delay <= 0) {
-        g.goAlone();
+        g.failover.followerGone();
       } else {
         cancelAloneTimer();
         aloneTimer = g.timers.schedule(delay, () -> g.post(this::aloneTimerFired));
       }
-    } else if (g.peerState != PeerState.ABSENT
-        && (g.peerState != PeerState.LOST || peerStopped)) {
-      g.goAlone();
+    } else if (g.peerState == PeerState.IN_SYNC || g.peerState == PeerState.LOST && peerStopped) {
+      // The follower was in sync: it may ask the mediator to take over, so going alone may
+      // first need the mediator's record.
+      g.peerState = PeerState.LOST;
+      cancelAloneTimer();
+      g.failover.followerGone();
+    } else if (g.peerState == PeerState.SYNCING) {
+      g.goAlone(); // a follower that never got in sync this session cannot take over
     }
   }
 
   private void aloneTimerFired() {
     aloneTimer = null;
     if (g.peerState == PeerState.LOST) {
-      g.goAlone();
+      g.failover.followerGone();
     }
   }
 

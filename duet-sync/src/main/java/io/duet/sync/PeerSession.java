@@ -71,6 +71,9 @@ final class PeerSession {
   }
 
   private void open() {
+    if (g.failover.holdsSessions()) {
+      return; // reopened once the mediator has recorded this site as the survivor
+    }
     state = State.HANDSHAKING;
     number++;
     send(new Hello(g.siteId, g.leaderId(), g.volumes.size(), number, 0));
@@ -180,6 +183,11 @@ final class PeerSession {
       return;
     }
     if (h.echo() == 0) {
+      if (g.failover.holdsSessions() && peerEpoch <= g.epoch()) {
+        // Writes the follower may lack wait for the mediator's record; a session now would let
+        // the resync start without them. The peer retries.
+        return;
+      }
       if (state == State.UP) {
         g.listener.onWarning("the peer restarted the session");
       }
@@ -213,6 +221,10 @@ final class PeerSession {
   private void established() {
     if (g.isLeader() && g.peerState == ConsistencyGroupReplicator.PeerState.LOST) {
       g.lease.peerLost(true); // the follower answered or opened a session: it no longer serves
+      if (g.failover.holdsSessions()) {
+        end("waiting for the mediator to record this site as the survivor");
+        return;
+      }
     }
     state = State.UP;
     g.lease.sessionStarted();

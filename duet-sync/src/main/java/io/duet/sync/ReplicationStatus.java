@@ -62,7 +62,8 @@ public record ReplicationStatus(
    * @param inQuorum connected, and the mediator records this site's epoch (this site is current)
    * @param preElected the sites agreed that the leader survives a link failure while the mediator
    *     is out of the leader's reach (automatic failover to the follower is off meanwhile)
-   * @param leaseRemainingMs at the leader: how long its mediator lease still runs (0 if none)
+   * @param leaseRemainingMs at the leader: how long its mediator lease still runs, in whole seconds
+   *     (0 if none)
    * @param lastMessage the mediator's last answer or the last error reaching it, for operators
    */
   public record MediatorStatus(

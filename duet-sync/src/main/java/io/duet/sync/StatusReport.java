@@ -29,7 +29,9 @@ final class StatusReport {
         leads ? Role.LEADER : Role.FOLLOWER,
         sync,
         g.sessionUp() ? LinkState.UP : LinkState.DOWN,
-        serving ? Availability.SERVING : Availability.UNAVAILABLE,
+        serving
+            ? Availability.SERVING
+            : g.failover.deciding() ? Availability.TRANSITIONING : Availability.UNAVAILABLE,
         g.epoch(),
         g.leaderId(),
         g.resync.bytesDone(),

@@ -18,6 +18,11 @@ public final class UnavailableException extends VolumeUnavailableException {
     PEER_LOST,
     /** A higher epoch exists: this site was fenced and must resync from the new leader. */
     FENCED,
+    /**
+     * The leader holds no lease from the mediator and no promise from its follower: the mediator
+     * may be promoting the follower.
+     */
+    NO_LEASE,
     /** Started and not yet proved current by the peer. */
     NOT_CONFIRMED,
     /** The replicator is closed. */

@@ -174,7 +174,7 @@ public final class FrameCodec {
       case 10 -> new Flushed(in.nonNegative(), in.bool());
       case 11 -> compareAndWrite(in);
       case 12 -> new CompareAndWriteMismatch(in.nonNegative(), in.nonNegative());
-      case 13 -> new Heartbeat(in.raw(), in.raw());
+      case 13 -> new Heartbeat(in.raw(), in.raw(), in.bool());
       case 14 -> new ResyncData(in.count(), in.nonNegative(), in.bytes());
       case 15 -> new ResyncAck(in.count(), in.nonNegative());
       case 16 -> new ResyncDone();
@@ -311,6 +311,7 @@ public final class FrameCodec {
       case Heartbeat h -> {
         out.writeLong(h.senderNanos());
         out.writeLong(h.echoNanos());
+        out.writeBoolean(h.preElect());
       }
       case ResyncData r -> {
         out.writeInt(r.volume());

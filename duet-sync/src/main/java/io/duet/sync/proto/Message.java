@@ -122,8 +122,12 @@ public sealed interface Message {
    * Liveness and lease renewal. {@code echoNanos} is the latest {@code senderNanos} the leader has
    * received from the follower (0 if it grants no lease): the follower's lease runs until that
    * time, on its own clock, plus the lease duration.
+   *
+   * <p>{@code preElect}, from the leader: it cannot renew its lease at the mediator and asks the
+   * follower not to take over if the link fails (the leader is pre-elected as survivor); from the
+   * follower: it has promised so. A leader's heartbeat without the flag withdraws the request.
    */
-  record Heartbeat(long senderNanos, long echoNanos) implements Message {}
+  record Heartbeat(long senderNanos, long echoNanos, boolean preElect) implements Message {}
 
   /** The leader's copy of one dirty region. */
   record ResyncData(int volume, long region, byte[] data) implements Message {}

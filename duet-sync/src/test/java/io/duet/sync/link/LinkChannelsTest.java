@@ -78,7 +78,7 @@ class LinkChannelsTest {
   }
 
   static byte[] frame(UUID group) {
-    return FrameCodec.encode(new Frame(group, 1, new Message.Heartbeat(5, 0)));
+    return FrameCodec.encode(new Frame(group, 1, new Message.Heartbeat(5, 0, false)));
   }
 
   @Test

@@ -33,7 +33,7 @@ class FrameCodecTest {
         new Flushed(6, true),
         new CompareAndWriteRequest(7, 0, 0, true, new byte[] {1}, new byte[] {2}),
         new CompareAndWriteMismatch(7, 12),
-        new Heartbeat(123456789L, -5),
+        new Heartbeat(123456789L, -5, true),
         new ResyncData(0, 3, new byte[] {5, 5, 5}),
         new ResyncAck(0, 3),
         new ResyncDone(),
