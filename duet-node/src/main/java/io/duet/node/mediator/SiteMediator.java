@@ -42,6 +42,12 @@ public final class SiteMediator implements AutoCloseable {
   /** How often an idle site checks that the mediator answers. */
   static final long PROBE_INTERVAL_MS = 5_000;
 
+  /**
+   * Bound on each call of the check before settings are saved: an operator waits for it, and a
+   * first TLS handshake with a password check on a loaded machine can take seconds.
+   */
+  static final Duration CHECK_TIMEOUT = Duration.ofSeconds(10);
+
   /** A contact older than this no longer counts as connected. */
   static final long CONTACT_FRESH_MS = 3 * PROBE_INTERVAL_MS;
 
@@ -109,7 +115,7 @@ public final class SiteMediator implements AutoCloseable {
         throw new IOException(
             dataDir.resolve(MediatorFiles.DIR) + ": saved mediator settings: " + e.getMessage(), e);
       }
-      m.active = new Active(s, c.address(), c.ca().get(0), m.client(c, files.caCertFile()));
+      m.active = new Active(s, c.address(), c.ca().get(0), client(c, files.caCertFile(), timeout));
     }
     m.prober.scheduleWithFixedDelay(
         m::probe, PROBE_INTERVAL_MS, PROBE_INTERVAL_MS, TimeUnit.MILLISECONDS);
@@ -162,28 +168,17 @@ public final class SiteMediator implements AutoCloseable {
       // The client reads its CA from a file: a scratch copy until the settings are saved.
       Path scratch = files.caCertFile().resolveSibling("ca-check.crt");
       Files.writeString(scratch, c.caPem(), StandardCharsets.US_ASCII);
-      MediatorClient client;
-      try {
-        client = client(c, scratch);
+      try (MediatorClient probe = client(c, scratch, CHECK_TIMEOUT)) {
+        check(probe, c);
       } finally {
         Files.deleteIfExists(scratch);
       }
-      try {
-        check(client, c);
-        MediatorFiles.Saved saved =
-            new MediatorFiles.Saved(c.address().toString(), c.user(), c.caPem());
-        files.save(saved, c.password());
-      } catch (IOException | RuntimeException e) {
-        client.close();
-        throw e;
-      }
+      MediatorFiles.Saved saved =
+          new MediatorFiles.Saved(c.address().toString(), c.user(), c.caPem());
+      files.save(saved, c.password());
+      MediatorClient client = client(c, files.caCertFile(), timeout);
       Active old = active;
-      active =
-          new Active(
-              new MediatorFiles.Saved(c.address().toString(), c.user(), c.caPem()),
-              c.address(),
-              c.ca().get(0),
-              client);
+      active = new Active(saved, c.address(), c.ca().get(0), client);
       lastFailMs = 0;
       lastError = "";
       reached();
@@ -308,7 +303,8 @@ public final class SiteMediator implements AutoCloseable {
     lastFailMs = clock.millis();
   }
 
-  private MediatorClient client(MediatorRequest.Checked c, Path caFile) throws IOException {
+  private static MediatorClient client(MediatorRequest.Checked c, Path caFile, Duration timeout)
+      throws IOException {
     return MediatorClient.withPassword(url(c.address()), caFile, c.user(), c.password(), timeout);
   }
 
