@@ -162,6 +162,37 @@ class MediatorApiTest {
     assertThat(site.ok("GET", "/api/v1/mediator", null).path("configured").asBoolean()).isFalse();
   }
 
+  /**
+   * Mutated bodies (seeded): refused with a 4xx naming the problem, or 503 when what is left still
+   * names a mediator that does not answer; never a 500, and the site runs on.
+   */
+  @Test
+  void fuzzedBodiesNeverBreakTheSite() throws Exception {
+    int closed;
+    try (ServerSocket s = new ServerSocket(0)) {
+      closed = s.getLocalPort();
+    }
+    String base = body("127.0.0.1:" + closed, mediator.caPem(), "duet", "pw").toString();
+    java.util.Random random = new java.util.Random(42);
+    String alphabet = "{}[]\":,0123456789abcdefABCDEF+/=-\\ \nnulltrue";
+    for (int i = 0; i < 200; i++) {
+      StringBuilder b = new StringBuilder(base);
+      for (int k = 0; k < 1 + random.nextInt(4); k++) {
+        int at = random.nextInt(b.length());
+        if (random.nextBoolean()) {
+          b.insert(at, alphabet.charAt(random.nextInt(alphabet.length())));
+        } else {
+          b.deleteCharAt(at);
+        }
+      }
+      TestSite.Reply r = site.call("PUT", "/api/v1/mediator", b.toString());
+      assertThat(r.status()).as(b.toString()).isIn(400, 503);
+      assertThat(r.body().path("detail").asText()).isNotBlank();
+    }
+    assertThat(site.ok("GET", "/api/v1/status", null).path("site").asText()).isEqualTo("site-a");
+    assertThat(site.ok("GET", "/api/v1/mediator", null).path("configured").asBoolean()).isFalse();
+  }
+
   /** The CA certificate of another mediator, as PEM. */
   static String otherCa() throws IOException {
     try (MediatorTestServer other = new MediatorTestServer(shared.resolve("other"))) {
