@@ -227,7 +227,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
             Objects.requireNonNull(timers, "timers"),
             Objects.requireNonNull(listener, "listener"),
             Objects.requireNonNull(machine, "machine"));
-    g.failover.configure(mediator);
+    g.post(() -> g.failover.configure(mediator));
     g.post(g::start);
     return g;
   }

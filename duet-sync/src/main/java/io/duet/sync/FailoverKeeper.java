@@ -104,9 +104,8 @@ final class FailoverKeeper {
     // A loss that happened under another configuration never leads to a takeover.
     takeoverPending = false;
     if (aloneWanted && !configured()) {
-      aloneWanted = false;
       g.goAlone();
-      reopenHeldSession();
+      stopHoldingSessions();
     }
     if (configured() && !ticking) {
       ticking = true;
@@ -246,7 +245,11 @@ final class FailoverKeeper {
 
   /** This site stopped leading (fenced): nothing it asked as leader matters any more. */
   void fenced() {
-    aloneWanted = false;
+    if (aloneWanted) {
+      // Called inside a handshake or a verdict: open the held session once that has finished.
+      aloneWanted = false;
+      g.post(this::reopenHeldSession);
+    }
     leaseHeld = false;
     promiseReceived = false;
     forcedReason = null;
@@ -398,9 +401,8 @@ final class FailoverKeeper {
     }
     learn(v);
     if (aloneWanted && survivorNow()) {
-      aloneWanted = false;
       g.goAlone();
-      reopenHeldSession();
+      stopHoldingSessions();
     }
     if (!g.provenCurrent && survivorNow() && !g.sessionUp()) {
       // Restarted as the recorded survivor: nobody else may serve, so this site is current.
@@ -427,8 +429,9 @@ final class FailoverKeeper {
 
   private void outOfSyncAnswered(MediatorVerdict v) {
     if (!v.granted() && v.refusal() != Refusal.CONFLICT) {
-      // Someone else is recorded (the follower took over, or an operator forced it): fenced.
-      aloneWanted = false;
+      // Someone else is recorded (the follower took over, or an operator forced it): fenced by
+      // the epoch learnt next; the session the peer offers then brings the resync.
+      stopHoldingSessions();
       g.listener.onWarning("the mediator refused to record this site as survivor: " + v.message());
     }
   }
@@ -464,6 +467,11 @@ final class FailoverKeeper {
     if (g.sessionUp()) {
       g.restartSession("the mediator records epoch " + v.epoch());
     }
+  }
+
+  private void stopHoldingSessions() {
+    aloneWanted = false;
+    g.post(this::reopenHeldSession);
   }
 
   private void reopenHeldSession() {

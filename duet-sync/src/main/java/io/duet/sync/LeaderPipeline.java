@@ -283,6 +283,13 @@ final class LeaderPipeline {
     if (w.host != null) {
       if (w.error != null) {
         w.host.done.completeExceptionally(w.error);
+      } else if (!g.failover.leaderMayServe()) {
+        // The mediator lease ended while the write was in flight (this site was paused, or cut
+        // off from the mediator): no acknowledgement after the lease, even of a replicated write.
+        w.host.done.completeExceptionally(
+            new UnavailableException(
+                UnavailableException.Reason.NO_LEASE,
+                "the mediator lease ended before the write completed"));
       } else {
         w.host.done.complete(mismatch);
       }

@@ -1,20 +1,14 @@
 package io.duet.testkit;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -24,7 +18,6 @@ import java.util.concurrent.TimeUnit;
  * {@code <workDir>/site.log}.
  */
 public final class SiteProcess implements AutoCloseable {
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
 
   private final Path config;
@@ -79,61 +72,10 @@ public final class SiteProcess implements AutoCloseable {
 
   /** (Re)starts the process with the same config and waits for its ready line. */
   public void launch() throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("--enable-native-access=ALL-UNNAMED");
-    cmd.add("-Xmx512m");
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add("io.duet.cli.DuetCli");
-    cmd.addAll(List.of("site", "run", "--config", config.toString()));
-    process =
-        new ProcessBuilder(cmd)
-            .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
-            .start();
-    BlockingQueue<String> lines = new ArrayBlockingQueue<>(1024);
-    Process p = process;
-    Thread.ofVirtual()
-        .start(
-            () -> {
-              try (BufferedReader r =
-                  new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                  lines.offer(line);
-                }
-              } catch (IOException e) {
-                // the process died; waitReady reports it
-              } finally {
-                lines.offer("");
-              }
-            });
-    long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
-    while (true) {
-      String line = lines.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-      if (line == null) {
-        process.destroyForcibly();
-        throw new IOException("site did not become ready within " + READY_TIMEOUT + "; log: " + tail());
-      }
-      if (line.isEmpty()) { // standard output closed: the process is ending
-        if (process.waitFor(10, TimeUnit.SECONDS)) {
-          throw new IOException("site exited with " + process.exitValue() + " before ready; log: " + tail());
-        }
-        continue;
-      }
-      if (line.startsWith("{") && line.contains("\"ready\"")) {
-        ready = JSON.readTree(line);
-        return;
-      }
-    }
-  }
-
-  private String tail() throws IOException {
-    if (!Files.exists(log)) {
-      return "(no log)";
-    }
-    List<String> all = Files.readAllLines(log);
-    return String.join("\n", all.subList(Math.max(0, all.size() - 40), all.size()));
+    DuetJvm.Started started =
+        DuetJvm.launch(List.of("site", "run", "--config", config.toString()), log, READY_TIMEOUT);
+    process = started.process();
+    ready = started.ready();
   }
 
   /** The site entry of the ready line ({@code name, api, token, iscsi[], nbd[]}). */
@@ -181,6 +123,16 @@ public final class SiteProcess implements AutoCloseable {
   public void kill9() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor();
+  }
+
+  /** SIGSTOP: the process stops in its tracks, sockets open, until {@link #resume}. */
+  public void pause() throws IOException, InterruptedException {
+    DuetJvm.signal(process, "STOP");
+  }
+
+  /** SIGCONT after {@link #pause}. */
+  public void resume() throws IOException, InterruptedException {
+    DuetJvm.signal(process, "CONT");
   }
 
   public long pid() {
