@@ -266,7 +266,8 @@ class MediatorFailoverIT {
 
   // ---------------------------------------------------------------- helpers
 
-  private void useMediator(SiteProcess site, FaultProxy proxy) throws IOException {
+  private void useMediator(SiteProcess site, FaultProxy proxy)
+      throws IOException, InterruptedException {
     ObjectNode body =
         new com.fasterxml.jackson.databind.ObjectMapper()
             .createObjectNode()
