@@ -69,6 +69,40 @@ final class CgActions {
   }
 
   @Command(
+      name = "validate",
+      description =
+          "Run the checks before go-live: in sync, both sites reachable, mediator configured,"
+              + " connected and in quorum at both, no operation running, ALUA serving at both."
+              + " Exits 1 when a check fails.",
+      mixinStandardHelpOptions = true)
+  static final class Validate extends ApiCommand {
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
+
+    @Override
+    public Integer call() throws IOException {
+      JsonNode result = api().get(CgCommand.path(name) + "/validate");
+      show(result, n -> report(out(), n));
+      return result.path("passed").asBoolean() ? 0 : DuetCli.EXIT_API;
+    }
+
+    private static void report(PrintWriter out, JsonNode n) {
+      Table t = new Table("RESULT", "CHECK", "DETAIL");
+      for (JsonNode c : n.path("checks")) {
+        t.row(
+            c.path("passed").asBoolean() ? "PASS" : "FAIL",
+            c.path("name").asText(),
+            c.path("detail").asText());
+      }
+      t.print(out);
+      out.println(
+          n.path("passed").asBoolean()
+              ? "group " + n.path("group").asText() + " is ready"
+              : "group " + n.path("group").asText() + " is NOT ready: fix what FAILs above");
+    }
+  }
+
+  @Command(
       name = "switchover",
       description =
           "Planned move of the leader role to the other site; both sites keep serving (refused"

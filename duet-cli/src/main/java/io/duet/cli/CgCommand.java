@@ -13,9 +13,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code duet cg create|list|show|add-volume|verify|switchover|failover|resync|set|delete}:
- * consistency groups replicated to a paired site. The verbs that act on a running group live in
- * {@link CgActions}.
+ * {@code duet cg
+ * create|list|show|add-volume|verify|switchover|failover|resync|set|validate|delete}: consistency
+ * groups replicated to a paired site. The verbs that act on a running group live in {@link
+ * CgActions}.
  */
 @Command(
     name = "cg",
@@ -33,6 +34,7 @@ import picocli.CommandLine.Parameters;
       CgActions.Failover.class,
       CgActions.Resync.class,
       CgActions.Set.class,
+      CgActions.Validate.class,
       CgCommand.Delete.class
     })
 final class CgCommand extends GroupCommand {

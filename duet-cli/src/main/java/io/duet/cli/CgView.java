@@ -43,7 +43,9 @@ final class CgView {
         .row("availability", cg.path("availability").asText())
         .row("auto resync", onOff(cg.path("autoResync")))
         .row("auto recover", onOff(cg.path("autoRecover")))
-        .row("resync rate", rate(cg.path("resyncRate")));
+        .row("resync rate", rate(cg.path("resyncRate")))
+        .row("operation", cg.path("operation").isTextual() ? cg.path("operation").asText() : "-");
+    mediatorRows(t, cg.path("mediator"));
     t.print(out);
     if (resyncing(cg)) {
       out.println();
@@ -59,6 +61,36 @@ final class CgView {
           vol.path("serial").asText());
     }
     v.print(out);
+  }
+
+  /** The group's mediator contact at this site, as rows of the detail table. */
+  private static void mediatorRows(Table t, JsonNode m) {
+    if (!m.path("configured").asBoolean()) {
+      t.row("mediator", "none (automatic failover off; see duet mediator add)");
+      return;
+    }
+    t.row("mediator", m.path("connected").asBoolean() ? "connected" : "NOT connected")
+        .row("  in quorum", yesNo(m.path("inQuorum")))
+        .row("  pre-elected", yesNo(m.path("preElected")))
+        .row("  lease remaining", m.path("leaseRemainingMs").asLong() + " ms")
+        .row(
+            "  last message",
+            m.path("lastMessage").asText().isEmpty() ? "-" : m.path("lastMessage").asText());
+  }
+
+  /** ", mediator in quorum" or similar for one-line summaries; empty without a mediator. */
+  static String quorum(JsonNode m) {
+    if (!m.path("configured").asBoolean()) {
+      return "";
+    }
+    if (!m.path("connected").asBoolean()) {
+      return ", mediator NOT connected";
+    }
+    return m.path("inQuorum").asBoolean() ? ", mediator in quorum" : ", mediator NOT in quorum";
+  }
+
+  private static String yesNo(JsonNode flag) {
+    return flag.asBoolean() ? "yes" : "no";
   }
 
   /** One status line for --watch: state and, while resyncing, the bar. */

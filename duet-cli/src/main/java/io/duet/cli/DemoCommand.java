@@ -18,22 +18,26 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code duet demo}: two sites on this machine, site A in this process and site B in a child JVM,
- * paired, with a 1 GiB volume replicated active/active in the group {@code demo} and exported at
- * both over iSCSI (every initiator, LUN 0) and NBD. With {@code --json} stdout carries only JSON
- * lines: a {@code ready} object listing both sites (A first, with the keys it always had), then one
- * object per event of site A. SIGTERM or Ctrl-C stops both sites.
+ * {@code duet demo}: two sites and a mediator on this machine, site A in this process, site B and
+ * the mediator in child JVMs; the sites paired and both using the mediator, with a 1 GiB volume
+ * replicated active/active in the group {@code demo} and exported at both over iSCSI (every
+ * initiator, LUN 0) and NBD. With {@code --json} stdout carries only JSON lines: a {@code ready}
+ * object listing both sites (A first, with the keys it always had) and the mediator, then one
+ * object per event of site A. SIGTERM or Ctrl-C stops all three.
  */
 @Command(
     name = "demo",
     description =
-        "Run two demo sites on this machine with a volume replicated between them and exported at"
-            + " both, to every initiator and over NBD.",
+        "Run two demo sites and a mediator on this machine, with a volume replicated between the"
+            + " sites and exported at both, to every initiator and over NBD.",
     mixinStandardHelpOptions = true)
 final class DemoCommand implements Callable<Integer> {
   static final String SITE = DemoSites.SITE_A;
   static final String VOLUME = DemoSetup.VOLUME;
   static final String LOOPBACK = "127.0.0.1";
+
+  /** The mediator's data directory (and log, with .log) in the demo's data directory. */
+  static final String MEDIATOR = "mediator";
 
   /** The first port tried for the NBD listeners: NBD's registered port. */
   static final int NBD_PORT_BASE = 10809;
@@ -61,8 +65,13 @@ final class DemoCommand implements Callable<Integer> {
     DemoSites.Ports ports = new DemoSites.Ports(portBase, NBD_PORT_BASE, PORT_SEARCH);
     Node node = null;
     DemoSites.Child siteB = null;
+    DemoSites.Child mediator = null;
     SiteConfig cfgB;
     try {
+      Files.createDirectories(data);
+      mediator =
+          DemoSites.Child.startMediator(
+              data.resolve(MEDIATOR), data.resolve(MEDIATOR + ".log"), cli.mapper());
       node = Node.start(DemoSites.config(data, DemoSites.SITE_A, ports));
       // B's ports are chosen after A has bound its own, so the two never pick the same port.
       cfgB = DemoSites.config(data, DemoSites.SITE_B, ports);
@@ -74,10 +83,11 @@ final class DemoCommand implements Callable<Integer> {
       new DemoSetup(
               new ApiClient(node.apiUrl(), node.token(), cli.mapper()),
               new ApiClient(siteB.api(), siteB.token(), cli.mapper()),
-              cli.mapper())
+              cli.mapper(),
+              DemoSetup.Mediator.of(mediator.mediator()))
           .run();
     } catch (IOException | ConfigException | RuntimeException | InterruptedException e) {
-      stop(node, siteB);
+      stop(node, siteB, mediator);
       if (temporary) {
         Running.deleteTree(data);
       }
@@ -85,25 +95,40 @@ final class DemoCommand implements Callable<Integer> {
     }
     Running running = new Running(cli.out());
     if (cli.json()) {
-      running.line(ready(running, node, siteB, cfgB));
+      ObjectNode ready = ready(running, node, siteB, cfgB);
+      ready
+          .putObject("mediator")
+          .put("api", mediator.mediator().path("api").asText())
+          .put("caCert", mediator.mediator().path("caCert").asText())
+          .put("log", mediator.log().toString())
+          .put("pid", mediator.pid());
+      running.line(ready);
       running.streamEvents(node);
     } else {
-      explain(cli.out(), node, siteB, cfgB, data, temporary);
+      explain(cli.out(), node, siteB, mediator, cfgB, data, temporary);
     }
     Node a = node;
     DemoSites.Child b = siteB;
-    Running.runUntilStopped(() -> stop(a, b), temporary ? data : null);
+    DemoSites.Child m = mediator;
+    Running.runUntilStopped(() -> stop(a, b, m), temporary ? data : null);
     return 0;
   }
 
-  private static void stop(Node node, DemoSites.Child siteB) {
+  /** Stops the sites before the mediator, so neither sees it go away first. */
+  private static void stop(Node node, DemoSites.Child siteB, DemoSites.Child mediator) {
     try {
       if (node != null) {
         node.close();
       }
     } finally {
-      if (siteB != null) {
-        siteB.close();
+      try {
+        if (siteB != null) {
+          siteB.close();
+        }
+      } finally {
+        if (mediator != null) {
+          mediator.close();
+        }
       }
     }
   }
@@ -135,6 +160,7 @@ final class DemoCommand implements Callable<Integer> {
       PrintWriter out,
       Node node,
       DemoSites.Child siteB,
+      DemoSites.Child mediator,
       SiteConfig cfgB,
       Path data,
       boolean temporary) {
@@ -164,6 +190,12 @@ final class DemoCommand implements Callable<Integer> {
     out.println("  " + DemoSites.SITE_B + "   iSCSI " + String.join("  ", urlsB));
     out.println("           NBD   " + String.join("  ", DemoSites.nbdUrls(cfgB, VOLUME)));
     out.println("           API   " + siteB.api() + "   token " + siteB.token());
+    out.println(
+        "  mediator "
+            + mediator.mediator().path("api").asText()
+            + "   (a child JVM, log "
+            + mediator.log()
+            + "; both sites use it for automatic failover)");
     out.println();
     out.println("Try:");
     out.println("  iscsi-inq " + url);
@@ -176,9 +208,10 @@ final class DemoCommand implements Callable<Integer> {
     out.println("  " + duet + " cg show " + DemoSetup.GROUP + " --watch");
     out.println("  " + duet + " cg verify " + DemoSetup.GROUP);
     out.println("  " + duet + " cg switchover " + DemoSetup.GROUP);
+    out.println("  " + duet + " cg validate " + DemoSetup.GROUP);
     out.println("  " + duet + " status");
     out.println();
-    out.println("Press Ctrl-C to stop both sites.");
+    out.println("Press Ctrl-C to stop both sites and the mediator.");
     out.flush();
   }
 }

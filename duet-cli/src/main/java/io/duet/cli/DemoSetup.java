@@ -8,10 +8,30 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * What {@code duet demo} asks of its two sites through their APIs, each step skipped when a reused
- * data directory has it already: pair A with B, create the volume at A, replicate it in the group
- * {@code demo}, and export it at both sites over iSCSI (every initiator, LUN 0) and NBD.
+ * data directory has it already: pair A with B, configure the mediator at both (again each time: it
+ * listens on a new port), create the volume at A, replicate it in the group {@code demo}, and
+ * export it at both sites over iSCSI (every initiator, LUN 0) and NBD.
  */
 final class DemoSetup {
+  /**
+   * The demo's mediator as the sites are told it.
+   *
+   * @param address {@code host:port} of its API
+   * @param caCert PEM text of its CA certificate
+   */
+  record Mediator(String address, String caCert, String user, String password) {
+    /** From the ready line of {@code duet mediator run} (its CA and password files). */
+    static Mediator of(JsonNode ready) throws IOException {
+      java.net.URI api = java.net.URI.create(ready.path("api").asText());
+      return new Mediator(
+          api.getHost() + ":" + api.getPort(),
+          java.nio.file.Files.readString(java.nio.file.Path.of(ready.path("caCert").asText())),
+          ready.path("user").asText(),
+          java.nio.file.Files.readString(java.nio.file.Path.of(ready.path("passwordFile").asText()))
+              .strip());
+    }
+  }
+
   static final String VOLUME = "demo";
   static final String GROUP = "demo";
   static final Duration LINK_TIMEOUT = Duration.ofSeconds(30);
@@ -21,15 +41,19 @@ final class DemoSetup {
   private final ApiClient a;
   private final ApiClient b;
   private final ObjectMapper json;
+  private final Mediator mediator;
 
-  DemoSetup(ApiClient a, ApiClient b, ObjectMapper json) {
+  DemoSetup(ApiClient a, ApiClient b, ObjectMapper json, Mediator mediator) {
     this.a = a;
     this.b = b;
     this.json = json;
+    this.mediator = mediator;
   }
 
   void run() throws IOException, InterruptedException {
     pair();
+    useMediator(a);
+    useMediator(b);
     createVolume();
     createGroup();
     export(a);
@@ -55,6 +79,17 @@ final class DemoSetup {
       }
     }
     return false;
+  }
+
+  /** Each site is configured on its own, as an operator would at two real sites. */
+  private void useMediator(ApiClient site) throws IOException {
+    site.put(
+        "/mediator",
+        json.createObjectNode()
+            .put("address", mediator.address())
+            .put("caCert", mediator.caCert())
+            .put("user", mediator.user())
+            .put("password", mediator.password()));
   }
 
   private void createVolume() throws IOException {

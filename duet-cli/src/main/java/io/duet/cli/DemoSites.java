@@ -97,7 +97,10 @@ final class DemoSites {
         "no free port in " + base + ".." + (base + search - 1) + " on " + DemoCommand.LOOPBACK);
   }
 
-  /** Site B running as a child process; its log is {@code data/site-b.log}. */
+  /**
+   * Site B or the mediator running as a child process of the demo (its log in the data directory),
+   * known by its {@code ready} line.
+   */
   static final class Child implements AutoCloseable {
     private final Process process;
     private final Path log;
@@ -112,13 +115,35 @@ final class DemoSites {
     /** Starts {@code duet site run --config FILE} in a new JVM and waits for its ready line. */
     static Child start(Path config, Path log, ObjectMapper json)
         throws IOException, InterruptedException {
+      return start(
+          "site " + SITE_B, List.of("site", "run", "--config", config.toString()), log, json);
+    }
+
+    /**
+     * Starts {@code duet mediator run --data-dir DIR --listen 127.0.0.1:PORT} (a free port) in a
+     * new JVM and waits for its ready line.
+     */
+    static Child startMediator(Path dataDir, Path log, ObjectMapper json)
+        throws IOException, InterruptedException {
+      String listen = DemoCommand.LOOPBACK + ":" + freePort(0, 1);
+      return start(
+          "the mediator",
+          List.of("mediator", "run", "--data-dir", dataDir.toString(), "--listen", listen),
+          log,
+          json);
+    }
+
+    /** Starts {@code duet ARGS} in a new JVM and waits for its ready line. */
+    private static Child start(String what, List<String> args, Path log, ObjectMapper json)
+        throws IOException, InterruptedException {
       List<String> cmd = new ArrayList<>();
       cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       cmd.addAll(jvmOptions());
       cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), DuetCli.class.getName()));
+      cmd.addAll(args);
       // The pipe on its standard input ends when this process does, even by SIGKILL: the child
       // then stops too instead of outliving the demo.
-      cmd.addAll(List.of("site", "run", "--config", config.toString(), "--stop-on-stdin-eof"));
+      cmd.add("--stop-on-stdin-eof");
       Process p =
           new ProcessBuilder(cmd)
               .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
@@ -126,13 +151,12 @@ final class DemoSites {
               .start();
       BlockingQueue<String> first = new ArrayBlockingQueue<>(1);
       // Read standard output for the child's whole life: a full pipe would block its event lines.
-      Thread.ofVirtual().name("demo-site-b-stdout").start(() -> drain(p, first));
+      Thread.ofVirtual().name("demo-child-stdout").start(() -> drain(p, first));
       String line = first.poll(CHILD_READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
       if (line == null || line.isEmpty()) {
         p.destroyForcibly();
         throw new IOException(
-            "site "
-                + SITE_B
+            what
                 + " did not start"
                 + (line == null ? " in time" : "")
                 + "; its log is "
@@ -177,6 +201,11 @@ final class DemoSites {
         options.add("--enable-native-access=ALL-UNNAMED");
       }
       return options;
+    }
+
+    /** The mediator entry of the child's ready line (api, caCert, user, passwordFile). */
+    JsonNode mediator() {
+      return ready.path("mediator");
     }
 
     /** The site entry of the child's ready line. */

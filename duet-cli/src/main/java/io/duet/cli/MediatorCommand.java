@@ -15,12 +15,23 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code duet mediator run} and {@code duet mediator user}: the third-site mediator process. */
+/**
+ * {@code duet mediator run} and {@code duet mediator user}: the third-site mediator process; {@code
+ * duet mediator add|show|remove}: the mediator a site uses ({@link MediatorSiteCommands}).
+ */
 @Command(
     name = "mediator",
-    description = "Run the mediator (the third-site witness) or manage its users.",
+    description =
+        "Run the mediator (the third-site witness) or manage its users; add, show or remove the"
+            + " mediator a site uses.",
     mixinStandardHelpOptions = true,
-    subcommands = {MediatorCommand.Run.class, MediatorCommand.User.class})
+    subcommands = {
+      MediatorCommand.Run.class,
+      MediatorCommand.User.class,
+      MediatorSiteCommands.Add.class,
+      MediatorSiteCommands.Show.class,
+      MediatorSiteCommands.Remove.class
+    })
 final class MediatorCommand extends GroupCommand {
 
   /**

@@ -31,6 +31,7 @@ final class StatusCommand extends ApiCommand {
                   "replication",
                   n.path("replication").asText().isEmpty() ? "-" : n.path("replication").asText())
               .row("peers", peers(n.path("peers")))
+              .row("mediator", mediator(n.path("mediator")))
               .row("groups", groups(n.path("cgs")))
               .row(
                   "alua",
@@ -72,10 +73,19 @@ final class StatusCommand extends ApiCommand {
               + g.path("link").asText()
               + ", "
               + g.path("availability").asText()
+              + CgView.quorum(g.path("mediator"))
               + ")";
       items.add(item);
     }
     return items.isEmpty() ? "-" : String.join(", ", items);
+  }
+
+  /** The site's mediator: its address and whether it answers. */
+  private static String mediator(JsonNode m) {
+    if (!m.path("configured").asBoolean()) {
+      return "-";
+    }
+    return m.path("address").asText() + " (connected: " + MediatorSiteCommands.connected(m) + ")";
   }
 
   private static String join(JsonNode list) {

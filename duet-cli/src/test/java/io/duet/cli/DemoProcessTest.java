@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code duet demo --json} as its own process: both sites announced, stdout is JSON lines only,
- * SIGTERM stops it and its child site.
+ * {@code duet demo --json} as its own process: both sites and the mediator announced, stdout is
+ * JSON lines only, SIGTERM stops it, its child site and the mediator.
  */
 class DemoProcessTest {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -59,9 +59,11 @@ class DemoProcessTest {
               }
             });
     long childPid = -1;
+    long mediatorPid = -1;
     try {
       String first = null;
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      // Three JVMs start (the mediator, then site A here and site B) on a machine that may be busy.
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
       while (first == null && p.isAlive() && System.nanoTime() < deadline) {
         first = lines.poll(200, TimeUnit.MILLISECONDS);
       }
@@ -83,6 +85,8 @@ class DemoProcessTest {
           .isNotEqualTo(url);
       assertThat(siteB.path("nbd").get(0).asText()).matches("nbd://127\\.0\\.0\\.1:\\d+/demo");
       childPid = siteB.path("pid").asLong();
+      mediatorPid = ready.path("mediator").path("pid").asLong();
+      assertThat(ready.path("mediator").path("api").asText()).startsWith("https://127.0.0.1:");
       assertThat(ProcessHandle.of(childPid)).as("site B runs as a child process").isPresent();
       CliRun cg =
           CliRun.run(
@@ -126,6 +130,10 @@ class DemoProcessTest {
     long pid = childPid;
     assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
         .as("site B stopped with the demo")
+        .isFalse();
+    long mpid = mediatorPid;
+    assertThat(ProcessHandle.of(mpid).map(ProcessHandle::isAlive).orElse(false))
+        .as("the mediator stopped with the demo")
         .isFalse();
     // Every stdout line was one JSON object; a user-given data directory is kept.
     for (String l : List.copyOf(lines)) {

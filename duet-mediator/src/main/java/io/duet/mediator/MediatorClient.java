@@ -172,11 +172,20 @@ public final class MediatorClient implements AutoCloseable {
   /** Whether the mediator answers its health check within the timeout. */
   public boolean healthy() {
     try {
-      call("GET", "/api/v1/health", null);
+      checkHealth();
       return true;
     } catch (MediatorException e) {
       return false;
     }
+  }
+
+  /**
+   * Calls the health check (no credentials needed), so a site being configured can tell the
+   * operator why the mediator cannot be used: not reachable, or its certificate not signed by the
+   * given CA ({@link Kind#UNREACHABLE} with the TLS error as the cause).
+   */
+  public void checkHealth() throws MediatorException {
+    call("GET", "/api/v1/health", null);
   }
 
   private ObjectNode siteEpoch(UUID site, long epoch) {

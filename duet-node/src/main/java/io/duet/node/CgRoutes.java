@@ -74,6 +74,8 @@ final class CgRoutes {
           ctx.json(groups().failover(ctx.pathParam("name"), force, reason));
         });
     r.route(
+        "GET", "/cgs/{name}/validate", ctx -> ctx.json(groups().validate(ctx.pathParam("name"))));
+    r.route(
         "POST",
         "/cgs/{name}/resync",
         ctx -> {

@@ -5,6 +5,7 @@ import io.duet.iscsi.IscsiServer;
 import io.duet.node.cg.ConsistencyGroups;
 import io.duet.node.config.HostPort;
 import io.duet.node.config.SiteConfig;
+import io.duet.node.mediator.SiteMediator;
 import io.duet.scsi.AluaGroups;
 import io.duet.scsi.AluaState;
 import io.duet.scsi.ScsiSite;
@@ -151,10 +152,21 @@ public final class Node implements AutoCloseable {
     }
     resources.push(peering);
 
+    SiteMediator mediator;
+    try {
+      mediator =
+          SiteMediator.open(
+              data, java.util.UUID.fromString(state.get().siteUuid()), json, clock, events::record);
+    } catch (IOException e) {
+      throw new IOException("cannot load the mediator settings: " + e.getMessage(), e);
+    }
+    // Before the groups: closed after them, so no group calls a closed client.
+    resources.push(mediator);
+
     // Before any portal opens: a volume of a group must refuse I/O until its group runs, or a
     // host that reconnects at once could write to it past replication.
     SiteGroups siteGroups =
-        new SiteGroups(config, state, store, units, catalog, admin, events, peering);
+        new SiteGroups(config, state, store, units, catalog, admin, events, peering, mediator);
     ConsistencyGroups groups = new ConsistencyGroups(siteGroups, json, clock);
     // Pushed after peering: closed before it, so replication stops before the links do.
     resources.push(groups);
@@ -165,6 +177,7 @@ public final class Node implements AutoCloseable {
     } catch (IOException e) {
       throw new IOException("cannot start the consistency groups: " + e.getMessage(), e);
     }
+    mediator.onChange(groups::mediatorChanged);
     peering.onChannels(groups::attachPeer);
     peering.guard(groups::groupWithPeer);
 
@@ -196,7 +209,7 @@ public final class Node implements AutoCloseable {
 
 
     Instant started = Instant.ofEpochMilli(clock.millis());
-    RestApi api = new RestApi(admin, peering, groups, token, json, clock, started);
+    RestApi api = new RestApi(admin, peering, groups, mediator, token, json, clock, started);
     InetSocketAddress bound;
     try {
       bound = api.start(config.api());

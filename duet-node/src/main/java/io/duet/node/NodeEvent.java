@@ -27,11 +27,15 @@ public record NodeEvent(
     Objects.requireNonNull(level, "level");
   }
 
-  /** The level of an event of {@code type}: warnings for failures and forced failovers. */
+  /**
+   * The level of an event of {@code type}: warnings for failures, forced failovers and a lost
+   * mediator.
+   */
   static String levelOf(String type) {
     return type.endsWith(".failed")
             || type.equals("cg.warning")
             || type.equals("cg.forced-failover")
+            || type.equals("cg.mediator.lost")
         ? WARNING
         : INFO;
   }

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.duet.node.cg.ConsistencyGroups;
 import io.duet.node.config.HostPort;
+import io.duet.node.mediator.MediatorRequest;
+import io.duet.node.mediator.SiteMediator;
 import io.duet.scsi.AluaState;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
@@ -51,10 +53,13 @@ final class RestApi implements AutoCloseable {
   private static final Set<String> PEER_FIELDS = Set.of("address", "passphrase");
   private static final Set<String> NBD_EXPORT_FIELDS =
       Set.of("volume", "name", "allow", "readOnly");
+  private static final Set<String> MEDIATOR_FIELDS =
+      Set.of("address", "caCert", "user", "password");
 
   private final SiteAdmin admin;
   private final Peering peering;
   private final ConsistencyGroups groups;
+  private final SiteMediator mediator;
   private final ApiToken token;
   private final ObjectMapper json;
   private final Clock clock;
@@ -65,13 +70,14 @@ final class RestApi implements AutoCloseable {
 
   RestApi(SiteAdmin admin, ApiToken token, ObjectMapper json, Clock clock, Instant started)
       throws IOException {
-    this(admin, null, null, token, json, clock, started);
+    this(admin, null, null, null, token, json, clock, started);
   }
 
   RestApi(
       SiteAdmin admin,
       Peering peering,
       ConsistencyGroups groups,
+      SiteMediator mediator,
       ApiToken token,
       ObjectMapper json,
       Clock clock,
@@ -80,6 +86,7 @@ final class RestApi implements AutoCloseable {
     this.admin = admin;
     this.peering = peering;
     this.groups = groups;
+    this.mediator = mediator;
     this.token = token;
     this.json = json;
     this.clock = clock;
@@ -233,6 +240,7 @@ final class RestApi implements AutoCloseable {
         });
 
     peerRoutes(cfg);
+    mediatorRoutes(cfg);
     new CgRoutes(groups, json).register((method, path, handler) -> route(cfg, method, path, handler));
   }
 
@@ -259,6 +267,37 @@ final class RestApi implements AutoCloseable {
           peering().delete(ctx.pathParam("name"));
           ctx.status(204);
         });
+  }
+
+  private void mediatorRoutes(JavalinConfig cfg) {
+    route(cfg, "GET", "/mediator", ctx -> ctx.json(mediator().view()));
+    route(
+        cfg,
+        "PUT",
+        "/mediator",
+        ctx -> {
+          JsonBody body = JsonBody.parse(json, ctx.body(), MEDIATOR_FIELDS);
+          ctx.json(
+              mediator()
+                  .configure(
+                      new MediatorRequest(
+                          body.optionalString("address"),
+                          body.optionalString("caCert"),
+                          body.optionalString("user"),
+                          body.optionalString("password"))));
+        });
+    route(
+        cfg,
+        "DELETE",
+        "/mediator",
+        ctx -> {
+          mediator().remove();
+          ctx.status(204);
+        });
+  }
+
+  private SiteMediator mediator() {
+    return available(mediator, "the mediator settings are");
   }
 
   private Peering peering() {
@@ -413,7 +452,8 @@ final class RestApi implements AutoCloseable {
         admin.nbd().urls(),
         peering == null ? "" : peering.address(),
         peering == null ? List.of() : peering.list(),
-        groups == null ? List.of() : groups.summaries());
+        groups == null ? List.of() : groups.summaries(),
+        mediator == null ? null : mediator.view());
   }
 
   private static long longParam(Context ctx, String name, long dflt) {

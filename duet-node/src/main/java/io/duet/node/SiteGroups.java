@@ -7,6 +7,7 @@ import io.duet.node.cg.GroupSite;
 import io.duet.node.cg.SiteInfo;
 import io.duet.node.config.HostPort;
 import io.duet.node.config.SiteConfig;
+import io.duet.node.mediator.SiteMediator;
 import io.duet.scsi.LogicalUnit;
 import io.duet.scsi.Proximity;
 import io.duet.scsi.SharedUnitState;
@@ -14,6 +15,7 @@ import io.duet.scsi.UnitAlua;
 import io.duet.store.LocalVolume;
 import io.duet.store.Volume;
 import io.duet.store.VolumeStore;
+import io.duet.sync.Mediator;
 import io.duet.sync.SharedStateMachine;
 import io.duet.sync.link.LinkChannels;
 import io.duet.sync.peering.PeerRecord;
@@ -46,6 +48,7 @@ final class SiteGroups implements GroupSite {
   private final SiteAdmin admin;
   private final EventLog events;
   private final Peering peering;
+  private final SiteMediator mediator;
   private final Map<String, UnitAlua> views = new ConcurrentHashMap<>();
   private volatile ConsistencyGroups groups;
 
@@ -57,7 +60,8 @@ final class SiteGroups implements GroupSite {
       Catalog catalog,
       SiteAdmin admin,
       EventLog events,
-      Peering peering) {
+      Peering peering,
+      SiteMediator mediator) {
     this.config = config;
     this.state = state;
     this.store = store;
@@ -66,6 +70,7 @@ final class SiteGroups implements GroupSite {
     this.admin = admin;
     this.events = events;
     this.peering = peering;
+    this.mediator = mediator;
   }
 
   /** Wires the groups into discovery and NBD; called once they exist. */
@@ -120,6 +125,21 @@ final class SiteGroups implements GroupSite {
   @Override
   public Optional<LinkChannels> channels(UUID peerSiteId) {
     return peering.channels(peerSiteId);
+  }
+
+  @Override
+  public Mediator mediator(UUID groupId, UUID peerSiteId, UUID leaderHint) {
+    return mediator.forGroup(groupId, peerSiteId, leaderHint);
+  }
+
+  @Override
+  public Optional<String> mediatorAddress() {
+    return mediator.address();
+  }
+
+  @Override
+  public void forgetAtMediator(UUID groupId, String name) {
+    mediator.forget(groupId, name);
   }
 
   @Override
@@ -213,9 +233,9 @@ final class SiteGroups implements GroupSite {
         view = newView(s);
         views.put(v, view);
       } else {
-        view.setBaseState(s.local().portGroupId(), base(s.localActive()));
+        view.setBaseState(s.local().portGroupId(), s.localState());
         if (hasPeerGroup(s)) {
-          view.setBaseState(s.peer().portGroupId(), base(s.peerActive()));
+          view.setBaseState(s.peer().portGroupId(), s.peerState());
         }
       }
       units.useAlua(v, view);
@@ -242,17 +262,13 @@ final class SiteGroups implements GroupSite {
     List<UnitAlua.PortGroup> pg = new ArrayList<>();
     pg.add(
         new UnitAlua.PortGroup(
-            s.local().portGroupId(), base(s.localActive()), s.local().relativePortIds()));
+            s.local().portGroupId(), s.localState(), s.local().relativePortIds()));
     if (hasPeerGroup(s)) {
       pg.add(
           new UnitAlua.PortGroup(
-              s.peer().portGroupId(), base(s.peerActive()), s.peer().relativePortIds()));
+              s.peer().portGroupId(), s.peerState(), s.peer().relativePortIds()));
     }
     return new UnitAlua(pg, proximity(s.peer()));
-  }
-
-  private static UnitAlua.BaseState base(boolean active) {
-    return active ? UnitAlua.BaseState.ACTIVE : UnitAlua.BaseState.UNAVAILABLE;
   }
 
   /** The hosts changed: every two-site view takes the hosts' sites again. */

@@ -114,5 +114,6 @@ final class Views {
       List<String> nbd,
       String replication,
       List<Peer> peers,
-      List<io.duet.node.cg.CgViews.Summary> cgs) {}
+      List<io.duet.node.cg.CgViews.Summary> cgs,
+      io.duet.node.mediator.MediatorView mediator) {}
 }

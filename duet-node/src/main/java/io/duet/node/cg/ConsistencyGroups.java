@@ -63,6 +63,9 @@ public final class ConsistencyGroups implements AutoCloseable {
     volatile ReplicatedGroup running;
     GroupWatcher watcher;
 
+    /** The operator's operation running on the group here (verify, switchover ...), or null. */
+    volatile String operation;
+
     Entry(CgRecord record) {
       this.record = record;
     }
@@ -295,7 +298,13 @@ public final class ConsistencyGroups implements AutoCloseable {
         .map(
             g ->
                 new CgViews.Summary(
-                    g.name(), g.role(), g.syncState(), g.availability(), g.link(), g.resync()))
+                    g.name(),
+                    g.role(),
+                    g.syncState(),
+                    g.availability(),
+                    g.link(),
+                    g.resync(),
+                    g.mediator()))
         .toList();
   }
 
@@ -399,6 +408,29 @@ public final class ConsistencyGroups implements AutoCloseable {
     }
   }
 
+  /**
+   * The site's mediator was added, changed or removed: every running group switches to it now (a
+   * group started later gets it when it starts).
+   */
+  public void mediatorChanged() {
+    lock.lock();
+    try {
+      for (Entry e : groups.values()) {
+        ReplicatedGroup g = e.running;
+        if (g != null) {
+          g.useMediator(runner.mediator(e.record));
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The go-live checks of a group (see {@link GroupValidation}). */
+  public CgViews.Validation validate(String name) {
+    return new GroupValidation(this).validate(name);
+  }
+
   /** Changes the group's resync settings here (the replicator restarts with them). */
   public CgViews.Group update(String name, Boolean autoResync, Boolean autoRecover, Long rate)
       throws IOException {
@@ -491,6 +523,7 @@ public final class ConsistencyGroups implements AutoCloseable {
     groups.remove(e.record.id());
     save();
     ReplicatedGroup.removeState(e.record, site.store(), runner.groupDir(e.record.id()));
+    site.forgetAtMediator(UUID.fromString(e.record.id()), e.record.name());
   }
 
   static CgRecord.VolumeSpec spec(LocalVolume v) {
@@ -525,6 +558,10 @@ public final class ConsistencyGroups implements AutoCloseable {
 
   ExecutorService workers() {
     return workers;
+  }
+
+  PeerControls controls() {
+    return controls;
   }
 
   Entry find(String name) {

@@ -16,13 +16,18 @@ final class ControlWire {
   static final String CG_CREATE = "cg-create";
   static final String CG_ADD_VOLUME = "cg-add-volume";
   static final String CG_DELETE = "cg-delete";
-  private static final Set<String> OPS = Set.of(SITE_INFO, CG_CREATE, CG_ADD_VOLUME, CG_DELETE);
+
+  /** The peer's view of one group (for {@code cg validate}); answered with its group view. */
+  static final String CG_STATUS = "cg-status";
+
+  private static final Set<String> OPS =
+      Set.of(SITE_INFO, CG_CREATE, CG_ADD_VOLUME, CG_DELETE, CG_STATUS);
 
   /**
    * One request.
    *
    * @param group for cg-create: the group as the requesting site records it
-   * @param groupId for cg-add-volume and cg-delete
+   * @param groupId for cg-add-volume, cg-delete and cg-status
    * @param volume for cg-add-volume: the new volume with its identity
    */
   record Request(
@@ -30,8 +35,12 @@ final class ControlWire {
 
   private final ObjectMapper json;
 
+  /** For views only, which a newer peer may extend: unknown fields are skipped there. */
+  private final ObjectMapper lenient;
+
   ControlWire(ObjectMapper json) {
     this.json = json.copy().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    this.lenient = json.copy().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
   }
 
   byte[] encode(Object value) {
@@ -55,7 +64,7 @@ final class ControlWire {
         switch (r.op()) {
           case CG_CREATE -> r.group() != null;
           case CG_ADD_VOLUME -> r.groupId() != null && r.volume() != null;
-          case CG_DELETE -> r.groupId() != null;
+          case CG_DELETE, CG_STATUS -> r.groupId() != null;
           default -> true;
         };
     if (!ok) {
@@ -72,7 +81,20 @@ final class ControlWire {
     return s;
   }
 
+  /** The peer's view of a group, as its cg-status answer carries it. */
+  CgViews.Group groupView(byte[] body) throws ControlException {
+    CgViews.Group g = read(lenient, body, CgViews.Group.class);
+    if (g == null) {
+      throw new ControlException("the peer answered with no group view");
+    }
+    return g;
+  }
+
   private <T> T read(byte[] body, Class<T> type) throws ControlException {
+    return read(json, body, type);
+  }
+
+  private static <T> T read(ObjectMapper json, byte[] body, Class<T> type) throws ControlException {
     try {
       return json.readValue(body, type);
     } catch (IOException | RuntimeException e) {

@@ -66,7 +66,22 @@ final class GroupActions {
     }
   }
 
+  /** Runs {@code body} with the group's running operation shown as {@code what} (validate). */
+  private <T> T operation(String name, String what, java.util.function.Supplier<T> body) {
+    ConsistencyGroups.Entry e = groups.find(name);
+    e.operation = what;
+    try {
+      return body.get();
+    } finally {
+      e.operation = null;
+    }
+  }
+
   CgViews.Verify verify(String name, boolean repair) {
+    return operation(name, repair ? "verify --repair" : "verify", () -> runVerify(name, repair));
+  }
+
+  private CgViews.Verify runVerify(String name, boolean repair) {
     ReplicatedGroup g = groups.running(name);
     VerifyReport report = await(g.replicator().verify(repair), "verify");
     CgRecord r = groups.find(name).record;
@@ -103,7 +118,7 @@ final class GroupActions {
       throw AdminException.conflict(
           "group '" + name + "' is " + s.syncState() + "; switchover needs IN_SYNC");
     }
-    await(g.replicator().switchover(), "switchover");
+    operation(name, "switchover", () -> await(g.replicator().switchover(), "switchover"));
     groups.site.event(
         "cg.switchover", name, "consistency group " + name + ": leadership handed to the peer");
     return groups.get(name);
@@ -118,7 +133,8 @@ final class GroupActions {
     }
     ReplicatedGroup g = groups.running(name);
     String why = reason == null || reason.isBlank() ? "operator forced failover" : reason;
-    await(g.replicator().forceFailover(why), "forced failover");
+    operation(
+        name, "forced failover", () -> await(g.replicator().forceFailover(why), "forced failover"));
     groups.site.event(
         "cg.forced-failover",
         name,
@@ -171,6 +187,7 @@ final class GroupActions {
         .workers()
         .execute(
             () -> {
+              e.operation = "handover to the preferred leader";
               try {
                 g.replicator()
                     .switchover()
@@ -200,6 +217,7 @@ final class GroupActions {
               } catch (InterruptedException x) {
                 Thread.currentThread().interrupt();
               } finally {
+                e.operation = null;
                 handoversRunning.remove(groupId);
               }
             });

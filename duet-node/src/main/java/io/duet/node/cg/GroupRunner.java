@@ -1,6 +1,7 @@
 package io.duet.node.cg;
 
 import io.duet.node.cg.ConsistencyGroups.Entry;
+import io.duet.sync.Mediator;
 import io.duet.sync.ReplicatedVolume;
 import io.duet.sync.SyncTimers;
 import io.duet.sync.link.LinkChannels;
@@ -55,6 +56,7 @@ final class GroupRunner {
               timers,
               watcher,
               site.unitState(r.volumes().stream().map(CgRecord.VolumeSpec::name).toList()),
+              mediator(r),
               initialSync);
     } catch (IOException | RuntimeException x) {
       channels.close(gid);
@@ -96,6 +98,14 @@ final class GroupRunner {
       site.serve(v.name(), null);
     }
     site.alua(e.record.volumes().stream().map(CgRecord.VolumeSpec::name).toList(), null);
+  }
+
+  /** The group's connection to this site's mediator (none when the site has none). */
+  Mediator mediator(CgRecord r) {
+    return site.mediator(
+        UUID.fromString(r.id()),
+        UUID.fromString(r.peerSiteId()),
+        UUID.fromString(r.handedOver() ? r.preferredLeaderId() : r.sourceSiteId()));
   }
 
   /** Serves the group's volumes as not served here (I/O refused as unavailable). */

@@ -1,9 +1,11 @@
 package io.duet.node.cg;
 
 import io.duet.scsi.SharedUnitState;
+import io.duet.scsi.UnitAlua;
 import io.duet.store.LocalVolume;
 import io.duet.store.Volume;
 import io.duet.store.VolumeStore;
+import io.duet.sync.Mediator;
 import io.duet.sync.SharedStateMachine;
 import io.duet.sync.link.LinkChannels;
 import io.duet.sync.peering.PeerRecord;
@@ -67,11 +69,26 @@ public interface GroupSite {
   void alua(List<String> volumes, AluaStates states);
 
   /**
+   * The group's connection to this site's mediator, {@link Mediator#NONE} when none is configured.
+   *
+   * @param leaderHint the leader as the group's record knows it (registers the relationship)
+   */
+  Mediator mediator(UUID groupId, UUID peerSiteId, UUID leaderHint);
+
+  /** The address of this site's mediator, when one is configured. */
+  Optional<String> mediatorAddress();
+
+  /** A group was deleted: the mediator forgets it too (best effort, in the background). */
+  void forgetAtMediator(UUID groupId, String name);
+
+  /**
    * Both sites' port groups with their base states.
    *
-   * @param localActive whether this site serves the group's volumes
-   * @param peerActive whether the peer does, as far as this site knows
+   * @param localState whether this site serves the group's volumes (active), does not
+   *     (unavailable), or waits for the mediator's decision (transitioning)
+   * @param peerState the peer's, as far as this site knows
    * @param peer the peer's ports (empty relative port ids when unknown)
    */
-  record AluaStates(SiteInfo local, boolean localActive, SiteInfo peer, boolean peerActive) {}
+  record AluaStates(
+      SiteInfo local, UnitAlua.BaseState localState, SiteInfo peer, UnitAlua.BaseState peerState) {}
 }

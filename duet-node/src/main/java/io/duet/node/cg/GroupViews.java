@@ -17,6 +17,25 @@ final class GroupViews {
     return Math.min(100.0, 100.0 * s.resyncBytesDone() / s.resyncBytesTotal());
   }
 
+  /**
+   * The group's mediator contact. Configured follows the site (every group gets the site's
+   * mediator), so a group that is not running, or whose replicator has not yet answered, still
+   * shows it.
+   */
+  static CgViews.Mediator mediator(GroupSite site, ReplicationStatus s) {
+    CgViews.Mediator m = s == null ? CgViews.Mediator.NONE : CgViews.Mediator.of(s.mediator());
+    boolean configured = site.mediatorAddress().isPresent();
+    return m.configured() == configured
+        ? m
+        : new CgViews.Mediator(
+            configured,
+            configured && m.connected(),
+            configured && m.inQuorum(),
+            configured && m.preElected(),
+            configured ? m.leaseRemainingMs() : 0,
+            m.lastMessage());
+  }
+
   static CgViews.Group view(GroupSite site, ConsistencyGroups.Entry e) {
     CgRecord r = e.record;
     ReplicationStatus s = status(e);
@@ -45,6 +64,8 @@ final class GroupViews {
         r.autoResync(),
         r.autoRecover(),
         r.resyncRate(),
+        mediator(site, s),
+        e.operation,
         r.volumes().stream()
             .map(v -> new CgViews.Volume(v.name(), v.naa(), v.serial(), v.sizeBytes()))
             .toList());

@@ -1,8 +1,8 @@
 package io.duet.node.cg;
 
+import io.duet.scsi.UnitAlua;
 import io.duet.sync.ReplicationListener;
 import io.duet.sync.ReplicationStatus;
-import io.duet.sync.ReplicationStatus.Availability;
 import io.duet.sync.ReplicationStatus.LinkState;
 import io.duet.sync.ReplicationStatus.Role;
 import io.duet.sync.ReplicationStatus.SyncState;
@@ -53,7 +53,10 @@ final class GroupWatcher implements ReplicationListener {
 
   /** The states before the replicator's first status: nothing served until a session proves it. */
   void initial() {
-    site.alua(volumes, new GroupSite.AluaStates(site.info(), false, peer.get(), true));
+    site.alua(
+        volumes,
+        new GroupSite.AluaStates(
+            site.info(), UnitAlua.BaseState.UNAVAILABLE, peer.get(), UnitAlua.BaseState.ACTIVE));
   }
 
   /** The group is stopping: its last status changes (session closed) are not news. */
@@ -102,6 +105,7 @@ final class GroupWatcher implements ReplicationListener {
               + ")");
     }
     progress(before, s);
+    mediator(before, s);
     if (s.role() == Role.LEADER && s.syncState() == SyncState.IN_SYNC) {
       inSync.leaderInSync(groupId);
     }
@@ -137,6 +141,33 @@ final class GroupWatcher implements ReplicationListener {
     }
   }
 
+  /**
+   * {@code cg.mediator.connected} when this site's contact with the mediator comes (back), {@code
+   * cg.mediator.lost} when it goes while a mediator is configured (automatic failover is off
+   * meanwhile; the leader stays the pre-elected survivor).
+   */
+  private void mediator(ReplicationStatus before, ReplicationStatus s) {
+    boolean was = before != null && connected(before.mediator());
+    boolean now = connected(s.mediator());
+    if (was == now || (!now && !s.mediator().configured())) {
+      return;
+    }
+    site.event(
+        now ? "cg.mediator.connected" : "cg.mediator.lost",
+        name,
+        "consistency group "
+            + name
+            + (now
+                ? ": mediator connected" + (s.mediator().inQuorum() ? ", in quorum" : "")
+                : ": mediator lost, automatic failover is off until it returns ("
+                    + s.mediator().lastMessage()
+                    + ")"));
+  }
+
+  private static boolean connected(ReplicationStatus.MediatorStatus m) {
+    return m != null && m.configured() && m.connected();
+  }
+
   @Override
   public synchronized void onWarning(String message) {
     if (retired) {
@@ -146,15 +177,32 @@ final class GroupWatcher implements ReplicationListener {
   }
 
   /**
-   * This site's group is active when it serves. The peer's, as this site knows it: a leader knows
-   * its follower serves only while in sync over a live session; a follower assumes the leader
-   * serves (it keeps serving on a link failure).
+   * This site's group is active when it serves, transitioning while the mediator decides whether it
+   * may go on alone (hosts get 02/04/0A and retry), else unavailable. The peer's, as this site
+   * knows it: a leader knows its follower serves only while in sync over a live session; a follower
+   * assumes the leader serves (it keeps serving on a link failure).
    */
+  static GroupSite.AluaStates states(ReplicationStatus s, SiteInfo local, SiteInfo peer) {
+    UnitAlua.BaseState here =
+        switch (s.availability()) {
+          case SERVING -> UnitAlua.BaseState.ACTIVE;
+          case TRANSITIONING -> UnitAlua.BaseState.TRANSITIONING;
+          case UNAVAILABLE -> UnitAlua.BaseState.UNAVAILABLE;
+        };
+    return new GroupSite.AluaStates(
+        local,
+        here,
+        peer,
+        peerServes(s) ? UnitAlua.BaseState.ACTIVE : UnitAlua.BaseState.UNAVAILABLE);
+  }
+
+  /** Whether the peer serves, as this site can tell from its own status. */
+  static boolean peerServes(ReplicationStatus s) {
+    return s.role() == Role.FOLLOWER
+        || (s.syncState() == SyncState.IN_SYNC && s.link() == LinkState.UP);
+  }
+
   private GroupSite.AluaStates states(ReplicationStatus s) {
-    boolean local = s.availability() == Availability.SERVING;
-    boolean remote =
-        s.role() == Role.FOLLOWER
-            || (s.syncState() == SyncState.IN_SYNC && s.link() == LinkState.UP);
-    return new GroupSite.AluaStates(site.info(), local, peer.get(), remote);
+    return states(s, site.info(), peer.get());
   }
 }

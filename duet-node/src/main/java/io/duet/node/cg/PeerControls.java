@@ -72,8 +72,13 @@ final class PeerControls implements AutoCloseable {
 
   /** Asks {@code peer} and waits for the answer; refusals become 409, unreachability 503. */
   byte[] ask(UUID peer, ControlWire.Request request) {
+    return ask(peer, request, CONTROL_TIMEOUT_MS);
+  }
+
+  /** Like {@link #ask(UUID, ControlWire.Request)}, waiting at most {@code timeoutMs}. */
+  byte[] ask(UUID peer, ControlWire.Request request, long timeoutMs) {
     try {
-      return link(peer).request(wire.encode(request), CONTROL_TIMEOUT_MS).get();
+      return link(peer).request(wire.encode(request), timeoutMs).get();
     } catch (ExecutionException x) {
       if (x.getCause() instanceof ControlException c) {
         throw c.unreachable()

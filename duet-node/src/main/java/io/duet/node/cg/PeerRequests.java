@@ -37,6 +37,21 @@ final class PeerRequests {
     if (r.op().equals(ControlWire.SITE_INFO)) {
       return groups.wire.encode(site.info());
     }
+    if (r.op().equals(ControlWire.CG_STATUS)) {
+      // A read, like site-info: no lock, so it answers while an operation waits for the peer.
+      ConsistencyGroups.Entry e =
+          groups
+              .byId(r.groupId())
+              .filter(x -> x.record.peerSiteId().equals(peerId.toString()))
+              .orElseThrow(
+                  () ->
+                      new ControlException(
+                          "no consistency group "
+                              + r.groupId()
+                              + " with this peer at "
+                              + site.name()));
+      return groups.wire.encode(GroupViews.view(site, e));
+    }
     groups.lock.lock();
     try {
       switch (r.op()) {

@@ -5,6 +5,7 @@ import io.duet.store.Volume;
 import io.duet.store.VolumeStore;
 import io.duet.sync.ConsistencyGroupReplicator;
 import io.duet.sync.GroupConfig;
+import io.duet.sync.Mediator;
 import io.duet.sync.ReplicatedVolume;
 import io.duet.sync.ReplicationListener;
 import io.duet.sync.SharedStateMachine;
@@ -38,16 +39,19 @@ final class ReplicatedGroup implements AutoCloseable {
   private final ExecutorService loop;
   private final ExecutorService io;
   private final List<AutoCloseable> files;
+  private Mediator mediator;
 
   private ReplicatedGroup(
       ConsistencyGroupReplicator replicator,
       ExecutorService loop,
       ExecutorService io,
-      List<AutoCloseable> files) {
+      List<AutoCloseable> files,
+      Mediator mediator) {
     this.replicator = replicator;
     this.loop = loop;
     this.io = io;
     this.files = files;
+    this.mediator = mediator;
   }
 
   static String dirtyMapFile(String groupId) {
@@ -73,6 +77,7 @@ final class ReplicatedGroup implements AutoCloseable {
       SyncTimers timers,
       ReplicationListener listener,
       SharedStateMachine unitState,
+      Mediator mediator,
       Set<String> initialSync)
       throws IOException {
     List<AutoCloseable> files = new ArrayList<>();
@@ -130,8 +135,9 @@ final class ReplicatedGroup implements AutoCloseable {
           Executors.newThreadPerTaskExecutor(
               Thread.ofVirtual().name("cg-" + name + "-io").factory());
       ConsistencyGroupReplicator replicator =
-          ConsistencyGroupReplicator.open(config, channel, loop, io, timers, listener, unitState);
-      return new ReplicatedGroup(replicator, loop, io, files);
+          ConsistencyGroupReplicator.open(
+              config, channel, loop, io, timers, listener, unitState, mediator);
+      return new ReplicatedGroup(replicator, loop, io, files, mediator);
     } catch (IOException | RuntimeException e) {
       shutdown(loop, io);
       closeAll(files);
@@ -194,13 +200,31 @@ final class ReplicatedGroup implements AutoCloseable {
     return replicator.volumes();
   }
 
+  /**
+   * Switches the running replicator to {@code next} (the site's mediator was added, changed or
+   * removed); the old connection refuses further calls. Called under the groups' lock.
+   */
+  void useMediator(Mediator next) {
+    Mediator old = mediator;
+    mediator = next;
+    replicator.setMediator(next);
+    closeMediator(old);
+  }
+
   @Override
   public void close() {
     try {
       replicator.close();
     } finally {
+      closeMediator(mediator);
       shutdown(loop, io);
       closeAll(files);
+    }
+  }
+
+  private static void closeMediator(Mediator m) {
+    if (m instanceof AutoCloseable c) {
+      closeAll(List.of(c));
     }
   }
 
