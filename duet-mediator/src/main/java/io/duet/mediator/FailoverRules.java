@@ -56,7 +56,7 @@ final class FailoverRules {
 
   Step apply(Relationship r, long leaseUntilNanos, Request req, long nowNanos) {
     return switch (req) {
-      case Heartbeat h -> heartbeat(r, leaseUntilNanos, h);
+      case Heartbeat h -> heartbeat(r, leaseUntilNanos, h, nowNanos);
       case RenewLease l -> renew(r, leaseUntilNanos, l, nowNanos);
       case OutOfSync o -> outOfSync(r, leaseUntilNanos, o, nowNanos);
       case Takeover t -> takeover(r, leaseUntilNanos, t, nowNanos);
@@ -65,7 +65,7 @@ final class FailoverRules {
     };
   }
 
-  private Step heartbeat(Relationship r, long lease, Heartbeat h) {
+  private Step heartbeat(Relationship r, long lease, Heartbeat h, long now) {
     if (h.epoch() < r.epoch()) {
       return refuse(r, lease, Reason.STALE_EPOCH, staleMessage(r, h.epoch()));
     }
@@ -103,6 +103,16 @@ final class FailoverRules {
     if (recordedLeaderGoesOn) {
       // The pre-elected leader continued alone while the mediator was out of reach.
       return grant(r.withEpoch(h.epoch(), h.site(), false, h.site()), lease, "adopted epoch");
+    }
+    boolean handedOver =
+        h.site().equals(h.leader()) && r.inSync() && r.isMember(h.site()) && r.preElected() == null;
+    if (handedOver && now - (lease + graceNanos) >= 0) {
+      // The recorded leader handed its role over without telling us (a switchover, or a leader
+      // restarted after power loss handing the resync to its follower) and the new leader lost
+      // it before reporting in sync. Only a site the old leader named (or an operator) reaches
+      // such an epoch; once the old leader's lease has run out it serves nothing, so the new
+      // leader may be recorded as the survivor.
+      return grant(r.withEpoch(h.epoch(), h.site(), false, h.site()), lease, "adopted handover");
     }
     return refuse(
         r,

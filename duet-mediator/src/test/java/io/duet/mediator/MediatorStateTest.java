@@ -197,6 +197,22 @@ class MediatorStateTest {
   }
 
   @Test
+  void anUnrecordedHandoverIsAdoptedOnlyAfterTheOldLeadersLease() throws IOException {
+    state.apply(GROUP, new RenewLease(A, 1));
+    // A handed the leadership to B at epoch 2; B lost A before reporting in sync.
+    Decision early = state.apply(GROUP, new Heartbeat(B, 2, B, false));
+    assertThat(early.granted()).isFalse();
+    assertThat(early.reason()).isEqualTo(Reason.CONFLICT);
+    clock.advanceMs(LEASE_MS + GRACE_MS);
+    Decision adopted = state.apply(GROUP, new Heartbeat(B, 2, B, false));
+    assertThat(adopted.granted()).isTrue();
+    assertThat(adopted.relationship().epoch()).isEqualTo(2);
+    assertThat(adopted.relationship().leader()).isEqualTo(B);
+    assertThat(adopted.relationship().survivor()).isEqualTo(B);
+    assertThat(state.apply(GROUP, new Takeover(A, 2)).reason()).isEqualTo(Reason.OUT_OF_SYNC);
+  }
+
+  @Test
   void mediatorFailurePreElectionBlocksATakeoverUntilTheLeaderRenews() throws IOException {
     state.apply(GROUP, new RenewLease(A, 1));
     // The leader lost the mediator; the sites pre-elect it; the follower records it here.

@@ -233,11 +233,21 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
             Objects.requireNonNull(timers, "timers"),
             Objects.requireNonNull(listener, "listener"),
             Objects.requireNonNull(machine, "machine"));
-    // A leader that stopped uncleanly while its follower held every write it acknowledged (its
-    // map was clean: it never wrote alone) may have lost un-flushed writes in a power loss that
-    // the follower still holds: the follower must lead the resync of those regions, not this
-    // site. Writes this site made alone are in its map, and then its own copy is the newer one.
-    g.handBackAfterCrash = unclean && mapWasClean;
+    // A leader that lost power (a new boot: its page cache is gone) while its follower held every
+    // write it acknowledged (its map was clean: it never wrote alone) may have lost un-flushed
+    // writes that the follower still holds: the follower must lead the resync of those regions,
+    // not this site. After a process crash the page cache kept them, and writes this site made
+    // alone are in its map: then its own copy is the newer one. Durable, because this site may
+    // crash again before it meets its peer, and by then its map holds these very regions.
+    EpochStore.State at = epochs.current();
+    String boot = timers.bootId();
+    boolean cacheLost = unclean && (boot.isEmpty() || !boot.equals(at.bootId()));
+    boolean handBack =
+        at.handBack() || cacheLost && mapWasClean && at.leaderId().equals(config.siteId());
+    if (handBack != at.handBack() || !boot.equals(at.bootId())) {
+      epochs.persist(new EpochStore.State(at.epoch(), at.leaderId(), handBack, boot));
+    }
+    g.handBackAfterCrash = epochs.current().handBack();
     g.post(() -> g.failover.configure(mediator));
     g.post(g::start);
     return g;
@@ -584,13 +594,13 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   void sessionEstablished() {
     failover.sessionStarted();
     if (isLeader() && handBackAfterCrash) {
-      handBackAfterCrash = false;
       // Outside the handshake that is calling us: a new epoch naming the peer, then a session
       // in which the peer collects our map (our activity-log regions) and resyncs us.
       int at = session.number();
       post(
           () -> {
             if (session.number() == at && session.up() && isLeader()) {
+              handBackAfterCrash = false; // the new epoch's state clears the durable flag
               listener.onWarning(
                   "restarted after an unclean stop: the peer leads at epoch "
                       + (epoch + 1)
@@ -603,7 +613,6 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
           });
       return;
     }
-    handBackAfterCrash = false;
     if (isLeader()) {
       provenCurrent = true;
       peerState = PeerState.SYNCING;
@@ -687,7 +696,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
 
   void persistEpoch(long newEpoch, UUID newLeader) {
     try {
-      epochStore.persist(new EpochStore.State(newEpoch, newLeader));
+      epochStore.persist(epochStore.current().next(newEpoch, newLeader));
     } catch (IOException e) {
       // Without a durable epoch this site must not act on the new one: stop serving entirely.
       closed = true;

@@ -14,7 +14,6 @@ import java.util.Map;
  */
 final class Invariants {
   private final List<String> violations = new ArrayList<>();
-  private final List<String> knownBugs = new ArrayList<>();
   private final Map<String, Long> lastEpoch = new HashMap<>();
   /** Epoch -> the site that acknowledged a write alone in it. */
   private final Map<Long, String> aloneAcks = new HashMap<>();
@@ -29,17 +28,6 @@ final class Invariants {
 
   List<String> violations() {
     return violations;
-  }
-
-  /** A known duet-sync bug fired in this run (once per bug): its violations are expected. */
-  void knownBug(String id, String evidence) {
-    if (knownBugs.stream().noneMatch(k -> k.startsWith(id))) {
-      knownBugs.add(id + ": " + evidence);
-    }
-  }
-
-  List<String> knownBugs() {
-    return knownBugs;
   }
 
   void onWriteInvoked(Op op) {
@@ -61,7 +49,9 @@ final class Invariants {
    */
   void onWriteAcked(SimSite site, SimSite peer, Op op, SimMediator mediator) {
     ReplicationStatus s = site.status();
-    if (s == null || !peerLacks(peer, op)) {
+    if (s == null || peer.lastPowerLossNanos >= op.invokeNanos || !peerLacks(peer, op)) {
+      // A peer that lost power since the write began may have lost its applied copy with its
+      // page cache: what it holds now says nothing about whether this site acknowledged alone.
       return;
     }
     aloneAckCount++;

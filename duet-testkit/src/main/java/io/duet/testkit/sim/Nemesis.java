@@ -164,13 +164,6 @@ final class Nemesis {
     if (power && !(w.a.inSyncAndServing() && w.b.inSyncAndServing())) {
       power = false;
     }
-    if (power && s == w.leader()) {
-      if (w.leaderPowerLoss) {
-        w.invariants.knownBug(KnownBugs.KB2_LEADER_POWER_LOSS, "leader " + s.name + " lost power");
-      } else {
-        power = false; // KB-2
-      }
-    }
     // One outage in three outlasts peer timeout + mediator lease + grace: a takeover can happen.
     long down = (rnd.nextInt(3) == 0 ? 1500 + rnd.nextLong(1500) : 20 + rnd.nextLong(1500)) * MS;
     note(f, s.name + (power ? " loses power" : " crashes") + ", down for " + down / MS + " ms");

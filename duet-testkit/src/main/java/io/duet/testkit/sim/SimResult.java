@@ -8,24 +8,17 @@ import java.util.List;
  *
  * @param seed the seed that reproduces the run
  * @param violations guarantees broken, each with its evidence
- * @param knownBugs known duet-sync bugs that fired in the run (see {@link KnownBugs})
  * @param summary faults, operations and times, one line
  * @param traceTail the last events before the end of the run
  */
 public record SimResult(
-    long seed, List<String> violations, List<String> knownBugs, String summary, String traceTail) {
+    long seed, List<String> violations, String summary, String traceTail) {
   public SimResult {
     violations = List.copyOf(violations);
-    knownBugs = List.copyOf(knownBugs);
   }
 
   public boolean passed() {
     return violations.isEmpty();
-  }
-
-  /** Whether the run fails the test: it broke a guarantee and no known bug explains it. */
-  public boolean failsTest() {
-    return !passed() && (knownBugs.isEmpty() || KnownBugs.strict());
   }
 
   /** A report for a failed run: what broke, how to reproduce it, and the trace before it. */
@@ -33,9 +26,6 @@ public record SimResult(
     StringBuilder sb = new StringBuilder();
     sb.append("seed ").append(seed).append(passed() ? " passed" : " FAILED").append(": ")
         .append(summary).append('\n');
-    for (String k : knownBugs) {
-      sb.append("  known bug fired: ").append(k).append('\n');
-    }
     for (String v : violations) {
       sb.append("  ").append(v).append('\n');
     }

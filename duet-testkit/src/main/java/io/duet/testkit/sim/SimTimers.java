@@ -13,8 +13,10 @@ final class SimTimers implements SyncTimers {
   private final double rate;
   private final long offsetNanos;
   private final int incarnation;
+  private final String bootId;
 
-  SimTimers(SimScheduler sched, SimNode node, double rate, long offsetNanos) {
+  SimTimers(SimScheduler sched, SimNode node, double rate, long offsetNanos, String bootId) {
+    this.bootId = bootId;
     this.sched = sched;
     this.node = node;
     this.rate = rate;
@@ -31,5 +33,10 @@ final class SimTimers implements SyncTimers {
   public Cancellable schedule(long delayNanos, Runnable task) {
     long trueDelay = (long) Math.ceil(Math.max(0, delayNanos) / rate);
     return sched.at(sched.now() + trueDelay, node, incarnation, task);
+  }
+
+  @Override
+  public String bootId() {
+    return bootId;
   }
 }

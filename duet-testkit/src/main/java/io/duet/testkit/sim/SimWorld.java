@@ -48,11 +48,8 @@ public final class SimWorld {
   private Nemesis nemesis;
   private final List<HostClient> clients = new ArrayList<>();
 
-  final boolean leaderPowerLoss;
-
-  private SimWorld(long seed, boolean verbose, boolean leaderPowerLoss, Path dir) {
+  private SimWorld(long seed, boolean verbose, Path dir) {
     this.seed = seed;
-    this.leaderPowerLoss = leaderPowerLoss;
     this.rnd = new SplittableRandom(seed);
     this.trace = new Trace(sched::now, verbose);
     this.dir = dir;
@@ -60,14 +57,9 @@ public final class SimWorld {
 
   /** Runs the simulation of {@code seed}; with {@code verbose}, prints every event. */
   public static SimResult run(long seed, boolean verbose) {
-    return run(seed, verbose, KnownBugs.leaderPowerLoss());
-  }
-
-  /** Like {@link #run(long, boolean)}; {@code leaderPowerLoss}: power loss may hit the leader. */
-  public static SimResult run(long seed, boolean verbose, boolean leaderPowerLoss) {
     Path dir = tempDir();
     try {
-      return new SimWorld(seed, verbose, leaderPowerLoss, dir).run();
+      return new SimWorld(seed, verbose, dir).run();
     } finally {
       deleteTree(dir);
     }
@@ -119,7 +111,7 @@ public final class SimWorld {
       invariants.violation("simulation error during " + stage + ": " + e + "\n"
           + stackOf(e));
     }
-    return new SimResult(seed, invariants.violations(), invariants.knownBugs(),
+    return new SimResult(seed, invariants.violations(),
         summary(faults, withMediator),
         trace.tail());
   }
