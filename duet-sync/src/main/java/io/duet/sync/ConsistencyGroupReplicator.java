@@ -110,8 +110,6 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   /** Leader: the peer (or an operator) has confirmed this site's epoch since it started. */
   boolean provenCurrent;
   PeerState peerState = PeerState.ABSENT;
-  /** Leader restarted uncleanly with a clean map: the peer leads the first resync (see open). */
-  boolean handBackAfterCrash;
   /** Follower: the leader finished resyncing this site in the current session. */
   boolean followerSynced;
   private long nextRequestId = 1;
@@ -247,7 +245,6 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     if (handBack != at.handBack() || !boot.equals(at.bootId())) {
       epochs.persist(new EpochStore.State(at.epoch(), at.leaderId(), handBack, boot));
     }
-    g.handBackAfterCrash = epochs.current().handBack();
     g.post(() -> g.failover.configure(mediator));
     g.post(g::start);
     return g;
@@ -593,14 +590,15 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   /** A session is up: the leader collects the follower's dirty map, the follower sends it. */
   void sessionEstablished() {
     failover.sessionStarted();
-    if (isLeader() && handBackAfterCrash) {
+    // The durable flag is the one truth: any new epoch (fenced, taken over) clears it.
+    if (isLeader() && epochStore.current().handBack()) {
       // Outside the handshake that is calling us: a new epoch naming the peer, then a session
       // in which the peer collects our map (our activity-log regions) and resyncs us.
       int at = session.number();
       post(
           () -> {
-            if (session.number() == at && session.up() && isLeader()) {
-              handBackAfterCrash = false; // the new epoch's state clears the durable flag
+            if (session.number() == at && session.up() && isLeader()
+                && epochStore.current().handBack()) {
               listener.onWarning(
                   "restarted after an unclean stop: the peer leads at epoch "
                       + (epoch + 1)
@@ -721,7 +719,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   // ---------------------------------------------------------------- status
 
   /** A readable dump of the loop's state, for diagnosing a stuck test or a support bundle. */
-  CompletableFuture<String> describe() {
+  public CompletableFuture<String> describe() {
     CompletableFuture<String> f = new CompletableFuture<>();
     post(() -> f.complete(StatusReport.describe(this, sequencers)));
     return f;

@@ -24,6 +24,8 @@ final class PeerSession {
   private final ConsistencyGroupReplicator g;
   private State state = State.DOWN;
   private int number;
+  /** While up: the peer's number for this session (from the hello that established it). */
+  private long peerSession;
   private long droppedOutsideSession;
   private long droppedStale;
 
@@ -168,8 +170,11 @@ final class PeerSession {
    * Session handshake. A hello with {@code echo == 0} opens a session: the receiver drops its own
    * (the peer stopped serving before it sent the hello), answers with a hello echoing the
    * opener's session number, and is up. A hello that echoes this site's pending opening completes
-   * the handshake; one echoing an abandoned opening is stale and ignored. Both sides therefore
-   * start exactly one session per exchange, even when both open at once.
+   * the handshake. When both open at once, the site with the lower id keeps its opening (sending
+   * it again) and ignores the other's; the other answers it: one session, known by both numbers. A
+   * site that is up and hears a hello of a peer session other than the one it is in (a delayed
+   * opening the peer answered after all) restarts: the peer has ended the session this site
+   * still holds, and no write of it may wait for an acknowledgement that will never come.
    */
   private void onHello(long peerEpoch, Hello h) {
     if (!h.siteId().equals(g.peerId) || h.volumeCount() != g.volumes.size()) {
@@ -183,6 +188,15 @@ final class PeerSession {
       return;
     }
     if (h.echo() == 0) {
+      if (state == State.UP && h.session() == peerSession) {
+        return; // a repeat of the opening this session answered; our answer is on its way
+      }
+      if (state == State.HANDSHAKING && g.siteId.compareTo(g.peerId) < 0) {
+        // Both opened: ours wins. Repeat it, since the peer may have dropped the first copy
+        // (while it waited for the mediator, say); the peer answers it instead of waiting.
+        send(new Hello(g.siteId, g.leaderId(), g.volumes.size(), number, 0));
+        return;
+      }
       if (g.failover.holdsSessions() && peerEpoch <= g.epoch()) {
         // Writes the follower may lack wait for the mediator's record; a session now would let
         // the resync start without them. The peer retries.
@@ -198,11 +212,14 @@ final class PeerSession {
         return;
       }
       send(new Hello(g.siteId, g.leaderId(), g.volumes.size(), number, h.session()));
-      established();
+      established(h.session());
     } else if (state == State.HANDSHAKING && h.echo() == number) {
       if (reconcileEpoch(peerEpoch, h)) {
-        established();
+        established(h.session());
       }
+    } else if (state == State.UP && h.session() != peerSession) {
+      g.listener.onWarning("the peer answered an abandoned opening; restarting the session");
+      restart("peer is in another session");
     }
   }
 
@@ -218,7 +235,8 @@ final class PeerSession {
     return true;
   }
 
-  private void established() {
+  private void established(long peerNumber) {
+    peerSession = peerNumber;
     if (g.isLeader() && g.peerState == ConsistencyGroupReplicator.PeerState.LOST) {
       g.lease.peerLost(true); // the follower answered or opened a session: it no longer serves
       if (g.failover.holdsSessions()) {

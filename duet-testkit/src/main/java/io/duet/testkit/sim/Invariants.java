@@ -60,7 +60,12 @@ final class Invariants {
           + s.epoch());
     }
     var record = mediator == null ? null : mediator.view();
-    if (record != null && !record.inSync() && !site.id.equals(record.survivor())) {
+    // A record older than the site's epoch is stale: the sites moved on over their link (a
+    // switchover, a pre-elected leader going on alone) while the mediator was out of reach.
+    if (record != null
+        && !record.inSync()
+        && !site.id.equals(record.survivor())
+        && record.epoch() >= s.epoch()) {
       violation("G3: site " + site.name + " acknowledged " + op + " alone while the mediator "
           + "records survivor " + record.survivor() + " at epoch " + record.epoch());
     }

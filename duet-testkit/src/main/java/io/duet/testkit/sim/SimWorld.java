@@ -103,7 +103,7 @@ public final class SimWorld {
       }
       if (!runUntil(this::bothInSync, 20_000 * MS)) {
         invariants.violation("G5: not in sync 20 s after healing: A " + a.status() + ", B "
-            + b.status());
+            + b.status() + "\n    A: " + dump(a) + "\n    B: " + dump(b));
       }
       stage = "final checks";
       new Finale(this).run();
@@ -235,5 +235,15 @@ public final class SimWorld {
     java.io.StringWriter w = new java.io.StringWriter();
     e.printStackTrace(new java.io.PrintWriter(w));
     return w.toString();
+  }
+
+  /** The replicator's own account of its loop state, run to completion on the simulator. */
+  private String dump(SimSite site) {
+    if (!site.alive()) {
+      return "(down)";
+    }
+    java.util.concurrent.CompletableFuture<String> f = site.replicator().describe();
+    runUntil(f::isDone, 1_000 * MS);
+    return f.getNow("(no answer)").replace("\n", "\n      ");
   }
 }
