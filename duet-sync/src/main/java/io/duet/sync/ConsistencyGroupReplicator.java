@@ -591,7 +591,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   void sessionEstablished() {
     failover.sessionStarted();
     // The durable flag is the one truth: any new epoch (fenced, taken over) clears it.
-    if (isLeader() && epochStore.current().handBack()) {
+    if (isLeader() && handBackPending()) {
       // Outside the handshake that is calling us: a new epoch naming the peer, then a session
       // in which the peer collects our map (our activity-log regions) and resyncs us.
       int at = session.number();
@@ -689,7 +689,16 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
       failover.fenced();
       leader.abortAll(new UnavailableException(Reason.FENCED, "fenced at epoch " + newEpoch));
       shared.abortAll(new UnavailableException(Reason.FENCED, "fenced at epoch " + newEpoch));
+      flushes.settle(false); // flushes waiting for the follower's lease to end: fail them too
     }
+  }
+
+  /**
+   * This site lost its page cache while its follower held every write it acknowledged: it must
+   * not serve before the follower has led a resync of it (see open).
+   */
+  boolean handBackPending() {
+    return epochStore.current().handBack();
   }
 
   void persistEpoch(long newEpoch, UUID newLeader) {

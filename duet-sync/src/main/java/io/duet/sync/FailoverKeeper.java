@@ -400,8 +400,10 @@ final class FailoverKeeper {
       g.goAlone();
       stopHoldingSessions();
     }
-    if (!g.provenCurrent && survivorNow() && !g.sessionUp()) {
-      // Restarted as the recorded survivor: nobody else may serve, so this site is current.
+    if (!g.provenCurrent && survivorNow() && !g.sessionUp() && !g.handBackPending()) {
+      // Restarted as the recorded survivor: nobody else may serve, so this site is current
+      // (unless it lost its page cache while its peer, back in sync, held the newer writes: a
+      // record the mediator could not hear corrected then still names this site).
       g.listener.onWarning(
           "the mediator records this site as the survivor at epoch " + g.epoch() + "; serving");
       g.provenCurrent = true;
