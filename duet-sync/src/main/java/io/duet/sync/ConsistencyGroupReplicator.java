@@ -211,9 +211,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     Objects.requireNonNull(mediator, "mediator");
     EpochStore epochs = EpochStore.open(config.stateDirectory(), config.initialLeaderId());
     boolean unclean = false;
-    boolean mapWasClean = true;
     for (VolumeReplica v : config.volumes()) {
-      mapWasClean &= v.dirty().dirtyCount() == 0;
       // Crash recovery: whatever may have been in flight may differ from the peer.
       for (ActivityLog.Range r : v.activity().activeAtOpen()) {
         unclean = true;
@@ -231,19 +229,26 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
             Objects.requireNonNull(timers, "timers"),
             Objects.requireNonNull(listener, "listener"),
             Objects.requireNonNull(machine, "machine"));
-    // A leader that lost power (a new boot: its page cache is gone) while its follower held every
-    // write it acknowledged (its map was clean: it never wrote alone) may have lost un-flushed
-    // writes that the follower still holds: the follower must lead the resync of those regions,
-    // not this site. After a process crash the page cache kept them, and writes this site made
-    // alone are in its map: then its own copy is the newer one. Durable, because this site may
-    // crash again before it meets its peer, and by then its map holds these very regions.
+    // A site that lost power (a new boot: its page cache is gone) while its peer held every write
+    // it acknowledged (it was not leading alone) may have lost un-flushed writes the peer still
+    // holds: it is stale until the peer has resynced it, and a stale leader hands the leadership
+    // to its peer first (see sessionEstablished). After a process crash the page cache kept
+    // them; and a leader that went alone made its earlier data durable first and marks every
+    // later write: then its own copy is the newer one. Durable, because this site may crash
+    // again before it meets its peer.
     EpochStore.State at = epochs.current();
     String boot = timers.bootId();
     boolean cacheLost = unclean && (boot.isEmpty() || !boot.equals(at.bootId()));
-    boolean handBack =
-        at.handBack() || cacheLost && mapWasClean && at.leaderId().equals(config.siteId());
-    if (handBack != at.handBack() || !boot.equals(at.bootId())) {
-      epochs.persist(new EpochStore.State(at.epoch(), at.leaderId(), handBack, boot));
+    boolean stale = at.stale() || cacheLost && !at.alone();
+    if (stale != at.stale() || !boot.equals(at.bootId())) {
+      epochs.persist(new EpochStore.State(at.epoch(), at.leaderId(), stale, at.alone(), boot));
+    }
+    if (cacheLost) {
+      String what =
+          stale
+              ? "; the peer holds every acknowledged write and will resync this site"
+              : at.alone() ? "; this site led alone: its durable copy is the newer one" : "";
+      g.post(() -> listener.onWarning("restarted after a power loss (new boot)" + what));
     }
     g.post(() -> g.failover.configure(mediator));
     g.post(g::start);
@@ -590,23 +595,23 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   /** A session is up: the leader collects the follower's dirty map, the follower sends it. */
   void sessionEstablished() {
     failover.sessionStarted();
-    // The durable flag is the one truth: any new epoch (fenced, taken over) clears it.
-    if (isLeader() && handBackPending()) {
+    // Both stale (both lost power): either copy holds what was flushed; keep the leader.
+    if (isLeader() && stale() && !session.peerStale()) {
       // Outside the handshake that is calling us: a new epoch naming the peer, then a session
       // in which the peer collects our map (our activity-log regions) and resyncs us.
       int at = session.number();
       post(
           () -> {
-            if (session.number() == at && session.up() && isLeader()
-                && epochStore.current().handBack()) {
+            if (session.number() == at && session.up() && isLeader() && stale()) {
               listener.onWarning(
-                  "restarted after an unclean stop: the peer leads at epoch "
+                  "this site lost power while its peer held every acknowledged write: the peer"
+                      + " leads at epoch "
                       + (epoch + 1)
-                      + " and resynchronizes the regions that were in flight here");
+                      + " and resynchronizes this site");
               persistEpoch(epoch + 1, peerId);
               provenCurrent = false;
               peerState = PeerState.ABSENT;
-              restartSession("leadership handed to the peer after an unclean stop");
+              restartSession("leadership handed to the peer after a power loss");
             }
           });
       return;
@@ -623,6 +628,21 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
 
   /** The follower provably stopped serving: mark what it may lack, then acknowledge alone. */
   void goAlone() {
+    if (!epochStore.current().alone()) {
+      // Before the first write the follower will lack: what was replicated until now becomes
+      // durable here, and the record says this copy is the newer one (see open). Rare, and both
+      // must hold before anything is acknowledged alone, so on the loop.
+      try {
+        for (VolumeReplica v : volumes) {
+          v.local().flush();
+        }
+        epochStore.persist(epochStore.current().withAlone(true));
+      } catch (IOException e) {
+        closed = true;
+        listener.onWarning("cannot record going on alone, replicator stopped: " + e);
+        throw new IllegalStateException("alone state not persisted", e);
+      }
+    }
     lease.cancelAloneTimer();
     peerState = PeerState.ABSENT;
     leader.coverUnacked();
@@ -694,11 +714,23 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   }
 
   /**
-   * This site lost its page cache while its follower held every write it acknowledged: it must
-   * not serve before the follower has led a resync of it (see open).
+   * This site lost its page cache while its peer held every write it acknowledged: it must not
+   * lead or serve before the peer has resynced it (see open).
    */
-  boolean handBackPending() {
-    return epochStore.current().handBack();
+  boolean stale() {
+    return epochStore.current().stale();
+  }
+
+  /** The peer has resynced this site (or an operator forced it to lead): it is current. */
+  void clearStale() {
+    if (stale()) {
+      try {
+        epochStore.persist(epochStore.current().withStale(false));
+      } catch (IOException e) {
+        // Still stale on record: at worst a later session hands the leadership back once more.
+        listener.onWarning("cannot record the end of the resync after a power loss: " + e);
+      }
+    }
   }
 
   void persistEpoch(long newEpoch, UUID newLeader) {
@@ -723,6 +755,14 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     }
     peerState = PeerState.IN_SYNC;
     send(new ResyncDone());
+    if (epochStore.current().alone()) {
+      try {
+        epochStore.persist(epochStore.current().withAlone(false)); // both copies agree again
+      } catch (IOException e) {
+        // Still marked alone: a later power loss keeps this site's copy, as while resyncing.
+        listener.onWarning("cannot record being in sync again: " + e.getMessage());
+      }
+    }
   }
 
   // ---------------------------------------------------------------- status

@@ -17,21 +17,34 @@ final class EpochStore {
   static final String FILE_NAME = "sync-epoch";
 
   /**
-   * A persisted epoch and the site that leads in it; {@code handBack}: this site, the leader,
-   * stopped uncleanly while its follower held every acknowledged write, and must hand the
-   * leadership to it at the next session (so the follower's copy wins the resync); {@code
-   * bootId}: the machine boot this state was last opened in (see {@link SyncTimers#bootId}).
+   * A persisted epoch and the site that leads in it; {@code stale}: this site lost power while
+   * its peer held every write it acknowledged, so its copy may lack some, until the peer has
+   * resynced it (it must not lead a resync before, nor serve as a survivor); {@code
+   * alone}: this site, the leader, has acknowledged writes its follower lacks since the follower
+   * was last in sync (its own copy is then the newer one everywhere); {@code bootId}: the machine
+   * boot this state was last opened in (see {@link SyncTimers#bootId}).
    */
-  record State(long epoch, UUID leaderId, boolean handBack, String bootId) {
+  record State(long epoch, UUID leaderId, boolean stale, boolean alone, String bootId) {
     State {
       if (bootId.length() > 255) {
         throw new IllegalArgumentException("boot id of " + bootId.length() + " characters");
       }
     }
 
-    /** A new epoch: the hand-back is done (or moot) and the boot stays. */
+    /**
+     * A new epoch: staleness and the boot stay, and so does being alone, for as long as this
+     * site keeps leading.
+     */
     State next(long nextEpoch, UUID nextLeader) {
-      return new State(nextEpoch, nextLeader, false, bootId);
+      return new State(nextEpoch, nextLeader, stale, alone && nextLeader.equals(leaderId), bootId);
+    }
+
+    State withAlone(boolean nowAlone) {
+      return new State(epoch, leaderId, stale, nowAlone, bootId);
+    }
+
+    State withStale(boolean nowStale) {
+      return new State(epoch, leaderId, nowStale, alone, bootId);
     }
   }
 
@@ -49,11 +62,11 @@ final class EpochStore {
     Optional<byte[]> payload = AtomicFile.read(file);
     if (payload.isEmpty()) {
       EpochStore store = new EpochStore(file, null);
-      store.persist(new State(1, initialLeader, false, ""));
+      store.persist(new State(1, initialLeader, false, false, ""));
       return store;
     }
     byte[] bytes = payload.get();
-    // 24 bytes: epoch and leader; then a hand-back flag; then a boot id (length-prefixed).
+    // 24 bytes: epoch and leader; then flags (stale, alone); then a boot id (length-prefixed).
     if (bytes.length < 24 || bytes.length > 26 + 255) {
       throw new CorruptMetadataException(file, "epoch state of " + bytes.length + " bytes");
     }
@@ -63,7 +76,7 @@ final class EpochStore {
       throw new CorruptMetadataException(file, "epoch " + epoch);
     }
     UUID leader = new UUID(buf.getLong(), buf.getLong());
-    boolean handBack = buf.hasRemaining() && buf.get() != 0;
+    int flags = buf.hasRemaining() ? buf.get() : 0;
     String boot = "";
     if (buf.hasRemaining()) {
       int n = buf.get() & 0xff;
@@ -74,7 +87,8 @@ final class EpochStore {
       buf.get(b);
       boot = new String(b, java.nio.charset.StandardCharsets.US_ASCII);
     }
-    return new EpochStore(file, new State(epoch, leader, handBack, boot));
+    return new EpochStore(
+        file, new State(epoch, leader, (flags & 1) != 0, (flags & 2) != 0, boot));
   }
 
   State current() {
@@ -91,7 +105,7 @@ final class EpochStore {
     buf.putLong(next.epoch())
         .putLong(next.leaderId().getMostSignificantBits())
         .putLong(next.leaderId().getLeastSignificantBits())
-        .put((byte) (next.handBack() ? 1 : 0))
+        .put((byte) ((next.stale() ? 1 : 0) | (next.alone() ? 2 : 0)))
         .put((byte) boot.length)
         .put(boot);
     AtomicFile.write(file, buf.array());

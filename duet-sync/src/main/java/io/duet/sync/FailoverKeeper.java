@@ -345,7 +345,19 @@ final class FailoverKeeper {
       }
       // A leader not yet proved current must not renew: that would hold off a takeover while
       // it serves nothing.
-      return g.provenCurrent && recordMatches() ? Call.RENEW : Call.HEARTBEAT;
+      boolean recordNamesUs =
+          last != null && last.epoch() == g.epoch() && last.leader().equals(g.siteId);
+      if (!g.provenCurrent || !recordNamesUs) {
+        return Call.HEARTBEAT;
+      }
+      if (reportedInSync() && !last.inSync()) {
+        // Back in sync: reporting it ends the survivor's right to serve without a lease, so
+        // hold a fresh lease first (one more round trip) and report right after.
+        return leaseUntilNanos - g.now() > ms(g.settings.leaseMs()) / 2 && leaseHeld
+            ? Call.HEARTBEAT
+            : Call.RENEW;
+      }
+      return Call.RENEW;
     }
     if (takeoverPending) {
       return g.now() - takeoverNotBeforeNanos >= 0 ? Call.TAKEOVER : null;
@@ -385,6 +397,9 @@ final class FailoverKeeper {
       leaseUntilNanos = sentNanos + ms(v.leaseMs()) - ms(g.settings.leaseMarginMs());
       leaseHeld = v.leader().equals(g.siteId);
     }
+    if (call == Call.RENEW && v.granted() && g.isLeader() && reportedInSync() && !v.inSync()) {
+      callAgain = true; // the lease is fresh: report back in sync now
+    }
     switch (call) {
       case TAKEOVER -> takeoverAnswered(v);
       case OUT_OF_SYNC -> outOfSyncAnswered(v);
@@ -400,7 +415,7 @@ final class FailoverKeeper {
       g.goAlone();
       stopHoldingSessions();
     }
-    if (!g.provenCurrent && survivorNow() && !g.sessionUp() && !g.handBackPending()) {
+    if (!g.provenCurrent && survivorNow() && !g.sessionUp() && !g.stale()) {
       // Restarted as the recorded survivor: nobody else may serve, so this site is current
       // (unless it lost its page cache while its peer, back in sync, held the newer writes: a
       // record the mediator could not hear corrected then still names this site).

@@ -233,6 +233,7 @@ final class FollowerPipeline {
             return;
           }
           g.followerSynced = true;
+          g.clearStale();
           g.lease.revoke();
         });
   }

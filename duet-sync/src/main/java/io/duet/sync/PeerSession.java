@@ -26,6 +26,8 @@ final class PeerSession {
   private int number;
   /** While up: the peer's number for this session (from the hello that established it). */
   private long peerSession;
+  /** While up: the peer said its copy may lack writes we hold (it lost power). */
+  private boolean peerStale;
   private long droppedOutsideSession;
   private long droppedStale;
 
@@ -78,7 +80,7 @@ final class PeerSession {
     }
     state = State.HANDSHAKING;
     number++;
-    send(new Hello(g.siteId, g.leaderId(), g.volumes.size(), number, 0));
+    send(new Hello(g.siteId, g.leaderId(), g.volumes.size(), number, 0, g.stale()));
   }
 
   /** Sends one message in the current epoch; a refused send ends the session. */
@@ -194,7 +196,7 @@ final class PeerSession {
       if (state == State.HANDSHAKING && g.siteId.compareTo(g.peerId) < 0) {
         // Both opened: ours wins. Repeat it, since the peer may have dropped the first copy
         // (while it waited for the mediator, say); the peer answers it instead of waiting.
-        send(new Hello(g.siteId, g.leaderId(), g.volumes.size(), number, 0));
+        send(new Hello(g.siteId, g.leaderId(), g.volumes.size(), number, 0, g.stale()));
         return;
       }
       if (g.failover.holdsSessions() && peerEpoch <= g.epoch()) {
@@ -211,11 +213,11 @@ final class PeerSession {
       if (!reconcileEpoch(peerEpoch, h)) {
         return;
       }
-      send(new Hello(g.siteId, g.leaderId(), g.volumes.size(), number, h.session()));
-      established(h.session());
+      send(new Hello(g.siteId, g.leaderId(), g.volumes.size(), number, h.session(), g.stale()));
+      established(h);
     } else if (state == State.HANDSHAKING && h.echo() == number) {
       if (reconcileEpoch(peerEpoch, h)) {
-        established(h.session());
+        established(h);
       }
     } else if (state == State.UP && h.session() != peerSession) {
       g.listener.onWarning("the peer answered an abandoned opening; restarting the session");
@@ -235,8 +237,14 @@ final class PeerSession {
     return true;
   }
 
-  private void established(long peerNumber) {
-    peerSession = peerNumber;
+  /** Whether the peer's copy may lack writes this site holds (see {@link Hello#stale}). */
+  boolean peerStale() {
+    return peerStale;
+  }
+
+  private void established(Hello h) {
+    peerSession = h.session();
+    peerStale = h.stale();
     if (g.isLeader() && g.peerState == ConsistencyGroupReplicator.PeerState.LOST) {
       g.lease.peerLost(true); // the follower answered or opened a session: it no longer serves
       if (g.failover.holdsSessions()) {

@@ -107,6 +107,7 @@ final class ReplicatedGroup implements AutoCloseable {
                 v.sizeBytes(),
                 ActivityLogFile.EXTENT_SIZE_DEFAULT_BYTES,
                 ActivityLogFile.MAX_ACTIVE_EXTENTS_DEFAULT);
+        log.setDataBarrier(v::flush); // extents leave the log only with their data durable
         files.add(log);
         if (initialSync.contains(spec.name())) {
           markAllocated(v, dirty);

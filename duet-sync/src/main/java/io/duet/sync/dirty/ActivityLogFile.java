@@ -80,6 +80,22 @@ public final class ActivityLogFile implements ActivityLog {
   private final AtomicInteger spaceWaiters = new AtomicInteger();
   private final AtomicLong fdatasyncs = new AtomicLong();
 
+  /**
+   * Makes the data written so far durable (the volume's fdatasync): what must hold before an
+   * extent leaves the log.
+   */
+  @FunctionalInterface
+  public interface DataBarrier {
+    void makeDurable() throws IOException;
+  }
+
+  /**
+   * Run before idle extents are evicted. Writes complete in the page cache, so an extent whose
+   * writes are done may still hold data a power loss takes away: it may leave the log only once
+   * that data is durable, or a restart would not know to resync it. None by default (tests).
+   */
+  private volatile DataBarrier dataBarrier = () -> {};
+
   /** Test seam, off (null) by default: runs in the writer before each transaction's I/O. */
   volatile Runnable beforeTransactionIo;
 
@@ -149,6 +165,11 @@ public final class ActivityLogFile implements ActivityLog {
     Recovered r = ActivityLogRecovery.recover(file, limits);
     FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
     return new ActivityLogFile(file, ch, r, limits);
+  }
+
+  /** Sets what makes the volume's data durable before extents leave the log (see field). */
+  public void setDataBarrier(DataBarrier barrier) {
+    dataBarrier = Objects.requireNonNull(barrier, "barrier");
   }
 
   @Override
@@ -274,7 +295,7 @@ public final class ActivityLogFile implements ActivityLog {
    * first; returns how many. Evicts nothing unless {@code count} are idle: a partial eviction would
    * shrink the set without admitting anyone.
    */
-  private int evictIdle(int count, long from, long last) {
+  private int evictIdle(int count, long from, long last) throws IOException {
     List<Idle> idle = new ArrayList<>();
     active.forEach(
         (e, s) -> {
@@ -286,12 +307,16 @@ public final class ActivityLogFile implements ActivityLog {
       return 0;
     }
     idle.sort((a, b) -> Long.compare(a.lastUse(), b.lastUse()));
+    dataBarrier.makeDurable();
     int evicted = 0;
     for (Idle i : idle) {
       if (evicted == count) {
         break;
       }
-      if (active.get(i.extent()).refs.compareAndSet(0, -1)) { // fails if a writer just took it
+      Slot s = active.get(i.extent());
+      // Unchanged since the snapshot (a write that ended after it moved lastUse: its data may
+      // postdate the barrier) and still idle (the CAS fails if a writer just took it).
+      if (s.lastUse == i.lastUse() && s.refs.compareAndSet(0, -1)) {
         active.remove(i.extent());
         evicted++;
       }

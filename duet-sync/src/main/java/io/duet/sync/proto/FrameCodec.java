@@ -162,7 +162,9 @@ public final class FrameCodec {
 
   private static Message message(byte type, Reader in) throws FrameException {
     return switch (type) {
-      case 1 -> new Hello(in.uuid(), in.uuid(), in.count(), in.nonNegative(), in.nonNegative());
+      case 1 ->
+          new Hello(
+              in.uuid(), in.uuid(), in.count(), in.nonNegative(), in.nonNegative(), in.bool());
       case 2 -> new DirtyRegions(in.count(), in.longs());
       case 3 -> new DirtyDone();
       case 4 -> orderedWrite(in);
@@ -257,6 +259,7 @@ public final class FrameCodec {
         out.writeInt(h.volumeCount());
         out.writeLong(h.session());
         out.writeLong(h.echo());
+        out.writeBoolean(h.stale());
       }
       case DirtyRegions d -> {
         out.writeInt(d.volume());

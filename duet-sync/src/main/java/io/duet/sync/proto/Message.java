@@ -41,9 +41,11 @@ public sealed interface Message {
   /**
    * Opens or answers a session: who I am, whom I take for the leader (with the frame's epoch), how
    * many volumes the group has here, my session number, and the peer's session number this hello
-   * answers ({@code echo}, 0 when it opens a session).
+   * answers ({@code echo}, 0 when it opens a session), and whether my copy may lack un-flushed
+   * writes the peer holds ({@code stale}: I lost power since we were last in sync).
    */
-  record Hello(UUID siteId, UUID leaderId, int volumeCount, long session, long echo)
+  record Hello(
+      UUID siteId, UUID leaderId, int volumeCount, long session, long echo, boolean stale)
       implements Message {
     public Hello {
       Objects.requireNonNull(siteId, "siteId");

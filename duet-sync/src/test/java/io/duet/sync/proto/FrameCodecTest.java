@@ -20,7 +20,7 @@ class FrameCodecTest {
     UUID a = new UUID(1, 2);
     UUID b = new UUID(3, 4);
     return List.of(
-        new Hello(a, b, 3, 9, 0),
+        new Hello(a, b, 3, 9, 0, true),
         new DirtyRegions(1, new long[] {0, 5, 99}),
         new DirtyDone(),
         new OrderedWrite(42, 0, 4096, 4, WriteKind.WRITE, true, 0, new byte[] {1, 2, 3, 4}),

@@ -27,7 +27,11 @@ final class SimActivityLog implements ActivityLog {
   String firstUnbalanced;
   Trace trace;
 
-  SimActivityLog(long volumeBytes, long extentSize, int hotExtents) {
+  /** Makes the disk's written data durable (the volume's flush), run before an eviction. */
+  private final Runnable barrier;
+
+  SimActivityLog(long volumeBytes, long extentSize, int hotExtents, Runnable barrier) {
+    this.barrier = barrier;
     this.extentSize = extentSize;
     this.hotExtents = hotExtents;
     this.inFlight = new int[(int) ((volumeBytes + extentSize - 1) / extentSize)];
@@ -63,8 +67,12 @@ final class SimActivityLog implements ActivityLog {
         idle.add(e);
       }
     }
-    while (idle.size() > hotExtents) {
-      durable.clear(idle.poll());
+    if (idle.size() > hotExtents) {
+      // As ActivityLogFile: an extent leaves the log only once its data is durable.
+      barrier.run();
+      while (idle.size() > hotExtents) {
+        durable.clear(idle.poll());
+      }
     }
   }
 

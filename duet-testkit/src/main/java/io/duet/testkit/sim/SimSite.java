@@ -68,7 +68,7 @@ final class SimSite {
     this.invariants = invariants;
     this.disk = new SimDisk(volumeBytes);
     this.dirty = new SimDirtyMap(volumeBytes, regionBytes);
-    this.log = new SimActivityLog(volumeBytes, extentBytes, 2);
+    this.log = new SimActivityLog(volumeBytes, extentBytes, 2, disk::flush);
     this.log.trace = trace;
     this.dirty.afterMark = this::checkLeaderClean;
   }
@@ -142,7 +142,7 @@ final class SimSite {
     replicator = null;
     volume = null;
     trace.log(name, (powerLoss ? "power loss (" + unflushed + " un-flushed blocks, " + torn
-        + " torn)" : "process crash"));
+        + " torn)" : "process crash") + ", dirty " + dirty);
   }
 
   /**
