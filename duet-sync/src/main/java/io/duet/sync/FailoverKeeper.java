@@ -488,8 +488,8 @@ final class FailoverKeeper {
   }
 
   private void reopenHeldSession() {
-    if (!g.sessionUp() && g.transport.isUp()) {
-      g.session.linkUp();
+    if (!aloneWanted) {
+      g.session.reopen();
     }
   }
 

@@ -74,6 +74,19 @@ final class PeerSession {
     }
   }
 
+  /**
+   * Offers a fresh session unless one is up: an opening sent before this site held sessions may
+   * have been answered while it did not listen, so it is not waited for.
+   */
+  void reopen() {
+    if (state != State.UP && !g.isClosed()) {
+      end("reopening");
+      if (g.transport.isUp()) {
+        open();
+      }
+    }
+  }
+
   private void open() {
     if (g.failover.holdsSessions()) {
       return; // reopened once the mediator has recorded this site as the survivor
