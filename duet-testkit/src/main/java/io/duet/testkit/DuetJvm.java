@@ -87,6 +87,17 @@ final class DuetJvm {
     return String.join("\n", all.subList(Math.max(0, all.size() - 40), all.size()));
   }
 
+  /** SIGTERM and wait; SIGKILL after 20 s. Nothing to do for a process that is gone or null. */
+  static void stop(Process process) throws InterruptedException {
+    if (process != null && process.isAlive()) {
+      process.destroy();
+      if (!process.waitFor(20, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        process.waitFor();
+      }
+    }
+  }
+
   /** Sends {@code signal} (e.g. {@code STOP}, {@code CONT}) to {@code process}. */
   static void signal(Process process, String signal) throws IOException, InterruptedException {
     Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).start();

@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The mediator as its own JVM process ({@code duet mediator run --data-dir DIR --listen
@@ -96,12 +95,6 @@ public final class MediatorProcess implements AutoCloseable {
   /** SIGTERM and wait. */
   @Override
   public void close() throws InterruptedException {
-    if (process != null && process.isAlive()) {
-      process.destroy();
-      if (!process.waitFor(20, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        process.waitFor();
-      }
-    }
+    DuetJvm.stop(process);
   }
 }

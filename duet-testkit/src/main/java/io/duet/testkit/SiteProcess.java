@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A Duet site running as its own JVM process ({@code duet site run --config FILE}), started from
@@ -146,12 +145,6 @@ public final class SiteProcess implements AutoCloseable {
   /** SIGTERM and wait. */
   @Override
   public void close() throws InterruptedException {
-    if (process != null && process.isAlive()) {
-      process.destroy();
-      if (!process.waitFor(20, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        process.waitFor();
-      }
-    }
+    DuetJvm.stop(process);
   }
 }
