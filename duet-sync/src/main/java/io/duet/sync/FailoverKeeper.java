@@ -133,6 +133,24 @@ final class FailoverKeeper {
     return takeoverPending || aloneWanted;
   }
 
+  /**
+   * Why a planned switchover must wait, or null: with a mediator, it must be reachable and
+   * record this group in sync under this site at this epoch, so the new leader's first report
+   * is adopted and its lease can follow (replication.md: the mediator agrees).
+   */
+  String switchoverRefusal() {
+    if (!configured()) {
+      return null;
+    }
+    boolean current =
+        connected
+            && last != null
+            && last.epoch() == g.epoch()
+            && last.leader().equals(g.siteId)
+            && last.inSync();
+    return current ? null : "the mediator must be connected and record the group in sync here";
+  }
+
   private boolean leaseValid() {
     return leaseHeld && g.now() - leaseUntilNanos < 0;
   }

@@ -52,6 +52,11 @@ final class LeaderHandoff {
           new IllegalStateException("switchover refused: this site must lead an in-sync group"));
       return;
     }
+    String mediatorSays = g.failover.switchoverRefusal();
+    if (mediatorSays != null) {
+      f.completeExceptionally(new IllegalStateException("switchover refused: " + mediatorSays));
+      return;
+    }
     pending = f;
     check();
   }
