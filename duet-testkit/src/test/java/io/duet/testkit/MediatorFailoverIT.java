@@ -190,6 +190,13 @@ class MediatorFailoverIT {
     assertThat(gapMs).as("longest pause between acknowledged writes after the kill").isLessThan(
         LEASE_MS);
     assertThat(sites.cg(sites.a(), CG).path("syncState").asText()).isEqualTo("IN_SYNC");
+    // A planned switchover needs the mediator's agreement: refused, and nothing moves.
+    DuetApi.ApiException refused =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            DuetApi.ApiException.class,
+            () -> sites.a().api().post("/api/v1/cgs/" + CG + "/switchover", "{}"));
+    assertThat(refused.getMessage()).contains("mediator");
+    assertThat(sites.cg(sites.a(), CG).path("role").asText()).isEqualTo("LEADER");
 
     mediator.launch();
     awaitMediator(sites.a(), "back in quorum", m -> m.path("inQuorum").asBoolean());
