@@ -226,6 +226,9 @@ public final class MediatorClient implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new MediatorException(Kind.UNREACHABLE, "interrupted while calling the mediator", e);
+    } catch (IllegalArgumentException e) {
+      // The JDK client refuses a URL it cannot connect to (no host it can parse) this way.
+      throw new MediatorException(Kind.UNREACHABLE, "mediator " + base + " is not reachable: " + e, e);
     }
     int status = r.statusCode();
     if (status / 100 == 2 || (status == 409 && isDecision(r.body()))) {

@@ -80,6 +80,18 @@ public record MediatorRequest(String address, String caCert, String user, String
               + text
               + "'");
     }
+    // A name the URL grammar does not take as a host (a last label starting with a digit, such
+    // as 127t.0.0.1) leaves the HTTPS client nothing to connect to: refuse it here, by name.
+    java.net.URI url;
+    try {
+      url = SiteMediator.url(hp);
+    } catch (IllegalArgumentException e) {
+      url = null;
+    }
+    if (url == null || url.getHost() == null) {
+      throw AdminException.invalid(
+          "field 'address': '" + text + "' is not a host name or IP address with a port");
+    }
     return hp;
   }
 
