@@ -189,6 +189,12 @@ final class Nemesis {
     reconcileLink();
   }
 
+  /** A scripted partition of the replication link (see {@link SimWorld.Scenario}). */
+  void partition(boolean cut) {
+    partitions = cut ? 1 : 0;
+    reconcileLink();
+  }
+
   /** Ends every fault: the healing phase of a run. */
   void healAll() {
     era++;

@@ -94,19 +94,7 @@ public final class SimWorld {
       nemesis.start(end);
       sched.runUntil(end);
       stage = "healing";
-      trace.log("world", "healing: all faults end");
-      nemesis.healAll();
-      sched.runUntil(sched.now() + 700 * MS);
-      clients.forEach(HostClient::stop);
-      if (!runUntil(() -> clients.stream().allMatch(HostClient::idle), 5_000 * MS)) {
-        invariants.violation("G5: host operations still hang 5 s after healing: " + hung());
-      }
-      if (!runUntil(this::bothInSync, 20_000 * MS)) {
-        invariants.violation("G5: not in sync 20 s after healing: A " + a.status() + ", B "
-            + b.status() + "\n    A: " + dump(a) + "\n    B: " + dump(b));
-      }
-      stage = "final checks";
-      new Finale(this).run();
+      healAndCheck();
     } catch (RuntimeException | AssertionError e) {
       invariants.violation("simulation error during " + stage + ": " + e + "\n"
           + stackOf(e));
@@ -114,6 +102,129 @@ public final class SimWorld {
     return new SimResult(seed, invariants.violations(),
         summary(faults, withMediator),
         trace.tail());
+  }
+
+  /** Ends every fault, lets the hosts finish and the sites converge, then checks G1-G5. */
+  private void healAndCheck() {
+    trace.log("world", "healing: all faults end");
+    nemesis.healAll();
+    sched.runUntil(sched.now() + 700 * MS);
+    clients.forEach(HostClient::stop);
+    if (!runUntil(() -> clients.stream().allMatch(HostClient::idle), 5_000 * MS)) {
+      invariants.violation("G5: host operations still hang 5 s after healing: " + hung());
+    }
+    if (!runUntil(this::bothInSync, 20_000 * MS)) {
+      invariants.violation("G5: not in sync 20 s after healing: A " + a.status() + ", B "
+          + b.status() + "\n    A: " + dump(a) + "\n    B: " + dump(b));
+    }
+    new Finale(this).run();
+  }
+
+  /**
+   * A world for a scripted scenario (one row of replication.md section 3, say): both sites in
+   * sync with a mediator, one host writing and reading at each site, and no random fault; the
+   * test injects its faults through the returned {@link Scenario} and ends it with {@link
+   * Scenario#finish}, which heals and checks G1-G5 as a random run does.
+   */
+  static Scenario scripted(long seed, boolean verbose) {
+    SimWorld w = new SimWorld(seed, verbose, tempDir());
+    w.build(true, false);
+    w.nemesis = new Nemesis(w, w.rnd.split(), EnumSet.noneOf(Nemesis.Fault.class));
+    w.a.start();
+    w.b.start();
+    w.link.connect();
+    if (!w.runUntil(w::bothInSync, 5_000 * MS)) {
+      throw new AssertionError("the sites never reached sync at the start");
+    }
+    w.clients.add(new HostClient(w, w.a, w.b, 1, w.rnd.split(), 32));
+    w.clients.add(new HostClient(w, w.b, w.a, 2, w.rnd.split(), 32));
+    w.clients.forEach(HostClient::start);
+    return w.new Scenario();
+  }
+
+  /** The faults a scripted test injects, and the end of its run. */
+  final class Scenario {
+    SimSite a() {
+      return a;
+    }
+
+    SimSite b() {
+      return b;
+    }
+
+    long nowMs() {
+      return sched.now() / MS;
+    }
+
+    /** Runs for {@code ms} of simulated time. */
+    void runFor(long ms) {
+      sched.runUntil(sched.now() + ms * MS);
+    }
+
+    /** Runs until {@code done} holds; false if {@code withinMs} passed first. */
+    boolean runUntil(BooleanSupplier done, long withinMs) {
+      return SimWorld.this.runUntil(done, withinMs * MS);
+    }
+
+    /** Cuts (or heals) the replication link both ways. */
+    void partition(boolean cut) {
+      trace.log("fault", cut ? "link cut" : "link healed");
+      nemesis.partition(cut);
+    }
+
+    /** Cuts (or heals) one site's path to the mediator. */
+    void cutMediator(SimSite s, boolean cut) {
+      trace.log("fault", s.name + "<->mediator " + (cut ? "cut" : "healed"));
+      (s == a ? portA : portB).cut = cut;
+    }
+
+    void crashMediator() {
+      trace.log("fault", "mediator crashes");
+      mediator.crash();
+    }
+
+    void restartMediator() {
+      trace.log("fault", "mediator restarts");
+      mediator.start();
+    }
+
+    /** Kills a site's process ({@code powerLoss}: its un-flushed writes are lost too). */
+    void crash(SimSite s, boolean powerLoss) {
+      trace.log("fault", s.name + (powerLoss ? " loses power" : " crashes"));
+      s.crash(powerLoss, false);
+      siteCrashed(s);
+      nemesis.reconcileLink();
+    }
+
+    void restart(SimSite s) {
+      trace.log("fault", s.name + " restarts");
+      s.start();
+      nemesis.reconcileLink();
+    }
+
+    /** Stops a site's process for {@code ms} (SIGSTOP): its clock runs on, it does nothing. */
+    void pause(SimSite s, long ms) {
+      trace.log("fault", s.name + " paused for " + ms + " ms");
+      s.node.pauseUntil(sched.now() + ms * MS);
+    }
+
+    /** What the mediator records now. */
+    io.duet.mediator.RelationshipView record() {
+      return mediator.view();
+    }
+
+    /** Heals everything, lets the sites converge and checks G1-G5. */
+    SimResult finish() {
+      try {
+        healAndCheck();
+      } catch (RuntimeException | AssertionError e) {
+        invariants.violation("simulation error while healing: " + e + "\n" + stackOf(e));
+      } finally {
+        deleteTree(dir);
+      }
+      return new SimResult(seed, invariants.violations(), summary(EnumSet.noneOf(
+          Nemesis.Fault.class), true), trace.tail());
+    }
   }
 
   private EnumSet<Nemesis.Fault> chooseFaults() {
