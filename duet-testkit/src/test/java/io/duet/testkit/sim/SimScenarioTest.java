@@ -34,6 +34,14 @@ class SimScenarioTest {
     return st != null && st.role() == role && st.availability() == availability;
   }
 
+  /** A serves alone, out of sync, and the mediator records the sites out of sync. */
+  private static boolean aloneAndRecorded(SimWorld.Scenario s) {
+    return is(s.a(), Role.LEADER, Availability.SERVING)
+        && s.a().status().syncState() == SyncState.OUT_OF_SYNC
+        && s.record() != null
+        && !s.record().inSync();
+  }
+
   /** Runs {@code ms} and fails if {@code never} held at any 5 ms step. */
   private static void holdsNever(SimWorld.Scenario s, BooleanSupplier never, long ms, String what) {
     assertThat(s.runUntil(never, ms)).as(what).isFalse();
@@ -44,13 +52,7 @@ class SimScenarioTest {
     SimWorld.Scenario s = world(101);
     s.partition(true);
     assertThat(
-            s.runUntil(
-                () ->
-                    is(s.a(), Role.LEADER, Availability.SERVING)
-                        && s.a().status().syncState() == SyncState.OUT_OF_SYNC
-                        && s.record() != null
-                        && !s.record().inSync(),
-                DECISION_MS))
+            s.runUntil(() -> aloneAndRecorded(s), DECISION_MS))
         .as("the leader recorded out of sync and serves alone")
         .isTrue();
     assertThat(s.record().survivor()).isEqualTo(s.a().id);
@@ -87,12 +89,7 @@ class SimScenarioTest {
     SimWorld.Scenario s = world(103);
     s.crash(s.b(), false);
     assertThat(
-            s.runUntil(
-                () ->
-                    is(s.a(), Role.LEADER, Availability.SERVING)
-                        && s.record() != null
-                        && !s.record().inSync(),
-                DECISION_MS))
+            s.runUntil(() -> aloneAndRecorded(s), DECISION_MS))
         .isTrue();
     assertThat(s.record().survivor()).isEqualTo(s.a().id);
     s.restart(s.b());
@@ -169,12 +166,7 @@ class SimScenarioTest {
     s.cutMediator(s.b(), true);
     s.partition(true);
     assertThat(
-            s.runUntil(
-                () ->
-                    is(s.a(), Role.LEADER, Availability.SERVING)
-                        && s.record() != null
-                        && !s.record().inSync(),
-                DECISION_MS))
+            s.runUntil(() -> aloneAndRecorded(s), DECISION_MS))
         .isTrue();
     assertThat(s.b().status().availability()).isNotEqualTo(Availability.SERVING);
     holdsNever(s, () -> s.b().status().role() == Role.LEADER, 2_000, "the follower took over");
