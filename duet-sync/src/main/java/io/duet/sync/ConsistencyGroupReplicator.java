@@ -213,9 +213,17 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     boolean unclean = false;
     for (VolumeReplica v : config.volumes()) {
       // Crash recovery: whatever may have been in flight may differ from the peer.
+      boolean active = false;
       for (ActivityLog.Range r : v.activity().activeAtOpen()) {
-        unclean = true;
+        active = true;
         v.dirty().markDirty(r.offset(), r.length());
+      }
+      if (active) {
+        // After a process crash the page cache still holds what was written there: durable
+        // now, before the log forgets those extents, or a later power loss would take data no
+        // record points to any more (the resync cleans the dirty marks, not the cache).
+        v.local().flush();
+        unclean = true;
       }
       v.activity().releaseActiveAtOpen();
     }

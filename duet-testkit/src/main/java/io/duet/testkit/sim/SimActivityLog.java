@@ -136,4 +136,9 @@ final class SimActivityLog implements ActivityLog {
   private int last(long offset, long length) {
     return (int) ((offset + Math.max(length, 1) - 1) / extentSize);
   }
+
+  @Override
+  public String toString() {
+    return durable.toString();
+  }
 }

@@ -136,13 +136,14 @@ final class SimSite {
     alive = false;
     restarts++;
     int unflushed = disk.unflushedBlocks();
+    String activity = log.toString();
     int torn = powerLoss ? disk.powerLoss(rnd, tear) : 0;
     dirty.crash(rnd, powerLoss);
     log.crash();
     replicator = null;
     volume = null;
     trace.log(name, (powerLoss ? "power loss (" + unflushed + " un-flushed blocks, " + torn
-        + " torn)" : "process crash") + ", dirty " + dirty);
+        + " torn)" : "process crash") + ", dirty " + dirty + ", activity log " + activity);
   }
 
   /**
