@@ -644,7 +644,9 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
         for (VolumeReplica v : volumes) {
           v.local().flush();
         }
-        epochStore.persist(epochStore.current().withAlone(true));
+        // Alone, this copy is the newer one: whatever staleness it carried no longer decides
+        // the direction of the next resync.
+        epochStore.persist(epochStore.current().withAlone(true).withStale(false));
       } catch (IOException e) {
         closed = true;
         listener.onWarning("cannot record going on alone, replicator stopped: " + e);

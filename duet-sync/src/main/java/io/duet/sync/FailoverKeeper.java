@@ -485,7 +485,9 @@ final class FailoverKeeper {
                 + ")");
         g.followerSynced = false;
         g.lease.revoke();
-        g.provenCurrent = true;
+        // A copy that lost writes in a power loss leads nothing before its peer resynced it:
+        // the next session hands the leadership back (see sessionEstablished).
+        g.provenCurrent = !g.stale();
         g.peerState = PeerState.ABSENT;
         takeoverPending = false;
       }

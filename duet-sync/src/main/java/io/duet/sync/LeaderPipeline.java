@@ -85,9 +85,21 @@ final class LeaderPipeline {
     return sb.toString();
   }
 
-  /** Whether some write's region is still being marked dirty: a resync must not end before. */
+  /**
+   * Whether some write's region is still being marked dirty, or will be once its local write
+   * completes (it was not sent in this session, so the follower may lack it): a resync must not
+   * end before. The scan runs only when a resync is about to end.
+   */
   boolean coversPending() {
-    return coversPending > 0;
+    if (coversPending > 0) {
+      return true;
+    }
+    for (Write w : inFlight.values()) {
+      if (!w.covered && !w.localDone && w.sentInSession != g.sessionNo()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   int inFlight() {
@@ -170,6 +182,7 @@ final class LeaderPipeline {
     boolean alone = g.peerState == PeerState.ABSENT;
     if (alone) {
       w.covered = true; // marked dirty below, before the local write is issued
+      coversPending++; // a resync starting meanwhile must not end before the mark is made
     }
     VolumeReplica v = g.volumes.get(w.volume);
     long[] mismatch = {-1};
@@ -188,7 +201,13 @@ final class LeaderPipeline {
           }
           LocalApply.apply(v.local(), w.offset, w.length, w.kind, w.fua, w.data);
         },
-        err -> localApplied(w, err, mismatch[0]));
+        err -> {
+          if (alone) {
+            coversPending--;
+            g.resync.coverLanded();
+          }
+          localApplied(w, err, mismatch[0]);
+        });
   }
 
   private void sendOrder(Write w) {
@@ -309,6 +328,7 @@ final class LeaderPipeline {
       g.send(new RequestRefused(w.originRequest, Refusal.IO_ERROR));
     }
     g.checkHandoff();
+    g.resync.coverLanded(); // a resync waiting for this write's mark (or its end) goes on
   }
 
   /**
