@@ -22,6 +22,8 @@ class ServedVolumeTest {
   static final class Gate extends ForwardingVolume {
     final CountDownLatch inside = new CountDownLatch(1);
     final CountDownLatch release = new CountDownLatch(1);
+    /** Where the write records its end, inside the operation (before the volume lets go). */
+    final List<String> order = new CopyOnWriteArrayList<>();
 
     Gate(LocalVolume v) {
       super(v);
@@ -36,6 +38,7 @@ class ServedVolumeTest {
         throw new IOException(e);
       }
       super.write(offset, src, fua);
+      order.add("write done");
     }
   }
 
@@ -46,14 +49,16 @@ class ServedVolumeTest {
       ServedVolume served = new ServedVolume(local);
       Gate gate = new Gate(local);
       served.serve(gate);
-      List<String> order = new CopyOnWriteArrayList<>();
+      // Both record into the gate's list: "write done" inside the operation, "switched" once
+      // the switch returned. (The writer's own "returned" would race with the switcher: the
+      // operation ends, and lets the switch through, before the writer thread runs on.)
+      List<String> order = gate.order;
       Thread writer =
           Thread.ofVirtual()
               .start(
                   () -> {
                     try {
                       served.write(0, ByteBuffer.allocate(512), false);
-                      order.add("write returned");
                     } catch (IOException e) {
                       order.add("write failed " + e);
                     }
@@ -76,7 +81,7 @@ class ServedVolumeTest {
       gate.release.countDown();
       writer.join(10_000);
       switcher.join(10_000);
-      assertThat(order).containsExactly("write returned", "switched");
+      assertThat(order).containsExactly("write done", "switched");
     }
   }
 }
