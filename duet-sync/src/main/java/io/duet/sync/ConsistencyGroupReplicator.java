@@ -1,7 +1,6 @@
 package io.duet.sync;
 
 import io.duet.sync.UnavailableException.Reason;
-import io.duet.sync.dirty.ActivityLog;
 import io.duet.sync.proto.FrameCodec;
 import io.duet.sync.proto.Message;
 import io.duet.sync.proto.Message.CompareAndWriteMismatch;
@@ -96,6 +95,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   final PeerSession session;
   final LeaseKeeper lease;
   final FailoverKeeper failover;
+  final PowerLossRecovery power;
   final LeaderHandoff handoff;
   final AckBatcher acks;
   private final HostGate gate;
@@ -153,6 +153,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     this.session = new PeerSession(this);
     this.lease = new LeaseKeeper(this);
     this.failover = new FailoverKeeper(this);
+    this.power = new PowerLossRecovery(this, epochStore);
     this.handoff = new LeaderHandoff(this);
     this.acks = new AckBatcher(this);
     this.gate = new HostGate(this);
@@ -210,23 +211,9 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
       throws IOException {
     Objects.requireNonNull(mediator, "mediator");
     EpochStore epochs = EpochStore.open(config.stateDirectory(), config.initialLeaderId());
-    boolean unclean = false;
-    for (VolumeReplica v : config.volumes()) {
-      // Crash recovery: whatever may have been in flight may differ from the peer.
-      boolean active = false;
-      for (ActivityLog.Range r : v.activity().activeAtOpen()) {
-        active = true;
-        v.dirty().markDirty(r.offset(), r.length());
-      }
-      if (active) {
-        // After a process crash the page cache still holds what was written there: durable
-        // now, before the log forgets those extents, or a later power loss would take data no
-        // record points to any more (the resync cleans the dirty marks, not the cache).
-        v.local().flush();
-        unclean = true;
-      }
-      v.activity().releaseActiveAtOpen();
-    }
+    // Crash recovery: whatever may have been in flight may differ from the peer.
+    boolean unclean = PowerLossRecovery.recoverActivityLogs(config.volumes());
+    String afterPowerLoss = PowerLossRecovery.recordBoot(epochs, timers.bootId(), unclean);
     ConsistencyGroupReplicator g =
         new ConsistencyGroupReplicator(
             config,
@@ -237,26 +224,8 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
             Objects.requireNonNull(timers, "timers"),
             Objects.requireNonNull(listener, "listener"),
             Objects.requireNonNull(machine, "machine"));
-    // A site that lost power (a new boot: its page cache is gone) while its peer held every write
-    // it acknowledged (it was not leading alone) may have lost un-flushed writes the peer still
-    // holds: it is stale until the peer has resynced it, and a stale leader hands the leadership
-    // to its peer first (see sessionEstablished). After a process crash the page cache kept
-    // them; and a leader that went alone made its earlier data durable first and marks every
-    // later write: then its own copy is the newer one. Durable, because this site may crash
-    // again before it meets its peer.
-    EpochStore.State at = epochs.current();
-    String boot = timers.bootId();
-    boolean cacheLost = unclean && (boot.isEmpty() || !boot.equals(at.bootId()));
-    boolean stale = at.stale() || cacheLost && !at.alone();
-    if (stale != at.stale() || !boot.equals(at.bootId())) {
-      epochs.persist(new EpochStore.State(at.epoch(), at.leaderId(), stale, at.alone(), boot));
-    }
-    if (cacheLost) {
-      String what =
-          stale
-              ? "; the peer holds every acknowledged write and will resync this site"
-              : at.alone() ? "; this site led alone: its durable copy is the newer one" : "";
-      g.post(() -> listener.onWarning("restarted after a power loss (new boot)" + what));
+    if (afterPowerLoss != null) {
+      g.post(() -> listener.onWarning(afterPowerLoss));
     }
     g.post(() -> g.failover.configure(mediator));
     g.post(g::start);
@@ -603,25 +572,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   /** A session is up: the leader collects the follower's dirty map, the follower sends it. */
   void sessionEstablished() {
     failover.sessionStarted();
-    // Both stale (both lost power): either copy holds what was flushed; keep the leader.
-    if (isLeader() && stale() && !session.peerStale()) {
-      // Outside the handshake that is calling us: a new epoch naming the peer, then a session
-      // in which the peer collects our map (our activity-log regions) and resyncs us.
-      int at = session.number();
-      post(
-          () -> {
-            if (session.number() == at && session.up() && isLeader() && stale()) {
-              listener.onWarning(
-                  "this site lost power while its peer held every acknowledged write: the peer"
-                      + " leads at epoch "
-                      + (epoch + 1)
-                      + " and resynchronizes this site");
-              persistEpoch(epoch + 1, peerId);
-              provenCurrent = false;
-              peerState = PeerState.ABSENT;
-              restartSession("leadership handed to the peer after a power loss");
-            }
-          });
+    if (power.handBackIfStale()) {
       return;
     }
     if (isLeader()) {
@@ -636,23 +587,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
 
   /** The follower provably stopped serving: mark what it may lack, then acknowledge alone. */
   void goAlone() {
-    if (!epochStore.current().alone()) {
-      // Before the first write the follower will lack: what was replicated until now becomes
-      // durable here, and the record says this copy is the newer one (see open). Rare, and both
-      // must hold before anything is acknowledged alone, so on the loop.
-      try {
-        for (VolumeReplica v : volumes) {
-          v.local().flush();
-        }
-        // Alone, this copy is the newer one: whatever staleness it carried no longer decides
-        // the direction of the next resync.
-        epochStore.persist(epochStore.current().withAlone(true).withStale(false));
-      } catch (IOException e) {
-        closed = true;
-        listener.onWarning("cannot record going on alone, replicator stopped: " + e);
-        throw new IllegalStateException("alone state not persisted", e);
-      }
-    }
+    power.recordAlone();
     lease.cancelAloneTimer();
     peerState = PeerState.ABSENT;
     leader.coverUnacked();
@@ -723,24 +658,10 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     }
   }
 
-  /**
-   * This site lost its page cache while its peer held every write it acknowledged: it must not
-   * lead or serve before the peer has resynced it (see open).
-   */
-  boolean stale() {
-    return epochStore.current().stale();
-  }
-
-  /** The peer has resynced this site (or an operator forced it to lead): it is current. */
-  void clearStale() {
-    if (stale()) {
-      try {
-        epochStore.persist(epochStore.current().withStale(false));
-      } catch (IOException e) {
-        // Still stale on record: at worst a later session hands the leadership back once more.
-        listener.onWarning("cannot record the end of the resync after a power loss: " + e);
-      }
-    }
+  /** Stops acting on anything: a role change could not be made durable. */
+  void stop(String why) {
+    closed = true;
+    listener.onWarning(why);
   }
 
   void persistEpoch(long newEpoch, UUID newLeader) {
@@ -748,8 +669,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
       epochStore.persist(epochStore.current().next(newEpoch, newLeader));
     } catch (IOException e) {
       // Without a durable epoch this site must not act on the new one: stop serving entirely.
-      closed = true;
-      listener.onWarning("cannot persist epoch " + newEpoch + ", replicator stopped: " + e);
+      stop("cannot persist epoch " + newEpoch + ", replicator stopped: " + e);
       throw new IllegalStateException("epoch not persisted", e);
     }
     epoch = newEpoch;
@@ -765,14 +685,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     }
     peerState = PeerState.IN_SYNC;
     send(new ResyncDone());
-    if (epochStore.current().alone()) {
-      try {
-        epochStore.persist(epochStore.current().withAlone(false)); // both copies agree again
-      } catch (IOException e) {
-        // Still marked alone: a later power loss keeps this site's copy, as while resyncing.
-        listener.onWarning("cannot record being in sync again: " + e.getMessage());
-      }
-    }
+    power.recordInSync();
   }
 
   // ---------------------------------------------------------------- status

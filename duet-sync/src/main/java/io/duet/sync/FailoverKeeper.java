@@ -433,7 +433,7 @@ final class FailoverKeeper {
       g.goAlone();
       stopHoldingSessions();
     }
-    if (!g.provenCurrent && survivorNow() && !g.sessionUp() && !g.stale()) {
+    if (!g.provenCurrent && survivorNow() && !g.sessionUp() && !g.power.stale()) {
       // Restarted as the recorded survivor: nobody else may serve, so this site is current
       // (unless it lost its page cache while its peer, back in sync, held the newer writes: a
       // record the mediator could not hear corrected then still names this site).
@@ -487,7 +487,7 @@ final class FailoverKeeper {
         g.lease.revoke();
         // A copy that lost writes in a power loss leads nothing before its peer resynced it:
         // the next session hands the leadership back (see sessionEstablished).
-        g.provenCurrent = !g.stale();
+        g.provenCurrent = !g.power.stale();
         g.peerState = PeerState.ABSENT;
         takeoverPending = false;
       }

@@ -233,7 +233,7 @@ final class FollowerPipeline {
             return;
           }
           g.followerSynced = true;
-          g.clearStale();
+          g.power.clearStale();
           g.lease.revoke();
         });
   }

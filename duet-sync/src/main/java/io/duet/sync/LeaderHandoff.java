@@ -123,7 +123,7 @@ final class LeaderHandoff {
       return;
     }
     g.persistEpoch(g.epoch() + 1, g.siteId);
-    g.clearStale(); // the operator's word: this copy is the one to keep
+    g.power.clearStale(); // the operator's word: this copy is the one to keep
     g.provenCurrent = true;
     g.peerState = PeerState.ABSENT;
     g.listener.onWarning(

@@ -93,7 +93,7 @@ final class PeerSession {
     }
     state = State.HANDSHAKING;
     number++;
-    send(new Hello(g.siteId, g.leaderId(), g.volumes.size(), number, 0, g.stale()));
+    send(new Hello(g.siteId, g.leaderId(), g.volumes.size(), number, 0, g.power.stale()));
   }
 
   /** Sends one message in the current epoch; a refused send ends the session. */
@@ -209,7 +209,7 @@ final class PeerSession {
       if (state == State.HANDSHAKING && g.siteId.compareTo(g.peerId) < 0) {
         // Both opened: ours wins. Repeat it, since the peer may have dropped the first copy
         // (while it waited for the mediator, say); the peer answers it instead of waiting.
-        send(new Hello(g.siteId, g.leaderId(), g.volumes.size(), number, 0, g.stale()));
+        send(new Hello(g.siteId, g.leaderId(), g.volumes.size(), number, 0, g.power.stale()));
         return;
       }
       if (g.failover.holdsSessions() && peerEpoch <= g.epoch()) {
@@ -226,7 +226,7 @@ final class PeerSession {
       if (!reconcileEpoch(peerEpoch, h)) {
         return;
       }
-      send(new Hello(g.siteId, g.leaderId(), g.volumes.size(), number, h.session(), g.stale()));
+      send(new Hello(g.siteId, g.leaderId(), g.volumes.size(), number, h.session(), g.power.stale()));
       established(h);
     } else if (state == State.HANDSHAKING && h.echo() == number) {
       if (reconcileEpoch(peerEpoch, h)) {

@@ -1,0 +1,157 @@
+package io.duet.sync;
+
+import io.duet.sync.ConsistencyGroupReplicator.PeerState;
+import io.duet.sync.dirty.ActivityLog;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * Which copy wins the next resync after a crash. Writes are acknowledged once both sites applied
+ * them to their page cache, so a power loss (a new boot) can take acknowledged writes from one
+ * site that the other still holds. The rules, each durable in the {@link EpochStore}:
+ *
+ * <ul>
+ *   <li>A site restarted after a crash first makes its page cache durable (after a process crash
+ *       it still holds everything), then forgets its activity-log extents (marked dirty).
+ *   <li>A site that lost power while it was not leading alone is <em>stale</em> until its peer
+ *       has resynced it; it says so in its hellos, and a stale leader hands the leadership to a
+ *       peer that is not stale, so the copy that holds every acknowledged write leads the resync.
+ *   <li>A leader going on alone first makes its data durable and records that it is alone: from
+ *       then on its copy is the newer one everywhere, power loss or not, until its follower is
+ *       back in sync.
+ * </ul>
+ *
+ * Loop-confined once the replicator runs.
+ */
+final class PowerLossRecovery {
+  private final ConsistencyGroupReplicator g;
+  private final EpochStore epochs;
+
+  PowerLossRecovery(ConsistencyGroupReplicator g, EpochStore epochs) {
+    this.g = g;
+    this.epochs = epochs;
+  }
+
+  /**
+   * Before the replicator runs: marks the extents the activity logs held at an unclean stop
+   * dirty, makes their data durable and releases them; returns whether the stop was unclean.
+   */
+  static boolean recoverActivityLogs(List<VolumeReplica> volumes) throws IOException {
+    boolean unclean = false;
+    for (VolumeReplica v : volumes) {
+      boolean active = false;
+      for (ActivityLog.Range r : v.activity().activeAtOpen()) {
+        active = true;
+        v.dirty().markDirty(r.offset(), r.length());
+      }
+      if (active) {
+        // After a process crash the page cache still holds what was written there: durable
+        // now, before the log forgets those extents, or a later power loss would take data no
+        // record points to any more (the resync cleans the dirty marks, not the cache).
+        v.local().flush();
+        unclean = true;
+      }
+      v.activity().releaseActiveAtOpen();
+    }
+    return unclean;
+  }
+
+  /**
+   * Before the replicator runs: records whether this boot is a new one and whether that makes
+   * this site stale; returns what to tell the operator, or null.
+   */
+  static String recordBoot(EpochStore epochs, String boot, boolean unclean) throws IOException {
+    EpochStore.State at = epochs.current();
+    boolean cacheLost = unclean && (boot.isEmpty() || !boot.equals(at.bootId()));
+    boolean stale = at.stale() || cacheLost && !at.alone();
+    if (stale != at.stale() || !boot.equals(at.bootId())) {
+      epochs.persist(new EpochStore.State(at.epoch(), at.leaderId(), stale, at.alone(), boot));
+    }
+    if (!cacheLost) {
+      return null;
+    }
+    return "restarted after a power loss (new boot)"
+        + (stale
+            ? "; the peer holds every acknowledged write and will resync this site"
+            : at.alone() ? "; this site led alone: its durable copy is the newer one" : "");
+  }
+
+  /** This site must not lead or serve before its peer has resynced it. */
+  boolean stale() {
+    return epochs.current().stale();
+  }
+
+  /** The peer has resynced this site (or an operator forced it to lead): it is current. */
+  void clearStale() {
+    if (stale()) {
+      try {
+        epochs.persist(epochs.current().withStale(false));
+      } catch (IOException e) {
+        // Still stale on record: at worst a later session hands the leadership back once more.
+        g.listener.onWarning("cannot record the end of the resync after a power loss: " + e);
+      }
+    }
+  }
+
+  /**
+   * A session is up at the leader: if this site is stale and its peer is not (both stale: either
+   * copy holds what was flushed, so the leader stays), hands the leadership to the peer; returns
+   * whether it does. The handover runs after the handshake that called this.
+   */
+  boolean handBackIfStale() {
+    if (!g.isLeader() || !stale() || g.session.peerStale()) {
+      return false;
+    }
+    int at = g.session.number();
+    g.post(
+        () -> {
+          if (g.session.number() == at && g.session.up() && g.isLeader() && stale()) {
+            g.listener.onWarning(
+                "this site lost power while its peer held every acknowledged write: the peer"
+                    + " leads at epoch "
+                    + (g.epoch() + 1)
+                    + " and resynchronizes this site");
+            // A new epoch naming the peer, then a session in which the peer collects our map
+            // (our activity-log regions) and resyncs us.
+            g.persistEpoch(g.epoch() + 1, g.peerId);
+            g.provenCurrent = false;
+            g.peerState = PeerState.ABSENT;
+            g.restartSession("leadership handed to the peer after a power loss");
+          }
+        });
+    return true;
+  }
+
+  /**
+   * Before the first write the follower will lack: what was replicated until now becomes durable
+   * here, and the record says this copy is the newer one (whatever staleness it carried no
+   * longer decides the next resync). Rare, and both must hold before anything is acknowledged
+   * alone, so on the loop.
+   */
+  void recordAlone() {
+    if (epochs.current().alone()) {
+      return;
+    }
+    try {
+      for (VolumeReplica v : g.volumes) {
+        v.local().flush();
+      }
+      epochs.persist(epochs.current().withAlone(true).withStale(false));
+    } catch (IOException e) {
+      g.stop("cannot record going on alone, replicator stopped: " + e);
+      throw new IllegalStateException("alone state not persisted", e);
+    }
+  }
+
+  /** The follower is back in sync: both copies agree again. */
+  void recordInSync() {
+    if (epochs.current().alone()) {
+      try {
+        epochs.persist(epochs.current().withAlone(false));
+      } catch (IOException e) {
+        // Still marked alone: a later power loss keeps this site's copy, as while resyncing.
+        g.listener.onWarning("cannot record being in sync again: " + e.getMessage());
+      }
+    }
+  }
+}
