@@ -22,6 +22,8 @@ final class DataOutSequencer {
 
   /** A Data-Out that breaks the sequence; the command ends with ABORTED COMMAND asc/ascq. */
   static final class SequenceError extends Exception {
+    private static final long serialVersionUID = 1L;
+
     final int asc;
     final int ascq;
 

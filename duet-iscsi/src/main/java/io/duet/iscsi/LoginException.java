@@ -5,6 +5,8 @@ package io.duet.iscsi;
  * 7143 11.13.5) and a message for the log.
  */
 final class LoginException extends Exception {
+  private static final long serialVersionUID = 1L;
+
   static final int INITIATOR_ERROR = 0x0200;
   static final int AUTHENTICATION_FAILURE = 0x0201;
   static final int AUTHORIZATION_FAILURE = 0x0202;

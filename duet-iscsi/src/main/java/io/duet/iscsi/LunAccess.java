@@ -32,8 +32,8 @@ interface LunAccess {
   void resetUnit(Object unit, ItNexus by);
 
   /**
-   * The logical unit behind {@code lun} as an identity to compare across sessions (the same LU
-   * may sit at different LUN numbers for different initiators), or null.
+   * The logical unit behind {@code lun} as an identity to compare across sessions (the same LU may
+   * sit at different LUN numbers for different initiators), or null.
    */
   Object unit(int lun);
 

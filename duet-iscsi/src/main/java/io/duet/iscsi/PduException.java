@@ -6,6 +6,8 @@ package io.duet.iscsi;
  * refuse to read) the connection must be closed after the Reject.
  */
 final class PduException extends Exception {
+  private static final long serialVersionUID = 1L;
+
   static final int DATA_DIGEST_ERROR = 0x02;
   static final int SNACK_REJECT = 0x03;
   static final int PROTOCOL_ERROR = 0x04;

@@ -26,6 +26,8 @@ final class TextKeys {
 
   /** Malformed text: the caller answers with a login or reject error. */
   static final class TextFormatException extends Exception {
+    private static final long serialVersionUID = 1L;
+
     TextFormatException(String message) {
       super(message);
     }

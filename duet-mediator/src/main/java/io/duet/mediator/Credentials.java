@@ -13,7 +13,6 @@ import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -22,9 +21,9 @@ import javax.crypto.SecretKeyFactory;
 import javax.crypto.spec.PBEKeySpec;
 
 /**
- * Users and their passwords, stored as salted PBKDF2-HMAC-SHA256 hashes in {@code
- * secrets/users}, with a lockout after repeated failures. A verified password is remembered as a
- * keyed SHA-256 for the life of the process, so a site heartbeating every second pays PBKDF2 once.
+ * Users and their passwords, stored as salted PBKDF2-HMAC-SHA256 hashes in {@code secrets/users},
+ * with a lockout after repeated failures. A verified password is remembered as a keyed SHA-256 for
+ * the life of the process, so a site heartbeating every second pays PBKDF2 once.
  */
 final class Credentials {
   static final String USERS_FILE = "users";
@@ -47,7 +46,11 @@ final class Credentials {
   private record Failures(int count, long lockedUntilNanos) {}
 
   private Credentials(
-      Path file, SecureRandom random, MediatorClock clock, int maxFailures, long lockoutMs,
+      Path file,
+      SecureRandom random,
+      MediatorClock clock,
+      int maxFailures,
+      long lockoutMs,
       int iterations) {
     this.file = file;
     this.random = random;
@@ -59,8 +62,13 @@ final class Credentials {
   }
 
   static Credentials open(
-      Path dataDir, SecureRandom random, MediatorClock clock, int maxFailures, long lockoutMs,
-      int iterations) throws IOException {
+      Path dataDir,
+      SecureRandom random,
+      MediatorClock clock,
+      int maxFailures,
+      long lockoutMs,
+      int iterations)
+      throws IOException {
     Path file = MediatorCa.secretsDir(dataDir).resolve(USERS_FILE);
     Credentials c = new Credentials(file, random, clock, maxFailures, lockoutMs, iterations);
     Optional<byte[]> stored = AtomicFile.read(file);
@@ -69,9 +77,7 @@ final class Credentials {
       if (users == null || !users.isObject()) {
         throw new IOException(file + ": no users object");
       }
-      Iterator<Map.Entry<String, JsonNode>> it = users.fields();
-      while (it.hasNext()) {
-        Map.Entry<String, JsonNode> e = it.next();
+      for (Map.Entry<String, JsonNode> e : users.properties()) {
         c.hashes.put(e.getKey(), e.getValue().asText());
       }
     }
@@ -94,7 +100,11 @@ final class Credentials {
     random.nextBytes(salt);
     Base64.Encoder b64 = Base64.getEncoder();
     String stored =
-        "pbkdf2-sha256$" + iterations + "$" + b64.encodeToString(salt) + "$"
+        "pbkdf2-sha256$"
+            + iterations
+            + "$"
+            + b64.encodeToString(salt)
+            + "$"
             + b64.encodeToString(pbkdf2(password, salt, iterations));
     Map<String, String> next = new HashMap<>(hashes);
     next.put(user, stored);
@@ -107,8 +117,8 @@ final class Credentials {
   }
 
   /**
-   * Checks a user's password. The slow hash runs outside the lock, so one client guessing
-   * passwords does not hold up the sites' heartbeats behind it.
+   * Checks a user's password. The slow hash runs outside the lock, so one client guessing passwords
+   * does not hold up the sites' heartbeats behind it.
    *
    * @throws MediatorException {@link Kind#LOCKED_OUT} while locked (even for the right password),
    *     {@link Kind#UNAUTHORIZED} for a wrong user or password

@@ -1,8 +1,8 @@
 package io.duet.mediator;
 
 /**
- * The mediator's answer to a site: granted or refused, why, how long to wait before asking again
- * (a takeover refused while the leader's lease runs), and the recorded state so that a stale site
+ * The mediator's answer to a site: granted or refused, why, how long to wait before asking again (a
+ * takeover refused while the leader's lease runs), and the recorded state so that a stale site
  * learns the current epoch and survivor from the same answer.
  *
  * @param granted whether the request took effect (or had already)

@@ -10,16 +10,15 @@ import io.duet.mediator.Request.Takeover;
 import java.util.UUID;
 
 /**
- * The mediator's decisions (replication.md section 3) as a pure function: record, lease and
- * request in, next record, lease and verdict out. Nothing here touches a disk or a clock, so every
- * row can be tested with numbers; {@link MediatorState} makes the result durable before anyone
- * hears of it.
+ * The mediator's decisions (replication.md section 3) as a pure function: record, lease and request
+ * in, next record, lease and verdict out. Nothing here touches a disk or a clock, so every row can
+ * be tested with numbers; {@link MediatorState} makes the result durable before anyone hears of it.
  *
  * <p>The safety argument in one place: a follower is promoted only while the record is in sync at
  * the epoch the follower holds, no pre-election is recorded, and the leader's last lease (counted
- * from when the mediator received the renewal, which is after the leader started counting) ended
- * at least {@code graceMs} ago. A leader stops acknowledging writes before its own count ends, so
- * by then it has stopped.
+ * from when the mediator received the renewal, which is after the leader started counting) ended at
+ * least {@code graceMs} ago. A leader stops acknowledging writes before its own count ends, so by
+ * then it has stopped.
  */
 final class FailoverRules {
   private final long leaseNanos;

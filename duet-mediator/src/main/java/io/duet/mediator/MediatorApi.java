@@ -61,7 +61,8 @@ final class MediatorApi {
             error(
                 ctx,
                 Kind.ofStatus(e.getStatus()),
-                e.getStatus() == 404 ? "no such endpoint: " + ctx.method() + " " + ctx.path()
+                e.getStatus() == 404
+                    ? "no such endpoint: " + ctx.method() + " " + ctx.path()
                     : e.getMessage(),
                 e.getStatus()));
     cfg.routes.exception(
@@ -83,13 +84,19 @@ final class MediatorApi {
           state.remove(group(ctx));
           ctx.status(204);
         });
-    decide(cfg, "heartbeat", HEARTBEAT,
+    decide(
+        cfg,
+        "heartbeat",
+        HEARTBEAT,
         b -> new Request.Heartbeat(b.uuid("site"), b.epoch(), b.uuid("leader"), b.bool("inSync")));
     decide(cfg, "lease", SITE_EPOCH, b -> new Request.RenewLease(b.uuid("site"), b.epoch()));
     decide(cfg, "out-of-sync", SITE_EPOCH, b -> new Request.OutOfSync(b.uuid("site"), b.epoch()));
     decide(cfg, "takeover", SITE_EPOCH, b -> new Request.Takeover(b.uuid("site"), b.epoch()));
     decide(cfg, "pre-election", SITE_EPOCH, b -> new Request.PreElect(b.uuid("site"), b.epoch()));
-    decide(cfg, "forced-failover", FORCED,
+    decide(
+        cfg,
+        "forced-failover",
+        FORCED,
         b -> new Request.ForcedFailover(b.uuid("site"), b.epoch(), b.text("reason", 500)));
   }
 
@@ -102,7 +109,12 @@ final class MediatorApi {
           if (!d.granted()) {
             log.info("{} {} refused for {}: {}", verb, group, req.site(), d.message());
           } else if (d.relationship().epoch() != req.epoch()) {
-            log.info("{} {} by {}: {} (epoch {})", verb, group, req.site(), d.message(),
+            log.info(
+                "{} {} by {}: {} (epoch {})",
+                verb,
+                group,
+                req.site(),
+                d.message(),
                 d.relationship().epoch());
           }
           ctx.status(d.granted() ? 200 : 409).json(d);
@@ -154,8 +166,9 @@ final class MediatorApi {
     }
     String decoded;
     try {
-      decoded = new String(Base64.getDecoder().decode(header.substring(6).strip()),
-          StandardCharsets.UTF_8);
+      decoded =
+          new String(
+              Base64.getDecoder().decode(header.substring(6).strip()), StandardCharsets.UTF_8);
     } catch (IllegalArgumentException e) {
       throw new MediatorException(Kind.UNAUTHORIZED, "malformed Basic credentials");
     }

@@ -95,7 +95,8 @@ final class MediatorCa {
       Files.createDirectories(dataDir);
       if (dataDir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
         Files.createDirectory(
-            secrets, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            secrets,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
       } else {
         Files.createDirectory(secrets);
       }
@@ -134,11 +135,14 @@ final class MediatorCa {
       JcaX509v3CertificateBuilder b =
           builder(
               X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded()),
-              subject, pair, SERVER_VALIDITY, random, now);
+              subject,
+              pair,
+              SERVER_VALIDITY,
+              random,
+              now);
       b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
       b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
-      b.addExtension(
-          Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose));
+      b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose));
       b.addExtension(
           Extension.subjectAlternativeName,
           false,
@@ -174,7 +178,11 @@ final class MediatorCa {
 
   /** Valid from a day ago (clocks differ) for {@code validity}, with a random serial. */
   private static JcaX509v3CertificateBuilder builder(
-      X500Name issuer, X500Name subject, KeyPair pair, Duration validity, SecureRandom random,
+      X500Name issuer,
+      X500Name subject,
+      KeyPair pair,
+      Duration validity,
+      SecureRandom random,
       Instant now) {
     return new JcaX509v3CertificateBuilder(
         issuer,
@@ -187,7 +195,8 @@ final class MediatorCa {
 
   private X509Certificate sign(JcaX509v3CertificateBuilder b)
       throws OperatorCreationException, CertificateException {
-    X509CertificateHolder holder = b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(key));
+    X509CertificateHolder holder =
+        b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(key));
     return new JcaX509CertificateConverter().getCertificate(holder);
   }
 
@@ -219,7 +228,8 @@ final class MediatorCa {
     try {
       Base64.Decoder b64 = Base64.getDecoder();
       PrivateKey key =
-          KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(b64.decode(lines[0])));
+          KeyFactory.getInstance("EC")
+              .generatePrivate(new PKCS8EncodedKeySpec(b64.decode(lines[0])));
       return new MediatorCa(key, parseDer(b64.decode(lines[1])));
     } catch (GeneralSecurityException | IllegalArgumentException e) {
       throw new IOException(record + ": unreadable CA: " + e.getMessage(), e);

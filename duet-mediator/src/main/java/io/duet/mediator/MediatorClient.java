@@ -73,7 +73,9 @@ public final class MediatorClient implements AutoCloseable {
     return new MediatorClient(base, tls(caCertificate, null), "Basic " + token, timeout);
   }
 
-  /** A client authenticating with a client certificate chain (signed by a CA the mediator allows). */
+  /**
+   * A client authenticating with a client certificate chain (signed by a CA the mediator allows).
+   */
   public static MediatorClient withCertificate(
       URI base, Path caCertificate, PrivateKey key, List<X509Certificate> chain, Duration timeout)
       throws IOException {
@@ -228,7 +230,8 @@ public final class MediatorClient implements AutoCloseable {
       throw new MediatorException(Kind.UNREACHABLE, "interrupted while calling the mediator", e);
     } catch (IllegalArgumentException e) {
       // The JDK client refuses a URL it cannot connect to (no host it can parse) this way.
-      throw new MediatorException(Kind.UNREACHABLE, "mediator " + base + " is not reachable: " + e, e);
+      throw new MediatorException(
+          Kind.UNREACHABLE, "mediator " + base + " is not reachable: " + e, e);
     }
     int status = r.statusCode();
     if (status / 100 == 2 || (status == 409 && isDecision(r.body()))) {

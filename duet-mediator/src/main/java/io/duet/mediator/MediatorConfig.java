@@ -56,7 +56,13 @@ public record MediatorConfig(
   public static final long LOCKOUT_MS_DEFAULT = 60_000;
   private static final Set<String> FIELDS =
       Set.of(
-          "dataDir", "listen", "tlsNames", "clientCas", "leaseMs", "graceMs", "maxFailedLogins",
+          "dataDir",
+          "listen",
+          "tlsNames",
+          "clientCas",
+          "leaseMs",
+          "graceMs",
+          "maxFailedLogins",
           "lockoutMs");
   private static final int MAX_CONFIG_BYTES = 1 << 20;
 
@@ -77,14 +83,28 @@ public record MediatorConfig(
   /** The defaults for {@code dataDir}. */
   public static MediatorConfig defaults(Path dataDir) {
     return new MediatorConfig(
-        dataDir, HOST_DEFAULT, PORT_DEFAULT, List.of(), List.of(), LEASE_MS_DEFAULT,
-        GRACE_MS_DEFAULT, MAX_FAILED_LOGINS_DEFAULT, LOCKOUT_MS_DEFAULT);
+        dataDir,
+        HOST_DEFAULT,
+        PORT_DEFAULT,
+        List.of(),
+        List.of(),
+        LEASE_MS_DEFAULT,
+        GRACE_MS_DEFAULT,
+        MAX_FAILED_LOGINS_DEFAULT,
+        LOCKOUT_MS_DEFAULT);
   }
 
   /** The same configuration listening on {@code host:port}. */
   public MediatorConfig withListen(String newHost, int newPort) {
     return new MediatorConfig(
-        dataDir, newHost, newPort, tlsNames, clientCas, leaseMs, graceMs, maxFailedLogins,
+        dataDir,
+        newHost,
+        newPort,
+        tlsNames,
+        clientCas,
+        leaseMs,
+        graceMs,
+        maxFailedLogins,
         lockoutMs);
   }
 
@@ -115,7 +135,12 @@ public record MediatorConfig(
       String f = names.next();
       if (!FIELDS.contains(f)) {
         throw new IOException(
-            name + ": unknown setting '" + f + "' (known: " + String.join(", ", FIELDS.stream().sorted().toList()) + ")");
+            name
+                + ": unknown setting '"
+                + f
+                + "' (known: "
+                + String.join(", ", FIELDS.stream().sorted().toList())
+                + ")");
       }
     }
     try {

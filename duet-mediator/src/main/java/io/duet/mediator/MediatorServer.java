@@ -147,8 +147,8 @@ public final class MediatorServer implements AutoCloseable {
     try {
       KeyStore ks = KeyStore.getInstance("PKCS12");
       ks.load(null, null);
-      ks.setKeyEntry("server", server.key(), STORE_PASSWORD,
-          new X509Certificate[] {server.certificate()});
+      ks.setKeyEntry(
+          "server", server.key(), STORE_PASSWORD, new X509Certificate[] {server.certificate()});
       KeyManagerFactory kmf = KeyManagerFactory.getInstance("PKIX");
       kmf.init(ks, STORE_PASSWORD);
       KeyStore trust = KeyStore.getInstance("PKCS12");
@@ -184,8 +184,8 @@ public final class MediatorServer implements AutoCloseable {
   }
 
   /**
-   * Creates or changes a user in the data directory of a mediator (for {@code duet mediator
-   * user}); durable on return. A running mediator reads users at start, so restart it after.
+   * Creates or changes a user in the data directory of a mediator (for {@code duet mediator user});
+   * durable on return. A running mediator reads users at start, so restart it after.
    */
   public static void setPassword(Path dataDir, String user, char[] password) throws IOException {
     Credentials.open(

@@ -41,8 +41,8 @@ final class MediatorState {
 
   /**
    * Loads every relationship under {@code dataDir}. Each leader is treated as if it had just
-   * renewed its lease: one may have been granted right before a crash, and the mediator's
-   * monotonic clock did not survive it.
+   * renewed its lease: one may have been granted right before a crash, and the mediator's monotonic
+   * clock did not survive it.
    *
    * @throws IOException if the directory cannot be read or a record is damaged (naming the file)
    */
@@ -79,11 +79,11 @@ final class MediatorState {
   }
 
   /**
-   * Records a relationship, or confirms the one recorded: the same members are accepted again
-   * (each site registers; retries are harmless) and the record is answered as it stands.
+   * Records a relationship, or confirms the one recorded: the same members are accepted again (each
+   * site registers; retries are harmless) and the record is answered as it stands.
    */
-  synchronized RelationshipView register(UUID group, UUID siteA, UUID siteB, UUID leader, long epoch)
-      throws MediatorException {
+  synchronized RelationshipView register(
+      UUID group, UUID siteA, UUID siteB, UUID leader, long epoch) throws MediatorException {
     Entry e = entries.get(group);
     if (e != null) {
       Relationship r = e.record();
@@ -98,7 +98,8 @@ final class MediatorState {
       return view(e);
     }
     if (entries.size() >= MAX_RELATIONSHIPS) {
-      throw new MediatorException(Kind.CONFLICT, "this mediator holds its maximum of relationships");
+      throw new MediatorException(
+          Kind.CONFLICT, "this mediator holds its maximum of relationships");
     }
     Relationship r;
     try {
@@ -135,8 +136,7 @@ final class MediatorState {
       throw MediatorException.invalid("epoch must not be negative");
     }
     FailoverRules.Step step = rules.apply(e.record(), e.leaseUntilNanos(), req, clock.nanoTime());
-    Relationship next =
-        step.next().withContact(req.site(), new Contact(clock.now(), req.epoch()));
+    Relationship next = step.next().withContact(req.site(), new Contact(clock.now(), req.epoch()));
     persist(next);
     Entry kept = new Entry(next, step.leaseUntilNanos());
     entries.put(group, kept);

@@ -83,13 +83,13 @@ record Relationship(
   }
 
   Relationship withPreElected(UUID site) {
-    return new Relationship(
-        groupId, siteA, siteB, epoch, leader, inSync, survivor, site, contacts);
+    return new Relationship(groupId, siteA, siteB, epoch, leader, inSync, survivor, site, contacts);
   }
 
   Relationship withContact(UUID site, Contact contact) {
     Map<UUID, Contact> next = new java.util.HashMap<>(contacts);
     next.put(site, contact);
-    return new Relationship(groupId, siteA, siteB, epoch, leader, inSync, survivor, preElected, next);
+    return new Relationship(
+        groupId, siteA, siteB, epoch, leader, inSync, survivor, preElected, next);
   }
 }

@@ -66,9 +66,7 @@ final class RelationshipCodec {
       Map<UUID, Contact> contacts = new HashMap<>();
       JsonNode cs = o.get("contacts");
       if (cs != null && cs.isObject()) {
-        var it = cs.fields();
-        while (it.hasNext()) {
-          var e = it.next();
+        for (var e : cs.properties()) {
           contacts.put(
               uuid(e.getKey(), "contact site"),
               new Contact(

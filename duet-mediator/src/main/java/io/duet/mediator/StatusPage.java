@@ -52,12 +52,20 @@ final class StatusPage {
         .append("<th>epoch</th><th>leader</th><th>state</th><th>survivor</th><th>lease left")
         .append(" (ms)</th><th>last heard (ms ago)</th></tr>");
     for (RelationshipView v : views) {
-      b.append("<tr><td>").append(v.groupId()).append("</td><td>").append(v.epoch())
-          .append("</td><td>").append(v.leader()).append("</td><td>")
+      b.append("<tr><td>")
+          .append(v.groupId())
+          .append("</td><td>")
+          .append(v.epoch())
+          .append("</td><td>")
+          .append(v.leader())
+          .append("</td><td>")
           .append(v.inSync() ? "in sync" : "OUT OF SYNC")
           .append(v.preElected() != null ? " (pre-elected)" : "")
-          .append("</td><td>").append(v.survivor() == null ? "-" : v.survivor())
-          .append("</td><td>").append(v.leaseRemainingMs()).append("</td><td>");
+          .append("</td><td>")
+          .append(v.survivor() == null ? "-" : v.survivor())
+          .append("</td><td>")
+          .append(v.leaseRemainingMs())
+          .append("</td><td>");
       for (RelationshipView.SiteContact c : v.sites()) {
         b.append(c.site()).append(": ").append(c.ageMs() < 0 ? "never" : c.ageMs()).append("<br>");
       }

@@ -51,12 +51,14 @@ class CredentialsTest {
     Credentials c = open();
     c.setPassword("site-a", "correct horse".toCharArray());
     for (int i = 0; i < 2; i++) {
-      assertThat(kindOf(() -> c.authenticate("site-a", "x".toCharArray()))).isEqualTo(Kind.UNAUTHORIZED);
+      assertThat(kindOf(() -> c.authenticate("site-a", "x".toCharArray())))
+          .isEqualTo(Kind.UNAUTHORIZED);
     }
     // A success in between resets the count.
     c.authenticate("site-a", "correct horse".toCharArray());
     for (int i = 0; i < 3; i++) {
-      assertThat(kindOf(() -> c.authenticate("site-a", "x".toCharArray()))).isEqualTo(Kind.UNAUTHORIZED);
+      assertThat(kindOf(() -> c.authenticate("site-a", "x".toCharArray())))
+          .isEqualTo(Kind.UNAUTHORIZED);
     }
     assertThat(kindOf(() -> c.authenticate("site-a", "correct horse".toCharArray())))
         .isEqualTo(Kind.LOCKED_OUT);

@@ -25,7 +25,8 @@ class MediatorConfigTest {
             maxFailedLogins: 4
             lockoutMs: 30000
             """,
-            BASE, "m.yaml");
+            BASE,
+            "m.yaml");
     assertThat(c.dataDir()).isEqualTo(BASE.resolve("data"));
     assertThat(c.host()).isEqualTo("::1");
     assertThat(c.port()).isEqualTo(9443);

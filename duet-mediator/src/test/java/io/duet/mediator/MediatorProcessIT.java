@@ -44,19 +44,25 @@ class MediatorProcessIT {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     process =
         new ProcessBuilder(
-                java.toString(), "-cp", System.getProperty("java.class.path"),
-                ChildMediator.class.getName(), dir.resolve("m").toString(), Long.toString(LEASE_MS))
+                java.toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                ChildMediator.class.getName(),
+                dir.resolve("m").toString(),
+                Long.toString(LEASE_MS))
             .redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve("stderr").toFile()))
             .start();
     BufferedReader out =
         new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-    CompletableFuture<String> line = CompletableFuture.supplyAsync(() -> {
-      try {
-        return out.readLine();
-      } catch (IOException e) {
-        return null;
-      }
-    });
+    CompletableFuture<String> line =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return out.readLine();
+              } catch (IOException e) {
+                return null;
+              }
+            });
     String ready = line.get(60, TimeUnit.SECONDS);
     assertThat(ready).as("stderr: %s", stderr()).startsWith("ready https://");
     String url = ready.substring("ready ".length());
@@ -81,8 +87,11 @@ class MediatorProcessIT {
   MediatorClient client(String url, String password) {
     try {
       return MediatorClient.withPassword(
-          URI.create(url), dir.resolve("m").resolve(MediatorCa.CA_CERT_FILE),
-          MediatorServer.INITIAL_USER, password, TIMEOUT);
+          URI.create(url),
+          dir.resolve("m").resolve(MediatorCa.CA_CERT_FILE),
+          MediatorServer.INITIAL_USER,
+          password,
+          TIMEOUT);
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
@@ -99,7 +108,8 @@ class MediatorProcessIT {
     UUID leaderLost = UUID.randomUUID();
     String url = start();
     String password =
-        Files.readString(dir.resolve("m").resolve(MediatorCa.SECRETS_DIR).resolve("initial-password"))
+        Files.readString(
+                dir.resolve("m").resolve(MediatorCa.SECRETS_DIR).resolve("initial-password"))
             .strip();
     try (MediatorClient c = client(url, password)) {
       c.register(linkCut, A, B, A, 1);

@@ -51,8 +51,11 @@ class MediatorServerTest {
 
   MediatorClient passwordClient(String password) throws IOException {
     return MediatorClient.withPassword(
-        URI.create(server.url()), server.caCertificateFile(), MediatorServer.INITIAL_USER,
-        password, TIMEOUT);
+        URI.create(server.url()),
+        server.caCertificateFile(),
+        MediatorServer.INITIAL_USER,
+        password,
+        TIMEOUT);
   }
 
   @AfterEach
@@ -93,18 +96,22 @@ class MediatorServerTest {
     assertThat(forced.relationship().leader()).isEqualTo(B);
     client.remove(GROUP);
     assertThatThrownBy(() -> client.relationship(GROUP))
-        .isInstanceOfSatisfying(MediatorException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
+        .isInstanceOfSatisfying(
+            MediatorException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
   }
 
   @Test
   void unknownRelationshipsAndStrangersAreClear4xx() throws IOException {
     assertThatThrownBy(() -> client.heartbeat(UUID.randomUUID(), A, 1, A, true))
-        .isInstanceOfSatisfying(MediatorException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
+        .isInstanceOfSatisfying(
+            MediatorException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
     client.register(GROUP, A, B, A, 1);
     assertThatThrownBy(() -> client.requestTakeover(GROUP, UUID.randomUUID(), 1))
-        .isInstanceOfSatisfying(MediatorException.class, e -> assertThat(e.kind()).isEqualTo(Kind.FORBIDDEN));
+        .isInstanceOfSatisfying(
+            MediatorException.class, e -> assertThat(e.kind()).isEqualTo(Kind.FORBIDDEN));
     assertThatThrownBy(() -> client.register(GROUP, A, UUID.randomUUID(), A, 1))
-        .isInstanceOfSatisfying(MediatorException.class, e -> assertThat(e.kind()).isEqualTo(Kind.CONFLICT));
+        .isInstanceOfSatisfying(
+            MediatorException.class, e -> assertThat(e.kind()).isEqualTo(Kind.CONFLICT));
     assertThat(client.healthy()).isTrue();
   }
 
@@ -113,11 +120,13 @@ class MediatorServerTest {
     try (MediatorClient wrong = passwordClient("not-the-password")) {
       for (int i = 0; i < MediatorConfig.MAX_FAILED_LOGINS_DEFAULT; i++) {
         assertThatThrownBy(wrong::relationships)
-            .isInstanceOfSatisfying(MediatorException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UNAUTHORIZED));
+            .isInstanceOfSatisfying(
+                MediatorException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UNAUTHORIZED));
       }
     }
     assertThatThrownBy(client::relationships)
-        .isInstanceOfSatisfying(MediatorException.class, e -> assertThat(e.kind()).isEqualTo(Kind.LOCKED_OUT));
+        .isInstanceOfSatisfying(
+            MediatorException.class, e -> assertThat(e.kind()).isEqualTo(Kind.LOCKED_OUT));
     assertThat(client.healthy()).isTrue();
     clock.advanceMs(MediatorConfig.LOCKOUT_MS_DEFAULT);
     assertThat(client.relationships()).isEmpty();
@@ -129,11 +138,15 @@ class MediatorServerTest {
     MediatorCa.loadOrCreate(otherCa, new SecureRandom(), clock.now());
     try (MediatorClient c =
         MediatorClient.withPassword(
-            URI.create(server.url()), otherCa.resolve(MediatorCa.CA_CERT_FILE),
-            MediatorServer.INITIAL_USER, password(), TIMEOUT)) {
+            URI.create(server.url()),
+            otherCa.resolve(MediatorCa.CA_CERT_FILE),
+            MediatorServer.INITIAL_USER,
+            password(),
+            TIMEOUT)) {
       assertThat(c.healthy()).isFalse();
       assertThatThrownBy(c::relationships)
-          .isInstanceOfSatisfying(MediatorException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UNREACHABLE));
+          .isInstanceOfSatisfying(
+              MediatorException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UNREACHABLE));
     }
   }
 
@@ -148,20 +161,33 @@ class MediatorServerTest {
     server =
         start(
             new MediatorConfig(
-                base.dataDir(), base.host(), base.port(), List.of(),
-                List.of(sitesDir.resolve(MediatorCa.CA_CERT_FILE)), 5000, 2000, 5, 60_000));
+                base.dataDir(),
+                base.host(),
+                base.port(),
+                List.of(),
+                List.of(sitesDir.resolve(MediatorCa.CA_CERT_FILE)),
+                5000,
+                2000,
+                5,
+                60_000));
     MediatorCa.Issued site = sitesCa.issueClient("site-a", random, clock.now());
     try (MediatorClient c =
         MediatorClient.withCertificate(
-            URI.create(server.url()), server.caCertificateFile(), site.key(),
-            List.of(site.certificate()), TIMEOUT)) {
+            URI.create(server.url()),
+            server.caCertificateFile(),
+            site.key(),
+            List.of(site.certificate()),
+            TIMEOUT)) {
       assertThat(c.register(GROUP, A, B, A, 1).epoch()).isEqualTo(1);
     }
     MediatorCa.Issued stranger = strangerCa.issueClient("site-x", random, clock.now());
     try (MediatorClient c =
         MediatorClient.withCertificate(
-            URI.create(server.url()), server.caCertificateFile(), stranger.key(),
-            List.of(stranger.certificate()), TIMEOUT)) {
+            URI.create(server.url()),
+            server.caCertificateFile(),
+            stranger.key(),
+            List.of(stranger.certificate()),
+            TIMEOUT)) {
       assertThatThrownBy(() -> c.relationship(GROUP)).isInstanceOf(MediatorException.class);
     }
     // Passwords still work beside certificates.
@@ -192,10 +218,19 @@ class MediatorServerTest {
     client.register(GROUP, A, B, A, 1);
     Random random = new Random(7);
     List<String> bodies =
-        List.of("", "{", "[]", "null", "{\"site\":1}", "{\"site\":\"nope\",\"epoch\":1}",
-            "{\"site\":\"" + A + "\",\"epoch\":-1}", "{\"site\":\"" + A + "\",\"epoch\":1,\"x\":1}",
-            "{\"site\":\"" + A + "\",\"epoch\":1.5}", "{\"site\":\"" + A + "\",\"epoch\":1e99}");
-    List<String> verbs = List.of("heartbeat", "lease", "out-of-sync", "takeover", "pre-election", "forced-failover");
+        List.of(
+            "",
+            "{",
+            "[]",
+            "null",
+            "{\"site\":1}",
+            "{\"site\":\"nope\",\"epoch\":1}",
+            "{\"site\":\"" + A + "\",\"epoch\":-1}",
+            "{\"site\":\"" + A + "\",\"epoch\":1,\"x\":1}",
+            "{\"site\":\"" + A + "\",\"epoch\":1.5}",
+            "{\"site\":\"" + A + "\",\"epoch\":1e99}");
+    List<String> verbs =
+        List.of("heartbeat", "lease", "out-of-sync", "takeover", "pre-election", "forced-failover");
     try (HttpClient raw = rawClient()) {
       for (int i = 0; i < 120; i++) {
         String text;
@@ -227,7 +262,8 @@ class MediatorServerTest {
   }
 
   private HttpRequest.Builder get(String path, boolean auth) throws IOException {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.url() + path)).timeout(TIMEOUT);
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(server.url() + path)).timeout(TIMEOUT);
     return auth ? b.header("Authorization", basic()) : b;
   }
 

@@ -50,7 +50,8 @@ class MediatorStateTest {
     assertThat(lease.granted()).isTrue();
     assertThat(lease.leaseMs()).isEqualTo(LEASE_MS);
     assertThat(lease.relationship().leaseRemainingMs()).isEqualTo(LEASE_MS);
-    assertThat(lease.relationship().sites()).allSatisfy(s -> assertThat(s.reportedEpoch()).isEqualTo(1));
+    assertThat(lease.relationship().sites())
+        .allSatisfy(s -> assertThat(s.reportedEpoch()).isEqualTo(1));
   }
 
   @Test
@@ -309,7 +310,9 @@ class MediatorStateTest {
     byte[] bytes = Files.readAllBytes(f);
     bytes[bytes.length / 2] ^= 0x40;
     Files.write(f, bytes);
-    assertThatThrownBy(this::reopen).isInstanceOf(IOException.class).hasMessageContaining(GROUP.toString());
+    assertThatThrownBy(this::reopen)
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining(GROUP.toString());
   }
 
   @Test

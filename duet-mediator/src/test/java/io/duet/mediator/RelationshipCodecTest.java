@@ -20,7 +20,14 @@ class RelationshipCodecTest {
   void roundTrips() throws IOException {
     Relationship r =
         new Relationship(
-            G, A, B, 7, B, false, B, null,
+            G,
+            A,
+            B,
+            7,
+            B,
+            false,
+            B,
+            null,
             Map.of(A, new Relationship.Contact(Instant.ofEpochMilli(123), 6)));
     assertThat(RelationshipCodec.decode(RelationshipCodec.encode(r))).isEqualTo(r);
     Relationship pre = new Relationship(G, A, B, 2, A, true, null, A, Map.of());
@@ -32,7 +39,8 @@ class RelationshipCodecTest {
     String inSyncWithSurvivor =
         "{\"format\":1,\"groupId\":\"%s\",\"siteA\":\"%s\",\"siteB\":\"%s\",\"epoch\":1,\"leader\":\"%s\",\"inSync\":true,\"survivor\":\"%s\"}"
             .formatted(G, A, B, A, A);
-    assertThatThrownBy(() -> RelationshipCodec.decode(inSyncWithSurvivor.getBytes(StandardCharsets.UTF_8)))
+    assertThatThrownBy(
+            () -> RelationshipCodec.decode(inSyncWithSurvivor.getBytes(StandardCharsets.UTF_8)))
         .isInstanceOf(IOException.class)
         .hasMessageContaining("survivor");
   }

@@ -8,15 +8,15 @@ import java.util.WeakHashMap;
 
 /**
  * Logs when a volume stops or resumes being served at this site (a replicated volume whose site
- * turned stale, then caught up): once per turn, however many requests and connections see it, so
- * a host retrying thousands of I/Os on an unavailable export does not flood the log.
+ * turned stale, then caught up): once per turn, however many requests and connections see it, so a
+ * host retrying thousands of I/Os on an unavailable export does not flood the log.
  */
 final class AvailabilityLog {
   private static final System.Logger LOG = System.getLogger(AvailabilityLog.class.getName());
 
   /**
-   * One per server process: the connections of one export share their volume's state. Keys are
-   * weak so a deleted volume is forgotten.
+   * One per server process: the connections of one export share their volume's state. Keys are weak
+   * so a deleted volume is forgotten.
    */
   static final AvailabilityLog SHARED = new AvailabilityLog();
 

@@ -5,6 +5,8 @@ package io.duet.nbd;
  * becomes NBD_REP_ERR_INVALID; in transmission, a bad request magic closes the connection.
  */
 final class MalformedException extends Exception {
+  private static final long serialVersionUID = 1L;
+
   MalformedException(String message) {
     super(message);
   }

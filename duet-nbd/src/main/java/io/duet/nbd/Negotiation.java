@@ -19,6 +19,8 @@ import java.util.Set;
 final class Negotiation {
   /** The client broke a rule whose only remedy, by proto.md, is dropping the connection. */
   static final class ProtocolViolation extends IOException {
+    private static final long serialVersionUID = 1L;
+
     ProtocolViolation(String message) {
       super(message);
     }

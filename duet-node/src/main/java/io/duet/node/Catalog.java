@@ -9,14 +9,14 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Set;
-import java.util.function.Function;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,8 +51,8 @@ final class Catalog implements TargetCatalog {
   }
 
   /**
-   * Where discovery finds the other site's targets for the volumes an initiator sees here (those
-   * of consistency groups), so a host learns every path with one SendTargets.
+   * Where discovery finds the other site's targets for the volumes an initiator sees here (those of
+   * consistency groups), so a host learns every path with one SendTargets.
    */
   void peerTargets(Function<Set<String>, List<DiscoveredTarget>> lookup) {
     this.peerTargets = lookup;

@@ -40,6 +40,7 @@ final class NbdExports implements ExportCatalog, AutoCloseable {
   private final ReentrantLock lock;
   private final NbdServer server;
   private final List<HostPort> bound = new ArrayList<>();
+
   /** The volume clients reach by name: the replicated one for volumes of a group. */
   private volatile Function<String, Optional<? extends Volume>> volumes;
 
@@ -61,7 +62,6 @@ final class NbdExports implements ExportCatalog, AutoCloseable {
   void volumes(Function<String, Optional<? extends Volume>> resolver) {
     this.volumes = resolver;
   }
-
 
   /** Server settings from the site's {@code nbdTls} section (none: STARTTLS is refused). */
   static NbdSettings settings(Optional<NbdTlsConfig> tls) throws IOException {

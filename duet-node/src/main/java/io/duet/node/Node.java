@@ -207,7 +207,6 @@ public final class Node implements AutoCloseable {
       }
     }
 
-
     Instant started = Instant.ofEpochMilli(clock.millis());
     RestApi api = new RestApi(admin, peering, groups, mediator, token, json, clock, started);
     InetSocketAddress bound;

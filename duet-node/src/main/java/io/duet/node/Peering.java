@@ -46,8 +46,10 @@ final class Peering implements AutoCloseable {
   private final SecureRandom random;
   private final PeerStore store;
   private final Map<UUID, TlsTransport> links;
+
   /** Per paired site, outliving link replacements: the groups' and control channels. */
   private final Map<UUID, LinkChannels> channels = new ConcurrentHashMap<>();
+
   private final LinkSettings settings;
   private final SiteIdentity identity;
   private final Invitations invitations;
@@ -279,16 +281,16 @@ final class Peering implements AutoCloseable {
   }
 
   /**
-   * The channels (one per consistency group, plus control) over the link to a paired site; empty
-   * if not paired or peering is disabled.
+   * The channels (one per consistency group, plus control) over the link to a paired site; empty if
+   * not paired or peering is disabled.
    */
   Optional<LinkChannels> channels(UUID siteId) {
     return Optional.ofNullable(channels.get(siteId));
   }
 
   /**
-   * Runs {@code listener} for the channels of every paired site, now and whenever a site pairs
-   * (the consistency groups serve the peer's control requests on them).
+   * Runs {@code listener} for the channels of every paired site, now and whenever a site pairs (the
+   * consistency groups serve the peer's control requests on them).
    */
   synchronized void onChannels(BiConsumer<UUID, LinkChannels> listener) {
     channelListeners.add(listener);

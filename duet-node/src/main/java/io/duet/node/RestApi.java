@@ -241,7 +241,8 @@ final class RestApi implements AutoCloseable {
 
     peerRoutes(cfg);
     mediatorRoutes(cfg);
-    new CgRoutes(groups, json).register((method, path, handler) -> route(cfg, method, path, handler));
+    new CgRoutes(groups, json)
+        .register((method, path, handler) -> route(cfg, method, path, handler));
   }
 
   private void peerRoutes(JavalinConfig cfg) {

@@ -42,8 +42,10 @@ final class SiteAdmin {
   private final ReentrantLock lock = new ReentrantLock();
   private final Portals portals;
   private final NbdExports nbd;
+
   /** The consistency group a volume is in, if any: such a volume is neither deleted nor resized. */
   private volatile Function<String, Optional<String>> groupOf = v -> Optional.empty();
+
   /** Told after every host change (the groups' ALUA views follow the hosts' sites). */
   private volatile Runnable hostsChanged = () -> {};
 

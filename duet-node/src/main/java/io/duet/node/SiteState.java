@@ -71,8 +71,8 @@ record SiteState(
    * @param iqns initiator names, lower case
    * @param chapUser CHAP name the initiator must send, or null when no CHAP is required
    * @param mutualUser the name this target answers with in mutual CHAP, or null
-   * @param site the site the host sits at (its ports are active/optimized for it, the other
-   *     site's non-optimized), or {@link #ALL_SITES}; null in state files from before sites
+   * @param site the site the host sits at (its ports are active/optimized for it, the other site's
+   *     non-optimized), or {@link #ALL_SITES}; null in state files from before sites
    */
   record Host(
       String name,

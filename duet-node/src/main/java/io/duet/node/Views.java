@@ -90,7 +90,12 @@ final class Views {
 
   /** A paired site and the state of the link to it. */
   record Peer(
-      String name, String uuid, String address, String fingerprint, String link, String lastError) {}
+      String name,
+      String uuid,
+      String address,
+      String fingerprint,
+      String link,
+      String lastError) {}
 
   /** A pairing invitation: the passphrase is shown this once and never stored. */
   record Invitation(String passphrase, String expiresAt, int attempts, String address) {}

@@ -22,6 +22,7 @@ class ServedVolumeTest {
   static final class Gate extends ForwardingVolume {
     final CountDownLatch inside = new CountDownLatch(1);
     final CountDownLatch release = new CountDownLatch(1);
+
     /** Where the write records its end, inside the operation (before the volume lets go). */
     final List<String> order = new CopyOnWriteArrayList<>();
 

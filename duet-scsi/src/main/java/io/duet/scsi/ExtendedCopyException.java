@@ -5,6 +5,7 @@ package io.duet.scsi;
  * sense data (ILLEGAL REQUEST for bad parameters, COPY ABORTED once copying has begun).
  */
 final class ExtendedCopyException extends Exception {
+  private static final long serialVersionUID = 1L;
 
   /** The failure, with the sense it maps to in SPC-4 terms. */
   enum Kind {

@@ -4,8 +4,8 @@ import java.io.IOException;
 import java.util.Optional;
 
 /**
- * Durable storage for a logical unit's small state (persistent reservations with APTPL). The
- * node backs it with an atomically replaced, CRC-checked file next to the volume.
+ * Durable storage for a logical unit's small state (persistent reservations with APTPL). The node
+ * backs it with an atomically replaced, CRC-checked file next to the volume.
  */
 public interface PersistentState {
   /** The last saved bytes, if any. */

@@ -5,6 +5,7 @@ package io.duet.scsi;
  * of sense bytes; {@link PersistentReservations} maps it to a status and sense at the edge.
  */
 final class ReservationException extends Exception {
+  private static final long serialVersionUID = 1L;
 
   /** What went wrong, in the terms the SCSI edge needs to pick status and sense. */
   enum Kind {

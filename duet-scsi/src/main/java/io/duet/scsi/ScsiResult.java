@@ -4,8 +4,8 @@ import java.nio.ByteBuffer;
 
 /**
  * What a command returns: SCSI status, sense data when the status is CHECK CONDITION, and the
- * Data-In bytes the command produced (the transport trims them to the initiator's expected
- * length and reports the residual).
+ * Data-In bytes the command produced (the transport trims them to the initiator's expected length
+ * and reports the residual).
  *
  * @param status SCSI status byte (0x00 GOOD, 0x02 CHECK CONDITION, 0x18 RESERVATION CONFLICT ...)
  * @param sense fixed-format sense data, or an empty array

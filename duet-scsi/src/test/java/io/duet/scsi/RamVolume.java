@@ -22,6 +22,7 @@ final class RamVolume implements Volume {
 
   /** Every data operation throws VolumeUnavailableException, as a replica that must not serve. */
   volatile boolean unavailable;
+
   volatile int flushes;
   volatile int fuaWrites;
   volatile int atomicWrites;

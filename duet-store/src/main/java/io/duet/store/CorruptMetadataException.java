@@ -8,6 +8,8 @@ import java.nio.file.Path;
  * truncation, or content that does not parse. The message names the file and what is wrong.
  */
 public final class CorruptMetadataException extends IOException {
+  private static final long serialVersionUID = 1L;
+
   private final transient Path file;
 
   public CorruptMetadataException(Path file, String problem) {

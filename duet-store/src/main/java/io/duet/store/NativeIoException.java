@@ -5,6 +5,8 @@ import java.nio.file.Path;
 
 /** A failed Linux system call on a volume file, carrying its errno. */
 final class NativeIoException extends IOException {
+  private static final long serialVersionUID = 1L;
+
   private final int errno;
 
   NativeIoException(String call, Path path, int errno) {

@@ -41,18 +41,18 @@ import java.util.concurrent.Executor;
  * Synchronous active/active replication of one consistency group at one site: the session with the
  * peer, the leader's write ordering, the follower's application of it, replicated unit state,
  * resync, verify, switchover and forced failover. This class holds the role state (epoch, leader,
- * the leader's view of its follower) and wires the pieces, each its own class: {@link
- * PeerSession} (handshake, epochs of frames), {@link LeaseKeeper} (heartbeats, the follower's
- * lease), {@link LeaderHandoff} (switchover, forced failover), {@link HostGate} (host I/O in),
- * {@link LeaderPipeline} and {@link FollowerPipeline} (writes), {@link SharedCommands}, {@link
+ * the leader's view of its follower) and wires the pieces, each its own class: {@link PeerSession}
+ * (handshake, epochs of frames), {@link LeaseKeeper} (heartbeats, the follower's lease), {@link
+ * LeaderHandoff} (switchover, forced failover), {@link HostGate} (host I/O in), {@link
+ * LeaderPipeline} and {@link FollowerPipeline} (writes), {@link SharedCommands}, {@link
  * ResyncDriver}, {@link Verifier} and {@link FlushCoordinator}.
  *
  * <p>Every piece of state is confined to one event loop (the injected {@link Executor}, which must
  * run tasks one at a time); disk work goes to the injected I/O executor and reports back to the
  * loop — except the two rare, order-critical fdatasyncs of a role change (persisting a new epoch,
- * marking a fenced leader's writes dirty), which must be durable before the loop acts on them.
- * Time comes from {@link SyncTimers}. The deterministic simulator drives it by supplying all
- * three. Hosts reach it through the {@link ReplicatedVolume}s it hands out.
+ * marking a fenced leader's writes dirty), which must be durable before the loop acts on them. Time
+ * comes from {@link SyncTimers}. The deterministic simulator drives it by supplying all three.
+ * Hosts reach it through the {@link ReplicatedVolume}s it hands out.
  *
  * <p>Safety rules, in one place: the leader acknowledges a write when both sites applied it, or
  * once the region is durably marked dirty after the follower provably stopped serving (its lease,
@@ -77,8 +77,10 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   final UUID siteId;
   final UUID peerId;
   final List<VolumeReplica> volumes;
+
   /** Written on the loop only, replaced whole by {@link #updateSettings}. */
   volatile SyncSettings settings;
+
   final Transport transport;
   final SyncTimers timers;
   final ReplicationListener listener;
@@ -99,19 +101,25 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   final LeaderHandoff handoff;
   final AckBatcher acks;
   private final HostGate gate;
+
   /** Host write data in flight, shared by the group's volumes. */
   final DataBudget dataBudget = new DataBudget(DataBudget.DEFAULT_BYTES);
+
   private final List<ReplicatedVolume> replicatedVolumes = new ArrayList<>();
 
   // ---- loop-confined state ----
   private long epoch;
   private UUID leaderId;
   private boolean closed;
+
   /** Leader: the peer (or an operator) has confirmed this site's epoch since it started. */
   boolean provenCurrent;
+
   PeerState peerState = PeerState.ABSENT;
+
   /** Follower: the leader finished resyncing this site in the current session. */
   boolean followerSynced;
+
   private long nextRequestId = 1;
   private volatile ReplicationStatus status;
 
@@ -179,8 +187,8 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
 
   /**
    * Opens the group like {@link #open(GroupConfig, Transport, Executor, Executor, SyncTimers,
-   * ReplicationListener)}, replicating the volumes' unit state through {@code machine} (see
-   * {@link #executeShared}).
+   * ReplicationListener)}, replicating the volumes' unit state through {@code machine} (see {@link
+   * #executeShared}).
    */
   public static ConsistencyGroupReplicator open(
       GroupConfig config,
@@ -243,8 +251,8 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   }
 
   /**
-   * Planned switchover: hands leadership to the peer without stopping I/O (writes in flight
-   * drain, new ones wait briefly, epoch+1). Fails unless this site leads and the group is in sync.
+   * Planned switchover: hands leadership to the peer without stopping I/O (writes in flight drain,
+   * new ones wait briefly, epoch+1). Fails unless this site leads and the group is in sync.
    */
   public CompletableFuture<Void> switchover() {
     CompletableFuture<Void> f = new CompletableFuture<>();
@@ -253,9 +261,9 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   }
 
   /**
-   * Forced failover: makes this site the leader at epoch+1 although the peer is unreachable.
-   * Writes the old leader acknowledged after losing contact are lost; the old leader is fenced
-   * when it returns and resynchronized from this site.
+   * Forced failover: makes this site the leader at epoch+1 although the peer is unreachable. Writes
+   * the old leader acknowledged after losing contact are lost; the old leader is fenced when it
+   * returns and resynchronized from this site.
    */
   public CompletableFuture<Void> forceFailover(String reason) {
     CompletableFuture<Void> f = new CompletableFuture<>();
@@ -264,9 +272,9 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   }
 
   /**
-   * Compares every region's digest across the sites (at the leader of an in-sync group) and
-   * reports the regions that differ; with {@code repair}, marks them dirty and resyncs them from
-   * the leader (the follower is briefly unavailable while it catches up).
+   * Compares every region's digest across the sites (at the leader of an in-sync group) and reports
+   * the regions that differ; with {@code repair}, marks them dirty and resyncs them from the leader
+   * (the follower is briefly unavailable while it catches up).
    */
   public CompletableFuture<VerifyReport> verify(boolean repair) {
     CompletableFuture<VerifyReport> f = new CompletableFuture<>();
@@ -277,11 +285,11 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   /**
    * Applies a unit-state command (a persistent reservation change, a LUN reset, as the SCSI layer
    * encodes it) to {@code volume} at both sites, in the one order the leader gives all such
-   * commands, and completes with the leader's result. It completes once both sites have applied
-   * it, or, when the leader serves alone, under the rule that acknowledges a write alone (the
-   * follower installs the leader's state before it serves again). Fails with {@link
-   * UnavailableException} where a write would; then the command may or may not have taken effect.
-   * The future completes on the event loop: dependent stages must not block.
+   * commands, and completes with the leader's result. It completes once both sites have applied it,
+   * or, when the leader serves alone, under the rule that acknowledges a write alone (the follower
+   * installs the leader's state before it serves again). Fails with {@link UnavailableException}
+   * where a write would; then the command may or may not have taken effect. The future completes on
+   * the event loop: dependent stages must not block.
    */
   public CompletableFuture<byte[]> executeShared(int volume, byte[] command) {
     Objects.requireNonNull(command, "command");
@@ -324,8 +332,8 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
 
   /**
    * Uses {@code next} (or {@link Mediator#NONE}) from now on, without restarting the session. A
-   * follower that lost its leader before the change does not take over through the new mediator;
-   * a leader alone records itself as the survivor there first.
+   * follower that lost its leader before the change does not take over through the new mediator; a
+   * leader alone records itself as the survivor there first.
    */
   public void setMediator(Mediator next) {
     Objects.requireNonNull(next, "mediator");
@@ -363,8 +371,8 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   // ---------------------------------------------------------------- loop plumbing
 
   /**
-   * A future that completes like {@code inner}, but only after the status reflecting the change
-   * has been published, so a caller that reads {@link #status()} next sees it.
+   * A future that completes like {@code inner}, but only after the status reflecting the change has
+   * been published, so a caller that reads {@link #status()} next sees it.
    */
   private <T> CompletableFuture<T> afterPublish(CompletableFuture<T> inner) {
     CompletableFuture<T> outer = new CompletableFuture<>();
@@ -398,7 +406,9 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     void run() throws IOException;
   }
 
-  /** Runs {@code work} on the I/O executor, then {@code then} on the loop with its error or null. */
+  /**
+   * Runs {@code work} on the I/O executor, then {@code then} on the loop with its error or null.
+   */
   void runIo(IoTask work, java.util.function.Consumer<IOException> then) {
     io.execute(
         () -> {

@@ -17,12 +17,12 @@ final class EpochStore {
   static final String FILE_NAME = "sync-epoch";
 
   /**
-   * A persisted epoch and the site that leads in it; {@code stale}: this site lost power while
-   * its peer held every write it acknowledged, so its copy may lack some, until the peer has
-   * resynced it (it must not lead a resync before, nor serve as a survivor); {@code
-   * alone}: this site, the leader, has acknowledged writes its follower lacks since the follower
-   * was last in sync (its own copy is then the newer one everywhere); {@code bootId}: the machine
-   * boot this state was last opened in (see {@link SyncTimers#bootId}).
+   * A persisted epoch and the site that leads in it; {@code stale}: this site lost power while its
+   * peer held every write it acknowledged, so its copy may lack some, until the peer has resynced
+   * it (it must not lead a resync before, nor serve as a survivor); {@code alone}: this site, the
+   * leader, has acknowledged writes its follower lacks since the follower was last in sync (its own
+   * copy is then the newer one everywhere); {@code bootId}: the machine boot this state was last
+   * opened in (see {@link SyncTimers#bootId}).
    */
   record State(long epoch, UUID leaderId, boolean stale, boolean alone, String bootId) {
     State {
@@ -32,8 +32,8 @@ final class EpochStore {
     }
 
     /**
-     * A new epoch: staleness and the boot stay, and so does being alone, for as long as this
-     * site keeps leading.
+     * A new epoch: staleness and the boot stay, and so does being alone, for as long as this site
+     * keeps leading.
      */
     State next(long nextEpoch, UUID nextLeader) {
       return new State(nextEpoch, nextLeader, stale, alone && nextLeader.equals(leaderId), bootId);
@@ -81,14 +81,14 @@ final class EpochStore {
     if (buf.hasRemaining()) {
       int n = buf.get() & 0xff;
       if (buf.remaining() != n) {
-        throw new CorruptMetadataException(file, "boot id of " + buf.remaining() + " bytes, not " + n);
+        throw new CorruptMetadataException(
+            file, "boot id of " + buf.remaining() + " bytes, not " + n);
       }
       byte[] b = new byte[n];
       buf.get(b);
       boot = new String(b, java.nio.charset.StandardCharsets.US_ASCII);
     }
-    return new EpochStore(
-        file, new State(epoch, leader, (flags & 1) != 0, (flags & 2) != 0, boot));
+    return new EpochStore(file, new State(epoch, leader, (flags & 1) != 0, (flags & 2) != 0, boot));
   }
 
   State current() {

@@ -32,8 +32,8 @@ import java.util.concurrent.CompletableFuture;
  *       promote it behind the leader's back.
  * </ul>
  *
- * At most one mediator call is outstanding; each is composed on the loop when sent, so the
- * mediator sees this site's decisions in order.
+ * At most one mediator call is outstanding; each is composed on the loop when sent, so the mediator
+ * sees this site's decisions in order.
  */
 final class FailoverKeeper {
   private enum Call {
@@ -46,8 +46,10 @@ final class FailoverKeeper {
 
   private final ConsistencyGroupReplicator g;
   private Mediator mediator = Mediator.NONE;
+
   /** Bumped by every reconfiguration: answers to an older generation are ignored. */
   private int generation;
+
   private boolean inFlight;
   private long inFlightSinceNanos;
   private boolean callAgain;
@@ -62,21 +64,28 @@ final class FailoverKeeper {
   // ---- leader
   private long leaseUntilNanos;
   private boolean leaseHeld;
+
   /** When this site last sent a heartbeat withdrawing the pre-election request (0: never). */
   private long lastWithdrawNanos;
+
   /** The follower promised not to take over, after our latest withdrawal. */
   private boolean promiseReceived;
+
   /** Going alone waits for the mediator to record this site as the survivor. */
   private boolean aloneWanted;
+
   /** A forced failover to report to the mediator. */
   private String forcedReason;
 
   // ---- follower
   /** This site promised its leader not to take over (until a heartbeat withdraws the request). */
   private boolean promised;
+
   private long promiseEchoNanos;
+
   /** In this session, since in sync, the leader said it holds its mediator lease. */
   private boolean leaseBackedSeen;
+
   private boolean takeoverPending;
   private long takeoverNotBeforeNanos;
 
@@ -134,9 +143,9 @@ final class FailoverKeeper {
   }
 
   /**
-   * Why a planned switchover must wait, or null: with a mediator, it must be reachable and
-   * record this group in sync under this site at this epoch, so the new leader's first report
-   * is adopted and its lease can follow (replication.md: the mediator agrees).
+   * Why a planned switchover must wait, or null: with a mediator, it must be reachable and record
+   * this group in sync under this site at this epoch, so the new leader's first report is adopted
+   * and its lease can follow (replication.md: the mediator agrees).
    */
   String switchoverRefusal() {
     if (!configured()) {
@@ -481,7 +490,10 @@ final class FailoverKeeper {
       if (!wasLeader) {
         // Took over: the old leader's lease has ended; this site serves alone from here on.
         g.listener.onWarning(
-            "took over as leader at epoch " + v.epoch() + ": the leader was lost (" + v.message()
+            "took over as leader at epoch "
+                + v.epoch()
+                + ": the leader was lost ("
+                + v.message()
                 + ")");
         g.followerSynced = false;
         g.lease.revoke();

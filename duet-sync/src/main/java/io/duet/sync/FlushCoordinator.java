@@ -11,8 +11,8 @@ import java.util.Map;
 
 /**
  * Host flushes (SYNCHRONIZE CACHE, NBD FLUSH, FUA's cousin): complete when this site and the peer
- * have both made their data durable, or when the leader is provably alone. Also answers the
- * peer's flush requests. Loop-confined.
+ * have both made their data durable, or when the leader is provably alone. Also answers the peer's
+ * flush requests. Loop-confined.
  */
 final class FlushCoordinator {
   private final ConsistencyGroupReplicator g;
@@ -38,8 +38,10 @@ final class FlushCoordinator {
     long id = g.newRequestId();
     flushes.put(id, pf);
     boolean needPeer =
-        g.sessionUp() && (!g.isLeader() || g.peerState == PeerState.SYNCING
-            || g.peerState == PeerState.IN_SYNC);
+        g.sessionUp()
+            && (!g.isLeader()
+                || g.peerState == PeerState.SYNCING
+                || g.peerState == PeerState.IN_SYNC);
     if (needPeer) {
       g.send(new FlushRequest(id, r.volume));
     } else {

@@ -1,9 +1,9 @@
 package io.duet.sync;
 
 import io.duet.sync.UnavailableException.Reason;
+import io.duet.sync.digest.RegionDigests;
 import io.duet.sync.proto.Message.CompareAndWriteMismatch;
 import io.duet.sync.proto.Message.CompareAndWriteRequest;
-import io.duet.sync.digest.RegionDigests;
 import io.duet.sync.proto.Message.DigestRequest;
 import io.duet.sync.proto.Message.DigestResponse;
 import io.duet.sync.proto.Message.ForwardedWrite;
@@ -21,15 +21,17 @@ import java.util.Map;
 import java.util.TreeSet;
 
 /**
- * The follower's side: forwards its hosts' writes and compare-and-writes to the leader, applies
- * the leader's ordered writes and resync copies in arrival order (overlapping ones strictly in
+ * The follower's side: forwards its hosts' writes and compare-and-writes to the leader, applies the
+ * leader's ordered writes and resync copies in arrival order (overlapping ones strictly in
  * sequence, through the volume's {@link RangeSequencer}), and keeps reads of a leader-issued
  * write's range waiting until the leader reports it committed at both sites. Loop-confined.
  */
 final class FollowerPipeline {
   private final ConsistencyGroupReplicator g;
+
   /** Host requests sent to the leader, by request id. */
   private final Map<Long, HostRequest> forwarded = new HashMap<>();
+
   /** Leader-issued writes applied here and not yet committed, by sequence number. */
   private final Map<Long, Applied> uncommitted = new HashMap<>();
 
@@ -37,6 +39,7 @@ final class FollowerPipeline {
 
   /** Resync regions written here and not yet durable; acknowledged after the next flush. */
   private final List<ResyncAck> notDurable = new ArrayList<>();
+
   /** A flush of resync regions is running (one at a time; later regions wait for the next). */
   private boolean resyncFlushing;
 
@@ -50,8 +53,15 @@ final class FollowerPipeline {
     boolean sent =
         r.type == HostRequest.Type.COMPARE_AND_WRITE
             ? g.send(new CompareAndWriteRequest(id, r.volume, r.offset, r.fua, r.expected, r.data))
-            : g.send(new ForwardedWrite(id, r.volume, r.offset, r.length, r.kind, r.fua,
-                r.kind.carriesData() ? r.data : new byte[0]));
+            : g.send(
+                new ForwardedWrite(
+                    id,
+                    r.volume,
+                    r.offset,
+                    r.length,
+                    r.kind,
+                    r.fua,
+                    r.kind.carriesData() ? r.data : new byte[0]));
     if (!sent && forwarded.remove(id) != null) {
       r.done.completeExceptionally(
           new UnavailableException(Reason.PEER_LOST, "cannot reach the leader"));
@@ -76,8 +86,8 @@ final class FollowerPipeline {
                 g.runIo(
                     () -> {
                       v.activity().beginWrite(m.offset(), m.length());
-                      LocalApply.apply(v.local(), m.offset(), m.length(), m.kind(), m.fua(),
-                          m.data());
+                      LocalApply.apply(
+                          v.local(), m.offset(), m.length(), m.kind(), m.fua(), m.data());
                     },
                     err -> applied(m, slot[0], at, err)));
   }
@@ -265,7 +275,11 @@ final class FollowerPipeline {
                 g.runIo(
                     () ->
                         out[0] =
-                            RegionDigests.digests(v.local(), offset, (int) regionSize, m.count(),
+                            RegionDigests.digests(
+                                v.local(),
+                                offset,
+                                (int) regionSize,
+                                m.count(),
                                 ByteBuffer.allocate((int) regionSize)),
                     err -> {
                       seq.release(slot[0]);
@@ -275,8 +289,8 @@ final class FollowerPipeline {
                       g.send(
                           err != null
                               ? new RequestRefused(m.requestId(), Refusal.IO_ERROR)
-                              : new DigestResponse(m.requestId(), m.volume(), m.firstRegion(),
-                                  out[0]));
+                              : new DigestResponse(
+                                  m.requestId(), m.volume(), m.firstRegion(), out[0]));
                     }));
   }
 

@@ -6,15 +6,18 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Moving the leader role: the planned switchover (the leader drains its writes in flight, holds
- * new ones, persists epoch+1 naming the peer and tells it; the held requests then go to whoever
- * leads) and the operator's forced failover to this site. Loop-confined.
+ * Moving the leader role: the planned switchover (the leader drains its writes in flight, holds new
+ * ones, persists epoch+1 naming the peer and tells it; the held requests then go to whoever leads)
+ * and the operator's forced failover to this site. Loop-confined.
  */
 final class LeaderHandoff {
   private final ConsistencyGroupReplicator g;
+
   /** The epoch this site handed off at, while frames of the epoch before may still arrive. */
   private long handoffEpoch = -1;
+
   private CompletableFuture<Void> pending;
+
   /** Host requests and peer requests held while the writes in flight drain. */
   private final List<Runnable> held = new ArrayList<>();
 
@@ -61,7 +64,9 @@ final class LeaderHandoff {
     check();
   }
 
-  /** Called whenever a leader operation finishes: completes the handoff once nothing is in flight. */
+  /**
+   * Called whenever a leader operation finishes: completes the handoff once nothing is in flight.
+   */
   void check() {
     if (pending == null || g.leader.inFlight() > 0 || g.shared.inFlight() > 0) {
       return;

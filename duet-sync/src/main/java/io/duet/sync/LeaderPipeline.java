@@ -1,6 +1,8 @@
 package io.duet.sync;
 
 import io.duet.sync.ConsistencyGroupReplicator.PeerState;
+import io.duet.sync.dirty.ActivityLog;
+import io.duet.sync.dirty.DirtyRegions;
 import io.duet.sync.proto.Message.CompareAndWriteMismatch;
 import io.duet.sync.proto.Message.CompareAndWriteRequest;
 import io.duet.sync.proto.Message.ForwardedWrite;
@@ -8,8 +10,6 @@ import io.duet.sync.proto.Message.OrderedWrite;
 import io.duet.sync.proto.Message.Refusal;
 import io.duet.sync.proto.Message.RequestRefused;
 import io.duet.sync.proto.Message.WriteKind;
-import io.duet.sync.dirty.ActivityLog;
-import io.duet.sync.dirty.DirtyRegions;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,14 +21,15 @@ import java.util.Map;
  * writes, gets the next sequence number, and is acknowledged when it is applied here and either
  * applied at the follower or durably marked dirty after the follower provably stopped serving.
  *
- * <p>A local host write is sent to the follower and applied here concurrently. A forwarded write
- * or a compare-and-write is applied here first and sent after: the follower acknowledges its host
- * as soon as it applies one of those, so the leader must already hold it. Loop-confined.
+ * <p>A local host write is sent to the follower and applied here concurrently. A forwarded write or
+ * a compare-and-write is applied here first and sent after: the follower acknowledges its host as
+ * soon as it applies one of those, so the leader must already hold it. Loop-confined.
  */
 final class LeaderPipeline {
   private final ConsistencyGroupReplicator g;
   private long nextSeq;
   private final Map<Long, Write> inFlight = new HashMap<>();
+
   /** Dirty marks of unacknowledged writes still being made durable (see {@link #cover}). */
   private int coversPending;
 
@@ -54,8 +55,16 @@ final class LeaderPipeline {
     boolean finished;
     IOException error;
 
-    Write(HostRequest host, long originRequest, int volume, long offset, long length,
-        WriteKind kind, boolean fua, byte[] data, byte[] expected) {
+    Write(
+        HostRequest host,
+        long originRequest,
+        int volume,
+        long offset,
+        long length,
+        WriteKind kind,
+        boolean fua,
+        byte[] data,
+        byte[] expected) {
       this.host = host;
       this.originRequest = originRequest;
       this.volume = volume;
@@ -79,16 +88,24 @@ final class LeaderPipeline {
   String describe() {
     StringBuilder sb = new StringBuilder();
     for (Write w : inFlight.values()) {
-      sb.append(String.format("{seq %d off %d sent %d local %b peer %b cov %b/%b} ", w.seq,
-          w.offset, w.sentInSession, w.localDone, w.peerApplied, w.covered, w.coverPending));
+      sb.append(
+          String.format(
+              "{seq %d off %d sent %d local %b peer %b cov %b/%b} ",
+              w.seq,
+              w.offset,
+              w.sentInSession,
+              w.localDone,
+              w.peerApplied,
+              w.covered,
+              w.coverPending));
     }
     return sb.toString();
   }
 
   /**
    * Whether some write's region is still being marked dirty, or will be once its local write
-   * completes (it was not sent in this session, so the follower may lack it): a resync must not
-   * end before. The scan runs only when a resync is about to end.
+   * completes (it was not sent in this session, so the follower may lack it): a resync must not end
+   * before. The scan runs only when a resync is about to end.
    */
   boolean coversPending() {
     if (coversPending > 0) {
@@ -115,16 +132,34 @@ final class LeaderPipeline {
     if (!acceptsFromFollower(m.requestId(), m.volume())) {
       return;
     }
-    enqueue(new Write(null, m.requestId(), m.volume(), m.offset(), m.length(), m.kind(), m.fua(),
-        m.data(), null));
+    enqueue(
+        new Write(
+            null,
+            m.requestId(),
+            m.volume(),
+            m.offset(),
+            m.length(),
+            m.kind(),
+            m.fua(),
+            m.data(),
+            null));
   }
 
   void onCompareAndWriteRequest(CompareAndWriteRequest m) {
     if (!acceptsFromFollower(m.requestId(), m.volume())) {
       return;
     }
-    enqueue(new Write(null, m.requestId(), m.volume(), m.offset(), m.data().length,
-        WriteKind.WRITE, m.fua(), m.data(), m.expected()));
+    enqueue(
+        new Write(
+            null,
+            m.requestId(),
+            m.volume(),
+            m.offset(),
+            m.data().length,
+            WriteKind.WRITE,
+            m.fua(),
+            m.data(),
+            m.expected()));
   }
 
   private boolean acceptsFromFollower(long requestId, int volume) {
@@ -157,8 +192,9 @@ final class LeaderPipeline {
     if (w.host != null) {
       g.submit(w.host);
     } else {
-      g.send(new RequestRefused(w.originRequest, g.isLeader() ? Refusal.UNAVAILABLE
-          : Refusal.NOT_LEADER));
+      g.send(
+          new RequestRefused(
+              w.originRequest, g.isLeader() ? Refusal.UNAVAILABLE : Refusal.NOT_LEADER));
     }
   }
 
@@ -211,10 +247,18 @@ final class LeaderPipeline {
   }
 
   private void sendOrder(Write w) {
-    if (g.sessionUp()
-        && (g.peerState == PeerState.SYNCING || g.peerState == PeerState.IN_SYNC)) {
-      boolean sent = g.send(new OrderedWrite(w.seq, w.volume, w.offset, w.length, w.kind, w.fua,
-          w.originRequest, w.kind.carriesData() ? w.data : new byte[0]));
+    if (g.sessionUp() && (g.peerState == PeerState.SYNCING || g.peerState == PeerState.IN_SYNC)) {
+      boolean sent =
+          g.send(
+              new OrderedWrite(
+                  w.seq,
+                  w.volume,
+                  w.offset,
+                  w.length,
+                  w.kind,
+                  w.fua,
+                  w.originRequest,
+                  w.kind.carriesData() ? w.data : new byte[0]));
       if (sent) {
         w.sentInSession = g.sessionNo();
       }
@@ -332,9 +376,9 @@ final class LeaderPipeline {
   }
 
   /**
-   * This site stops leading (fenced or closed): fail every write in flight. Their ranges are
-   * marked dirty first, synchronously, so the dirty map this site hands the new leader covers
-   * every region it may have changed.
+   * This site stops leading (fenced or closed): fail every write in flight. Their ranges are marked
+   * dirty first, synchronously, so the dirty map this site hands the new leader covers every region
+   * it may have changed.
    */
   void abortAll(IOException why) {
     for (Write w : new ArrayList<>(inFlight.values())) {

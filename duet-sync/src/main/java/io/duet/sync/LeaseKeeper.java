@@ -8,21 +8,25 @@ import io.duet.sync.proto.Message.Heartbeat;
 /**
  * Heartbeats and the follower's lease. The follower serves only while it holds a lease, renewed
  * when the leader echoes one of the follower's heartbeats and counted from the follower's own send
- * time. When the leader loses a follower that may hold a lease, it acknowledges nothing alone
- * until {@code grantBase + lease + margin} has passed on its own clock ({@link PeerState#LOST}),
- * then marks what the follower may lack dirty and goes on alone. Loop-confined.
+ * time. When the leader loses a follower that may hold a lease, it acknowledges nothing alone until
+ * {@code grantBase + lease + margin} has passed on its own clock ({@link PeerState#LOST}), then
+ * marks what the follower may lack dirty and goes on alone. Loop-confined.
  */
 final class LeaseKeeper {
   private final ConsistencyGroupReplicator g;
   private long leaseUntilNanos;
+
   /** Follower: a lease was granted since the last resync (so its expiry means something). */
   private boolean leaseGranted;
+
   private long lastHeardNanos;
   private long lastPeerSenderNanos;
   private long sessionStartNanos;
   private long lastPeerReceiptNanos;
+
   /** Leader: receipt time of the newest follower heartbeat echoed as a lease grant. */
   private long grantBaseNanos;
+
   private SyncTimers.Cancellable aloneTimer;
 
   LeaseKeeper(ConsistencyGroupReplicator g) {
@@ -68,7 +72,9 @@ final class LeaseKeeper {
     lastPeerSenderNanos = h.senderNanos();
     lastPeerReceiptNanos = g.now();
     // An echo of a heartbeat sent before this session began grants nothing.
-    if (!g.isLeader() && g.followerSynced && h.echoNanos() != 0
+    if (!g.isLeader()
+        && g.followerSynced
+        && h.echoNanos() != 0
         && h.echoNanos() - sessionStartNanos >= 0) {
       long until = h.echoNanos() + ms(g.settings.leaseMs());
       if (!leaseGranted || until - leaseUntilNanos > 0) {
@@ -113,8 +119,8 @@ final class LeaseKeeper {
   }
 
   /**
-   * The leader lost its follower. If the follower may hold a lease, acknowledgements wait until
-   * it has provably ended ({@code grantBase + lease + margin}); otherwise the leader goes alone now.
+   * The leader lost its follower. If the follower may hold a lease, acknowledgements wait until it
+   * has provably ended ({@code grantBase + lease + margin}); otherwise the leader goes alone now.
    * {@code peerStopped}: the follower told us (by restarting the session) that it stopped serving.
    */
   void peerLost(boolean peerStopped) {

@@ -3,9 +3,9 @@ package io.duet.sync;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * One consistency group's connection to the third-site mediator, as the failover logic sees it:
- * the group and this site are bound in; every call carries the epoch this site holds. A call that
- * does not reach the mediator (network, timeout, TLS, authentication, the mediator down) completes
+ * One consistency group's connection to the third-site mediator, as the failover logic sees it: the
+ * group and this site are bound in; every call carries the epoch this site holds. A call that does
+ * not reach the mediator (network, timeout, TLS, authentication, the mediator down) completes
  * exceptionally; a refusal is an answer, not an error. Calls may complete on any thread. The
  * replicator issues at most one call at a time per group and composes each on its event loop, so
  * the mediator sees a site's requests in the order the site made its decisions.
@@ -30,8 +30,8 @@ public interface Mediator {
   CompletableFuture<MediatorVerdict> forcedFailover(long epoch, String reason);
 
   /**
-   * No mediator configured: the leader continues on link failure, the follower turns
-   * unavailable, and a lost leader is replaced only by a forced failover. Never called.
+   * No mediator configured: the leader continues on link failure, the follower turns unavailable,
+   * and a lost leader is replaced only by a forced failover. Never called.
    */
   Mediator NONE =
       new Mediator() {

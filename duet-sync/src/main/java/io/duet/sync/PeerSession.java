@@ -24,10 +24,13 @@ final class PeerSession {
   private final ConsistencyGroupReplicator g;
   private State state = State.DOWN;
   private int number;
+
   /** While up: the peer's number for this session (from the hello that established it). */
   private long peerSession;
+
   /** While up: the peer said its copy may lack writes we hold (it lost power). */
   private boolean peerStale;
+
   private long droppedOutsideSession;
   private long droppedStale;
 
@@ -183,13 +186,13 @@ final class PeerSession {
 
   /**
    * Session handshake. A hello with {@code echo == 0} opens a session: the receiver drops its own
-   * (the peer stopped serving before it sent the hello), answers with a hello echoing the
-   * opener's session number, and is up. A hello that echoes this site's pending opening completes
-   * the handshake. When both open at once, the site with the lower id keeps its opening (sending
-   * it again) and ignores the other's; the other answers it: one session, known by both numbers. A
+   * (the peer stopped serving before it sent the hello), answers with a hello echoing the opener's
+   * session number, and is up. A hello that echoes this site's pending opening completes the
+   * handshake. When both open at once, the site with the lower id keeps its opening (sending it
+   * again) and ignores the other's; the other answers it: one session, known by both numbers. A
    * site that is up and hears a hello of a peer session other than the one it is in (a delayed
-   * opening the peer answered after all) restarts: the peer has ended the session this site
-   * still holds, and no write of it may wait for an acknowledgement that will never come.
+   * opening the peer answered after all) restarts: the peer has ended the session this site still
+   * holds, and no write of it may wait for an acknowledgement that will never come.
    */
   private void onHello(long peerEpoch, Hello h) {
     if (!h.siteId().equals(g.peerId) || h.volumeCount() != g.volumes.size()) {
@@ -226,7 +229,9 @@ final class PeerSession {
       if (!reconcileEpoch(peerEpoch, h)) {
         return;
       }
-      send(new Hello(g.siteId, g.leaderId(), g.volumes.size(), number, h.session(), g.power.stale()));
+      send(
+          new Hello(
+              g.siteId, g.leaderId(), g.volumes.size(), number, h.session(), g.power.stale()));
       established(h);
     } else if (state == State.HANDSHAKING && h.echo() == number) {
       if (reconcileEpoch(peerEpoch, h)) {

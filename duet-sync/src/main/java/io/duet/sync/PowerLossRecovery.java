@@ -7,18 +7,18 @@ import java.util.List;
 
 /**
  * Which copy wins the next resync after a crash. Writes are acknowledged once both sites applied
- * them to their page cache, so a power loss (a new boot) can take acknowledged writes from one
- * site that the other still holds. The rules, each durable in the {@link EpochStore}:
+ * them to their page cache, so a power loss (a new boot) can take acknowledged writes from one site
+ * that the other still holds. The rules, each durable in the {@link EpochStore}:
  *
  * <ul>
- *   <li>A site restarted after a crash first makes its page cache durable (after a process crash
- *       it still holds everything), then forgets its activity-log extents (marked dirty).
- *   <li>A site that lost power while it was not leading alone is <em>stale</em> until its peer
- *       has resynced it; it says so in its hellos, and a stale leader hands the leadership to a
- *       peer that is not stale, so the copy that holds every acknowledged write leads the resync.
+ *   <li>A site restarted after a crash first makes its page cache durable (after a process crash it
+ *       still holds everything), then forgets its activity-log extents (marked dirty).
+ *   <li>A site that lost power while it was not leading alone is <em>stale</em> until its peer has
+ *       resynced it; it says so in its hellos, and a stale leader hands the leadership to a peer
+ *       that is not stale, so the copy that holds every acknowledged write leads the resync.
  *   <li>A leader going on alone first makes its data durable and records that it is alone: from
- *       then on its copy is the newer one everywhere, power loss or not, until its follower is
- *       back in sync.
+ *       then on its copy is the newer one everywhere, power loss or not, until its follower is back
+ *       in sync.
  * </ul>
  *
  * Loop-confined once the replicator runs.
@@ -33,8 +33,8 @@ final class PowerLossRecovery {
   }
 
   /**
-   * Before the replicator runs: marks the extents the activity logs held at an unclean stop
-   * dirty, makes their data durable and releases them; returns whether the stop was unclean.
+   * Before the replicator runs: marks the extents the activity logs held at an unclean stop dirty,
+   * makes their data durable and releases them; returns whether the stop was unclean.
    */
   static boolean recoverActivityLogs(List<VolumeReplica> volumes) throws IOException {
     boolean unclean = false;
@@ -57,8 +57,8 @@ final class PowerLossRecovery {
   }
 
   /**
-   * Before the replicator runs: records whether this boot is a new one and whether that makes
-   * this site stale; returns what to tell the operator, or null.
+   * Before the replicator runs: records whether this boot is a new one and whether that makes this
+   * site stale; returns what to tell the operator, or null.
    */
   static String recordBoot(EpochStore epochs, String boot, boolean unclean) throws IOException {
     EpochStore.State at = epochs.current();
@@ -124,9 +124,9 @@ final class PowerLossRecovery {
 
   /**
    * Before the first write the follower will lack: what was replicated until now becomes durable
-   * here, and the record says this copy is the newer one (whatever staleness it carried no
-   * longer decides the next resync). Rare, and both must hold before anything is acknowledged
-   * alone, so on the loop.
+   * here, and the record says this copy is the newer one (whatever staleness it carried no longer
+   * decides the next resync). Rare, and both must hold before anything is acknowledged alone, so on
+   * the loop.
    */
   void recordAlone() {
     if (epochs.current().alone()) {

@@ -14,8 +14,8 @@ import java.util.concurrent.ExecutionException;
 /**
  * One volume of a synchronously replicated consistency group, as hosts at this site see it: the
  * same identity, size and block size as the local volume (and as the peer's), every write applied
- * at both sites before it is acknowledged, reads linearizable across the sites. When this site
- * does not serve, every operation throws {@link UnavailableException}.
+ * at both sites before it is acknowledged, reads linearizable across the sites. When this site does
+ * not serve, every operation throws {@link UnavailableException}.
  *
  * <p>A large write, unmap or zeroing is replicated as consecutive chunks of at most {@link
  * FrameCodec#MAX_DATA_BYTES} (and a few activity-log extents), a few in flight at once; like a
@@ -151,9 +151,9 @@ public final class ReplicatedVolume implements Volume {
   /**
    * Replicates {@code [offset, offset + length)} as chunks cut at multiples of the chunk size, in
    * offset order, at most {@link #CHUNKS_IN_FLIGHT} at a time (bounding memory and activity-log
-   * extents); chunks that carry data also hold their share of the group's data budget. On a
-   * failure no further chunk starts; the ones started are awaited, so nothing of this call is in
-   * flight when it throws the first error.
+   * extents); chunks that carry data also hold their share of the group's data budget. On a failure
+   * no further chunk starts; the ones started are awaited, so nothing of this call is in flight
+   * when it throws the first error.
    */
   private void runChunked(long offset, long length, boolean carriesData, ChunkRequest chunk)
       throws IOException {
@@ -258,7 +258,10 @@ public final class ReplicatedVolume implements Volume {
 
   private void checkRange(long offset, long length) {
     int bs = local.blockSize();
-    if (offset < 0 || length < 0 || offset % bs != 0 || length % bs != 0
+    if (offset < 0
+        || length < 0
+        || offset % bs != 0
+        || length % bs != 0
         || offset > local.sizeBytes() - length) {
       throw new OutOfRangeException(
           "range [" + offset + ", +" + length + ") is unaligned or outside " + local.sizeBytes());

@@ -6,8 +6,8 @@ import java.util.UUID;
  * A snapshot of one site's view of a consistency group: what the node shows in status, turns into
  * ALUA states and exports as metrics.
  *
- * @param resyncBytesDone bytes copied by this session's resync (leader side; after it finished, what
- *     it copied), else 0
+ * @param resyncBytesDone bytes copied by this session's resync (leader side; after it finished,
+ *     what it copied), else 0
  * @param resyncBytesTotal bytes this session's resync copies in all: the regions dirty in either
  *     site's map when it started, plus any dirtied again meanwhile; else 0
  * @param resyncEtaSeconds estimated seconds left at the configured rate, or -1

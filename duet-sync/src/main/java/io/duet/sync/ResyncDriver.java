@@ -15,32 +15,39 @@ import java.util.Set;
 /**
  * Resynchronization, always from the leader to the follower: the follower sends its dirty map at
  * the start of a session, the leader adds it to its own (durably) and copies every dirty region,
- * rate-limited on the injected clock, a bounded window at a time. A region's bit is cleared at
- * each site only once the follower has applied the copy, so an interrupted resync resumes where
- * it stopped. A copy reads the region through the sequencer, after the writes ordered before it
- * and before those ordered after, and is sent before any later write's order. Loop-confined.
+ * rate-limited on the injected clock, a bounded window at a time. A region's bit is cleared at each
+ * site only once the follower has applied the copy, so an interrupted resync resumes where it
+ * stopped. A copy reads the region through the sequencer, after the writes ordered before it and
+ * before those ordered after, and is sent before any later write's order. Loop-confined.
  */
 final class ResyncDriver {
   private final ConsistencyGroupReplicator g;
   private boolean expectingDirty;
+
   /** Leader: the peer's DirtyDone has arrived (the resync starts once its unions are durable). */
   private boolean peerDirtyDone;
+
   /** Leader: unions of the peer's dirty regions still being made durable on the I/O executor. */
   private int unionsPending;
+
   private boolean active;
   private int volume;
   private long cursor;
   private boolean wrapped;
+
   /** The copy is done but writes' regions are still being marked dirty (see coverLanded). */
   private boolean waitingForCovers;
+
   private final Set<Long> outstanding = new HashSet<>();
   private long nextFreeNanos;
   private long bytesDone;
   private long bytesTotal;
   private volatile long bytesCopiedEver; // written on the loop only
   private SyncTimers.Cancellable wake;
+
   /** The operator asked for a resync / for recovery before it could happen; honoured later. */
   private boolean startRequested;
+
   private boolean recoverRequested;
 
   ResyncDriver(ConsistencyGroupReplicator g) {
@@ -52,8 +59,16 @@ final class ResyncDriver {
   }
 
   String describe() {
-    return "active=" + active + " expecting=" + expectingDirty + " outstanding=" + outstanding
-        + " volume=" + volume + " cursor=" + cursor;
+    return "active="
+        + active
+        + " expecting="
+        + expectingDirty
+        + " outstanding="
+        + outstanding
+        + " volume="
+        + volume
+        + " cursor="
+        + cursor;
   }
 
   /** Bytes of regions copied and acknowledged since this replicator started (tests, metrics). */
@@ -164,8 +179,7 @@ final class ResyncDriver {
 
   /** Starts copying (when {@code allowed}); finishes at once if nothing is dirty. */
   void start(boolean allowed) {
-    if (!allowed || active || !g.isLeader() || g.peerState != PeerState.SYNCING
-        || expectingDirty) {
+    if (!allowed || active || !g.isLeader() || g.peerState != PeerState.SYNCING || expectingDirty) {
       return;
     }
     active = true;
@@ -207,8 +221,13 @@ final class ResyncDriver {
     if (now.autoResync() && !before.autoResync()) {
       start(true);
     }
-    if (now.autoRecover() && !before.autoRecover() && g.isLeader()
-        && g.peerState == PeerState.SYNCING && !active && !expectingDirty && allClean()) {
+    if (now.autoRecover()
+        && !before.autoRecover()
+        && g.isLeader()
+        && g.peerState == PeerState.SYNCING
+        && !active
+        && !expectingDirty
+        && allClean()) {
       g.followerRecovered();
     }
     pump();
@@ -234,7 +253,10 @@ final class ResyncDriver {
   /** Operator's go-ahead when autoRecover is off. */
   void recover() {
     recoverRequested = true;
-    if (g.isLeader() && g.peerState == PeerState.SYNCING && !active && !expectingDirty
+    if (g.isLeader()
+        && g.peerState == PeerState.SYNCING
+        && !active
+        && !expectingDirty
         && allClean()) {
       recoverRequested = false;
       g.followerRecovered();
@@ -298,8 +320,9 @@ final class ResyncDriver {
     long offset = region * size;
     int length = (int) Math.min(size, v.local().sizeBytes() - offset);
     outstanding.add(key(vol, region));
-    nextFreeNanos = Math.max(nextFreeNanos, g.now()) + length * 1_000_000_000L
-        / g.settings.resyncBytesPerSecond();
+    nextFreeNanos =
+        Math.max(nextFreeNanos, g.now())
+            + length * 1_000_000_000L / g.settings.resyncBytesPerSecond();
     int at = g.sessionNo();
     RangeSequencer seq = g.sequencer(vol);
     RangeSequencer.Entry[] slot = new RangeSequencer.Entry[1];

@@ -16,28 +16,32 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Replicated unit state ({@link SharedStateMachine}) at both roles. The leader applies each
- * command on the loop as it arrives, which is its order, and sends it to an in-sync follower; the
- * follower applies the leader's commands on arrival, so in the same order. A leader command
- * completes when the follower has applied it, or on the same rule as a write acknowledged alone:
- * at once when the follower is not serving and will install a snapshot taken later (no session,
- * or resynchronizing), otherwise once the follower has provably stopped serving ({@link
- * #peerGone}). Follower commands travel to the leader and complete with the leader's result when
- * its ordered copy has been applied here. Loop-confined.
+ * Replicated unit state ({@link SharedStateMachine}) at both roles. The leader applies each command
+ * on the loop as it arrives, which is its order, and sends it to an in-sync follower; the follower
+ * applies the leader's commands on arrival, so in the same order. A leader command completes when
+ * the follower has applied it, or on the same rule as a write acknowledged alone: at once when the
+ * follower is not serving and will install a snapshot taken later (no session, or resynchronizing),
+ * otherwise once the follower has provably stopped serving ({@link #peerGone}). Follower commands
+ * travel to the leader and complete with the leader's result when its ordered copy has been applied
+ * here. Loop-confined.
  */
 final class SharedCommands {
   private final ConsistencyGroupReplicator g;
   private final SharedStateMachine machine;
   private long nextSeq;
+
   /** Leader: commands sent to the follower and not yet applied there, by sequence number. */
   private final Map<Long, Pending> inFlight = new HashMap<>();
+
   /** Follower: this site's commands sent to the leader, by request id. */
   private final Map<Long, Call> forwarded = new HashMap<>();
 
   /** A host's command at this site. */
   record Call(int volume, byte[] command, CompletableFuture<byte[]> done) {}
 
-  /** A leader command waiting for the follower; {@code call} is null when the follower issued it. */
+  /**
+   * A leader command waiting for the follower; {@code call} is null when the follower issued it.
+   */
   private record Pending(Call call, byte[] result, int sentInSession) {}
 
   SharedCommands(ConsistencyGroupReplicator g, SharedStateMachine machine) {
@@ -152,8 +156,12 @@ final class SharedCommands {
       }
       byte[] bytes = snapshot == null ? new byte[0] : snapshot;
       if (bytes.length > FrameCodec.MAX_DATA_BYTES) {
-        g.listener.onWarning("unit state of volume " + v + " is too large to replicate ("
-            + bytes.length + " bytes)");
+        g.listener.onWarning(
+            "unit state of volume "
+                + v
+                + " is too large to replicate ("
+                + bytes.length
+                + " bytes)");
         return false;
       }
       g.send(new SharedSnapshot(v, bytes));
@@ -167,14 +175,15 @@ final class SharedCommands {
     long id = g.newRequestId();
     forwarded.put(id, c);
     if (!g.send(new SharedRequest(id, c.volume(), c.command())) && forwarded.remove(id) != null) {
-      c.done().completeExceptionally(
-          new UnavailableException(Reason.PEER_LOST, "cannot reach the leader"));
+      c.done()
+          .completeExceptionally(
+              new UnavailableException(Reason.PEER_LOST, "cannot reach the leader"));
     }
   }
 
   void onOrdered(SharedOrdered m) {
-    if (applyFromLeader("unit-state command", m.volume(),
-        () -> machine.apply(m.volume(), m.command()))) {
+    if (applyFromLeader(
+        "unit-state command", m.volume(), () -> machine.apply(m.volume(), m.command()))) {
       g.send(new SharedApplied(m.seq()));
       Call mine = m.originRequest() == 0 ? null : forwarded.remove(m.originRequest());
       complete(mine, m.result());
@@ -182,14 +191,14 @@ final class SharedCommands {
   }
 
   void onSnapshot(SharedSnapshot m) {
-    applyFromLeader("unit-state snapshot", m.volume(),
-        () -> machine.install(m.volume(), m.snapshot()));
+    applyFromLeader(
+        "unit-state snapshot", m.volume(), () -> machine.install(m.volume(), m.snapshot()));
   }
 
   /**
-   * Follower: runs one of the leader's changes on the machine. A message that cannot be meant
-   * for this site, or a machine that throws, restarts the session: the states may differ now,
-   * and a new session ends with the leader's snapshot.
+   * Follower: runs one of the leader's changes on the machine. A message that cannot be meant for
+   * this site, or a machine that throws, restarts the session: the states may differ now, and a new
+   * session ends with the leader's snapshot.
    */
   private boolean applyFromLeader(String what, int volume, Runnable change) {
     if (g.isLeader() || volume >= g.volumes.size()) {
@@ -217,8 +226,9 @@ final class SharedCommands {
     } else if (m.reason() == Refusal.IO_ERROR) {
       c.done().completeExceptionally(new IOException("the leader's unit-state command failed"));
     } else {
-      c.done().completeExceptionally(
-          new UnavailableException(Reason.OUT_OF_SYNC, "the leader refused: " + m.reason()));
+      c.done()
+          .completeExceptionally(
+              new UnavailableException(Reason.OUT_OF_SYNC, "the leader refused: " + m.reason()));
     }
     return true;
   }
@@ -226,8 +236,9 @@ final class SharedCommands {
   /** The session ended: forwarded commands fail (whether the leader applied them is unknown). */
   void sessionLost() {
     for (Call c : forwarded.values()) {
-      c.done().completeExceptionally(
-          new UnavailableException(Reason.PEER_LOST, "session with the leader lost"));
+      c.done()
+          .completeExceptionally(
+              new UnavailableException(Reason.PEER_LOST, "session with the leader lost"));
     }
     forwarded.clear();
   }

@@ -48,8 +48,12 @@ final class StatusReport {
     for (int i = 0; i < sequencers.length; i++) {
       sb.append("\n seq").append(i).append(": ");
       for (RangeSequencer.Entry e : sequencers[i].snapshot()) {
-        sb.append('[').append(e.offset).append('+').append(e.end - e.offset)
-            .append(e.shared ? " r" : " w").append(e.admitted() ? " A] " : " q] ");
+        sb.append('[')
+            .append(e.offset)
+            .append('+')
+            .append(e.end - e.offset)
+            .append(e.shared ? " r" : " w")
+            .append(e.admitted() ? " A] " : " q] ");
       }
     }
     sb.append("\n leader: ").append(g.leader.describe());

@@ -1,8 +1,8 @@
 package io.duet.sync;
 
 /**
- * Tuning of one consistency group's synchronous replication, with the defaults for a metro link
- * in one place. Times are milliseconds, rates bytes per second.
+ * Tuning of one consistency group's synchronous replication, with the defaults for a metro link in
+ * one place. Times are milliseconds, rates bytes per second.
  *
  * @param heartbeatIntervalMs how often each site sends a heartbeat
  * @param leaseMs how long one lease grant lets the follower serve, on its own clock
@@ -27,6 +27,7 @@ public record SyncSettings(
   public static final long LEASE_MARGIN_DEFAULT_MS = 500;
   public static final long PEER_TIMEOUT_DEFAULT_MS = 3_000;
   public static final long RESYNC_RATE_DEFAULT_BYTES_PER_SECOND = 200L << 20;
+
   /**
    * Resync regions in flight (32 of 64 KiB = 2 MiB): the follower makes each batch durable before
    * acknowledging it, so the window must cover the default rate over one fdatasync of a few ms.

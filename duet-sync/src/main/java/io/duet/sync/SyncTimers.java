@@ -11,9 +11,9 @@ public interface SyncTimers {
 
   /**
    * Names the current boot of this machine: it changes exactly when the monotonic clock restarts
-   * and the page cache is lost (a power cycle), so a site that stopped uncleanly can tell a
-   * process crash (its acknowledged, un-flushed writes are still in the page cache) from a power
-   * loss (they may be gone). Linux's {@code /proc/sys/kernel/random/boot_id}; empty if unknown.
+   * and the page cache is lost (a power cycle), so a site that stopped uncleanly can tell a process
+   * crash (its acknowledged, un-flushed writes are still in the page cache) from a power loss (they
+   * may be gone). Linux's {@code /proc/sys/kernel/random/boot_id}; empty if unknown.
    */
   default String bootId() {
     try {

@@ -15,8 +15,8 @@ import java.util.concurrent.CompletableFuture;
 /**
  * Verify at the leader: for each batch of regions, the leader takes a shared hold on the range
  * (after the writes ordered before it, before those ordered after), sends the digest request,
- * digests its own copy and releases; the follower digests the same range in the same place of
- * the write order. Differing regions are reported and, on request, marked dirty and resynced by
+ * digests its own copy and releases; the follower digests the same range in the same place of the
+ * write order. Differing regions are reported and, on request, marked dirty and resynced by
  * restarting the session. One verify at a time, one batch in flight. Loop-confined.
  */
 final class Verifier {
@@ -59,8 +59,7 @@ final class Verifier {
   }
 
   private void nextBatch() {
-    while (volume < g.volumes.size()
-        && nextRegion >= g.volumes.get(volume).dirty().regionCount()) {
+    while (volume < g.volumes.size() && nextRegion >= g.volumes.get(volume).dirty().regionCount()) {
       volume++;
       nextRegion = 0;
     }
@@ -88,8 +87,9 @@ final class Verifier {
           ByteBuffer scratch = ByteBuffer.allocate((int) regionSize);
           long[][] out = new long[1][];
           g.runIo(
-              () -> out[0] = RegionDigests.digests(v.local(), offset, (int) regionSize, count,
-                  scratch),
+              () ->
+                  out[0] =
+                      RegionDigests.digests(v.local(), offset, (int) regionSize, count, scratch),
               err -> {
                 seq.release(slot[0]);
                 if (err != null) {

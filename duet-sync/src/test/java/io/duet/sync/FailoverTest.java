@@ -152,7 +152,8 @@ class FailoverTest {
       assertThat(h.b.status().epoch()).isEqualTo(2);
       long a0 = wa.ackedCount;
       long b0 = wb.ackedCount;
-      await(() -> "load continues " + h.dump(),
+      await(
+          () -> "load continues " + h.dump(),
           () -> wa.ackedCount > a0 + 50 && wb.ackedCount > b0 + 50);
       h.awaitInSync();
       // And back again.
@@ -180,8 +181,7 @@ class FailoverTest {
           .hasMessageContaining("refused");
       // Both sites must have seen the cut: until the leader has, it may still hand off.
       h.cutAndAwaitAlone();
-      assertThatThrownBy(() -> h.a.replicator.switchover().get())
-          .hasMessageContaining("refused");
+      assertThatThrownBy(() -> h.a.replicator.switchover().get()).hasMessageContaining("refused");
     }
   }
 

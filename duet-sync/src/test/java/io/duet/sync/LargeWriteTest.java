@@ -68,9 +68,10 @@ class LargeWriteTest {
       }
       assertThatThrownBy(
               () ->
-                  h.a.volume(0)
-                      .writeAtomic(0, ByteBuffer.allocate(Volume.MAX_ATOMIC_WRITE_BYTES + 4096),
-                          false))
+                  h.a
+                      .volume(0)
+                      .writeAtomic(
+                          0, ByteBuffer.allocate(Volume.MAX_ATOMIC_WRITE_BYTES + 4096), false))
           .isInstanceOf(IllegalArgumentException.class);
     }
   }

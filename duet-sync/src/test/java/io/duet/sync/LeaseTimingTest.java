@@ -12,10 +12,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The lease rule on virtual time (G3): when the link goes silent, the follower stops serving
- * before the leader acknowledges any write alone, by at least the drift margin — with the
- * defaults (heartbeat 1 s, lease 5 s, margin 0.5 s, peer timeout 3 s). Everything runs on one
- * thread through {@link ManualScheduler}, as the simulator will run it.
+ * The lease rule on virtual time (G3): when the link goes silent, the follower stops serving before
+ * the leader acknowledges any write alone, by at least the drift margin — with the defaults
+ * (heartbeat 1 s, lease 5 s, margin 0.5 s, peer timeout 3 s). Everything runs on one thread through
+ * {@link ManualScheduler}, as the simulator will run it.
  */
 class LeaseTimingTest {
   private static final long MS = SimSites.MS;
@@ -79,7 +79,8 @@ class LeaseTimingTest {
         .isGreaterThanOrEqualTo(SyncSettings.LEASE_MARGIN_DEFAULT_MS * MS - 2 * MS);
     assertThat(leaderAckedAt - pausedAt)
         .isLessThanOrEqualTo(
-            (SyncSettings.LEASE_DEFAULT_MS + SyncSettings.LEASE_MARGIN_DEFAULT_MS
+            (SyncSettings.LEASE_DEFAULT_MS
+                    + SyncSettings.LEASE_MARGIN_DEFAULT_MS
                     + SyncSettings.HEARTBEAT_INTERVAL_DEFAULT_MS)
                 * MS);
     assertThat(a.status().syncState()).isEqualTo(SyncState.OUT_OF_SYNC);
@@ -87,7 +88,12 @@ class LeaseTimingTest {
 
   static HostRequest write(ConsistencyGroupReplicator g, long block) {
     HostRequest r =
-        HostRequest.write(0, block * TestSite.BLOCK, TestSite.BLOCK, WriteKind.WRITE, false,
+        HostRequest.write(
+            0,
+            block * TestSite.BLOCK,
+            TestSite.BLOCK,
+            WriteKind.WRITE,
+            false,
             new byte[TestSite.BLOCK]);
     g.submit(r);
     return r;

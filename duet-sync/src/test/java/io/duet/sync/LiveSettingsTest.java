@@ -56,9 +56,11 @@ class LiveSettingsTest {
       h.awaitInSync();
       writeAlone(h, 2, 1);
       h.link.heal();
-      await("session up, waiting for the operator",
-          () -> h.a.status().link() == LinkState.UP
-              && h.a.status().syncState() == SyncState.RESYNCING);
+      await(
+          "session up, waiting for the operator",
+          () ->
+              h.a.status().link() == LinkState.UP
+                  && h.a.status().syncState() == SyncState.RESYNCING);
       int session = h.a.replicator.sessionNo();
       assertThat(h.a.dirtyRegions()).isEqualTo(2);
 

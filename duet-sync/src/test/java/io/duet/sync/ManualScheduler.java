@@ -5,9 +5,9 @@ import java.util.PriorityQueue;
 import java.util.concurrent.Executor;
 
 /**
- * Virtual time and one task queue for every loop, I/O executor and link of a test: tasks run on
- * the test's thread, one at a time, in a reproducible order; time moves only when the test says
- * so. A small stand-in for the deterministic simulator that will drive this code.
+ * Virtual time and one task queue for every loop, I/O executor and link of a test: tasks run on the
+ * test's thread, one at a time, in a reproducible order; time moves only when the test says so. A
+ * small stand-in for the deterministic simulator that will drive this code.
  */
 final class ManualScheduler implements SyncTimers, Executor {
   private record Timer(long at, long order, Runnable task) {}

@@ -9,8 +9,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Two in-memory {@link Transport} endpoints joined by a link that tests can cut, heal and pause.
- * Each direction delivers on its own thread, in order. A paused link holds frames (a long delay);
- * a cut drops everything held or queued and reports the link down, as the contract says: frames
+ * Each direction delivers on its own thread, in order. A paused link holds frames (a long delay); a
+ * cut drops everything held or queued and reports the link down, as the contract says: frames
  * arrive in order or not at all, and then the link goes down first.
  */
 final class MemoryLink implements AutoCloseable {
@@ -89,6 +89,7 @@ final class MemoryLink implements AutoCloseable {
     private final ExecutorService pool;
     private volatile Receiver receiver;
     private Endpoint peer;
+
     /** Frames held for the peer while paused. */
     private final List<byte[]> held = new ArrayList<>();
 

@@ -108,7 +108,9 @@ class ParallelApplyTest {
       for (Thread t : racers) {
         t.join();
       }
-      assertThat(gate[0].maxInside.get()).as("overlapping writes applied concurrently").isEqualTo(1);
+      assertThat(gate[0].maxInside.get())
+          .as("overlapping writes applied concurrently")
+          .isEqualTo(1);
       h.assertIdentical();
     }
   }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.duet.sync.ReplicationStatus.Availability;
 import io.duet.sync.ReplicationStatus.SyncState;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,12 +26,15 @@ class ReplicationHarness implements AutoCloseable {
   }
 
   /** Two sites, each configured by {@code setUp} (wrappers, say) before it opens. */
-  ReplicationHarness(Path dir, int volumes, SyncSettings settings,
-      java.util.function.Consumer<TestSite> setUp) throws Exception {
-    a = new TestSite("a", TestSite.SITE_A, TestSite.SITE_B, dir.resolve("a"), link.a, volumes,
-        settings);
-    b = new TestSite("b", TestSite.SITE_B, TestSite.SITE_A, dir.resolve("b"), link.b, volumes,
-        settings);
+  ReplicationHarness(
+      Path dir, int volumes, SyncSettings settings, java.util.function.Consumer<TestSite> setUp)
+      throws Exception {
+    a =
+        new TestSite(
+            "a", TestSite.SITE_A, TestSite.SITE_B, dir.resolve("a"), link.a, volumes, settings);
+    b =
+        new TestSite(
+            "b", TestSite.SITE_B, TestSite.SITE_A, dir.resolve("b"), link.b, volumes, settings);
     setUp.accept(a);
     setUp.accept(b);
     a.open();
@@ -67,15 +71,34 @@ class ReplicationHarness implements AutoCloseable {
   }
 
   String dump() {
-    return a.status() + " / " + b.status() + "\nwarnings " + a.warnings + " / " + b.warnings
-        + "\nA: " + a.replicator.describe().join() + "\nB: " + b.replicator.describe().join();
+    return a.status()
+        + " / "
+        + b.status()
+        + "\nwarnings "
+        + a.warnings
+        + " / "
+        + b.warnings
+        + "\nA: "
+        + a.replicator.describe().join()
+        + "\nB: "
+        + b.replicator.describe().join();
   }
 
   void awaitInSync() {
     await(
-        () -> "both sites in sync and serving: " + a.status() + " / " + b.status()
-            + " warnings " + a.warnings + " / " + b.warnings
-            + "\nA: " + a.replicator.describe().join() + "\nB: " + b.replicator.describe().join(),
+        () ->
+            "both sites in sync and serving: "
+                + a.status()
+                + " / "
+                + b.status()
+                + " warnings "
+                + a.warnings
+                + " / "
+                + b.warnings
+                + "\nA: "
+                + a.replicator.describe().join()
+                + "\nB: "
+                + b.replicator.describe().join(),
         () ->
             serving(a)
                 && serving(b)
@@ -86,7 +109,8 @@ class ReplicationHarness implements AutoCloseable {
   /** Cuts the link and waits until both sites have seen it: B stops serving, A is alone. */
   void cutAndAwaitAlone() {
     link.cut();
-    await(() -> "both sites see the cut: " + dump(),
+    await(
+        () -> "both sites see the cut: " + dump(),
         () -> !serving(b) && a.status().link() == ReplicationStatus.LinkState.DOWN);
   }
 
@@ -108,7 +132,7 @@ class ReplicationHarness implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() throws IOException {
     try {
       a.close();
     } finally {

@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.duet.sync.ReplicationHarness.Writer;
-import io.duet.sync.ReplicationStatus.Role;
 import io.duet.sync.ReplicationStatus.SyncState;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -40,16 +39,19 @@ class ReplicationTest {
       // Overlapping writes from both sites to the same hot blocks, to exercise the ordering.
       List<Thread> hot = new ArrayList<>();
       for (TestSite s : List.of(h.a, h.b)) {
-        hot.add(Thread.ofVirtual().start(() -> {
-          long c = 0;
-          while (!stop.get()) {
-            try {
-              s.volume(0).write((1000 + c % 4) * TestSite.BLOCK, block(99, c++), false);
-            } catch (Exception e) {
-              throw new AssertionError(e);
-            }
-          }
-        }));
+        hot.add(
+            Thread.ofVirtual()
+                .start(
+                    () -> {
+                      long c = 0;
+                      while (!stop.get()) {
+                        try {
+                          s.volume(0).write((1000 + c % 4) * TestSite.BLOCK, block(99, c++), false);
+                        } catch (Exception e) {
+                          throw new AssertionError(e);
+                        }
+                      }
+                    }));
       }
       await("writes acknowledged", () -> writers.stream().allMatch(w -> w.ackedCount > 200));
       stop.set(true);
@@ -90,8 +92,7 @@ class ReplicationTest {
   }
 
   @Test
-  void linkCutLeaderContinuesAloneFollowerStopsAndResyncCopiesOnlyDirtyRegions()
-      throws Exception {
+  void linkCutLeaderContinuesAloneFollowerStopsAndResyncCopiesOnlyDirtyRegions() throws Exception {
     try (ReplicationHarness h = new ReplicationHarness(dir, 1, TestSite.FAST)) {
       h.awaitInSync();
       AtomicBoolean stop = new AtomicBoolean();

@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What a write costs on the link, deterministically on virtual time: one round trip at either
- * site, with the per-write acknowledgements of a busy loop pass travelling as one frame.
+ * What a write costs on the link, deterministically on virtual time: one round trip at either site,
+ * with the per-write acknowledgements of a busy loop pass travelling as one frame.
  */
 class RoundTripTest {
   private static final int QUEUE_DEPTH = 32;
@@ -28,11 +28,19 @@ class RoundTripTest {
       List<Message> fromA = new ArrayList<>();
       List<Message> fromB = new ArrayList<>();
       ConsistencyGroupReplicator a =
-          sites.open("a", TestSite.SITE_A, TestSite.SITE_B,
-              new TappedTransport(link.a, fromA::add), SyncSettings.defaults());
+          sites.open(
+              "a",
+              TestSite.SITE_A,
+              TestSite.SITE_B,
+              new TappedTransport(link.a, fromA::add),
+              SyncSettings.defaults());
       ConsistencyGroupReplicator b =
-          sites.open("b", TestSite.SITE_B, TestSite.SITE_A,
-              new TappedTransport(link.b, fromB::add), SyncSettings.defaults());
+          sites.open(
+              "b",
+              TestSite.SITE_B,
+              TestSite.SITE_A,
+              new TappedTransport(link.b, fromB::add),
+              SyncSettings.defaults());
       link.heal();
       sites.awaitInSync(a, b);
 

@@ -1,9 +1,9 @@
 package io.duet.sync;
 
-import static io.duet.sync.ReplicationHarness.await;
-import static io.duet.sync.ReplicationHarness.serving;
 import static io.duet.sync.RecordingStateMachine.command;
 import static io.duet.sync.RecordingStateMachine.value;
+import static io.duet.sync.ReplicationHarness.await;
+import static io.duet.sync.ReplicationHarness.serving;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -156,7 +156,8 @@ class SharedStateTest {
       CompletableFuture<byte[]> bad = h.a.replicator.executeShared(1, command(1));
       assertThatThrownBy(bad::get).hasCauseInstanceOf(IllegalArgumentException.class);
       CompletableFuture<byte[]> huge =
-          h.a.replicator.executeShared(0, new byte[io.duet.sync.proto.FrameCodec.MAX_DATA_BYTES + 1]);
+          h.a.replicator.executeShared(
+              0, new byte[io.duet.sync.proto.FrameCodec.MAX_DATA_BYTES + 1]);
       assertThatThrownBy(huge::get).hasCauseInstanceOf(IllegalArgumentException.class);
     }
   }

@@ -5,6 +5,7 @@ import io.duet.sync.ReplicationStatus.Availability;
 import io.duet.sync.ReplicationStatus.SyncState;
 import io.duet.sync.dirty.ActivityLogFile;
 import io.duet.sync.dirty.DirtyMap;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,7 +20,12 @@ final class SimSites implements AutoCloseable {
 
   final ManualScheduler sim = new ManualScheduler();
   private final Path dir;
-  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private final List<Closer> closeables = new ArrayList<>();
+
+  /** What close releases, in reverse order. */
+  private interface Closer {
+    void close() throws IOException;
+  }
 
   SimSites(Path dir) {
     this.dir = dir;
@@ -28,17 +34,23 @@ final class SimSites implements AutoCloseable {
   ConsistencyGroupReplicator open(
       String name, UUID self, UUID peer, Transport t, SyncSettings settings) throws Exception {
     VolumeStore store = VolumeStore.open(dir.resolve(name));
-    closeables.add(store);
+    closeables.add(store::close);
     var volume = store.create(TestSite.identity(0), TestSite.VOLUME_BYTES, TestSite.BLOCK);
     DirtyMap dirty =
         DirtyMap.open(dir.resolve(name + ".dmap"), TestSite.VOLUME_BYTES, TestSite.REGION);
     ActivityLogFile log =
         ActivityLogFile.open(dir.resolve(name + ".al"), TestSite.VOLUME_BYTES, TestSite.EXTENT, 8);
-    closeables.add(dirty);
-    closeables.add(log);
+    closeables.add(dirty::close);
+    closeables.add(log::close);
     GroupConfig config =
-        new GroupConfig(TestSite.GROUP, self, peer, TestSite.SITE_A, dir.resolve(name + "-state"),
-            List.of(new VolumeReplica(volume, dirty, log)), settings);
+        new GroupConfig(
+            TestSite.GROUP,
+            self,
+            peer,
+            TestSite.SITE_A,
+            dir.resolve(name + "-state"),
+            List.of(new VolumeReplica(volume, dirty, log)),
+            settings);
     return ConsistencyGroupReplicator.open(config, t, sim, sim, sim, ReplicationListener.NONE);
   }
 
@@ -58,7 +70,7 @@ final class SimSites implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() throws IOException {
     for (int i = closeables.size() - 1; i >= 0; i--) {
       closeables.get(i).close();
     }

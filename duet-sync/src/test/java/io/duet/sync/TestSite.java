@@ -44,22 +44,32 @@ final class TestSite implements AutoCloseable {
   SystemTimers timers;
   ConsistencyGroupReplicator replicator;
   final List<String> warnings = new CopyOnWriteArrayList<>();
+
   /** The largest resyncBytesTotal any status has shown (a test resets it). */
   final java.util.concurrent.atomic.AtomicLong largestResyncTotal =
       new java.util.concurrent.atomic.AtomicLong();
+
   /** The volumes' unit state; survives a crash, as the SCSI layer would persist it. */
   final RecordingStateMachine machine;
-  /** How the replicator sees each local volume and the link (a fault or recording seam). */
+
   /** Size of each volume (set before the first open). */
   long volumeBytes = VOLUME_BYTES;
+
   /** Activity-log geometry (set before the first open). */
   long extentBytes = EXTENT;
+
   int maxExtents = 64;
   UnaryOperator<Volume> volumeWrapper = UnaryOperator.identity();
   UnaryOperator<Transport> transportWrapper = UnaryOperator.identity();
 
-  TestSite(String name, UUID siteId, UUID peerId, Path dir, MemoryLink.Endpoint endpoint,
-      int volumeCount, SyncSettings settings) {
+  TestSite(
+      String name,
+      UUID siteId,
+      UUID peerId,
+      Path dir,
+      MemoryLink.Endpoint endpoint,
+      int volumeCount,
+      SyncSettings settings) {
     this.name = name;
     this.siteId = siteId;
     this.peerId = peerId;
@@ -154,13 +164,18 @@ final class TestSite implements AutoCloseable {
     timers.close();
     loop.shutdownNow();
     io.shutdownNow();
-    loop.awaitTermination(10, TimeUnit.SECONDS);
-    io.awaitTermination(10, TimeUnit.SECONDS);
+    try {
+      loop.awaitTermination(10, TimeUnit.SECONDS);
+      io.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted closing " + siteId);
+    }
     store.close(); // releases the store lock; the data already written stays in the file
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() throws IOException {
     if (loop.isShutdown()) {
       return;
     }
@@ -168,8 +183,13 @@ final class TestSite implements AutoCloseable {
     timers.close();
     loop.shutdown();
     io.shutdown();
-    loop.awaitTermination(10, TimeUnit.SECONDS);
-    io.awaitTermination(10, TimeUnit.SECONDS);
+    try {
+      loop.awaitTermination(10, TimeUnit.SECONDS);
+      io.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted closing " + siteId);
+    }
     for (DirtyMap m : dirty) {
       m.close();
     }

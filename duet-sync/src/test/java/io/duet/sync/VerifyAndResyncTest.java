@@ -86,8 +86,11 @@ class VerifyAndResyncTest {
       await("alone", () -> !serving(h.b));
       h.a.volume(0).write(0, block(1, 1), false);
       h.link.heal();
-      await("session up", () -> h.a.status().link() == ReplicationStatus.LinkState.UP
-          && h.a.status().syncState() == SyncState.RESYNCING);
+      await(
+          "session up",
+          () ->
+              h.a.status().link() == ReplicationStatus.LinkState.UP
+                  && h.a.status().syncState() == SyncState.RESYNCING);
       assertThat(h.a.dirtyRegions()).isEqualTo(1); // nothing copied yet
       h.a.replicator.resyncNow();
       await("copied", () -> h.a.dirtyRegions() == 0);

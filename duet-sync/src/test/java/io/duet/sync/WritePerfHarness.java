@@ -15,10 +15,10 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Times 4 KiB random writes over a 1 GiB volume, unreplicated and replicated (two sites on a
- * memory link, real local volumes, dirty maps and activity logs with the node's geometry), at
- * queue depth 1 and 32, at the leader and at the follower. A measuring tool, not a regression
- * test: it runs only with {@code -Dduet.perf=true} and prints its numbers.
+ * Times 4 KiB random writes over a 1 GiB volume, unreplicated and replicated (two sites on a memory
+ * link, real local volumes, dirty maps and activity logs with the node's geometry), at queue depth
+ * 1 and 32, at the leader and at the follower. A measuring tool, not a regression test: it runs
+ * only with {@code -Dduet.perf=true} and prints its numbers.
  */
 @EnabledIfSystemProperty(named = "duet.perf", matches = "true")
 class WritePerfHarness {
@@ -43,6 +43,7 @@ class WritePerfHarness {
   }
 
   @Test
+  @SuppressWarnings("try") // the link closes inside its try, before the sites (see below)
   void randomWritesOverTls() throws Exception {
     try (TlsPair tls = TlsPair.open(dir.resolve("tls"), TestSite.SITE_A, TestSite.SITE_B)) {
       ReplicationHarness.await("TLS link up", tls::up);
@@ -73,13 +74,16 @@ class WritePerfHarness {
       java.util.concurrent.SynchronousQueue<byte[]> back =
           new java.util.concurrent.SynchronousQueue<>();
       tls.atB().setReceiver(receiver(f -> tls.atB().send(f)));
-      tls.atA().setReceiver(receiver(f -> {
-        try {
-          back.put(f);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }));
+      tls.atA()
+          .setReceiver(
+              receiver(
+                  f -> {
+                    try {
+                      back.put(f);
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
+                    }
+                  }));
       long[] rtt = new long[20_000];
       for (int i = 0; i < rtt.length; i++) {
         long t0 = System.nanoTime();
@@ -88,8 +92,9 @@ class WritePerfHarness {
         rtt[i] = System.nanoTime() - t0;
       }
       Arrays.sort(rtt);
-      System.out.printf("TLS RTT p50 %.1f us p99 %.1f us%n", rtt[rtt.length / 2] / 1e3,
-          rtt[rtt.length * 99 / 100] / 1e3);
+      System.out.printf(
+          "TLS RTT p50 %.1f us p99 %.1f us%n",
+          rtt[rtt.length / 2] / 1e3, rtt[rtt.length * 99 / 100] / 1e3);
     }
   }
 
@@ -111,8 +116,9 @@ class WritePerfHarness {
   private static void nodeGeometry(TestSite s) {
     s.volumeBytes = VOLUME;
     s.extentBytes = Long.getLong("duet.perf.extent", 4L << 20);
-    s.maxExtents = Integer.getInteger(
-        "duet.perf.extents", io.duet.sync.dirty.ActivityLogFile.MAX_ACTIVE_EXTENTS_DEFAULT);
+    s.maxExtents =
+        Integer.getInteger(
+            "duet.perf.extents", io.duet.sync.dirty.ActivityLogFile.MAX_ACTIVE_EXTENTS_DEFAULT);
   }
 
   private static void report(String what, Volume v) throws Exception {

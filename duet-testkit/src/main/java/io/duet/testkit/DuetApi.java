@@ -15,6 +15,8 @@ public final class DuetApi {
 
   /** A non-2xx answer. */
   public static final class ApiException extends IOException {
+    private static final long serialVersionUID = 1L;
+
     public final int status;
 
     ApiException(int status, String body) {
@@ -23,7 +25,8 @@ public final class DuetApi {
     }
   }
 
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
   private final String base;
   private final String token;
 
@@ -53,11 +56,16 @@ public final class DuetApi {
   }
 
   /** Sends a request and returns the raw status and body without throwing on errors. */
-  public HttpResponse<String> raw(String method, String path, String body, boolean withToken) throws IOException {
+  public HttpResponse<String> raw(String method, String path, String body, boolean withToken)
+      throws IOException {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create(base + path))
             .timeout(Duration.ofSeconds(30))
-            .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body))
             .header("Content-Type", "application/json");
     if (withToken) {
       b.header("Authorization", "Bearer " + token);

@@ -39,7 +39,9 @@ final class DuetJvm {
     cmd.add("io.duet.cli.DuetCli");
     cmd.addAll(duetArgs);
     Process process =
-        new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        new ProcessBuilder(cmd)
+            .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .start();
     BlockingQueue<String> lines = new ArrayBlockingQueue<>(1024);
     Thread.ofVirtual()
         .start(
@@ -87,15 +89,24 @@ final class DuetJvm {
     return String.join("\n", all.subList(Math.max(0, all.size() - 40), all.size()));
   }
 
-  /** SIGTERM and wait; SIGKILL after 20 s. Nothing to do for a process that is gone or null. */
-  static void stop(Process process) throws InterruptedException {
-    if (process != null && process.isAlive()) {
-      process.destroy();
-      if (!process.waitFor(20, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        process.waitFor();
-      }
+  /**
+   * SIGTERM and wait; SIGKILL after 20 s, or at once when the caller is interrupted (which stays
+   * set). Nothing to do for a process that is gone or null. Never throws, so try-with-resources can
+   * stop children while a test unwinds.
+   */
+  static void stop(Process process) {
+    if (process == null || !process.isAlive()) {
+      return;
     }
+    process.destroy();
+    try {
+      if (process.waitFor(20, TimeUnit.SECONDS)) {
+        return;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    process.destroyForcibly();
   }
 
   /** Sends {@code signal} (e.g. {@code STOP}, {@code CONT}) to {@code process}. */

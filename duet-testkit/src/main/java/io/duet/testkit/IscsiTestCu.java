@@ -10,9 +10,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Runs libiscsi's conformance suite {@code iscsi-test-cu} against one or more iSCSI URLs and
- * reads its verbose output back into per-test outcomes, so a test can assert "0 failed" and list
- * exactly which tests were skipped and why.
+ * Runs libiscsi's conformance suite {@code iscsi-test-cu} against one or more iSCSI URLs and reads
+ * its verbose output back into per-test outcomes, so a test can assert "0 failed" and list exactly
+ * which tests were skipped and why.
  */
 public final class IscsiTestCu {
   /** How one conformance test ended. */
@@ -37,7 +37,10 @@ public final class IscsiTestCu {
     public String summary() {
       return String.format(
           "%d tests: %d passed, %d failed, %d skipped",
-          tests.size(), with(Outcome.PASSED).size(), with(Outcome.FAILED).size(), with(Outcome.SKIPPED).size());
+          tests.size(),
+          with(Outcome.PASSED).size(),
+          with(Outcome.FAILED).size(),
+          with(Outcome.SKIPPED).size());
     }
   }
 
@@ -60,10 +63,12 @@ public final class IscsiTestCu {
       cmd.add(tests);
     }
     cmd.addAll(urls);
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+    Process p =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(output.toFile()).start();
     if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
       p.destroyForcibly();
-      throw new IOException("iscsi-test-cu did not finish within " + timeoutSeconds + " s; output in " + output);
+      throw new IOException(
+          "iscsi-test-cu did not finish within " + timeoutSeconds + " s; output in " + output);
     }
     return new Run(parse(Files.readAllLines(output)), output, p.exitValue());
   }
@@ -106,7 +111,8 @@ public final class IscsiTestCu {
         results.add(new TestResult(test, o, skipReason));
         test = null;
       } else if (line.startsWith("FAILED") || line.endsWith("FAILED") && line.contains("Test:")) {
-        results.add(new TestResult(test, Outcome.FAILED, failReason == null ? "see output" : failReason));
+        results.add(
+            new TestResult(test, Outcome.FAILED, failReason == null ? "see output" : failReason));
         test = null;
       }
     }

@@ -49,7 +49,11 @@ public final class MediatorProcess implements AutoCloseable {
     DuetJvm.Started started =
         DuetJvm.launch(
             List.of(
-                "mediator", "run", "--data-dir", dataDir.toString(), "--listen",
+                "mediator",
+                "run",
+                "--data-dir",
+                dataDir.toString(),
+                "--listen",
                 "127.0.0.1:" + port),
             log,
             READY_TIMEOUT);
@@ -94,7 +98,7 @@ public final class MediatorProcess implements AutoCloseable {
 
   /** SIGTERM and wait. */
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     DuetJvm.stop(process);
   }
 }

@@ -12,10 +12,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A deliberately small iSCSI initiator for tests: logs in without authentication (straight to
- * the operational stage), sends SCSI commands with all their Data-Out as immediate data, and can
- * write arbitrary bytes to the target for hostile-input tests. It is not a general initiator:
- * one command at a time, no digests, no R2T handling beyond FirstBurstLength.
+ * A deliberately small iSCSI initiator for tests: logs in without authentication (straight to the
+ * operational stage), sends SCSI commands with all their Data-Out as immediate data, and can write
+ * arbitrary bytes to the target for hostile-input tests. It is not a general initiator: one command
+ * at a time, no digests, no R2T handling beyond FirstBurstLength.
  */
 public final class RawInitiator implements AutoCloseable {
   /** A SCSI command's outcome as the target reported it. */
@@ -35,6 +35,8 @@ public final class RawInitiator implements AutoCloseable {
 
   /** A login the target refused, with its status class and detail. */
   public static final class LoginRefused extends IOException {
+    private static final long serialVersionUID = 1L;
+
     public final int statusClass;
     public final int statusDetail;
 
@@ -68,7 +70,8 @@ public final class RawInitiator implements AutoCloseable {
   }
 
   /** Connects and logs in to {@code targetName} as {@code initiatorName}, no authentication. */
-  public static RawInitiator login(InetSocketAddress portal, String initiatorName, String targetName, long isid)
+  public static RawInitiator login(
+      InetSocketAddress portal, String initiatorName, String targetName, long isid)
       throws IOException {
     RawInitiator r = connect(portal);
     try {
@@ -124,7 +127,8 @@ public final class RawInitiator implements AutoCloseable {
     sendPdu(hdr, data);
     Pdu rsp = readPdu();
     if ((rsp.header[0] & 0x3f) != 0x23) {
-      throw new IOException("expected a login response, got opcode 0x" + Integer.toHexString(rsp.header[0] & 0x3f));
+      throw new IOException(
+          "expected a login response, got opcode 0x" + Integer.toHexString(rsp.header[0] & 0x3f));
     }
     int cls = rsp.header[36] & 0xff;
     int detail = rsp.header[37] & 0xff;
@@ -135,11 +139,14 @@ public final class RawInitiator implements AutoCloseable {
   }
 
   /** Sends one SCSI command to {@code lun} with all Data-Out immediate, waits for its outcome. */
-  public Response command(int lun, byte[] cdb, byte[] dataOut, int expectedDataIn) throws IOException {
+  public Response command(int lun, byte[] cdb, byte[] dataOut, int expectedDataIn)
+      throws IOException {
     byte[] hdr = new byte[48];
     boolean write = dataOut != null && dataOut.length > 0;
     hdr[0] = 0x01;
-    hdr[1] = (byte) (0x80 | (write ? 0x20 : 0) | (expectedDataIn > 0 ? 0x40 : 0) | 0x01); // F, W/R, SIMPLE
+    hdr[1] =
+        (byte)
+            (0x80 | (write ? 0x20 : 0) | (expectedDataIn > 0 ? 0x40 : 0) | 0x01); // F, W/R, SIMPLE
     hdr[9] = (byte) lun; // single-level LUN, peripheral addressing, LUN < 256
     int task = itt++;
     putInt(hdr, 16, task);
@@ -169,7 +176,12 @@ public final class RawInitiator implements AutoCloseable {
         data.write(p.data);
         if ((p.header[1] & 0x01) != 0) { // S bit: status included
           expStatSn = getInt(p.header, 24) + 1;
-          return new Response(p.header[3] & 0xff, new byte[0], data.toByteArray(), p.header[1] & 0xff, getInt(p.header, 44));
+          return new Response(
+              p.header[3] & 0xff,
+              new byte[0],
+              data.toByteArray(),
+              p.header[1] & 0xff,
+              getInt(p.header, 44));
         }
         continue;
       }
@@ -180,10 +192,16 @@ public final class RawInitiator implements AutoCloseable {
           int len = ((p.data[0] & 0xff) << 8) | (p.data[1] & 0xff);
           sense = java.util.Arrays.copyOfRange(p.data, 2, 2 + Math.min(len, p.data.length - 2));
         }
-        return new Response(p.header[3] & 0xff, sense, data.toByteArray(), p.header[1] & 0xff, getInt(p.header, 44));
+        return new Response(
+            p.header[3] & 0xff,
+            sense,
+            data.toByteArray(),
+            p.header[1] & 0xff,
+            getInt(p.header, 44));
       }
       if (op == 0x3f) {
-        throw new IOException("target sent Reject, reason 0x" + Integer.toHexString(p.header[2] & 0xff));
+        throw new IOException(
+            "target sent Reject, reason 0x" + Integer.toHexString(p.header[2] & 0xff));
       }
       throw new IOException("unexpected PDU opcode 0x" + Integer.toHexString(op));
     }
@@ -266,7 +284,10 @@ public final class RawInitiator implements AutoCloseable {
   }
 
   static int getInt(byte[] b, int off) {
-    return ((b[off] & 0xff) << 24) | ((b[off + 1] & 0xff) << 16) | ((b[off + 2] & 0xff) << 8) | (b[off + 3] & 0xff);
+    return ((b[off] & 0xff) << 24)
+        | ((b[off + 1] & 0xff) << 16)
+        | ((b[off + 2] & 0xff) << 8)
+        | (b[off + 3] & 0xff);
   }
 
   @Override

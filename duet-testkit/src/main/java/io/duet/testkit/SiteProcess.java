@@ -35,7 +35,8 @@ public final class SiteProcess implements AutoCloseable {
    * Writes a config for a site named {@code name} in {@code workDir} with one iSCSI portal and the
    * API on free loopback ports, and starts it.
    */
-  public static SiteProcess start(Path workDir, String name) throws IOException, InterruptedException {
+  public static SiteProcess start(Path workDir, String name)
+      throws IOException, InterruptedException {
     return start(workDir, name, "");
   }
 
@@ -50,10 +51,18 @@ public final class SiteProcess implements AutoCloseable {
     Path data = workDir.resolve("data");
     Path config = workDir.resolve("site.yaml");
     String yaml =
-        "name: " + name + "\n"
-            + "dataDir: " + data + "\n"
-            + "api: 127.0.0.1:" + freePort() + "\n"
-            + "portals:\n  - 127.0.0.1:" + freePort() + "\n"
+        "name: "
+            + name
+            + "\n"
+            + "dataDir: "
+            + data
+            + "\n"
+            + "api: 127.0.0.1:"
+            + freePort()
+            + "\n"
+            + "portals:\n  - 127.0.0.1:"
+            + freePort()
+            + "\n"
             + "nbd:\n  - 127.0.0.1:0\n"
             + extraYaml;
     Files.writeString(config, yaml);
@@ -115,7 +124,8 @@ public final class SiteProcess implements AutoCloseable {
     JsonNode first = portals.isArray() ? portals.get(0) : portals.get("portals").get(0);
     String address = first.has("address") ? first.get("address").asText() : first.asText();
     int colon = address.lastIndexOf(':');
-    return new InetSocketAddress(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)));
+    return new InetSocketAddress(
+        address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)));
   }
 
   /** SIGKILL: the process gets no chance to flush or clean up. */
@@ -144,7 +154,7 @@ public final class SiteProcess implements AutoCloseable {
 
   /** SIGTERM and wait. */
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     DuetJvm.stop(process);
   }
 }

@@ -276,12 +276,11 @@ public final class TwoSites implements AutoCloseable {
 
   /** Stops both sites (SIGTERM) and the proxy. */
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     closeAll(a, b, proxy);
   }
 
-  private static void closeAll(SiteProcess a, SiteProcess b, FaultProxy proxy)
-      throws InterruptedException {
+  private static void closeAll(SiteProcess a, SiteProcess b, FaultProxy proxy) {
     try {
       if (a != null) {
         a.close();

@@ -20,14 +20,19 @@ final class Admin {
         "{\"name\":\"" + name + "\",\"size\":\"" + size + "\",\"blockSize\":" + blockSize + "}");
   }
 
-  JsonNode createHost(String name, String chapUser, String chapSecret, String... iqns) throws IOException {
+  JsonNode createHost(String name, String chapUser, String chapSecret, String... iqns)
+      throws IOException {
     StringBuilder b = new StringBuilder("{\"name\":\"" + name + "\",\"iqns\":[");
     for (int i = 0; i < iqns.length; i++) {
       b.append(i == 0 ? "" : ",").append('"').append(iqns[i]).append('"');
     }
     b.append(']');
     if (chapUser != null) {
-      b.append(",\"chapUser\":\"").append(chapUser).append("\",\"chapSecret\":\"").append(chapSecret).append('"');
+      b.append(",\"chapUser\":\"")
+          .append(chapUser)
+          .append("\",\"chapSecret\":\"")
+          .append(chapSecret)
+          .append('"');
     }
     return api.post("/api/v1/hosts", b.append('}').toString());
   }
@@ -37,12 +42,20 @@ final class Admin {
   }
 
   /** Maps a volume; {@code host} "*" means every initiator; {@code target} null is the default. */
-  JsonNode map(String volume, String host, int lun, String target, boolean readOnly) throws IOException {
+  JsonNode map(String volume, String host, int lun, String target, boolean readOnly)
+      throws IOException {
     return api.post(
         "/api/v1/mappings",
-        "{\"volume\":\"" + volume + "\",\"host\":\"" + host + "\",\"lun\":" + lun
+        "{\"volume\":\""
+            + volume
+            + "\",\"host\":\""
+            + host
+            + "\",\"lun\":"
+            + lun
             + (target == null ? "" : ",\"target\":\"" + target + "\"")
-            + ",\"readOnly\":" + readOnly + "}");
+            + ",\"readOnly\":"
+            + readOnly
+            + "}");
   }
 
   /** The iSCSI name of the site's default target. */

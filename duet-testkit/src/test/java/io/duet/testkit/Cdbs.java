@@ -23,7 +23,9 @@ final class Cdbs {
     return c;
   }
 
-  /** COMPARE AND WRITE of {@code blocks} at {@code lba}; its Data-Out is compare then write data. */
+  /**
+   * COMPARE AND WRITE of {@code blocks} at {@code lba}; its Data-Out is compare then write data.
+   */
   static byte[] compareAndWrite(long lba, int blocks) {
     byte[] c = new byte[16];
     c[0] = (byte) 0x89;

@@ -34,7 +34,9 @@ class ChapIT {
     admin.createHost("chap-host", "chapuser", "chap-secret-12", HOST_IQN);
     api.post(
         "/api/v1/hosts",
-        "{\"name\":\"mutual-host\",\"iqns\":[\"" + MUTUAL_IQN + "\"],\"chapUser\":\"muser\","
+        "{\"name\":\"mutual-host\",\"iqns\":[\""
+            + MUTUAL_IQN
+            + "\"],\"chapUser\":\"muser\","
             + "\"chapSecret\":\"initiator-secret1\",\"mutualUser\":\"target-a\",\"mutualSecret\":\"target-secret-1\"}");
     admin.map("secure", "chap-host", 0, null, false);
     admin.map("secure", "mutual-host", 0, null, false);
@@ -52,8 +54,10 @@ class ChapIT {
 
   private record Result(int exit, String output) {}
 
-  private static Result iscsiInq(String initiator, String url, List<String> env) throws IOException, InterruptedException {
-    ProcessBuilder pb = new ProcessBuilder("iscsi-inq", "-i", initiator, url).redirectErrorStream(true);
+  private static Result iscsiInq(String initiator, String url, List<String> env)
+      throws IOException, InterruptedException {
+    ProcessBuilder pb =
+        new ProcessBuilder("iscsi-inq", "-i", initiator, url).redirectErrorStream(true);
     for (String kv : env) {
       int eq = kv.indexOf('=');
       pb.environment().put(kv.substring(0, eq), kv.substring(eq + 1));
@@ -66,14 +70,18 @@ class ChapIT {
 
   @Test
   void rightSecretLogsIn() throws Exception {
-    Result r = iscsiInq(HOST_IQN, "iscsi://chapuser%chap-secret-12@" + portal + "/" + target + "/0", List.of());
+    Result r =
+        iscsiInq(
+            HOST_IQN, "iscsi://chapuser%chap-secret-12@" + portal + "/" + target + "/0", List.of());
     assertThat(r.exit()).as(r.output()).isZero();
     assertThat(r.output()).contains("DIRECT_ACCESS");
   }
 
   @Test
   void wrongSecretIsRefused() throws Exception {
-    Result r = iscsiInq(HOST_IQN, "iscsi://chapuser%wrong-secret-9@" + portal + "/" + target + "/0", List.of());
+    Result r =
+        iscsiInq(
+            HOST_IQN, "iscsi://chapuser%wrong-secret-9@" + portal + "/" + target + "/0", List.of());
     assertThat(r.exit()).as(r.output()).isNotZero();
     assertThat(r.output()).doesNotContain("DIRECT_ACCESS");
   }
@@ -86,7 +94,11 @@ class ChapIT {
 
   @Test
   void unknownInitiatorIsRefused() throws Exception {
-    Result r = iscsiInq("iqn.2026-11.io.duet.test:stranger", "iscsi://" + portal + "/" + target + "/0", List.of());
+    Result r =
+        iscsiInq(
+            "iqn.2026-11.io.duet.test:stranger",
+            "iscsi://" + portal + "/" + target + "/0",
+            List.of());
     assertThat(r.exit()).as(r.output()).isNotZero();
     assertThat(r.output()).doesNotContain("DIRECT_ACCESS");
   }
@@ -95,10 +107,22 @@ class ChapIT {
   void mutualChapLogsInWhenTheTargetKnowsItsSecret() throws Exception {
     String url = "iscsi://muser%initiator-secret1@" + portal + "/" + target + "/0";
     Result ok =
-        iscsiInq(MUTUAL_IQN, url, List.of("LIBISCSI_CHAP_TARGET_USERNAME=target-a", "LIBISCSI_CHAP_TARGET_PASSWORD=target-secret-1"));
+        iscsiInq(
+            MUTUAL_IQN,
+            url,
+            List.of(
+                "LIBISCSI_CHAP_TARGET_USERNAME=target-a",
+                "LIBISCSI_CHAP_TARGET_PASSWORD=target-secret-1"));
     assertThat(ok.exit()).as(ok.output()).isZero();
     Result wrongTarget =
-        iscsiInq(MUTUAL_IQN, url, List.of("LIBISCSI_CHAP_TARGET_USERNAME=target-a", "LIBISCSI_CHAP_TARGET_PASSWORD=not-the-target1"));
-    assertThat(wrongTarget.exit()).as("initiator must refuse a target that fails mutual CHAP: " + wrongTarget.output()).isNotZero();
+        iscsiInq(
+            MUTUAL_IQN,
+            url,
+            List.of(
+                "LIBISCSI_CHAP_TARGET_USERNAME=target-a",
+                "LIBISCSI_CHAP_TARGET_PASSWORD=not-the-target1"));
+    assertThat(wrongTarget.exit())
+        .as("initiator must refuse a target that fails mutual CHAP: " + wrongTarget.output())
+        .isNotZero();
   }
 }

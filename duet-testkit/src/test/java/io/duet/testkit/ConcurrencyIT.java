@@ -16,8 +16,8 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 
 /**
- * Many sessions at once through two portals, two LUNs on one target: every session's data
- * reads back intact, and REPORT LUNS shows both LUNs.
+ * Many sessions at once through two portals, two LUNs on one target: every session's data reads
+ * back intact, and REPORT LUNS shows both LUNs.
  */
 class ConcurrencyIT {
   private static final int SESSIONS = 48;
@@ -25,7 +25,8 @@ class ConcurrencyIT {
 
   @Test
   void manySessionsOnTwoPortalsKeepTheirData() throws Exception {
-    try (SiteProcess site = SiteProcess.start(Files.createTempDirectory(Path.of("target"), "concurrency"), "site-a")) {
+    try (SiteProcess site =
+        SiteProcess.start(Files.createTempDirectory(Path.of("target"), "concurrency"), "site-a")) {
       DuetApi api = site.api();
       Admin admin = new Admin(api);
       admin.createVolume("lun0", "64MiB", 512);
@@ -37,7 +38,8 @@ class ConcurrencyIT {
         port = s.getLocalPort();
       }
       api.post("/api/v1/portals", "{\"address\":\"127.0.0.1:" + port + "\"}");
-      List<InetSocketAddress> portals = List.of(site.portal(), new InetSocketAddress("127.0.0.1", port));
+      List<InetSocketAddress> portals =
+          List.of(site.portal(), new InetSocketAddress("127.0.0.1", port));
       String target = admin.defaultTarget();
 
       try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -51,22 +53,28 @@ class ConcurrencyIT {
         }
       }
 
-      try (RawInitiator s = RawInitiator.login(portals.get(1), "iqn.2026-11.io.duet.test:luns", target, 0x400000009999L)) {
+      try (RawInitiator s =
+          RawInitiator.login(
+              portals.get(1), "iqn.2026-11.io.duet.test:luns", target, 0x400000009999L)) {
         byte[] reportLuns = {(byte) 0xa0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0};
         RawInitiator.Response r = s.command(0, reportLuns, null, 256);
         if (r.senseKey() == 6) {
           r = s.command(0, reportLuns, null, 256);
         }
         assertThat(r.status()).isZero();
-        assertThat(ByteBuffer.wrap(r.data()).getInt(0)).as("LUN list length: two LUNs").isEqualTo(16);
+        assertThat(ByteBuffer.wrap(r.data()).getInt(0))
+            .as("LUN list length: two LUNs")
+            .isEqualTo(16);
       }
     }
   }
 
   /** One session: writes its own region of LUN 0 (and LUN 1), reads it back, compares. */
-  private static Void exercise(InetSocketAddress portal, String target, int session) throws Exception {
+  private static Void exercise(InetSocketAddress portal, String target, int session)
+      throws Exception {
     String initiator = "iqn.2026-11.io.duet.test:concurrency-" + session;
-    try (RawInitiator s = RawInitiator.login(portal, initiator, target, 0x400000100000L + session)) {
+    try (RawInitiator s =
+        RawInitiator.login(portal, initiator, target, 0x400000100000L + session)) {
       int attempts = 0;
       while (s.command(0, Cdbs.testUnitReady(), null, 0).status() != 0) {
         // clear the power-on unit attention of this new nexus
@@ -77,8 +85,10 @@ class ConcurrencyIT {
         byte[] data = new byte[BLOCKS_PER_SESSION * 512];
         random.nextBytes(data);
         long lba = (long) session * BLOCKS_PER_SESSION;
-        assertThat(s.command(0, Cdbs.write10(lba, BLOCKS_PER_SESSION, false), data, 0).status()).isZero();
-        RawInitiator.Response r = s.command(0, Cdbs.read10(lba, BLOCKS_PER_SESSION), null, data.length);
+        assertThat(s.command(0, Cdbs.write10(lba, BLOCKS_PER_SESSION, false), data, 0).status())
+            .isZero();
+        RawInitiator.Response r =
+            s.command(0, Cdbs.read10(lba, BLOCKS_PER_SESSION), null, data.length);
         assertThat(r.status()).isZero();
         assertThat(r.data()).as("session %d round %d", session, round).isEqualTo(data);
       }

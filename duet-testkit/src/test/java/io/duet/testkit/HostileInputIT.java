@@ -14,8 +14,8 @@ import org.junit.jupiter.api.TestInstance;
 
 /**
  * Malformed, truncated and oversized PDUs, random bytes and random CDBs, fed to a site process:
- * each gets a clear reject (or only its own connection closed), while a good session keeps
- * working and the process's memory stays bounded.
+ * each gets a clear reject (or only its own connection closed), while a good session keeps working
+ * and the process's memory stays bounded.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class HostileInputIT {
@@ -77,7 +77,9 @@ class HostileInputIT {
         } catch (IOException e) {
           // the target may already have closed; that is an acceptable answer
         }
-        assertThat(bad.closedByTarget(10_000)).as("target closes a connection whose first PDU is not a login").isTrue();
+        assertThat(bad.closedByTarget(10_000))
+            .as("target closes a connection whose first PDU is not a login")
+            .isTrue();
       }
     }
     assertGoodSessionServes();
@@ -95,7 +97,9 @@ class HostileInputIT {
         hdr[7] = (byte) 0xff;
         bad.sendRaw(hdr);
         bad.sendRaw(new byte[1024]);
-        assertThat(bad.closedByTarget(10_000)).as("target closes a connection announcing 16 MiB of login data").isTrue();
+        assertThat(bad.closedByTarget(10_000))
+            .as("target closes a connection announcing 16 MiB of login data")
+            .isTrue();
       }
     }
     assertGoodSessionServes();
@@ -118,7 +122,9 @@ class HostileInputIT {
         try {
           s.sendRaw(hdr);
           RawInitiator.Pdu answer = s.readPdu();
-          assertThat(answer.opcode()).as("answer to a malformed PDU").isIn(0x3f, 0x21, 0x26, 0x20, 0x25, 0x22);
+          assertThat(answer.opcode())
+              .as("answer to a malformed PDU")
+              .isIn(0x3f, 0x21, 0x26, 0x20, 0x25, 0x22);
         } catch (IOException closed) {
           // closing this one connection is an acceptable answer to a protocol error
         }
@@ -138,10 +144,13 @@ class HostileInputIT {
           continue;
         }
         RawInitiator.Response r = s.command(0, cdb, null, 4096);
-        assertThat(r.status()).as("status for CDB opcode 0x%02x", cdb[0] & 0xff).isIn(0x00, 0x02, 0x18);
+        assertThat(r.status())
+            .as("status for CDB opcode 0x%02x", cdb[0] & 0xff)
+            .isIn(0x00, 0x02, 0x18);
       }
       // an unknown opcode is CHECK CONDITION 05/20/00, never a dropped connection
-      RawInitiator.Response unknown = s.command(0, new byte[] {(byte) 0xc7, 0, 0, 0, 0, 0}, null, 0);
+      RawInitiator.Response unknown =
+          s.command(0, new byte[] {(byte) 0xc7, 0, 0, 0, 0, 0}, null, 0);
       if (unknown.senseKey() == 6) {
         unknown = s.command(0, new byte[] {(byte) 0xc7, 0, 0, 0, 0, 0}, null, 0);
       }
@@ -153,8 +162,8 @@ class HostileInputIT {
   }
 
   /**
-   * Opcodes a random CDB must not hit in this test because they legitimately change the device
-   * for other sessions (reservations, resets, format) or need Data-Out this test does not send.
+   * Opcodes a random CDB must not hit in this test because they legitimately change the device for
+   * other sessions (reservations, resets, format) or need Data-Out this test does not send.
    */
   private static boolean isDangerous(int opcode) {
     return switch (opcode) {
@@ -179,7 +188,9 @@ class HostileInputIT {
     }
     assertGoodSessionServes();
     long after = rssKiB();
-    assertThat(after - before).as("RSS growth in KiB after 200 hostile connections").isLessThan(256 * 1024);
+    assertThat(after - before)
+        .as("RSS growth in KiB after 200 hostile connections")
+        .isLessThan(256 * 1024);
   }
 
   private long rssKiB() throws IOException {

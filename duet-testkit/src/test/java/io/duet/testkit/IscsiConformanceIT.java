@@ -15,17 +15,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * libiscsi's conformance suite against a Duet site process: every family, 0 failures, and only
- * the skips the README explains; then the ReadOnly suite against a read-only mapping.
+ * libiscsi's conformance suite against a Duet site process: every family, 0 failures, and only the
+ * skips the README explains; then the ReadOnly suite against a read-only mapping.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class IscsiConformanceIT {
   /**
-   * The skips Duet accepts, each matched against libiscsi's reason: what no disk-like target
-   * does (removable media, SANITIZE without its flag), the two-URL multipath tests, the
-   * write-protect tests, which {@link #readOnlySuitePassesOnReadOnlyMapping} runs on a read-only
-   * mapping instead, and the tests for devices with several logical blocks per physical block
-   * (512e disks): a Duet volume's physical block is its logical block.
+   * The skips Duet accepts, each matched against libiscsi's reason: what no disk-like target does
+   * (removable media, SANITIZE without its flag), the two-URL multipath tests, the write-protect
+   * tests, which {@link #readOnlySuitePassesOnReadOnlyMapping} runs on a read-only mapping instead,
+   * and the tests for devices with several logical blocks per physical block (512e disks): a Duet
+   * volume's physical block is its logical block.
    */
   private static final List<Pattern> ALLOWED_SKIPS =
       List.of(
@@ -65,9 +65,11 @@ class IscsiConformanceIT {
 
   @Test
   void allFamiliesPassWithOnlyExplainedSkips() throws Exception {
-    IscsiTestCu.Run run = IscsiTestCu.run(List.of(url), null, Path.of("target", "iscsi-test-cu-all.log"), 1800);
+    IscsiTestCu.Run run =
+        IscsiTestCu.run(List.of(url), null, Path.of("target", "iscsi-test-cu-all.log"), 1800);
     System.out.println("iscsi-test-cu: " + run.summary());
-    run.with(Outcome.SKIPPED).forEach(t -> System.out.println("  skipped " + t.name() + ": " + t.reason()));
+    run.with(Outcome.SKIPPED)
+        .forEach(t -> System.out.println("  skipped " + t.name() + ": " + t.reason()));
     assertThat(run.tests()).as("tests parsed from %s", run.output()).hasSizeGreaterThan(500);
     assertThat(run.with(Outcome.FAILED)).as("failed tests (output in %s)", run.output()).isEmpty();
     assertThat(unexplainedSkips(run)).as("skips the README does not explain").isEmpty();
@@ -76,14 +78,21 @@ class IscsiConformanceIT {
   /** The skipped tests whose reason is not one of {@link #ALLOWED_SKIPS}. */
   static List<TestResult> unexplainedSkips(IscsiTestCu.Run run) {
     return run.with(Outcome.SKIPPED).stream()
-        .filter(t -> t.reason() == null || ALLOWED_SKIPS.stream().noneMatch(p -> p.matcher(t.reason()).find()))
+        .filter(
+            t ->
+                t.reason() == null
+                    || ALLOWED_SKIPS.stream().noneMatch(p -> p.matcher(t.reason()).find()))
         .toList();
   }
 
   @Test
   void readOnlySuitePassesOnReadOnlyMapping() throws Exception {
     IscsiTestCu.Run run =
-        IscsiTestCu.run(List.of(readOnlyUrl), "ALL.ReadOnly", Path.of("target", "iscsi-test-cu-readonly.log"), 600);
+        IscsiTestCu.run(
+            List.of(readOnlyUrl),
+            "ALL.ReadOnly",
+            Path.of("target", "iscsi-test-cu-readonly.log"),
+            600);
     System.out.println("iscsi-test-cu ReadOnly: " + run.summary());
     assertThat(run.tests()).as("ReadOnly tests parsed from %s", run.output()).isNotEmpty();
     assertThat(run.with(Outcome.FAILED)).as("failed (output in %s)", run.output()).isEmpty();

@@ -19,24 +19,34 @@ class IscsiTestCuParseTest {
   @Test
   void readsPassedSkippedAndFailedTests() throws Exception {
     List<TestResult> results = IscsiTestCu.parse(sample());
-    assertThat(results).extracting(TestResult::name).startsWith("CompareAndWrite.Simple", "CompareAndWrite.DpoFua");
-    assertThat(results).filteredOn(t -> t.outcome() == Outcome.FAILED)
+    assertThat(results)
+        .extracting(TestResult::name)
+        .startsWith("CompareAndWrite.Simple", "CompareAndWrite.DpoFua");
+    assertThat(results)
+        .filteredOn(t -> t.outcome() == Outcome.FAILED)
         .singleElement()
         .satisfies(
             t -> {
               assertThat(t.name()).isEqualTo("GetLBAStatus.BeyondEol");
               assertThat(t.reason()).contains("LBA_OUT_OF_RANGE");
             });
-    assertThat(results).filteredOn(t -> t.outcome() == Outcome.PASSED).extracting(TestResult::name)
+    assertThat(results)
+        .filteredOn(t -> t.outcome() == Outcome.PASSED)
+        .extracting(TestResult::name)
         .containsExactly("GetLBAStatus.Simple");
-    assertThat(results).filteredOn(t -> t.name().equals("CompareAndWrite.InvalidDataOutSize"))
+    assertThat(results)
+        .filteredOn(t -> t.name().equals("CompareAndWrite.InvalidDataOutSize"))
         .singleElement()
-        .satisfies(t -> assertThat(t.reason()).isEqualTo("Logical unit is fully provisioned. Skipping test"));
+        .satisfies(
+            t ->
+                assertThat(t.reason())
+                    .isEqualTo("Logical unit is fully provisioned. Skipping test"));
   }
 
   @Test
   void aTestWithoutAnEndMarkerIsNotCounted() {
-    List<TestResult> results = IscsiTestCu.parse(List.of("Suite: A", "  Test: X ...", "    Send TUR"));
+    List<TestResult> results =
+        IscsiTestCu.parse(List.of("Suite: A", "  Test: X ...", "    Send TUR"));
     assertThat(results).isEmpty();
   }
 }

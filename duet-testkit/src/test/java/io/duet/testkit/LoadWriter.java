@@ -176,10 +176,14 @@ final class LoadWriter implements AutoCloseable {
 
   /** Stops after the write in flight and waits for it. */
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     stopping = true;
     if (thread != null) {
-      thread.join(TimeUnit.SECONDS.toMillis(60));
+      try {
+        thread.join(TimeUnit.SECONDS.toMillis(60));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt(); // the writer stops on its own; the caller unwinds
+      }
     }
   }
 }

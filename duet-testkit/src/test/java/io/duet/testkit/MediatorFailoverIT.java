@@ -23,15 +23,15 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Automatic failover with the mediator (replication.md section 3), as a stretched-cluster
- * administrator would test it before go-live: two site processes and a mediator process, each
- * site reaching the mediator through its own fault proxy, a writer at each site, and one fault per
- * test — site power-off ({@code kill -9}) of leader and follower, link cut, mediator killed,
- * mediator killed then link cut, leader isolated from peer and mediator, leader paused ({@code
- * SIGSTOP}) longer than its lease. Each test measures the RTO (fault to the first write
- * acknowledged at the survivor that was sent after the fault), lets the faults heal, and checks
- * at both sites that every acknowledged write is there (G1) and that verify finds the copies
- * identical (G4). Default timings: heartbeat 1 s, lease 5 s, mediator grace 2 s. The figures are
- * printed as a table and kept in {@code target/mediator-failover.txt}.
+ * administrator would test it before go-live: two site processes and a mediator process, each site
+ * reaching the mediator through its own fault proxy, a writer at each site, and one fault per test
+ * — site power-off ({@code kill -9}) of leader and follower, link cut, mediator killed, mediator
+ * killed then link cut, leader isolated from peer and mediator, leader paused ({@code SIGSTOP})
+ * longer than its lease. Each test measures the RTO (fault to the first write acknowledged at the
+ * survivor that was sent after the fault), lets the faults heal, and checks at both sites that
+ * every acknowledged write is there (G1) and that verify finds the copies identical (G4). Default
+ * timings: heartbeat 1 s, lease 5 s, mediator grace 2 s. The figures are printed as a table and
+ * kept in {@code target/mediator-failover.txt}.
  */
 class MediatorFailoverIT {
   static final String CG = "cg1";
@@ -39,6 +39,7 @@ class MediatorFailoverIT {
   static final int WRITER_SLOTS = 2048;
   static final Duration FAULT_TIMEOUT = Duration.ofSeconds(40);
   static final Duration RESYNC_TIMEOUT = Duration.ofSeconds(90);
+
   /** What the sites and the mediator use by default; the tests measure against it. */
   static final long LEASE_MS = 5_000;
 
@@ -122,8 +123,7 @@ class MediatorFailoverIT {
   }
 
   @Test
-  void leaderPowerOffTheFollowerTakesOverAndTheLeaderReturnsFencedThenResynced()
-      throws Exception {
+  void leaderPowerOffTheFollowerTakesOverAndTheLeaderReturnsFencedThenResynced() throws Exception {
     long fault = System.nanoTime();
     sites.kill9(sites.a());
     awaitRole(sites.b(), "LEADER", "SERVING");
@@ -162,8 +162,7 @@ class MediatorFailoverIT {
   void linkCutTheLeaderContinuesTheFollowerTurnsUnavailable() throws Exception {
     long fault = System.nanoTime();
     sites.link().blackhole(Direction.UPSTREAM, Direction.DOWNSTREAM);
-    sites.awaitCg(
-        sites.b(), CG, "follower unavailable", FAULT_TIMEOUT, v -> !serving(v));
+    sites.awaitCg(sites.b(), CG, "follower unavailable", FAULT_TIMEOUT, v -> !serving(v));
     atA.awaitMoreAcks(50, 30);
     long rto = rtoMs(atA, fault);
     assertThat(sites.cg(sites.b(), CG).path("role").asText())
@@ -187,8 +186,9 @@ class MediatorFailoverIT {
     atA.awaitMoreAcks(50, 30);
     atB.awaitMoreAcks(50, 30);
     long gapMs = Math.max(largestGapMs(atA, fault), largestGapMs(atB, fault));
-    assertThat(gapMs).as("longest pause between acknowledged writes after the kill").isLessThan(
-        LEASE_MS);
+    assertThat(gapMs)
+        .as("longest pause between acknowledged writes after the kill")
+        .isLessThan(LEASE_MS);
     assertThat(sites.cg(sites.a(), CG).path("syncState").asText()).isEqualTo("IN_SYNC");
     // A planned switchover needs the mediator's agreement: refused, and nothing moves.
     DuetApi.ApiException refused =
@@ -242,7 +242,10 @@ class MediatorFailoverIT {
     toMediatorA.heal();
     sites.link().heal();
     sites.awaitCg(
-        sites.a(), CG, "old leader fenced", FAULT_TIMEOUT,
+        sites.a(),
+        CG,
+        "old leader fenced",
+        FAULT_TIMEOUT,
         v -> v.path("role").asText().equals("FOLLOWER"));
     long resync = sites.awaitInSyncWatchingResync(CG, RESYNC_TIMEOUT);
     finish("leader isolated from peer and mediator", rto, resync, sites.b());
@@ -261,7 +264,10 @@ class MediatorFailoverIT {
     }
     long rto = rtoMs(atB, fault);
     sites.awaitCg(
-        sites.a(), CG, "resumed leader fenced", FAULT_TIMEOUT,
+        sites.a(),
+        CG,
+        "resumed leader fenced",
+        FAULT_TIMEOUT,
         v -> v.path("role").asText().equals("FOLLOWER"));
     // Every write sent to the paused leader reached it after its lease: none may be acknowledged.
     assertThat(ackedStartedAfter(atA, paused))
@@ -308,7 +314,8 @@ class MediatorFailoverIT {
   private void awaitMediator(
       SiteProcess site, String what, java.util.function.Predicate<JsonNode> condition)
       throws Exception {
-    sites.awaitCg(site, CG, "mediator " + what, FAULT_TIMEOUT, v -> condition.test(v.path("mediator")));
+    sites.awaitCg(
+        site, CG, "mediator " + what, FAULT_TIMEOUT, v -> condition.test(v.path("mediator")));
   }
 
   private void awaitRole(SiteProcess site, String role, String availability) throws Exception {
@@ -381,12 +388,14 @@ class MediatorFailoverIT {
       }
     }
     JsonNode verify = leader.api().post("/api/v1/cgs/" + CG + "/verify", "{\"repair\":false}");
-    if (verify.path("regionsCompared").asLong() <= 0 || !verify.path("differingRegions").isEmpty()) {
+    if (verify.path("regionsCompared").asLong() <= 0
+        || !verify.path("differingRegions").isEmpty()) {
       failures.add("verify: " + verify);
     }
     long acked = atA.count(Outcome.ACKED) + atB.count(Outcome.ACKED);
     // A quick resync may end between two polls of the watcher: the leader keeps what it copied.
-    resyncBytes = Math.max(resyncBytes, sites.cg(leader, CG).path("resync").path("bytesDone").asLong());
+    resyncBytes =
+        Math.max(resyncBytes, sites.cg(leader, CG).path("resync").path("bytesDone").asLong());
     synchronized (REPORT) {
       REPORT.add(
           String.format(

@@ -163,7 +163,8 @@ class NbdClientsIT {
             "print('nbdsh-ok')");
     // nbdsh's "#!/usr/bin/env python3" may find a python without the nbd module (pyenv); run it
     // with the system python that python3-libnbd installed the module for.
-    String out = run("env", "PATH=/usr/bin:/bin", "nbdsh", "--base-allocation", "-u", uri, "-c", script);
+    String out =
+        run("env", "PATH=/usr/bin:/bin", "nbdsh", "--base-allocation", "-u", uri, "-c", script);
     assertThat(out).contains("nbdsh-ok");
   }
 

@@ -133,6 +133,7 @@ class GroupMediatorTest {
   }
 
   @Test
+  @SuppressWarnings("try") // the mediator is closed inside its try: it dies under the client
   void wrongCredentialsAndADeadMediatorCompleteExceptionally() throws Exception {
     try (MediatorClient wrong = mediator.client("not-the-password")) {
       MediatorException e = failed(adapter(wrong, A, B).heartbeat(1, A, true));

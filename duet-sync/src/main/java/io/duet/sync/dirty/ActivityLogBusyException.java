@@ -8,6 +8,8 @@ import java.io.IOException;
  * must not be issued; the front end reports BUSY / TASK SET FULL and the host retries.
  */
 public final class ActivityLogBusyException extends IOException {
+  private static final long serialVersionUID = 1L;
+
   public ActivityLogBusyException(String message) {
     super(message);
   }

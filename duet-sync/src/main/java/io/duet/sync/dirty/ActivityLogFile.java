@@ -42,10 +42,10 @@ public final class ActivityLogFile implements ActivityLog {
   public static final long EXTENT_SIZE_DEFAULT_BYTES = 4L << 20;
 
   /**
-   * Default number of active extents (DRBD's al-extents default): 1237 x 4 MiB keep ~4.8 GiB hot.
-   * A working set larger than the log pays a transaction and an fdatasync for nearly every write
-   * (127 extents made 4 KiB random writes over 1 GiB ~10x slower); a crash resyncs at most this
-   * much, and a transaction is ~10 KiB.
+   * Default number of active extents (DRBD's al-extents default): 1237 x 4 MiB keep ~4.8 GiB hot. A
+   * working set larger than the log pays a transaction and an fdatasync for nearly every write (127
+   * extents made 4 KiB random writes over 1 GiB ~10x slower); a crash resyncs at most this much,
+   * and a transaction is ~10 KiB.
    */
   public static final int MAX_ACTIVE_EXTENTS_DEFAULT = 1237;
 
@@ -81,8 +81,8 @@ public final class ActivityLogFile implements ActivityLog {
   private final AtomicLong fdatasyncs = new AtomicLong();
 
   /**
-   * Makes the data written so far durable (the volume's fdatasync): what must hold before an
-   * extent leaves the log.
+   * Makes the data written so far durable (the volume's fdatasync): what must hold before an extent
+   * leaves the log.
    */
   @FunctionalInterface
   public interface DataBarrier {

@@ -1,15 +1,15 @@
 package io.duet.sync.proto;
 
 import io.duet.sync.proto.Message.CompareAndWriteMismatch;
-import io.duet.sync.proto.Message.Control;
 import io.duet.sync.proto.Message.CompareAndWriteRequest;
+import io.duet.sync.proto.Message.Control;
 import io.duet.sync.proto.Message.DigestRequest;
 import io.duet.sync.proto.Message.DigestResponse;
 import io.duet.sync.proto.Message.DirtyDone;
 import io.duet.sync.proto.Message.DirtyRegions;
 import io.duet.sync.proto.Message.EpochNotice;
-import io.duet.sync.proto.Message.Flushed;
 import io.duet.sync.proto.Message.FlushRequest;
+import io.duet.sync.proto.Message.Flushed;
 import io.duet.sync.proto.Message.ForwardedWrite;
 import io.duet.sync.proto.Message.Handoff;
 import io.duet.sync.proto.Message.Heartbeat;
@@ -26,9 +26,9 @@ import io.duet.sync.proto.Message.SharedRequest;
 import io.duet.sync.proto.Message.SharedSnapshot;
 import io.duet.sync.proto.Message.WriteApplied;
 import io.duet.sync.proto.Message.WriteCommitted;
+import io.duet.sync.proto.Message.WriteKind;
 import io.duet.sync.proto.Message.WritesApplied;
 import io.duet.sync.proto.Message.WritesCommitted;
-import io.duet.sync.proto.Message.WriteKind;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -37,8 +37,8 @@ import java.util.zip.CRC32C;
 
 /**
  * Encodes and decodes {@link Frame}s. Layout (big-endian): magic {@code "DS"} (2 bytes), format
- * version (1 byte), message type (1 byte), group id (16 bytes), epoch (8 bytes), payload length
- * (4 bytes), payload, CRC32C of everything before it (4 bytes).
+ * version (1 byte), message type (1 byte), group id (16 bytes), epoch (8 bytes), payload length (4
+ * bytes), payload, CRC32C of everything before it (4 bytes).
  *
  * <p>Decoding never trusts a length before checking it against the bytes actually present, so a
  * hostile or damaged frame costs at most its own size in memory and always ends in a {@link
@@ -185,8 +185,8 @@ public final class FrameCodec {
       case 19 -> new Handoff(in.uuid());
       case 20 -> new EpochNotice(in.uuid(), in.text());
       case 21 -> new SharedRequest(in.nonNegative(), in.count(), in.bytes());
-      case 22 -> new SharedOrdered(in.nonNegative(), in.count(), in.nonNegative(), in.bytes(),
-          in.bytes());
+      case 22 ->
+          new SharedOrdered(in.nonNegative(), in.count(), in.nonNegative(), in.bytes(), in.bytes());
       case 23 -> new SharedApplied(in.nonNegative());
       case 24 -> new SharedSnapshot(in.count(), in.bytes());
       case 25 -> new WritesApplied(in.sequenceNumbers());

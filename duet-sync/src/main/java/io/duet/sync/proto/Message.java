@@ -4,11 +4,11 @@ import java.util.Objects;
 import java.util.UUID;
 
 /**
- * The messages two sites exchange about one consistency group. Each travels in a {@link Frame}
- * that adds the group id and the sender's epoch; {@link FrameCodec} turns them into bytes.
+ * The messages two sites exchange about one consistency group. Each travels in a {@link Frame} that
+ * adds the group id and the sender's epoch; {@link FrameCodec} turns them into bytes.
  *
- * <p>Volumes are named by their index in the group's (identically ordered) volume list; offsets
- * and lengths are bytes. Request ids are chosen by the requesting site and echoed in replies.
+ * <p>Volumes are named by their index in the group's (identically ordered) volume list; offsets and
+ * lengths are bytes. Request ids are chosen by the requesting site and echoed in replies.
  */
 public sealed interface Message {
 
@@ -44,8 +44,7 @@ public sealed interface Message {
    * answers ({@code echo}, 0 when it opens a session), and whether my copy may lack un-flushed
    * writes the peer holds ({@code stale}: I lost power since we were last in sync).
    */
-  record Hello(
-      UUID siteId, UUID leaderId, int volumeCount, long session, long echo, boolean stale)
+  record Hello(UUID siteId, UUID leaderId, int volumeCount, long session, long echo, boolean stale)
       implements Message {
     public Hello {
       Objects.requireNonNull(siteId, "siteId");
@@ -76,7 +75,13 @@ public sealed interface Message {
 
   /** A write the follower's host issued, sent to the leader to be ordered. */
   record ForwardedWrite(
-      long requestId, int volume, long offset, long length, WriteKind kind, boolean fua, byte[] data)
+      long requestId,
+      int volume,
+      long offset,
+      long length,
+      WriteKind kind,
+      boolean fua,
+      byte[] data)
       implements Message {}
 
   /** The follower has applied the ordered write {@code seq}. */

@@ -182,7 +182,8 @@ class ControlLinkTest {
       random.nextBytes(junk);
       a.onFrame(junk);
     }
-    a.onFrame(FrameCodec.encode(new Frame(LinkChannels.CONTROL, 0, new Message.Heartbeat(1, 1, false))));
+    a.onFrame(
+        FrameCodec.encode(new Frame(LinkChannels.CONTROL, 0, new Message.Heartbeat(1, 1, false))));
     // An answer to a request never made is ignored.
     a.onFrame(
         FrameCodec.encode(

@@ -27,7 +27,11 @@ public final class TlsPair implements AutoCloseable {
   private static TlsTransport start(LinkSite site, PeerRecord peer) {
     TlsTransport t =
         new TlsTransport(
-            site.identity, peer, LinkSettings.DEFAULTS, Sleeper.SYSTEM, site.random,
+            site.identity,
+            peer,
+            LinkSettings.DEFAULTS,
+            Sleeper.SYSTEM,
+            site.random,
             LinkObserver.NONE);
     t.setReceiver(new LinkSite.Recorder());
     site.links.put(peer.siteId(), t);

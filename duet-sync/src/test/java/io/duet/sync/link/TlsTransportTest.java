@@ -143,7 +143,8 @@ class TlsTransportTest {
         LinkSite.await("pause " + n, () -> pauses.size() >= n);
         allowed.release();
       }
-      assertThat(java.util.List.copyOf(pauses).subList(0, 6)).containsExactly(20L, 40L, 80L, 160L, 200L, 200L);
+      assertThat(java.util.List.copyOf(pauses).subList(0, 6))
+          .containsExactly(20L, 40L, 80L, 160L, 200L, 200L);
       assertThat(t.lastError()).contains("dial");
       assertThat(t.isUp()).isFalse();
     } finally {

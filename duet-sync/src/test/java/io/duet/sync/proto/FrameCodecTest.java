@@ -102,8 +102,7 @@ class FrameCodecTest {
     assertThatThrownBy(() -> FrameCodec.decode(frame))
         .isInstanceOf(FrameException.class)
         .hasMessageContaining("data length");
-    byte[] negative =
-        FrameCodec.encode(new Frame(CG, 1, new SharedSnapshot(0, new byte[] {1})));
+    byte[] negative = FrameCodec.encode(new Frame(CG, 1, new SharedSnapshot(0, new byte[] {1})));
     ByteBuffer.wrap(negative).putInt(FrameCodec.HEADER_BYTES, -1);
     fixCrc(negative);
     assertThatThrownBy(() -> FrameCodec.decode(negative))

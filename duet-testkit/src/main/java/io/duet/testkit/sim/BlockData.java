@@ -36,7 +36,8 @@ final class BlockData {
             return GARBAGE;
           }
         }
-      } else if (b.getLong(at) != value || b.getLong(at + 8) != index
+      } else if (b.getLong(at) != value
+          || b.getLong(at + 8) != index
           || b.getLong(at + 16) != ~value) {
         return GARBAGE;
       }

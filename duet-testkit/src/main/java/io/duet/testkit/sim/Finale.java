@@ -5,9 +5,9 @@ import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
- * The end of a run, after healing: G5 (a write succeeds at each site within a bounded time), a
- * read of the whole volume at each site (recorded in the history, so G2 covers the final state),
- * then G4, G1 and G2.
+ * The end of a run, after healing: G5 (a write succeeds at each site within a bounded time), a read
+ * of the whole volume at each site (recorded in the history, so G2 covers the final state), then
+ * G4, G1 and G2.
  */
 final class Finale {
   private static final long BOUND_NANOS = 3_000 * SimWorld.MS;
@@ -25,8 +25,13 @@ final class Finale {
     for (SimSite s : List.of(w.a, w.b)) {
       Op op = oneShot(s, Op.Kind.WRITE, probes % blocks, 1);
       if (!op.ok()) {
-        w.invariants.violation("G5: a write at healed site " + s.name + " did not succeed within "
-            + BOUND_NANOS / SimWorld.MS + " ms: " + op);
+        w.invariants.violation(
+            "G5: a write at healed site "
+                + s.name
+                + " did not succeed within "
+                + BOUND_NANOS / SimWorld.MS
+                + " ms: "
+                + op);
       }
     }
     for (SimSite s : List.of(w.a, w.b)) {
@@ -55,20 +60,24 @@ final class Finale {
       return op;
     }
     var volume = site.volume();
-    site.spawnHost("probe-" + site.name, () -> {
-      try {
-        long[] values = null;
-        if (kind == Op.Kind.WRITE) {
-          volume.write(first * SimDisk.BLOCK,
-              ByteBuffer.wrap(BlockData.encode(value, first, blocks)), false);
-        } else {
-          values = HostClient.read(volume, first, blocks);
-        }
-        w.history.ok(op, w.sched.now(), values);
-      } catch (IOException | RuntimeException e) {
-        w.history.failed(op, w.sched.now(), e.toString());
-      }
-    });
+    site.spawnHost(
+        "probe-" + site.name,
+        () -> {
+          try {
+            long[] values = null;
+            if (kind == Op.Kind.WRITE) {
+              volume.write(
+                  first * SimDisk.BLOCK,
+                  ByteBuffer.wrap(BlockData.encode(value, first, blocks)),
+                  false);
+            } else {
+              values = HostClient.read(volume, first, blocks);
+            }
+            w.history.ok(op, w.sched.now(), values);
+          } catch (IOException | RuntimeException e) {
+            w.history.failed(op, w.sched.now(), e.toString());
+          }
+        });
     w.runUntil(() -> op.outcome != Op.Outcome.PENDING, BOUND_NANOS);
     return op;
   }

@@ -7,7 +7,13 @@ import java.util.List;
 final class History {
   private final List<Op> ops = new ArrayList<>();
 
-  Op invoke(String site, int client, Op.Kind kind, long firstBlock, int blocks, long value,
+  Op invoke(
+      String site,
+      int client,
+      Op.Kind kind,
+      long firstBlock,
+      int blocks,
+      long value,
       long nowNanos) {
     Op op = new Op(ops.size(), site, client, kind, firstBlock, blocks, value, nowNanos);
     ops.add(op);

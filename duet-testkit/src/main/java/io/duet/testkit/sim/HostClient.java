@@ -6,8 +6,8 @@ import java.nio.ByteBuffer;
 import java.util.SplittableRandom;
 
 /**
- * A host at one site issuing one operation at a time (writes of unique values, reads, flushes) on
- * a few hot blocks, so operations from both sites overlap. Each operation runs on a host thread of
+ * A host at one site issuing one operation at a time (writes of unique values, reads, flushes) on a
+ * few hot blocks, so operations from both sites overlap. Each operation runs on a host thread of
  * the site through {@link ReplicatedVolume}, exactly as a front end calls it, and is recorded in
  * the {@link History}. A write that fails or dies with its site stays indeterminate.
  */
@@ -24,8 +24,8 @@ final class HostClient {
   private boolean waiting;
   long completed;
 
-  HostClient(SimWorld world, SimSite site, SimSite peer, int id, SplittableRandom rnd,
-      int hotBlocks) {
+  HostClient(
+      SimWorld world, SimSite site, SimSite peer, int id, SplittableRandom rnd, int hotBlocks) {
     this.world = world;
     this.site = site;
     this.peer = peer;
@@ -65,10 +65,13 @@ final class HostClient {
       return;
     }
     waiting = true;
-    world.sched.after(delayNanos, null, () -> {
-      waiting = false;
-      issue();
-    });
+    world.sched.after(
+        delayNanos,
+        null,
+        () -> {
+          waiting = false;
+          issue();
+        });
   }
 
   private void issue() {
@@ -100,8 +103,11 @@ final class HostClient {
     String error = null;
     try {
       switch (op.kind) {
-        case WRITE -> volume.write(op.firstBlock * SimDisk.BLOCK,
-            ByteBuffer.wrap(BlockData.encode(op.value, op.firstBlock, op.blocks)), fua);
+        case WRITE ->
+            volume.write(
+                op.firstBlock * SimDisk.BLOCK,
+                ByteBuffer.wrap(BlockData.encode(op.value, op.firstBlock, op.blocks)),
+                fua);
         case READ -> values = read(volume, op.firstBlock, op.blocks);
         case FLUSH -> volume.flush();
       }

@@ -9,14 +9,16 @@ import java.util.Map;
 /**
  * The guarantees checked during and after a run (replication.md section 1): G1 no acknowledged
  * write lost, G3 epochs only grow and per epoch at most one site acknowledges writes the other
- * lacks (and only as its leader), G4 identical replicas with empty dirty maps after healing. G2
- * is {@link LinearizabilityChecker}'s; G5 is checked by {@link SimWorld} as it heals.
+ * lacks (and only as its leader), G4 identical replicas with empty dirty maps after healing. G2 is
+ * {@link LinearizabilityChecker}'s; G5 is checked by {@link SimWorld} as it heals.
  */
 final class Invariants {
   private final List<String> violations = new ArrayList<>();
   private final Map<String, Long> lastEpoch = new HashMap<>();
+
   /** Epoch -> the site that acknowledged a write alone in it. */
   private final Map<Long, String> aloneAcks = new HashMap<>();
+
   private final Map<Long, Op> writesByValue = new HashMap<>();
   long aloneAckCount;
 
@@ -44,8 +46,8 @@ final class Invariants {
 
   /**
    * G3 when {@code site} acknowledges {@code op}: if the peer lacks it (its blocks hold an older
-   * value), this is an acknowledgement alone, allowed only to the epoch's leader and to
-   * one site per epoch.
+   * value), this is an acknowledgement alone, allowed only to the epoch's leader and to one site
+   * per epoch.
    */
   void onWriteAcked(SimSite site, SimSite peer, Op op, SimMediator mediator) {
     ReplicationStatus s = site.status();
@@ -56,8 +58,13 @@ final class Invariants {
     }
     aloneAckCount++;
     if (!s.leaderId().equals(site.id)) {
-      violation("G3: site " + site.name + " acknowledged " + op + " alone as a follower at epoch "
-          + s.epoch());
+      violation(
+          "G3: site "
+              + site.name
+              + " acknowledged "
+              + op
+              + " alone as a follower at epoch "
+              + s.epoch());
     }
     var record = mediator == null ? null : mediator.view();
     // A record older than the site's epoch is stale: the sites moved on over their link (a
@@ -66,13 +73,29 @@ final class Invariants {
         && !record.inSync()
         && !site.id.equals(record.survivor())
         && record.epoch() >= s.epoch()) {
-      violation("G3: site " + site.name + " acknowledged " + op + " alone while the mediator "
-          + "records survivor " + record.survivor() + " at epoch " + record.epoch());
+      violation(
+          "G3: site "
+              + site.name
+              + " acknowledged "
+              + op
+              + " alone while the mediator "
+              + "records survivor "
+              + record.survivor()
+              + " at epoch "
+              + record.epoch());
     }
     String other = aloneAcks.putIfAbsent(s.epoch(), site.name);
     if (other != null && !other.equals(site.name)) {
-      violation("G3: both sites acknowledged writes alone in epoch " + s.epoch() + " (" + other
-          + " before, now " + site.name + " with " + op + ")");
+      violation(
+          "G3: both sites acknowledged writes alone in epoch "
+              + s.epoch()
+              + " ("
+              + other
+              + " before, now "
+              + site.name
+              + " with "
+              + op
+              + ")");
     }
   }
 
@@ -116,9 +139,15 @@ final class Invariants {
       // An indeterminate write (completion NEVER) may have taken effect at any time: never late.
       long heldDone = held == 0 ? Long.MIN_VALUE : holder.completeNanos;
       if (heldDone < e.getValue()) {
-        violation("G1: site " + site + " block " + block + " holds "
-            + (holder == null ? "its initial zeros" : holder.toString())
-            + " although a write acknowledged later was invoked at " + Op.ms(e.getValue()));
+        violation(
+            "G1: site "
+                + site
+                + " block "
+                + block
+                + " holds "
+                + (holder == null ? "its initial zeros" : holder.toString())
+                + " although a write acknowledged later was invoked at "
+                + Op.ms(e.getValue()));
       }
     }
   }
@@ -127,9 +156,13 @@ final class Invariants {
   void checkConverged(SimSite a, SimSite b) {
     for (long block = 0; block < a.disk.blockCount(); block++) {
       if (!java.util.Arrays.equals(a.disk.block(block), b.disk.block(block))) {
-        violation("G4: block " + block + " differs: A holds "
-            + Long.toHexString(BlockData.decode(a.disk.block(block), 0, block)) + ", B holds "
-            + Long.toHexString(BlockData.decode(b.disk.block(block), 0, block)));
+        violation(
+            "G4: block "
+                + block
+                + " differs: A holds "
+                + Long.toHexString(BlockData.decode(a.disk.block(block), 0, block))
+                + ", B holds "
+                + Long.toHexString(BlockData.decode(b.disk.block(block), 0, block)));
         break;
       }
     }
@@ -138,12 +171,21 @@ final class Invariants {
         violation("G4: site " + s.name + " still has dirty regions " + s.dirty);
       }
       if (s.log.inFlight() != 0) {
-        violation("G4: site " + s.name + " activity log still has " + s.log.inFlight()
-            + " writes in flight");
+        violation(
+            "G4: site "
+                + s.name
+                + " activity log still has "
+                + s.log.inFlight()
+                + " writes in flight");
       }
       if (s.log.unbalanced != 0) {
-        violation("site " + s.name + " activity log: " + s.log.unbalanced
-            + " endWrite calls without a beginWrite, first from " + s.log.firstUnbalanced);
+        violation(
+            "site "
+                + s.name
+                + " activity log: "
+                + s.log.unbalanced
+                + " endWrite calls without a beginWrite, first from "
+                + s.log.firstUnbalanced);
       }
       if (!s.inSyncAndServing()) {
         violation("G4: site " + s.name + " not IN_SYNC and SERVING: " + s.status());

@@ -32,7 +32,8 @@ final class LinearizabilityChecker {
             violations.add("block " + block + ": read a torn or corrupt block: " + op);
             continue;
           }
-          perBlock.get((int) block)
+          perBlock
+              .get((int) block)
               .add(new RegisterOp(op.id, false, v, op.invokeNanos, op.completeNanos));
         }
       }

@@ -34,8 +34,10 @@ final class Nemesis {
   private final SplittableRandom rnd;
   final Set<Fault> enabled;
   private final long meanGapNanos;
+
   /** Bumped by {@link #healAll}: heal tasks of faults injected before it do nothing. */
   private int era;
+
   private int partitions;
   private boolean stallBroken;
   private SimLink.End stalled;
@@ -63,10 +65,13 @@ final class Nemesis {
     if (at >= untilNanos) {
       return;
     }
-    w.sched.at(at, null, () -> {
-      inject(active.get(rnd.nextInt(active.size())));
-      scheduleNext(active, untilNanos);
-    });
+    w.sched.at(
+        at,
+        null,
+        () -> {
+          inject(active.get(rnd.nextInt(active.size())));
+          scheduleNext(active, untilNanos);
+        });
   }
 
   private void inject(Fault f) {
@@ -78,10 +83,13 @@ final class Nemesis {
         partitions++;
         note(f, "partition for " + duration / MS + " ms");
         reconcileLink();
-        healLater(myEra, duration, () -> {
-          partitions--;
-          reconcileLink();
-        });
+        healLater(
+            myEra,
+            duration,
+            () -> {
+              partitions--;
+              reconcileLink();
+            });
       }
       case LINK_STALL -> {
         if (stalled != null || !w.link.connected()) {
@@ -90,14 +98,23 @@ final class Nemesis {
         stalled = s.end;
         stalled.stall(true);
         long breakAfter = (100 + rnd.nextLong(1500)) * MS;
-        note(f, s.name + "->peer held for " + duration / MS + " ms, connection breaks after "
-            + breakAfter / MS + " ms");
-        healLater(myEra, breakAfter, () -> {
-          if (stalled != null) {
-            stallBroken = true;
-            reconcileLink();
-          }
-        });
+        note(
+            f,
+            s.name
+                + "->peer held for "
+                + duration / MS
+                + " ms, connection breaks after "
+                + breakAfter / MS
+                + " ms");
+        healLater(
+            myEra,
+            breakAfter,
+            () -> {
+              if (stalled != null) {
+                stallBroken = true;
+                reconcileLink();
+              }
+            });
         healLater(myEra, duration, this::endStall);
       }
       case LINK_FLAP -> {
@@ -127,19 +144,28 @@ final class Nemesis {
         SimSite leader = w.leader();
         if (leader != null) {
           note(f, "switchover requested at " + leader.name);
-          leader.replicator().switchover().whenComplete((v, e) -> w.trace.log(leader.name,
-              "switchover " + (e == null ? "done" : "refused: " + e.getMessage())));
+          leader
+              .replicator()
+              .switchover()
+              .whenComplete(
+                  (v, e) ->
+                      w.trace.log(
+                          leader.name,
+                          "switchover " + (e == null ? "done" : "refused: " + e.getMessage())));
         }
       }
       case MEDIATOR_CRASH -> {
         if (w.mediator != null && w.mediator.up()) {
           note(f, "mediator down for " + duration / MS + " ms");
           w.mediator.crash();
-          healLater(myEra, duration, () -> {
-            if (!w.mediator.up()) {
-              w.mediator.start();
-            }
-          });
+          healLater(
+              myEra,
+              duration,
+              () -> {
+                if (!w.mediator.up()) {
+                  w.mediator.start();
+                }
+              });
         }
       }
       case MEDIATOR_CUT -> {
@@ -222,21 +248,27 @@ final class Nemesis {
       w.link.disconnect(partitions > 0 ? "partition" : stallBroken ? "stalled" : "site down");
     } else if (!w.link.connected() && !reconnectQueued) {
       reconnectQueued = true;
-      w.sched.after((5 + rnd.nextLong(50)) * MS, null, () -> {
-        reconnectQueued = false;
-        if (w.a.alive() && w.b.alive() && partitions == 0 && !stallBroken) {
-          w.link.connect();
-        }
-      });
+      w.sched.after(
+          (5 + rnd.nextLong(50)) * MS,
+          null,
+          () -> {
+            reconnectQueued = false;
+            if (w.a.alive() && w.b.alive() && partitions == 0 && !stallBroken) {
+              w.link.connect();
+            }
+          });
     }
   }
 
   private void healLater(int myEra, long delayNanos, Runnable heal) {
-    w.sched.after(delayNanos, null, () -> {
-      if (era == myEra) {
-        heal.run();
-      }
-    });
+    w.sched.after(
+        delayNanos,
+        null,
+        () -> {
+          if (era == myEra) {
+            heal.run();
+          }
+        });
   }
 
   private void note(Fault f, String what) {

@@ -26,16 +26,27 @@ final class Op {
   final Kind kind;
   final long firstBlock;
   final int blocks;
+
   /** The unique value a write stamps on its blocks (0 for reads and flushes). */
   final long value;
+
   final long invokeNanos;
   long completeNanos = NEVER;
   Outcome outcome = Outcome.PENDING;
+
   /** A read's result, per block (null until it completes). */
   long[] readValues;
+
   String error;
 
-  Op(int id, String site, int client, Kind kind, long firstBlock, int blocks, long value,
+  Op(
+      int id,
+      String site,
+      int client,
+      Kind kind,
+      long firstBlock,
+      int blocks,
+      long value,
       long invokeNanos) {
     this.id = id;
     this.site = site;
@@ -61,12 +72,18 @@ final class Op {
     String what =
         switch (kind) {
           case WRITE -> "write " + Long.toHexString(value) + " " + range;
-          case READ ->
-              "read " + range + (readValues == null ? "" : " -> " + hex(readValues));
+          case READ -> "read " + range + (readValues == null ? "" : " -> " + hex(readValues));
           case FLUSH -> "flush";
         };
-    return String.format("#%d %s/c%d %s [%s .. %s] %s%s", id, site, client, what,
-        ms(invokeNanos), completeNanos == NEVER ? "never" : ms(completeNanos), outcome,
+    return String.format(
+        "#%d %s/c%d %s [%s .. %s] %s%s",
+        id,
+        site,
+        client,
+        what,
+        ms(invokeNanos),
+        completeNanos == NEVER ? "never" : ms(completeNanos),
+        outcome,
         error == null ? "" : " (" + error + ")");
   }
 

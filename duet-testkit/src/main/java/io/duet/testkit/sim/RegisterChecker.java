@@ -24,9 +24,15 @@ final class RegisterChecker {
   /** One operation on the register; {@code completeNanos == Op.NEVER} for an indeterminate one. */
   record RegisterOp(int id, boolean write, long value, long invokeNanos, long completeNanos) {
     String describe() {
-      return (write ? "W(" : "R->(") + Long.toHexString(value) + ")#" + id + " ["
-          + Op.ms(invokeNanos) + " .. "
-          + (completeNanos == Op.NEVER ? "never" : Op.ms(completeNanos)) + "]";
+      return (write ? "W(" : "R->(")
+          + Long.toHexString(value)
+          + ")#"
+          + id
+          + " ["
+          + Op.ms(invokeNanos)
+          + " .. "
+          + (completeNanos == Op.NEVER ? "never" : Op.ms(completeNanos))
+          + "]";
     }
   }
 
@@ -185,8 +191,12 @@ final class RegisterChecker {
   }
 
   private static String failure(List<RegisterOp> ops, int bestDepth, List<Entry> stack) {
-    StringBuilder sb = new StringBuilder("not linearizable (longest linearizable prefix: ")
-        .append(bestDepth).append(" of ").append(ops.size()).append(" operations):");
+    StringBuilder sb =
+        new StringBuilder("not linearizable (longest linearizable prefix: ")
+            .append(bestDepth)
+            .append(" of ")
+            .append(ops.size())
+            .append(" operations):");
     List<RegisterOp> sorted = new ArrayList<>(ops);
     sorted.sort(Comparator.comparingLong(RegisterOp::invokeNanos));
     for (int i = 0; i < sorted.size(); i++) {

@@ -9,22 +9,27 @@ import java.util.List;
 /**
  * An activity log with the contract of the real one: an extent is durably recorded active before
  * the first write into it is issued and stays recorded while hot; after a crash every extent the
- * log holds is reported by {@link #activeAtOpen}. Like the real log it retires cold extents
- * lazily (at most {@code hotExtents} idle ones stay recorded), so a crash reports a superset of
- * the extents with writes in flight.
+ * log holds is reported by {@link #activeAtOpen}. Like the real log it retires cold extents lazily
+ * (at most {@code hotExtents} idle ones stay recorded), so a crash reports a superset of the
+ * extents with writes in flight.
  */
 final class SimActivityLog implements ActivityLog {
   private final long extentSize;
   private final int hotExtents;
   private final int[] inFlight;
   private final BitSet durable = new BitSet();
+
   /** Idle extents still recorded, oldest first. */
   private final ArrayDeque<Integer> idle = new ArrayDeque<>();
+
   private List<Range> atOpen = List.of();
+
   /** endWrite without a matching beginWrite: a bug in the caller, reported by the invariants. */
   int unbalanced;
+
   /** Who called the first unbalanced endWrite (a stack frame of duet-sync), for the report. */
   String firstUnbalanced;
+
   Trace trace;
 
   /** Makes the disk's written data durable (the volume's flush), run before an eviction. */
@@ -122,10 +127,18 @@ final class SimActivityLog implements ActivityLog {
 
   private static String caller() {
     return StackWalker.getInstance()
-        .walk(f -> f.filter(x -> x.getClassName().startsWith("io.duet.sync")).limit(3)
-            .map(x -> x.getClassName().replace("io.duet.sync.", "") + "." + x.getMethodName()
-                + ":" + x.getLineNumber())
-            .toList())
+        .walk(
+            f ->
+                f.filter(x -> x.getClassName().startsWith("io.duet.sync"))
+                    .limit(3)
+                    .map(
+                        x ->
+                            x.getClassName().replace("io.duet.sync.", "")
+                                + "."
+                                + x.getMethodName()
+                                + ":"
+                                + x.getLineNumber())
+                    .toList())
         .toString();
   }
 

@@ -7,15 +7,16 @@ import java.util.SplittableRandom;
 /**
  * A dirty map with the persistence contract of the real one: a mark is durable before {@link
  * #markDirty} returns; a clear is durable at the next {@link #sync()}, and until then a power loss
- * may or may not keep it (the real map writes whole pages, so a later mark can carry a clear).
- * The durable bits outlive the site's process; {@link #crash} turns them into the state a
- * restarted site reads.
+ * may or may not keep it (the real map writes whole pages, so a later mark can carry a clear). The
+ * durable bits outlive the site's process; {@link #crash} turns them into the state a restarted
+ * site reads.
  */
 final class SimDirtyMap implements DirtyRegions {
   private final long regionSize;
   private final long regions;
   private final BitSet durable = new BitSet();
   private final BitSet current = new BitSet();
+
   /** Called after every mark (the simulator watches for marks the resync never copies). */
   Runnable afterMark = () -> {};
 

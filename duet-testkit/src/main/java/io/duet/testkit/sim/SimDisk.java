@@ -11,10 +11,10 @@ import java.util.TreeMap;
 import java.util.UUID;
 
 /**
- * A site's volume in memory with a volatile page cache: a write is visible at once and durable
- * only after a flush (or with FUA). A power loss keeps each un-flushed block whole, loses it, or
- * tears it (some 512-byte sectors new, the rest old), as the seed decides; a process crash keeps
- * the page cache, as the kernel would. Single-threaded, like everything in the simulation.
+ * A site's volume in memory with a volatile page cache: a write is visible at once and durable only
+ * after a flush (or with FUA). A power loss keeps each un-flushed block whole, loses it, or tears
+ * it (some 512-byte sectors new, the rest old), as the seed decides; a process crash keeps the page
+ * cache, as the kernel would. Single-threaded, like everything in the simulation.
  */
 final class SimDisk implements Volume {
   static final int BLOCK = 4096;
@@ -23,8 +23,10 @@ final class SimDisk implements Volume {
   private final VolumeIdentity identity;
   private final long blocks;
   private final byte[] durable;
+
   /** Un-flushed blocks by index (sorted, so a crash draws its random choices in one order). */
   private final Map<Long, byte[]> cache = new TreeMap<>();
+
   long writes;
   long flushes;
 
@@ -161,7 +163,10 @@ final class SimDisk implements Volume {
   }
 
   private void check(long offset, long length) {
-    if (offset < 0 || length < 0 || offset % BLOCK != 0 || length % BLOCK != 0
+    if (offset < 0
+        || length < 0
+        || offset % BLOCK != 0
+        || length % BLOCK != 0
         || offset + length > sizeBytes()) {
       throw new OutOfRangeException("range [" + offset + ", +" + length + ") outside the volume");
     }

@@ -6,11 +6,11 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * The replication link between the two sites, keeping the {@link Transport} contract: frames
- * arrive in order and unmodified, or not at all and the link goes down first. Faults: the link
- * going down (each end notices after its own small delay), delays and delay spikes (never
- * reordering), and one-way stalls, where frames in one direction are held as an unacknowledged TCP
- * stream would be: released in order if the stall heals, dropped when the link goes down.
+ * The replication link between the two sites, keeping the {@link Transport} contract: frames arrive
+ * in order and unmodified, or not at all and the link goes down first. Faults: the link going down
+ * (each end notices after its own small delay), delays and delay spikes (never reordering), and
+ * one-way stalls, where frames in one direction are held as an unacknowledged TCP stream would be:
+ * released in order if the stall heals, dropped when the link goes down.
  */
 final class SimLink {
   private final SimScheduler sched;
@@ -19,11 +19,18 @@ final class SimLink {
   final End a;
   final End b;
   private boolean connected;
+
   /** Bumped at every connect and disconnect: frames and events of another generation are void. */
   private long generation;
 
-  SimLink(SimScheduler sched, SplittableRandom rnd, Trace trace, SimNode nodeA, SimNode nodeB,
-      long baseDelayNanos, long jitterNanos) {
+  SimLink(
+      SimScheduler sched,
+      SplittableRandom rnd,
+      Trace trace,
+      SimNode nodeA,
+      SimNode nodeB,
+      long baseDelayNanos,
+      long jitterNanos) {
     this.sched = sched;
     this.rnd = rnd;
     this.trace = trace;
@@ -71,16 +78,21 @@ final class SimLink {
     End peer;
     private Receiver receiver;
     private boolean up;
+
     /** The connection this end believes it is on: frames of an older one are lost. */
     private long upGeneration = -1;
+
     /** Frames this end sent that the network holds (its direction stalled). */
     private final List<byte[]> held = new ArrayList<>();
+
     private boolean stalled;
     private final long baseDelayNanos;
     private final long jitterNanos;
     private long extraDelayNanos;
+
     /** Latest delivery time scheduled to this end: deliveries never overtake each other. */
     private long lastDeliveryAt;
+
     long framesSent;
 
     End(String name, SimNode node, long baseDelayNanos, long jitterNanos) {

@@ -15,9 +15,9 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The third-site mediator: the real state machine ({@link LocalMediator}) on its own node, with
- * its records on disk (they survive its crashes) and the simulated clock, reached by each site
- * through a {@link Port} over a simulated network that can be cut per site.
+ * The third-site mediator: the real state machine ({@link LocalMediator}) on its own node, with its
+ * records on disk (they survive its crashes) and the simulated clock, reached by each site through
+ * a {@link Port} over a simulated network that can be cut per site.
  */
 final class SimMediator {
   static final long TIMEOUT_NANOS = 250_000_000L;
@@ -37,8 +37,16 @@ final class SimMediator {
   long calls;
   long takeoversGranted;
 
-  SimMediator(SimScheduler sched, SplittableRandom rnd, Trace trace, Path dir, long leaseMs,
-      long graceMs, UUID group, UUID siteA, UUID siteB) {
+  SimMediator(
+      SimScheduler sched,
+      SplittableRandom rnd,
+      Trace trace,
+      Path dir,
+      long leaseMs,
+      long graceMs,
+      UUID group,
+      UUID siteA,
+      UUID siteB) {
     this.sched = sched;
     this.rnd = rnd;
     this.trace = trace;
@@ -57,8 +65,8 @@ final class SimMediator {
   void start() {
     node.revive();
     try {
-      mediator = LocalMediator.open(dir, leaseMs, graceMs, sched::now,
-          () -> EPOCH.plusNanos(sched.now()));
+      mediator =
+          LocalMediator.open(dir, leaseMs, graceMs, sched::now, () -> EPOCH.plusNanos(sched.now()));
     } catch (IOException e) {
       throw new UncheckedIOException("mediator records unreadable after restart", e);
     }
@@ -94,6 +102,7 @@ final class SimMediator {
     private final UUID site;
     private final SimNode siteNode;
     private boolean registered;
+
     /** The site's network path to the mediator is cut. */
     boolean cut;
 
@@ -105,7 +114,8 @@ final class SimMediator {
 
     @Override
     public CompletableFuture<MediatorVerdict> heartbeat(long epoch, UUID leader, boolean inSync) {
-      return call("heartbeat e" + epoch + " inSync=" + inSync,
+      return call(
+          "heartbeat e" + epoch + " inSync=" + inSync,
           m -> m.heartbeat(group, site, epoch, leader, inSync));
     }
 
@@ -135,45 +145,55 @@ final class SimMediator {
       int inc = siteNode.incarnation();
       if (cut || mediator == null) {
         // Connection refused or no route: the client fails fast.
-        sched.at(sched.now() + 1_000_000 + rnd.nextLong(20_000_000), siteNode, inc,
+        sched.at(
+            sched.now() + 1_000_000 + rnd.nextLong(20_000_000),
+            siteNode,
+            inc,
             () -> fail(f, what, "mediator unreachable"));
         return f;
       }
       long there = 300_000 + rnd.nextLong(3_000_000);
-      sched.after(there, node, () -> {
-        if (cut) {
-          return; // lost on the way: the client times out
-        }
-        Decision d;
-        MediatorException error = null;
-        try {
-          if (!registered) {
-            mediator.register(group, siteA, siteB, siteA, 1);
-            registered = true;
-          }
-          d = c.run(mediator);
-        } catch (MediatorException e) {
-          d = null;
-          error = e;
-        }
-        Decision answer = d;
-        MediatorException failure = error;
-        long back = 300_000 + rnd.nextLong(3_000_000);
-        sched.at(sched.now() + back, siteNode, inc, () -> {
-          if (cut || f.isDone()) {
-            return;
-          }
-          if (failure != null) {
-            fail(f, what, failure.kind() + ": " + failure.getMessage());
-          } else {
-            trace.log(name, "mediator " + what + " -> " + describe(answer));
-            if (what.startsWith("takeover") && answer.granted()) {
-              takeoversGranted++;
+      sched.after(
+          there,
+          node,
+          () -> {
+            if (cut) {
+              return; // lost on the way: the client times out
             }
-            f.complete(verdict(answer));
-          }
-        });
-      });
+            Decision d;
+            MediatorException error = null;
+            try {
+              if (!registered) {
+                mediator.register(group, siteA, siteB, siteA, 1);
+                registered = true;
+              }
+              d = c.run(mediator);
+            } catch (MediatorException e) {
+              d = null;
+              error = e;
+            }
+            Decision answer = d;
+            MediatorException failure = error;
+            long back = 300_000 + rnd.nextLong(3_000_000);
+            sched.at(
+                sched.now() + back,
+                siteNode,
+                inc,
+                () -> {
+                  if (cut || f.isDone()) {
+                    return;
+                  }
+                  if (failure != null) {
+                    fail(f, what, failure.kind() + ": " + failure.getMessage());
+                  } else {
+                    trace.log(name, "mediator " + what + " -> " + describe(answer));
+                    if (what.startsWith("takeover") && answer.granted()) {
+                      takeoversGranted++;
+                    }
+                    f.complete(verdict(answer));
+                  }
+                });
+          });
       sched.at(sched.now() + TIMEOUT_NANOS, siteNode, inc, () -> fail(f, what, "timed out"));
       return f;
     }
@@ -188,14 +208,28 @@ final class SimMediator {
 
   static MediatorVerdict verdict(Decision d) {
     RelationshipView r = d.relationship();
-    return new MediatorVerdict(d.granted(), MediatorVerdict.Refusal.valueOf(d.reason().name()),
-        d.message(), d.waitMs(), d.leaseMs(), r.epoch(), r.leader(), r.inSync(), r.survivor());
+    return new MediatorVerdict(
+        d.granted(),
+        MediatorVerdict.Refusal.valueOf(d.reason().name()),
+        d.message(),
+        d.waitMs(),
+        d.leaseMs(),
+        r.epoch(),
+        r.leader(),
+        r.inSync(),
+        r.survivor());
   }
 
   private static String describe(Decision d) {
     RelationshipView r = d.relationship();
-    return (d.granted() ? "granted" : "refused " + d.reason()) + " (e" + r.epoch() + " leader "
-        + r.leader().getMostSignificantBits() + (r.inSync() ? " in sync" : " survivor "
-        + (r.survivor() == null ? "-" : r.survivor().getMostSignificantBits())) + ")";
+    return (d.granted() ? "granted" : "refused " + d.reason())
+        + " (e"
+        + r.epoch()
+        + " leader "
+        + r.leader().getMostSignificantBits()
+        + (r.inSync()
+            ? " in sync"
+            : " survivor " + (r.survivor() == null ? "-" : r.survivor().getMostSignificantBits()))
+        + ")";
   }
 }

@@ -1,10 +1,10 @@
 package io.duet.testkit.sim;
 
 /**
- * Something that owns simulated tasks and can fail as a unit: a site's process or the mediator.
- * A crash bumps the incarnation, which silently drops every task the old incarnation still had
- * queued (its timers, disk work, deliveries, host threads); a pause holds its tasks until it ends
- * while time goes on.
+ * Something that owns simulated tasks and can fail as a unit: a site's process or the mediator. A
+ * crash bumps the incarnation, which silently drops every task the old incarnation still had queued
+ * (its timers, disk work, deliveries, host threads); a pause holds its tasks until it ends while
+ * time goes on.
  */
 final class SimNode {
   final String name;

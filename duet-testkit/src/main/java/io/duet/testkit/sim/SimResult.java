@@ -3,16 +3,15 @@ package io.duet.testkit.sim;
 import java.util.List;
 
 /**
- * The outcome of one simulated run: the seed, every invariant violation (none when it passed),
- * what ran, and the end of the trace for diagnosis.
+ * The outcome of one simulated run: the seed, every invariant violation (none when it passed), what
+ * ran, and the end of the trace for diagnosis.
  *
  * @param seed the seed that reproduces the run
  * @param violations guarantees broken, each with its evidence
  * @param summary faults, operations and times, one line
  * @param traceTail the last events before the end of the run
  */
-public record SimResult(
-    long seed, List<String> violations, String summary, String traceTail) {
+public record SimResult(long seed, List<String> violations, String summary, String traceTail) {
   public SimResult {
     violations = List.copyOf(violations);
   }
@@ -24,8 +23,12 @@ public record SimResult(
   /** A report for a failed run: what broke, how to reproduce it, and the trace before it. */
   public String report() {
     StringBuilder sb = new StringBuilder();
-    sb.append("seed ").append(seed).append(passed() ? " passed" : " FAILED").append(": ")
-        .append(summary).append('\n');
+    sb.append("seed ")
+        .append(seed)
+        .append(passed() ? " passed" : " FAILED")
+        .append(": ")
+        .append(summary)
+        .append('\n');
     for (String v : violations) {
       sb.append("  ").append(v).append('\n');
     }

@@ -73,8 +73,8 @@ final class SimScheduler {
 
   /**
    * Runs tasks due at or before {@code until}, then sets the clock to {@code until}. A paused
-   * owner's tasks are put back at the end of its pause, keeping their sequence (so the order
-   * among them, and a link's FIFO order, is kept).
+   * owner's tasks are put back at the end of its pause, keeping their sequence (so the order among
+   * them, and a link's FIFO order, is kept).
    */
   void runUntil(long until) {
     while (!queue.isEmpty() && queue.peek().at <= until) {

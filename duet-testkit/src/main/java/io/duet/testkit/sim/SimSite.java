@@ -19,9 +19,9 @@ import java.util.concurrent.Executor;
 
 /**
  * One site: the real {@link ConsistencyGroupReplicator} over a simulated disk, dirty map and
- * activity log, its epoch in a real file (the store it persists through), on the simulator's
- * queue with a skewed clock. A crash drops the process (and, with power loss, the un-flushed
- * writes); a restart reopens the replicator from what persisted, as a real restart does.
+ * activity log, its epoch in a real file (the store it persists through), on the simulator's queue
+ * with a skewed clock. A crash drops the process (and, with power loss, the un-flushed writes); a
+ * restart reopens the replicator from what persisted, as a real restart does.
  */
 final class SimSite {
   static final UUID GROUP = new UUID(0xC0FFEEL, 1);
@@ -34,8 +34,10 @@ final class SimSite {
   final SimDirtyMap dirty;
   final SimActivityLog log;
   private final SimScheduler sched;
+
   /** When this site last lost power (its page cache with it), or Long.MIN_VALUE. */
   long lastPowerLossNanos = Long.MIN_VALUE;
+
   private int powerCycles;
   private final SplittableRandom rnd;
   private final Trace trace;
@@ -48,13 +50,26 @@ final class SimSite {
   private ConsistencyGroupReplicator replicator;
   private ReplicatedVolume volume;
   private boolean alive;
+
   /** Extra delay of every disk operation while the slow-disk fault is on (0: healthy). */
   long slowDiskNanos;
+
   int restarts;
 
-  SimSite(String name, UUID id, UUID peerId, SimScheduler sched, SplittableRandom rnd,
-      Trace trace, Path stateDir, SyncSettings settings, double clockRate, long volumeBytes,
-      long regionBytes, long extentBytes, Invariants invariants) {
+  SimSite(
+      String name,
+      UUID id,
+      UUID peerId,
+      SimScheduler sched,
+      SplittableRandom rnd,
+      Trace trace,
+      Path stateDir,
+      SyncSettings settings,
+      double clockRate,
+      long volumeBytes,
+      long regionBytes,
+      long extentBytes,
+      Invariants invariants) {
     this.name = name;
     this.id = id;
     this.peerId = peerId;
@@ -111,12 +126,18 @@ final class SimSite {
     Executor loop = sched.executor(node, () -> 0);
     Executor io = sched.executor(node, this::diskDelay);
     GroupConfig config =
-        new GroupConfig(GROUP, id, peerId, SimWorld.SITE_A, stateDir,
-            List.of(new VolumeReplica(disk, dirty, log)), settings);
+        new GroupConfig(
+            GROUP,
+            id,
+            peerId,
+            SimWorld.SITE_A,
+            stateDir,
+            List.of(new VolumeReplica(disk, dirty, log)),
+            settings);
     try {
       replicator =
-          ConsistencyGroupReplicator.open(config, end, loop, io, timers, listener(),
-              SharedStateMachine.NONE, mediator);
+          ConsistencyGroupReplicator.open(
+              config, end, loop, io, timers, listener(), SharedStateMachine.NONE, mediator);
     } catch (IOException e) {
       throw new UncheckedIOException("site " + name + " cannot reopen its state", e);
     }
@@ -142,8 +163,15 @@ final class SimSite {
     log.crash();
     replicator = null;
     volume = null;
-    trace.log(name, (powerLoss ? "power loss (" + unflushed + " un-flushed blocks, " + torn
-        + " torn)" : "process crash") + ", dirty " + dirty + ", activity log " + activity);
+    trace.log(
+        name,
+        (powerLoss
+                ? "power loss (" + unflushed + " un-flushed blocks, " + torn + " torn)"
+                : "process crash")
+            + ", dirty "
+            + dirty
+            + ", activity log "
+            + activity);
   }
 
   /**
@@ -153,8 +181,10 @@ final class SimSite {
    */
   private void checkLeaderClean() {
     ReplicationStatus s = alive ? replicator.status() : null;
-    if (s != null && s.role() == ReplicationStatus.Role.LEADER
-        && s.syncState() == ReplicationStatus.SyncState.IN_SYNC && dirty.dirtyCount() > 0) {
+    if (s != null
+        && s.role() == ReplicationStatus.Role.LEADER
+        && s.syncState() == ReplicationStatus.SyncState.IN_SYNC
+        && dirty.dirtyCount() > 0) {
       invariants.violation("G4: leader " + name + " IN_SYNC with dirty regions " + dirty);
     }
   }
@@ -182,8 +212,17 @@ final class SimSite {
         }
         invariants.onStatus(SimSite.this, s);
         checkLeaderClean();
-        String now = s.role() + " " + s.syncState() + " " + s.link() + " " + s.availability()
-            + " e" + s.epoch() + (s.mediator().configured() ? " " + s.mediator() : "");
+        String now =
+            s.role()
+                + " "
+                + s.syncState()
+                + " "
+                + s.link()
+                + " "
+                + s.availability()
+                + " e"
+                + s.epoch()
+                + (s.mediator().configured() ? " " + s.mediator() : "");
         if (!now.equals(last)) {
           last = now;
           trace.log(name, "status " + now);

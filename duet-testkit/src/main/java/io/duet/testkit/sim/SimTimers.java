@@ -4,8 +4,8 @@ import io.duet.sync.SyncTimers;
 
 /**
  * One site's clock and timers: virtual time read through a rate skew (the site's oscillator runs
- * {@code rate} times as fast as true time), so leases measured at different sites disagree the
- * way the drift margin must cover. Timers belong to the site's current incarnation.
+ * {@code rate} times as fast as true time), so leases measured at different sites disagree the way
+ * the drift margin must cover. Timers belong to the site's current incarnation.
  */
 final class SimTimers implements SyncTimers {
   private final SimScheduler sched;

@@ -15,9 +15,9 @@ import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
 /**
- * One simulated run: two sites (and, by the seed's choice, a mediator) on one thread, hosts at
- * both sites, a fault phase, a healing phase, then the checks of G1-G5. Everything — timings,
- * faults, operations — derives from the seed, so {@code run(seed)} replays a run exactly.
+ * One simulated run: two sites (and, by the seed's choice, a mediator) on one thread, hosts at both
+ * sites, a fault phase, a healing phase, then the checks of G1-G5. Everything — timings, faults,
+ * operations — derives from the seed, so {@code run(seed)} replays a run exactly.
  */
 public final class SimWorld {
   static final UUID SITE_A = new UUID(0xA, 1);
@@ -26,9 +26,11 @@ public final class SimWorld {
   static final long VOLUME_BYTES = 1L << 20;
   static final long REGION_BYTES = 64 << 10;
   static final long EXTENT_BYTES = 128 << 10;
+
   /** Timings short enough for fast runs (replication.md's defaults scaled down 10x). */
   static final SyncSettings SETTINGS =
       SyncSettings.defaults().withTimes(100, 500, 100, 300).withResyncRate(32L << 20);
+
   static final long MEDIATOR_LEASE_MS = 500;
   static final long MEDIATOR_GRACE_MS = 200;
 
@@ -96,12 +98,10 @@ public final class SimWorld {
       stage = "healing";
       healAndCheck();
     } catch (RuntimeException | AssertionError e) {
-      invariants.violation("simulation error during " + stage + ": " + e + "\n"
-          + stackOf(e));
+      invariants.violation("simulation error during " + stage + ": " + e + "\n" + stackOf(e));
     }
-    return new SimResult(seed, invariants.violations(),
-        summary(faults, withMediator),
-        trace.tail());
+    return new SimResult(
+        seed, invariants.violations(), summary(faults, withMediator), trace.tail());
   }
 
   /** Ends every fault, lets the hosts finish and the sites converge, then checks G1-G5. */
@@ -114,16 +114,23 @@ public final class SimWorld {
       invariants.violation("G5: host operations still hang 5 s after healing: " + hung());
     }
     if (!runUntil(this::bothInSync, 20_000 * MS)) {
-      invariants.violation("G5: not in sync 20 s after healing: A " + a.status() + ", B "
-          + b.status() + "\n    A: " + dump(a) + "\n    B: " + dump(b));
+      invariants.violation(
+          "G5: not in sync 20 s after healing: A "
+              + a.status()
+              + ", B "
+              + b.status()
+              + "\n    A: "
+              + dump(a)
+              + "\n    B: "
+              + dump(b));
     }
     new Finale(this).run();
   }
 
   /**
-   * A world for a scripted scenario (one row of replication.md section 3, say): both sites in
-   * sync with a mediator, one host writing and reading at each site, and no random fault; the
-   * test injects its faults through the returned {@link Scenario} and ends it with {@link
+   * A world for a scripted scenario (one row of replication.md section 3, say): both sites in sync
+   * with a mediator, one host writing and reading at each site, and no random fault; the test
+   * injects its faults through the returned {@link Scenario} and ends it with {@link
    * Scenario#finish}, which heals and checks G1-G5 as a random run does.
    */
   static Scenario scripted(long seed, boolean verbose) {
@@ -222,8 +229,11 @@ public final class SimWorld {
       } finally {
         deleteTree(dir);
       }
-      return new SimResult(seed, invariants.violations(), summary(EnumSet.noneOf(
-          Nemesis.Fault.class), true), trace.tail());
+      return new SimResult(
+          seed,
+          invariants.violations(),
+          summary(EnumSet.noneOf(Nemesis.Fault.class), true),
+          trace.tail());
     }
   }
 
@@ -242,17 +252,52 @@ public final class SimWorld {
   private void build(boolean withMediator, boolean skew) {
     double rateA = skew ? 1 + (rnd.nextDouble() - 0.5) * 0.05 : 1;
     double rateB = skew ? 1 + (rnd.nextDouble() - 0.5) * 0.05 : 1;
-    a = new SimSite("A", SITE_A, SITE_B, sched, rnd.split(), trace, dir.resolve("A"), SETTINGS,
-        rateA, VOLUME_BYTES, REGION_BYTES, EXTENT_BYTES, invariants);
-    b = new SimSite("B", SITE_B, SITE_A, sched, rnd.split(), trace, dir.resolve("B"), SETTINGS,
-        rateB, VOLUME_BYTES, REGION_BYTES, EXTENT_BYTES, invariants);
+    a =
+        new SimSite(
+            "A",
+            SITE_A,
+            SITE_B,
+            sched,
+            rnd.split(),
+            trace,
+            dir.resolve("A"),
+            SETTINGS,
+            rateA,
+            VOLUME_BYTES,
+            REGION_BYTES,
+            EXTENT_BYTES,
+            invariants);
+    b =
+        new SimSite(
+            "B",
+            SITE_B,
+            SITE_A,
+            sched,
+            rnd.split(),
+            trace,
+            dir.resolve("B"),
+            SETTINGS,
+            rateB,
+            VOLUME_BYTES,
+            REGION_BYTES,
+            EXTENT_BYTES,
+            invariants);
     long base = (100 + rnd.nextLong(2000)) * 1_000L;
     link = new SimLink(sched, rnd.split(), trace, a.node, b.node, base, base / 2);
     a.end = link.a;
     b.end = link.b;
     if (withMediator) {
-      mediator = new SimMediator(sched, rnd.split(), trace, dir.resolve("M"), MEDIATOR_LEASE_MS,
-          MEDIATOR_GRACE_MS, SimSite.GROUP, SITE_A, SITE_B);
+      mediator =
+          new SimMediator(
+              sched,
+              rnd.split(),
+              trace,
+              dir.resolve("M"),
+              MEDIATOR_LEASE_MS,
+              MEDIATOR_GRACE_MS,
+              SimSite.GROUP,
+              SITE_A,
+              SITE_B);
       mediator.start();
       portA = mediator.new Port("A", SITE_A, a.node);
       portB = mediator.new Port("B", SITE_B, b.node);
@@ -311,14 +356,20 @@ public final class SimWorld {
             + " virtual %d ms, %d tasks",
         faults,
         withMediator
-            ? " +mediator (" + mediator.calls + " calls, " + mediator.takeoversGranted
+            ? " +mediator ("
+                + mediator.calls
+                + " calls, "
+                + mediator.takeoversGranted
                 + " takeovers)"
             : "",
         nemesis == null ? 0 : nemesis.injected.size(),
-        history.ops().size(), history.count(Op.Kind.WRITE, Op.Outcome.OK),
+        history.ops().size(),
+        history.count(Op.Kind.WRITE, Op.Outcome.OK),
         history.count(Op.Kind.READ, Op.Outcome.OK),
         history.ops().stream().filter(o -> o.outcome == Op.Outcome.FAILED).count(),
-        invariants.aloneAckCount, sched.now() / MS, sched.executed());
+        invariants.aloneAckCount,
+        sched.now() / MS,
+        sched.executed());
   }
 
   private static Path tempDir() {

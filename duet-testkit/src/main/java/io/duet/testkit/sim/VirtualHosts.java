@@ -4,14 +4,14 @@ import java.lang.reflect.Constructor;
 import java.util.concurrent.Executor;
 
 /**
- * Host threads inside the simulation: virtual threads whose scheduler is the simulator's queue.
- * A host calls {@link io.duet.sync.ReplicatedVolume}'s blocking methods; when one parks waiting
- * for the replicator, its continuation returns control to the simulator, and the replicator's
+ * Host threads inside the simulation: virtual threads whose scheduler is the simulator's queue. A
+ * host calls {@link io.duet.sync.ReplicatedVolume}'s blocking methods; when one parks waiting for
+ * the replicator, its continuation returns control to the simulator, and the replicator's
  * completion (on the simulated loop) queues the continuation again. So host code runs on the
  * simulator's thread, one step at a time, deterministically.
  *
- * <p>The JDK builds such threads only through a non-public constructor (used by its own tests),
- * so the JVM needs {@code --add-opens java.base/java.lang=ALL-UNNAMED}; duet-testkit's Surefire
+ * <p>The JDK builds such threads only through a non-public constructor (used by its own tests), so
+ * the JVM needs {@code --add-opens java.base/java.lang=ALL-UNNAMED}; duet-testkit's Surefire
  * configuration passes it.
  */
 final class VirtualHosts {

@@ -43,6 +43,7 @@ class ControlSessionTest {
       await(() -> proxy.bytesDropped(Direction.UPSTREAM) == 4, Duration.ofSeconds(5), "drop");
       try (Socket refused = connect(proxy.address())) {
         await(() -> proxy.connectionsRefused() == 1, Duration.ofSeconds(5), "refusal");
+        assertThat(refused.isConnected()).isTrue(); // accepted by the kernel, refused by the proxy
       }
 
       assertThat(run(proxy, "heal\nreset\nquit\nstatus\n")).containsExactly("ok", "ok", "bye");

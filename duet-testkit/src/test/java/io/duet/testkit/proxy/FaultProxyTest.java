@@ -164,6 +164,7 @@ class FaultProxyTest {
   }
 
   @Test
+  @SuppressWarnings("try") // the server side closes inside the try: its FIN is what is tested
   void finSentDuringBlackholeArrivesAfterHeal() throws Exception {
     try (FaultProxy proxy = FaultProxy.start(tap.address());
         Socket client = connect(proxy.address());

@@ -70,8 +70,7 @@ class SimCheckerTest {
 
   @Test
   void readsAtTwoSitesDisagreeOnTheOrderOfConcurrentWrites() {
-    assertThat(
-            check(w(1, 0, 100), w(2, 0, 100), r(1, 10, 20), r(2, 30, 40), r(1, 50, 60)))
+    assertThat(check(w(1, 0, 100), w(2, 0, 100), r(1, 10, 20), r(2, 30, 40), r(1, 50, 60)))
         .isPresent();
   }
 
@@ -104,8 +103,7 @@ class SimCheckerTest {
     h.ok(w2, 30, null);
     Op read = h.invoke("A", 1, Op.Kind.READ, 0, 2, 0, 40);
     h.ok(read, 50, new long[] {1, 1}); // block 1 lost the later write 2
-    assertThat(LinearizabilityChecker.check(h, 2)).singleElement().asString()
-        .startsWith("block 1");
+    assertThat(LinearizabilityChecker.check(h, 2)).singleElement().asString().startsWith("block 1");
   }
 
   @Test

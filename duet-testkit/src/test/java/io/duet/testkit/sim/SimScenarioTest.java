@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
  * Every row of replication.md section 3, scripted on the simulator: the real replication core at
  * both sites and the real mediator rules, on simulated time (heartbeat 100 ms, lease 500 ms with a
  * 100 ms margin, the mediator's grace 200 ms: the defaults scaled down ten times), with a host
- * writing and reading at each site throughout. Each test injects its fault, checks who serves
- * and when, then heals and checks G1-G5 as a random run does.
+ * writing and reading at each site throughout. Each test injects its fault, checks who serves and
+ * when, then heals and checks G1-G5 as a random run does.
  */
 class SimScenarioTest {
   /** Lease + grace + detection at the simulator's timings, with room for a heartbeat or two. */
@@ -51,8 +51,7 @@ class SimScenarioTest {
   void linkFailureTheLeaderIsRecordedAsSurvivorAndGoesOn() {
     SimWorld.Scenario s = world(101);
     s.partition(true);
-    assertThat(
-            s.runUntil(() -> aloneAndRecorded(s), DECISION_MS))
+    assertThat(s.runUntil(() -> aloneAndRecorded(s), DECISION_MS))
         .as("the leader recorded out of sync and serves alone")
         .isTrue();
     assertThat(s.record().survivor()).isEqualTo(s.a().id);
@@ -88,9 +87,7 @@ class SimScenarioTest {
   void followerFailureTheLeaderGoesOnAlone() {
     SimWorld.Scenario s = world(103);
     s.crash(s.b(), false);
-    assertThat(
-            s.runUntil(() -> aloneAndRecorded(s), DECISION_MS))
-        .isTrue();
+    assertThat(s.runUntil(() -> aloneAndRecorded(s), DECISION_MS)).isTrue();
     assertThat(s.record().survivor()).isEqualTo(s.a().id);
     s.restart(s.b());
     finish(s);
@@ -165,9 +162,7 @@ class SimScenarioTest {
     SimWorld.Scenario s = world(107);
     s.cutMediator(s.b(), true);
     s.partition(true);
-    assertThat(
-            s.runUntil(() -> aloneAndRecorded(s), DECISION_MS))
-        .isTrue();
+    assertThat(s.runUntil(() -> aloneAndRecorded(s), DECISION_MS)).isTrue();
     assertThat(s.b().status().availability()).isNotEqualTo(Availability.SERVING);
     holdsNever(s, () -> s.b().status().role() == Role.LEADER, 2_000, "the follower took over");
     finish(s);

@@ -35,8 +35,14 @@ class SimulationTest {
     }
     long base = Long.getLong("duet.baseSeed", System.nanoTime());
     int count = Integer.getInteger("duet.seeds", DEFAULT_SEEDS);
-    System.out.println("simulation: " + count + " seeds from base seed " + base
-        + " (rerun them with -Dduet.baseSeed=" + base + ")");
+    System.out.println(
+        "simulation: "
+            + count
+            + " seeds from base seed "
+            + base
+            + " (rerun them with -Dduet.baseSeed="
+            + base
+            + ")");
     List<Long> seeds = new ArrayList<>(regressionSeeds());
     SplittableRandom derive = new SplittableRandom(base);
     for (int i = 0; i < count; i++) {
@@ -55,7 +61,8 @@ class SimulationTest {
         System.out.println("seed " + seed + ": " + r.summary());
       }
     }
-    System.out.printf("simulation: %d seeds in %.1f s, %d failed%n",
+    System.out.printf(
+        "simulation: %d seeds in %.1f s, %d failed%n",
         seeds.size(), (System.nanoTime() - started) / 1e9, failures.size());
     assertThat(failures).as(String.join("\n", failures)).isEmpty();
   }
