@@ -365,6 +365,16 @@ public final class LocalVolume implements Volume {
   /** Closes the files; later calls fail with {@link ClosedChannelException}. */
   void close() throws IOException {
     try {
+      // A clean stop leaves nothing in the page cache only: callers that forget to flush (an
+      // unreplicated volume with the write cache on) lose nothing to a later power cut.
+      flush();
+    } finally {
+      closeFiles();
+    }
+  }
+
+  private void closeFiles() throws IOException {
+    try {
       io.close();
     } finally {
       try {

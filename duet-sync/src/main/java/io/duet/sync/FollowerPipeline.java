@@ -256,11 +256,13 @@ final class FollowerPipeline {
     }
     VolumeReplica v = g.volumes.get(m.volume());
     long regionSize = v.dirty().regionSizeBytes();
-    long offset = m.firstRegion() * regionSize;
-    if (m.firstRegion() + m.count() > v.dirty().regionCount() || m.count() == 0) {
+    // Subtract, never add: a peer's firstRegion near Long.MAX_VALUE must not wrap into range.
+    long regions = v.dirty().regionCount();
+    if (m.count() <= 0 || m.firstRegion() < 0 || m.firstRegion() > regions - m.count()) {
       g.send(new RequestRefused(m.requestId(), Refusal.UNAVAILABLE));
       return;
     }
+    long offset = m.firstRegion() * regionSize;
     long length = Math.min(m.count() * regionSize, v.local().sizeBytes() - offset);
     int at = g.sessionNo();
     RangeSequencer seq = g.sequencer(m.volume());

@@ -39,7 +39,8 @@ final class SimSites implements AutoCloseable {
     DirtyMap dirty =
         DirtyMap.open(dir.resolve(name + ".dmap"), TestSite.VOLUME_BYTES, TestSite.REGION);
     ActivityLogFile log =
-        ActivityLogFile.open(dir.resolve(name + ".al"), TestSite.VOLUME_BYTES, TestSite.EXTENT, 8);
+        ActivityLogFile.open(
+            dir.resolve(name + ".al"), TestSite.VOLUME_BYTES, TestSite.EXTENT, 8, volume::flush);
     closeables.add(dirty::close);
     closeables.add(log::close);
     GroupConfig config =

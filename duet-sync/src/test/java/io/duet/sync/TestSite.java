@@ -103,7 +103,7 @@ final class TestSite implements AutoCloseable {
       DirtyMap map = DirtyMap.open(dir.resolve("vol" + i + ".dmap"), volumeBytes, REGION);
       ActivityLogFile log =
           ActivityLogFile.open(
-              dir.resolve("vol" + i + ".al"), volumeBytes, extentBytes, maxExtents);
+              dir.resolve("vol" + i + ".al"), volumeBytes, extentBytes, maxExtents, v::flush);
       locals.add(v);
       dirty.add(map);
       logs.add(log);

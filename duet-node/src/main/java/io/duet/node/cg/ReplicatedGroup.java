@@ -106,8 +106,8 @@ final class ReplicatedGroup implements AutoCloseable {
                 dir.resolve(activityLogFile(r.id())),
                 v.sizeBytes(),
                 ActivityLogFile.EXTENT_SIZE_DEFAULT_BYTES,
-                ActivityLogFile.MAX_ACTIVE_EXTENTS_DEFAULT);
-        log.setDataBarrier(v::flush); // extents leave the log only with their data durable
+                ActivityLogFile.MAX_ACTIVE_EXTENTS_DEFAULT,
+                v::flush);
         files.add(log);
         if (initialSync.contains(spec.name())) {
           markAllocated(v, dirty);

@@ -90,11 +90,12 @@ public final class ActivityLogFile implements ActivityLog {
   }
 
   /**
-   * Run before idle extents are evicted. Writes complete in the page cache, so an extent whose
-   * writes are done may still hold data a power loss takes away: it may leave the log only once
-   * that data is durable, or a restart would not know to resync it. None by default (tests).
+   * Run before any extent leaves the log (eviction, {@link #releaseActiveAtOpen}, {@link #close}).
+   * Writes complete in the page cache, so an extent whose writes are done may still hold data a
+   * power loss takes away: it may leave the log only once that data is durable, or a restart would
+   * not know to resync it.
    */
-  private volatile DataBarrier dataBarrier = () -> {};
+  private final DataBarrier dataBarrier;
 
   /** Test seam, off (null) by default: runs in the writer before each transaction's I/O. */
   volatile Runnable beforeTransactionIo;
@@ -110,8 +111,10 @@ public final class ActivityLogFile implements ActivityLog {
   private boolean writing;
   private boolean closed;
 
-  private ActivityLogFile(Path file, FileChannel channel, Recovered r, Limits l) {
+  private ActivityLogFile(
+      Path file, FileChannel channel, Recovered r, Limits l, DataBarrier dataBarrier) {
     this.file = file;
+    this.dataBarrier = dataBarrier;
     this.channel = channel;
     this.geometry = r.geometry();
     this.extentShift = Long.numberOfTrailingZeros(geometry.extentSizeBytes());
@@ -129,29 +132,41 @@ public final class ActivityLogFile implements ActivityLog {
    *
    * @param extentSizeBytes a power of two; may differ from the file's (the file is then rewritten,
    *     keeping what it reported)
+   * @param dataBarrier makes the volume's data written so far durable (its fdatasync): run before
+   *     any extent leaves the log
    * @throws CorruptMetadataException the file was written by a newer format version
    */
   public static ActivityLogFile open(
-      Path file, long volumeSizeBytes, long extentSizeBytes, int maxActiveExtents)
+      Path file,
+      long volumeSizeBytes,
+      long extentSizeBytes,
+      int maxActiveExtents,
+      DataBarrier dataBarrier)
       throws IOException {
     return open(
         file,
         volumeSizeBytes,
         extentSizeBytes,
         maxActiveExtents,
-        Duration.ofMillis(BUSY_WAIT_DEFAULT_MS));
+        Duration.ofMillis(BUSY_WAIT_DEFAULT_MS),
+        dataBarrier);
   }
 
-  /** As {@link #open(Path, long, long, int)} with an explicit bound on the all-busy wait. */
+  /**
+   * As {@link #open(Path, long, long, int, DataBarrier)} with an explicit bound on the all-busy
+   * wait.
+   */
   public static ActivityLogFile open(
       Path file,
       long volumeSizeBytes,
       long extentSizeBytes,
       int maxActiveExtents,
-      Duration busyWait)
+      Duration busyWait,
+      DataBarrier dataBarrier)
       throws IOException {
     Objects.requireNonNull(file, "file");
     Objects.requireNonNull(busyWait, "busyWait");
+    Objects.requireNonNull(dataBarrier, "dataBarrier");
     if (volumeSizeBytes <= 0) {
       throw new IllegalArgumentException("volume size " + volumeSizeBytes + " is not positive");
     }
@@ -164,12 +179,7 @@ public final class ActivityLogFile implements ActivityLog {
     Limits limits = new Limits(volumeSizeBytes, extentSizeBytes, maxActiveExtents, busyWait);
     Recovered r = ActivityLogRecovery.recover(file, limits);
     FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
-    return new ActivityLogFile(file, ch, r, limits);
-  }
-
-  /** Sets what makes the volume's data durable before extents leave the log (see field). */
-  public void setDataBarrier(DataBarrier barrier) {
-    dataBarrier = Objects.requireNonNull(barrier, "barrier");
+    return new ActivityLogFile(file, ch, r, limits, dataBarrier);
   }
 
   @Override
@@ -432,7 +442,8 @@ public final class ActivityLogFile implements ActivityLog {
 
   /**
    * Drops the ranges reported at open from later transactions and writes one now, so a crash from
-   * here on reports only extents active since.
+   * here on reports only extents active since. Their data is made durable first: after a process
+   * crash the page cache still holds writes no record would point to once they leave the log.
    */
   @Override
   public void releaseActiveAtOpen() throws IOException {
@@ -441,6 +452,7 @@ public final class ActivityLogFile implements ActivityLog {
       if (carried.length == 0 && !carriedWholeVolume) {
         return;
       }
+      dataBarrier.makeDurable();
       carried = new long[0];
       carriedWholeVolume = false;
       commitNow();
@@ -462,7 +474,10 @@ public final class ActivityLogFile implements ActivityLog {
 
   /**
    * Writes the final set and closes the file: empty after a clean stop (no write in flight, the
-   * ranges reported at open released), so the next open reports nothing. Idempotent.
+   * ranges reported at open released), so the next open reports nothing. The volume's data is made
+   * durable before the set shrinks: a power loss right after a clean stop must not take writes the
+   * log no longer names. If that fails, the file keeps its last set (the next open reports those
+   * extents) and the failure is thrown. Idempotent.
    */
   @Override
   public void close() throws IOException {
@@ -480,6 +495,7 @@ public final class ActivityLogFile implements ActivityLog {
               file,
               busy);
         }
+        dataBarrier.makeDurable();
         active.values().removeIf(s -> s.refs.compareAndSet(0, -1));
         commitNow();
       } finally {

@@ -30,12 +30,69 @@ class ActivityLogFileTest {
 
   @TempDir Path dir;
 
+  /** The volume's fdatasync, as the log sees it: counted, and made to fail on demand. */
+  private final java.util.concurrent.atomic.AtomicInteger barriers =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  private volatile IOException barrierFailure;
+
+  private void barrier() throws IOException {
+    barriers.incrementAndGet();
+    if (barrierFailure != null) {
+      throw barrierFailure;
+    }
+  }
+
   private Path file() {
     return dir.resolve("peer.alog");
   }
 
   private ActivityLogFile open(int maxActive) throws IOException {
-    return ActivityLogFile.open(file(), VOLUME, E, maxActive, Duration.ofMillis(200));
+    return ActivityLogFile.open(
+        file(), VOLUME, E, maxActive, Duration.ofMillis(200), this::barrier);
+  }
+
+  @Test
+  void cleanCloseMakesTheDataDurableBeforeTheLogForgetsItsExtents() throws IOException {
+    ActivityLogFile log = open(8);
+    log.beginWrite(3 * E, 4096);
+    log.endWrite(3 * E, 4096); // done in the page cache, not yet durable
+    int before = barriers.get();
+    List<Integer> seenByFinalTransaction = new ArrayList<>();
+    log.beforeTransactionIo = () -> seenByFinalTransaction.add(barriers.get());
+    log.close();
+    assertThat(seenByFinalTransaction).singleElement().isEqualTo(before + 1);
+    try (ActivityLogFile reopened = open(8)) {
+      assertThat(reopened.activeAtOpen()).isEmpty();
+    }
+  }
+
+  @Test
+  void aFailedBarrierAtCloseKeepsTheExtentsRecorded() throws IOException {
+    ActivityLogFile log = open(8);
+    log.beginWrite(3 * E, 4096);
+    log.endWrite(3 * E, 4096);
+    barrierFailure = new IOException("EIO from fdatasync");
+    assertThatThrownBy(log::close).isSameAs(barrierFailure);
+    barrierFailure = null;
+    try (ActivityLogFile reopened = open(8)) {
+      assertThat(reopened.activeAtOpen()).containsExactly(new Range(3 * E, E));
+    }
+  }
+
+  @Test
+  void releasingWhatWasActiveAtOpenMakesItsDataDurableFirst() throws IOException {
+    ActivityLogFile crashed = open(8);
+    crashed.beginWrite(5 * E, 512); // never ended: a crash
+    try (ActivityLogFile log = open(8)) {
+      assertThat(log.activeAtOpen()).containsExactly(new Range(5 * E, E));
+      int before = barriers.get();
+      List<Integer> seen = new ArrayList<>();
+      log.beforeTransactionIo = () -> seen.add(barriers.get());
+      log.releaseActiveAtOpen();
+      assertThat(seen).singleElement().isEqualTo(before + 1);
+    }
+    crashed.close();
   }
 
   @Test
@@ -127,7 +184,8 @@ class ActivityLogFileTest {
       assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(5));
 
       ActivityLogFile patient =
-          ActivityLogFile.open(dir.resolve("other.alog"), VOLUME, E, 2, Duration.ofSeconds(30));
+          ActivityLogFile.open(
+              dir.resolve("other.alog"), VOLUME, E, 2, Duration.ofSeconds(30), this::barrier);
       patient.beginWrite(0, 512);
       patient.beginWrite(E, 512);
       Future<?> waiting =
@@ -144,7 +202,7 @@ class ActivityLogFileTest {
       patient.endWrite(2 * E, 512);
       patient.close();
       try (ActivityLogFile reopened =
-          ActivityLogFile.open(dir.resolve("other.alog"), VOLUME, E, 2)) {
+          ActivityLogFile.open(dir.resolve("other.alog"), VOLUME, E, 2, this::barrier)) {
         assertThat(reopened.activeAtOpen()).isEmpty();
       }
     }
@@ -329,14 +387,14 @@ class ActivityLogFileTest {
 
   @Test
   void changedExtentSizeKeepsWhatTheOldFileReported() throws IOException {
-    ActivityLogFile crashed = ActivityLogFile.open(file(), VOLUME, 4 * E, 8);
+    ActivityLogFile crashed = ActivityLogFile.open(file(), VOLUME, 4 * E, 8, this::barrier);
     crashed.beginWrite(5 * E, 1); // 4 MiB extent 1: [4 MiB, 8 MiB)
-    ActivityLogFile smaller = ActivityLogFile.open(file(), VOLUME, E, 8);
+    ActivityLogFile smaller = ActivityLogFile.open(file(), VOLUME, E, 8, this::barrier);
     assertThat(smaller.extentSizeBytes()).isEqualTo(E);
     assertThat(smaller.activeAtOpen()).containsExactly(new Range(4 * E, 4 * E));
     smaller.beginWrite(20 * E, 1);
     // Crash again: the rewritten file carries the old range as four 1 MiB extents.
-    try (ActivityLogFile log = ActivityLogFile.open(file(), VOLUME, E, 8)) {
+    try (ActivityLogFile log = ActivityLogFile.open(file(), VOLUME, E, 8, this::barrier)) {
       assertThat(log.activeAtOpen()).containsExactly(new Range(4 * E, 4 * E), new Range(20 * E, E));
     }
     crashed.close();
