@@ -181,16 +181,35 @@ final class CgActions {
 
   @Command(
       name = "resync",
-      description = "Start a resync now (when auto-resync is off).",
+      description =
+          "Start a resync now (when auto-resync is off). With --full, rebuild this site's"
+              + " replication state and copy every region from the site that leads: the way out"
+              + " when the group's state here is missing.",
       mixinStandardHelpOptions = true)
   static final class Resync extends ApiCommand {
     @Parameters(index = "0", paramLabel = "NAME")
     String name;
 
+    @Option(
+        names = "--full",
+        description =
+            "rebuild the dirty maps with every region marked (a lost epoch from the peer's, this"
+                + " site stale) and restart the group")
+    boolean full;
+
     @Override
     public Integer call() throws IOException {
-      api().post(CgCommand.path(name) + "/resync", cli().mapper().createObjectNode());
-      return done("resync of " + name + " started (follow it: duet cg show " + name + " --watch)");
+      var body = cli().mapper().createObjectNode();
+      if (full) {
+        body.put("full", true);
+      }
+      api().post(CgCommand.path(name) + "/resync", body);
+      return done(
+          (full ? "full resync of " : "resync of ")
+              + name
+              + " started (follow it: duet cg show "
+              + name
+              + " --watch)");
     }
   }
 

@@ -45,6 +45,9 @@ final class CgView {
         .row("auto recover", onOff(cg.path("autoRecover")))
         .row("resync rate", rate(cg.path("resyncRate")))
         .row("operation", cg.path("operation").isTextual() ? cg.path("operation").asText() : "-");
+    if (cg.path("problem").isTextual()) {
+      t.row("PROBLEM", cg.path("problem").asText());
+    }
     mediatorRows(t, cg.path("mediator"));
     t.print(out);
     if (resyncing(cg)) {

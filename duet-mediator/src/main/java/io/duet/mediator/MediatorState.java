@@ -49,7 +49,7 @@ final class MediatorState {
   static MediatorState open(Path dataDir, FailoverRules rules, MediatorClock clock)
       throws IOException {
     Path dir = dataDir.resolve(DIR);
-    Files.createDirectories(dir);
+    AtomicFile.createDirectories(dir);
     MediatorState state = new MediatorState(dir, rules, clock);
     long lease = rules.leaseAfterRestart(clock.nanoTime());
     try (Stream<Path> files = Files.list(dir)) {

@@ -18,6 +18,7 @@ final class CgRoutes {
   private static final Set<String> VOLUME_FIELDS = Set.of("volume");
   private static final Set<String> VERIFY_FIELDS = Set.of("repair");
   private static final Set<String> FAILOVER_FIELDS = Set.of("force", "reason");
+  private static final Set<String> RESYNC_FIELDS = Set.of("full");
   private static final Set<String> PATCH_FIELDS = Set.of("autoResync", "autoRecover", "resyncRate");
 
   /** Registers one route (RestApi's, so OpenAPI completeness covers these too). */
@@ -79,6 +80,11 @@ final class CgRoutes {
         "POST",
         "/cgs/{name}/resync",
         ctx -> {
+          JsonBody body = optionalBody(ctx, RESYNC_FIELDS);
+          if (body != null && body.optionalBoolean("full", false)) {
+            ctx.status(202).json(groups().resyncFull(ctx.pathParam("name")));
+            return;
+          }
           groups().resync(ctx.pathParam("name"));
           ctx.status(202).json(groups().get(ctx.pathParam("name")));
         });

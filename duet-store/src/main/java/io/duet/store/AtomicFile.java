@@ -96,6 +96,32 @@ public final class AtomicFile {
     return Optional.of(unframe(file, bytes));
   }
 
+  /**
+   * Creates {@code directory} and any missing parents, each one durable in its own parent before
+   * the next is made: a file later made durable inside a new directory is not lost with it.
+   */
+  public static void createDirectories(Path directory) throws IOException {
+    Path abs = directory.toAbsolutePath();
+    if (Files.isDirectory(abs)) {
+      return;
+    }
+    Path parent = abs.getParent();
+    if (parent != null) {
+      createDirectories(parent);
+    }
+    try {
+      Files.createDirectory(abs);
+    } catch (java.nio.file.FileAlreadyExistsException e) {
+      if (!Files.isDirectory(abs)) {
+        throw e;
+      }
+      return; // made by someone else meanwhile, who makes it durable
+    }
+    if (parent != null) {
+      fsyncDirectory(parent);
+    }
+  }
+
   /** Deletes {@code file} (if present) and makes the removal durable. */
   public static void delete(Path file) throws IOException {
     Path target = file.toAbsolutePath();

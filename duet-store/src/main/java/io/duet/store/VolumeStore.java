@@ -60,7 +60,7 @@ public final class VolumeStore implements AutoCloseable {
   /** As {@link #open(Path)}, with the source of new volume UUIDs injected (tests). */
   static VolumeStore open(Path directory, Supplier<UUID> uuids) throws IOException {
     Path volumesDir = directory.resolve(VOLUMES_DIR);
-    Files.createDirectories(volumesDir);
+    AtomicFile.createDirectories(volumesDir);
     FileChannel lock = lockExclusively(directory.resolve(LOCK_FILE));
     VolumeStore store = new VolumeStore(volumesDir, lock, Objects.requireNonNull(uuids, "uuids"));
     try {
@@ -120,7 +120,7 @@ public final class VolumeStore implements AutoCloseable {
         throw new CorruptMetadataException(
             dir.resolve(META_FILE), "volume name " + id.name() + " is used twice");
       }
-      Files.createDirectories(dir.resolve(STATE_DIR));
+      AtomicFile.createDirectories(dir.resolve(STATE_DIR));
       LocalVolume volume =
           LocalVolume.open(dir.resolve(DATA_FILE), id, meta.sizeBytes(), meta.blockSize());
       byUuid.put(id.uuid(), volume);
@@ -160,6 +160,8 @@ public final class VolumeStore implements AutoCloseable {
       // meta last: until it is durable, a crash leaves a directory that open() removes.
       AtomicFile.write(
           dir.resolve(META_FILE), new VolumeMeta(identity, sizeBytes, blockSize).encode());
+      // The meta's write made dir's entries durable; this makes dir itself durable in volumes/.
+      AtomicFile.fsyncDirectory(dir.getParent());
     } catch (IOException | RuntimeException e) {
       if (volume != null) {
         volume.close();

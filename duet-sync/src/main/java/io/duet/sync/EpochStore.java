@@ -56,14 +56,25 @@ final class EpochStore {
     this.current = current;
   }
 
+  /** Whether {@code directory} holds a group's epoch. */
+  static boolean exists(Path directory) {
+    return Files.exists(directory.resolve(FILE_NAME));
+  }
+
+  /** Writes a group's first epoch state, replacing any; durable on return (directories too). */
+  static EpochStore create(Path directory, State first) throws IOException {
+    AtomicFile.createDirectories(directory);
+    EpochStore store = new EpochStore(directory.resolve(FILE_NAME), null);
+    store.persist(first);
+    return store;
+  }
+
+  /** Opens the group's epoch, creating epoch 1 led by {@code initialLeader} when there is none. */
   static EpochStore open(Path directory, UUID initialLeader) throws IOException {
-    Files.createDirectories(directory);
     Path file = directory.resolve(FILE_NAME);
     Optional<byte[]> payload = AtomicFile.read(file);
     if (payload.isEmpty()) {
-      EpochStore store = new EpochStore(file, null);
-      store.persist(new State(1, initialLeader, false, false, ""));
-      return store;
+      return create(directory, new State(1, initialLeader, false, false, ""));
     }
     byte[] bytes = payload.get();
     // 24 bytes: epoch and leader; then flags (stale, alone); then a boot id (length-prefixed).

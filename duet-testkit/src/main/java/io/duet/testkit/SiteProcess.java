@@ -48,7 +48,8 @@ public final class SiteProcess implements AutoCloseable {
   public static SiteProcess start(Path workDir, String name, String extraYaml)
       throws IOException, InterruptedException {
     Files.createDirectories(workDir);
-    Path data = workDir.resolve("data");
+    // Absolute: the site resolves a relative dataDir against the config file's directory.
+    Path data = workDir.toAbsolutePath().resolve("data");
     Path config = workDir.resolve("site.yaml");
     String yaml =
         "name: "

@@ -26,6 +26,7 @@ public final class CgViews {
       long resyncRate,
       Mediator mediator,
       String operation,
+      String problem,
       List<Volume> volumes) {}
 
   /**

@@ -66,6 +66,9 @@ public final class ConsistencyGroups implements AutoCloseable {
     /** The operator's operation running on the group here (verify, switchover ...), or null. */
     volatile String operation;
 
+    /** Why the group could not start here (its last attempt), or null. */
+    volatile String problem;
+
     Entry(CgRecord record) {
       this.record = record;
     }
@@ -90,17 +93,24 @@ public final class ConsistencyGroups implements AutoCloseable {
       for (CgRecord r : file.load()) {
         Entry e = new Entry(r);
         groups.put(r.id(), e);
-        try {
-          runner.run(e, Set.of());
-        } catch (IOException | RuntimeException x) {
-          site.event(
-              "cg.failed",
-              r.name(),
-              "consistency group " + r.name() + " not started: " + x.getMessage());
-        }
+        startOrReport(e);
       }
     } finally {
       lock.unlock();
+    }
+  }
+
+  /** Starts a saved group; if it cannot start, says why in an event and in its view (lock held). */
+  private void startOrReport(Entry e) {
+    try {
+      runner.run(e);
+    } catch (IOException | RuntimeException x) {
+      String why = x.getMessage() == null ? x.toString() : x.getMessage();
+      e.problem = why;
+      site.event(
+          x instanceof MissingStateException ? "cg.state.missing" : "cg.failed",
+          e.record.name(),
+          "consistency group " + e.record.name() + " not started: " + why);
     }
   }
 
@@ -114,11 +124,7 @@ public final class ConsistencyGroups implements AutoCloseable {
     try {
       for (Entry e : groups.values()) {
         if (e.running == null && e.record.peerSiteId().equals(peerSiteId.toString())) {
-          try {
-            runner.run(e, Set.of());
-          } catch (IOException | RuntimeException x) {
-            site.event("cg.failed", e.record.name(), "not started: " + x.getMessage());
-          }
+          startOrReport(e);
         }
       }
     } finally {
@@ -457,6 +463,14 @@ public final class ConsistencyGroups implements AutoCloseable {
     actions.resync(name);
   }
 
+  /**
+   * Rebuilds the group's replication state here and restarts it, copying every region from the site
+   * that leads (see {@link FullResync}).
+   */
+  public CgViews.Group resyncFull(String name) throws IOException {
+    return new FullResync(this).run(name);
+  }
+
   // ---------------------------------------------------------------- shared with PeerRequests
 
   Optional<Entry> byName(String name) {
@@ -477,8 +491,13 @@ public final class ConsistencyGroups implements AutoCloseable {
     }
   }
 
-  /** Records a new group durably and starts it (lock held). */
+  /**
+   * Records a new group durably and starts it (lock held). Its replication state, with {@code
+   * initialSync}'s allocated extents marked, is durable before the record (see {@link
+   * ReplicatedGroup#prepare}).
+   */
   void adopt(CgRecord r, Set<String> initialSync) throws IOException {
+    ReplicatedGroup.prepare(r, site.store(), runner.groupDir(r.id()), initialSync);
     Entry e = new Entry(r);
     groups.put(r.id(), e);
     try {
@@ -487,7 +506,7 @@ public final class ConsistencyGroups implements AutoCloseable {
       groups.remove(r.id());
       throw x;
     }
-    runner.run(e, initialSync);
+    runner.run(e);
   }
 
   /** Replaces a group's record durably, the replicator running on (lock held). */
@@ -502,19 +521,23 @@ public final class ConsistencyGroups implements AutoCloseable {
     }
   }
 
-  /** Replaces a group's record durably and restarts its replicator with it (lock held). */
+  /**
+   * Replaces a group's record durably and restarts its replicator with it (lock held); the state of
+   * the volumes in {@code initialSync} is made first (see {@link ReplicatedGroup#prepare}).
+   */
   void restart(Entry e, CgRecord next, Set<String> initialSync) throws IOException {
     runner.stop(e, false);
     CgRecord old = e.record;
-    e.record = next;
     try {
+      ReplicatedGroup.prepare(next, site.store(), runner.groupDir(next.id()), initialSync);
+      e.record = next;
       save();
     } catch (IOException x) {
       e.record = old;
-      runner.run(e, Set.of());
+      runner.run(e);
       throw x;
     }
-    runner.run(e, initialSync);
+    runner.run(e);
   }
 
   /** Stops a group, forgets it durably and removes its replication state (lock held). */
@@ -564,6 +587,10 @@ public final class ConsistencyGroups implements AutoCloseable {
     return controls;
   }
 
+  GroupRunner runner() {
+    return runner;
+  }
+
   Entry find(String name) {
     return byName(name)
         .orElseThrow(() -> AdminException.notFound("no consistency group '" + name + "'"));
@@ -572,10 +599,14 @@ public final class ConsistencyGroups implements AutoCloseable {
   ReplicatedGroup running(String name) {
     lock.lock();
     try {
-      ReplicatedGroup g = find(name).running;
+      Entry e = find(name);
+      ReplicatedGroup g = e.running;
       if (g == null) {
         throw AdminException.unavailable(
-            "consistency group '" + name + "' is not running (no link to its peer)");
+            "consistency group '"
+                + name
+                + "' is not running here: "
+                + (e.problem != null ? e.problem : "no link to its peer"));
       }
       return g;
     } finally {

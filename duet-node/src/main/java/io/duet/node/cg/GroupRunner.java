@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
-import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -30,7 +29,7 @@ final class GroupRunner {
     this.inSync = inSync;
   }
 
-  void run(Entry e, Set<String> initialSync) throws IOException {
+  void run(Entry e) throws IOException {
     CgRecord r = e.record;
     // Until the replicator runs, this site cannot know it is current: no I/O, ALUA unavailable.
     fence(r);
@@ -56,14 +55,14 @@ final class GroupRunner {
               timers,
               watcher,
               site.unitState(r.volumes().stream().map(CgRecord.VolumeSpec::name).toList()),
-              mediator(r),
-              initialSync);
+              mediator(r));
     } catch (IOException | RuntimeException x) {
       channels.close(gid);
       throw x;
     }
     e.running = g;
     e.watcher = watcher;
+    e.problem = null;
     List<ReplicatedVolume> rv = g.volumes();
     for (int i = 0; i < rv.size(); i++) {
       int index = i;

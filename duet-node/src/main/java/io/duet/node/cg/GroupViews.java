@@ -66,6 +66,7 @@ final class GroupViews {
         r.resyncRate(),
         mediator(site, s),
         e.operation,
+        e.problem,
         r.volumes().stream()
             .map(v -> new CgViews.Volume(v.name(), v.naa(), v.serial(), v.sizeBytes()))
             .toList());

@@ -1,10 +1,12 @@
 package io.duet.node.cg;
 
+import io.duet.store.AtomicFile;
 import io.duet.store.LocalVolume;
 import io.duet.store.Volume;
 import io.duet.store.VolumeStore;
 import io.duet.sync.ConsistencyGroupReplicator;
 import io.duet.sync.GroupConfig;
+import io.duet.sync.GroupState;
 import io.duet.sync.Mediator;
 import io.duet.sync.ReplicatedVolume;
 import io.duet.sync.ReplicationListener;
@@ -13,6 +15,7 @@ import io.duet.sync.SyncSettings;
 import io.duet.sync.SyncTimers;
 import io.duet.sync.Transport;
 import io.duet.sync.VolumeReplica;
+import io.duet.sync.dirty.ActivityLog;
 import io.duet.sync.dirty.ActivityLogFile;
 import io.duet.sync.dirty.DirtyMap;
 import java.io.IOException;
@@ -63,11 +66,80 @@ final class ReplicatedGroup implements AutoCloseable {
   }
 
   /**
-   * Opens the group's files and starts its replicator.
-   *
-   * @param initialSync volumes whose allocated extents are marked dirty first, so the first resync
-   *     copies them (only data: holes are already equal at both sites)
+   * Makes a group's replication state durable before its record says the group (or a new volume of
+   * it) exists: the group's epoch unless it has one, and for each volume in {@code fresh} a new
+   * activity log and a dirty map with its allocated extents marked, so the first resync copies them
+   * (only data: holes are already equal at both sites). A crash after the record is saved then
+   * finds every mark it needs; a crash before leaves files no record names, replaced next time.
    */
+  static void prepare(CgRecord r, VolumeStore store, Path groupDir, Set<String> fresh)
+      throws IOException {
+    if (!GroupState.exists(groupDir)) {
+      GroupState.create(groupDir, UUID.fromString(r.sourceSiteId()));
+    }
+    for (CgRecord.VolumeSpec spec : r.volumes()) {
+      if (fresh.contains(spec.name())) {
+        LocalVolume v = volume(r, store, spec);
+        freshState(r, store, v, allocated(v));
+      }
+    }
+  }
+
+  /**
+   * Rebuilds a group's replication state at this site for a full resync: every volume's dirty map
+   * with every region marked (so the union with the peer's copies everything) and an empty activity
+   * log. The epoch is kept; a lost one must be recreated first ({@link GroupState#recreateStale}).
+   * Only while the group is stopped here.
+   */
+  static void rebuildForFullResync(CgRecord r, VolumeStore store) throws IOException {
+    for (CgRecord.VolumeSpec spec : r.volumes()) {
+      LocalVolume v = volume(r, store, spec);
+      freshState(r, store, v, List.of(new ActivityLog.Range(0, v.sizeBytes())));
+    }
+  }
+
+  private static void freshState(
+      CgRecord r, VolumeStore store, LocalVolume v, List<ActivityLog.Range> dirtyRanges)
+      throws IOException {
+    Path dir = store.stateDirectory(v.identity());
+    AtomicFile.createDirectories(dir);
+    Path map = dir.resolve(dirtyMapFile(r.id()));
+    Path log = dir.resolve(activityLogFile(r.id()));
+    // The map first: a crash between the two leaves a marked map and an old log, both safe.
+    Files.deleteIfExists(map);
+    try (DirtyMap dirty = DirtyMap.open(map, v.sizeBytes(), DirtyMap.REGION_SIZE_DEFAULT_BYTES)) {
+      dirty.markAllDirty(dirtyRanges);
+    }
+    Files.deleteIfExists(log);
+    openLog(log, v).close();
+  }
+
+  /**
+   * What of the group's replication state is missing at this site, or an empty list. Any of it
+   * missing for a group whose record exists means it was lost (a replaced or damaged data
+   * directory): starting afresh would resync too little, so the group does not start.
+   */
+  static List<String> missingState(CgRecord r, VolumeStore store, Path groupDir) {
+    List<String> missing = new ArrayList<>();
+    if (!GroupState.exists(groupDir)) {
+      missing.add("its epoch (" + groupDir + ")");
+    }
+    for (CgRecord.VolumeSpec spec : r.volumes()) {
+      Optional<LocalVolume> v = store.get(spec.name());
+      if (v.isEmpty()) {
+        continue; // open reports the missing volume itself
+      }
+      Path dir = store.stateDirectory(v.get().identity());
+      for (String f : List.of(dirtyMapFile(r.id()), activityLogFile(r.id()))) {
+        if (!Files.exists(dir.resolve(f))) {
+          missing.add(spec.name() + "'s " + (f.endsWith(".dmap") ? "dirty map" : "activity log"));
+        }
+      }
+    }
+    return missing;
+  }
+
+  /** Opens the group's files (made by {@link #prepare}) and starts its replicator. */
   static ReplicatedGroup open(
       CgRecord r,
       UUID siteId,
@@ -77,41 +149,35 @@ final class ReplicatedGroup implements AutoCloseable {
       SyncTimers timers,
       ReplicationListener listener,
       SharedStateMachine unitState,
-      Mediator mediator,
-      Set<String> initialSync)
+      Mediator mediator)
       throws IOException {
+    List<String> missing = missingState(r, store, stateDir);
+    if (!missing.isEmpty()) {
+      throw new MissingStateException(
+          "consistency group "
+              + r.name()
+              + " has lost its replication state at this site (missing "
+              + String.join(", ", missing)
+              + "): it stays unavailable here; 'duet cg resync "
+              + r.name()
+              + " --full' rebuilds it and copies every region from the site that leads");
+    }
     List<AutoCloseable> files = new ArrayList<>();
     ExecutorService loop = null;
     ExecutorService io = null;
     try {
       List<VolumeReplica> replicas = new ArrayList<>();
       for (CgRecord.VolumeSpec spec : r.volumes()) {
-        LocalVolume v =
-            store
-                .get(spec.name())
-                .orElseThrow(
-                    () ->
-                        new IOException(
-                            "volume " + spec.name() + " of group " + r.name() + " is missing"));
+        LocalVolume v = volume(r, store, spec);
         Path dir = store.stateDirectory(v.identity());
-        Files.createDirectories(dir);
         DirtyMap dirty =
             DirtyMap.open(
                 dir.resolve(dirtyMapFile(r.id())),
                 v.sizeBytes(),
                 DirtyMap.REGION_SIZE_DEFAULT_BYTES);
         files.add(dirty);
-        ActivityLogFile log =
-            ActivityLogFile.open(
-                dir.resolve(activityLogFile(r.id())),
-                v.sizeBytes(),
-                ActivityLogFile.EXTENT_SIZE_DEFAULT_BYTES,
-                ActivityLogFile.MAX_ACTIVE_EXTENTS_DEFAULT,
-                v::flush);
+        ActivityLogFile log = openLog(dir.resolve(activityLogFile(r.id())), v);
         files.add(log);
-        if (initialSync.contains(spec.name())) {
-          markAllocated(v, dirty);
-        }
         replicas.add(new VolumeReplica(v, dirty, log));
       }
       SyncSettings settings = settings(r);
@@ -153,8 +219,28 @@ final class ReplicatedGroup implements AutoCloseable {
         .withAuto(r.autoResync(), r.autoRecover());
   }
 
-  /** Marks every allocated extent of {@code v} dirty, walking the volume by allocation runs. */
-  static void markAllocated(Volume v, DirtyMap dirty) throws IOException {
+  private static LocalVolume volume(CgRecord r, VolumeStore store, CgRecord.VolumeSpec spec)
+      throws IOException {
+    return store
+        .get(spec.name())
+        .orElseThrow(
+            () ->
+                new IOException("volume " + spec.name() + " of group " + r.name() + " is missing"));
+  }
+
+  /** The volume's activity log; its extents leave the log only with their data durable. */
+  private static ActivityLogFile openLog(Path file, LocalVolume v) throws IOException {
+    return ActivityLogFile.open(
+        file,
+        v.sizeBytes(),
+        ActivityLogFile.EXTENT_SIZE_DEFAULT_BYTES,
+        ActivityLogFile.MAX_ACTIVE_EXTENTS_DEFAULT,
+        v::flush);
+  }
+
+  /** Every allocated extent of {@code v}, walking the volume by allocation runs. */
+  static List<ActivityLog.Range> allocated(Volume v) throws IOException {
+    List<ActivityLog.Range> ranges = new ArrayList<>();
     long size = v.sizeBytes();
     long offset = 0;
     while (offset < size) {
@@ -164,10 +250,11 @@ final class ReplicatedGroup implements AutoCloseable {
             "allocation of " + v.identity().name() + " at " + offset + " is empty");
       }
       if (e.allocated()) {
-        dirty.markDirty(e.offset(), Math.min(e.length(), size - e.offset()));
+        ranges.add(new ActivityLog.Range(e.offset(), Math.min(e.length(), size - e.offset())));
       }
       offset = e.offset() + e.length();
     }
+    return ranges;
   }
 
   /**

@@ -91,7 +91,7 @@ final class MediatorFiles {
    * shows "not connected") and a repeated {@code mediator add} fixes.
    */
   void save(Saved saved, String password) throws IOException {
-    Files.createDirectories(dir);
+    AtomicFile.createDirectories(dir);
     writePrivate(passwordFile(), (password + "\n").getBytes(StandardCharsets.UTF_8));
     writePrivate(caCertFile(), saved.caCert().getBytes(StandardCharsets.US_ASCII));
     AtomicFile.write(dir.resolve(SETTINGS), json.writeValueAsBytes(saved));

@@ -39,6 +39,7 @@ class GroupValidationTest {
         1 << 20,
         mediator,
         operation,
+        null,
         List.of());
   }
 

@@ -217,6 +217,37 @@ public final class DirtyMap implements DirtyRegions {
   @Override
   public void markDirty(long offset, long length) throws IOException {
     State s = state;
+    checkRange(s, offset, length);
+    if (length == 0) {
+      return;
+    }
+    long first = offset >>> regionShift;
+    long last = (offset + length - 1) >>> regionShift;
+    if (!allSet(s.bits(), first, last)) {
+      stageAndCommit(List.of(new long[] {first, last}));
+    }
+  }
+
+  /**
+   * Marks every range dirty, durable on return, with one batch of page writes and one fdatasync (a
+   * new group's initial synchronization marks thousands of extents at once).
+   */
+  public void markAllDirty(List<ActivityLog.Range> ranges) throws IOException {
+    State s = state;
+    List<long[]> regions = new ArrayList<>(ranges.size());
+    for (ActivityLog.Range r : ranges) {
+      checkRange(s, r.offset(), r.length());
+      if (r.length() > 0) {
+        regions.add(
+            new long[] {r.offset() >>> regionShift, (r.offset() + r.length() - 1) >>> regionShift});
+      }
+    }
+    if (!regions.isEmpty()) {
+      stageAndCommit(regions);
+    }
+  }
+
+  private static void checkRange(State s, long offset, long length) {
     if (offset < 0 || length < 0 || length > s.volumeSizeBytes() - offset) {
       throw new OutOfRangeException(
           "range ["
@@ -226,14 +257,6 @@ public final class DirtyMap implements DirtyRegions {
               + ") is outside the dirty map of "
               + s.volumeSizeBytes()
               + " bytes");
-    }
-    if (length == 0) {
-      return;
-    }
-    long first = offset >>> regionShift;
-    long last = (offset + length - 1) >>> regionShift;
-    if (!allSet(s.bits(), first, last)) {
-      stageAndCommit(first, last);
     }
   }
 
@@ -254,17 +277,22 @@ public final class DirtyMap implements DirtyRegions {
     return (-1L >>> (63 - hi)) & (-1L << lo);
   }
 
-  private void stageAndCommit(long first, long last) throws IOException {
+  /** Stages each {@code [first, last]} region range and returns once all are durable. */
+  private void stageAndCommit(List<long[]> ranges) throws IOException {
     lock.lock();
     try {
       State s = state;
       boolean any = false;
-      for (long w = first >>> 6; w <= last >>> 6; w++) {
-        long missing = wordMask(w, first, last) & ~s.bits().get((int) w);
-        if (missing != 0) {
-          staged[(int) w] |= missing;
-          stagedPages.set((int) (w / DirtyMapFile.WORDS_PER_PAGE));
-          any = true;
+      for (long[] range : ranges) {
+        long first = range[0];
+        long last = range[1];
+        for (long w = first >>> 6; w <= last >>> 6; w++) {
+          long missing = wordMask(w, first, last) & ~s.bits().get((int) w);
+          if (missing != 0) {
+            staged[(int) w] |= missing;
+            stagedPages.set((int) (w / DirtyMapFile.WORDS_PER_PAGE));
+            any = true;
+          }
         }
       }
       if (!any) {

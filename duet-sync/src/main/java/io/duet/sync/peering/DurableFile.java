@@ -1,5 +1,6 @@
 package io.duet.sync.peering;
 
+import io.duet.store.AtomicFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -25,7 +26,7 @@ final class DurableFile {
 
   static void replace(Path target, byte[] content, boolean secret) throws IOException {
     Path abs = target.toAbsolutePath();
-    Files.createDirectories(abs.getParent());
+    AtomicFile.createDirectories(abs.getParent());
     Path temp = abs.resolveSibling(abs.getFileName() + ".new");
     Files.deleteIfExists(temp);
     FileAttribute<?>[] attrs =

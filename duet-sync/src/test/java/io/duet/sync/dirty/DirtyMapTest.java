@@ -117,6 +117,26 @@ class DirtyMapTest {
   }
 
   @Test
+  void manyRangesMarkedAtOnceCostOneFdatasyncAndSurviveAReopen() throws IOException {
+    List<ActivityLog.Range> every3rd = new ArrayList<>();
+    for (long r = 0; r < 160; r += 3) {
+      every3rd.add(new ActivityLog.Range(r * R + 4096, 4096));
+    }
+    try (DirtyMap m = DirtyMap.open(file(), 10 * MIB, R)) {
+      m.markAllDirty(every3rd);
+      assertThat(m.fdatasyncCount()).isEqualTo(1);
+      assertThat(m.dirtyCount()).isEqualTo(every3rd.size());
+      assertThatThrownBy(() -> m.markAllDirty(List.of(new ActivityLog.Range(10 * MIB - 1, 2))))
+          .isInstanceOf(OutOfRangeException.class);
+    }
+    try (DirtyMap m = DirtyMap.open(file(), 10 * MIB, R)) {
+      assertThat(m.dirtyCount()).isEqualTo(every3rd.size());
+      assertThat(m.isDirty(3)).isTrue();
+      assertThat(m.isDirty(4)).isFalse();
+    }
+  }
+
+  @Test
   void alreadyDirtyCostsNoIoAndCleanToDirtyCostsOneFdatasync() throws IOException {
     try (DirtyMap m = DirtyMap.open(file(), 10 * MIB, R)) {
       m.markDirty(0, R);
