@@ -65,6 +65,13 @@ final class FailoverKeeper {
   private long leaseUntilNanos;
   private boolean leaseHeld;
 
+  /**
+   * A heartbeat reporting the follower back in sync has left since the last verdict: the mediator
+   * may have applied it (and, once our lease ends, promote the follower), so the last verdict's
+   * "survivor = this site" no longer counts, answered or not.
+   */
+  private boolean survivorWithdrawn;
+
   /** When this site last sent a heartbeat withdrawing the pre-election request (0: never). */
   private long lastWithdrawNanos;
 
@@ -167,6 +174,7 @@ final class FailoverKeeper {
   /** The mediator's last answer records this site as the sole survivor at its current epoch. */
   private boolean survivorNow() {
     return last != null
+        && !survivorWithdrawn
         && !last.inSync()
         && g.siteId.equals(last.survivor())
         && last.epoch() == g.epoch()
@@ -325,6 +333,9 @@ final class FailoverKeeper {
     }
     long sentNanos = g.now();
     long epoch = g.epoch();
+    if (call == Call.HEARTBEAT && g.isLeader() && reportedInSync()) {
+      survivorWithdrawn = true;
+    }
     CompletableFuture<MediatorVerdict> f;
     try {
       f =
@@ -417,7 +428,8 @@ final class FailoverKeeper {
   private void answered(Call call, long sentNanos, MediatorVerdict v) {
     connected = true;
     lastContactNanos = g.now();
-    last = v;
+    last = v; // the answer to our latest call (one at a time): what the mediator holds now
+    survivorWithdrawn = false;
     lastMessage = v.message();
     if (v.granted() && v.leaseMs() > 0 && g.isLeader()) {
       // Counted from before the request left, minus the drift margin: it ends here first.
