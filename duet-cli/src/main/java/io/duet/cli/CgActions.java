@@ -161,6 +161,12 @@ final class CgActions {
       err.println(
           "WARNING: writes the other site acknowledged but did not replicate here are LOST; when it"
               + " returns it is fenced and resynced from this site.");
+      err.println(
+          "With a mediator, the failover is recorded there first and this site serves only once"
+              + " the old leader's lease has ended (up to a lease plus the mediator's grace; a"
+              + " whole lease when the mediator cannot be reached); the event cg.forced-failover"
+              + " says what it waited for. Without one it serves at once and nothing fences the"
+              + " old leader.");
       err.flush();
       ObjectNode body = cli().mapper().createObjectNode().put("force", true);
       body.put("reason", reason == null ? "forced from the duet CLI" : reason);

@@ -60,7 +60,7 @@ final class FailoverRules {
       case OutOfSync o -> outOfSync(r, leaseUntilNanos, o, nowNanos);
       case Takeover t -> takeover(r, leaseUntilNanos, t, nowNanos);
       case PreElect p -> preElect(r, leaseUntilNanos, p);
-      case ForcedFailover f -> forced(r, f);
+      case ForcedFailover f -> forced(r, leaseUntilNanos, f, nowNanos);
     };
   }
 
@@ -201,12 +201,28 @@ final class FailoverRules {
     return grant(r.withPreElected(r.leader()), lease, "leader pre-elected");
   }
 
-  private Step forced(Relationship r, ForcedFailover f) {
+  private Step forced(Relationship r, long lease, ForcedFailover f, long now) {
     // An operator's decision is recorded, never refused; the site uses the epoch answered, which
-    // is above anything recorded, so the other site is fenced by it.
+    // is above anything recorded, so the other site is fenced by it: no renewal of the old
+    // leader's lease is granted from now on. The lease it holds still runs, though: waitMs tells
+    // the forced site how long to hold back before serving (lease plus grace, as for a takeover),
+    // unless it led already under that lease.
     long next = Math.max(r.epoch() + 1, f.epoch());
     Relationship forced = r.withEpoch(next, f.site(), false, f.site());
-    return new Step(forced, 0, true, Reason.NONE, "forced failover: " + f.reason(), 0, 0);
+    long remaining = f.site().equals(r.leader()) ? 0 : lease + graceNanos - now;
+    long waitMs = remaining > 0 ? (remaining + 999_999) / 1_000_000 : 0;
+    return new Step(
+        forced,
+        0,
+        true,
+        Reason.NONE,
+        "forced failover: "
+            + f.reason()
+            + (waitMs > 0
+                ? "; the old leader's lease (plus the margin) runs " + waitMs + " ms more"
+                : ""),
+        waitMs,
+        0);
   }
 
   /** Null when {@code site} leads at the recorded epoch; else the refusal. */

@@ -266,6 +266,22 @@ class MediatorStateTest {
   }
 
   @Test
+  void aForcedFailoverWaitsOutTheOldLeadersLease() throws IOException {
+    state.apply(GROUP, new Heartbeat(A, 1, A, true));
+    assertThat(state.apply(GROUP, new RenewLease(A, 1)).granted()).isTrue();
+    clock.advanceMs(1000);
+    Decision d = state.apply(GROUP, new ForcedFailover(B, 1, "site A looks gone"));
+    assertThat(d.granted()).isTrue();
+    assertThat(d.waitMs()).isEqualTo(LEASE_MS - 1000 + GRACE_MS);
+    assertThat(d.message()).contains("runs " + (LEASE_MS - 1000 + GRACE_MS) + " ms more");
+    // The old leader cannot extend what it holds: the record names B from now on.
+    assertThat(state.apply(GROUP, new RenewLease(A, 1)).granted()).isFalse();
+    clock.advanceMs(LEASE_MS + GRACE_MS);
+    Decision later = state.apply(GROUP, new ForcedFailover(A, 2, "back to A"));
+    assertThat(later.waitMs()).isZero();
+  }
+
+  @Test
   void restartKeepsTheRecordAndHonoursAnyLeaseGrantedBeforeTheCrash() throws IOException {
     state.apply(GROUP, new OutOfSync(A, 1));
     state.apply(GROUP, new Heartbeat(B, 3, A, true));

@@ -263,10 +263,12 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
   /**
    * Forced failover: makes this site the leader at epoch+1 although the peer is unreachable. Writes
    * the old leader acknowledged after losing contact are lost; the old leader is fenced when it
-   * returns and resynchronized from this site.
+   * returns and resynchronized from this site. With a mediator, this site records the failover
+   * there first and serves only once the old leader's lease has ended; the future completes then,
+   * with a sentence saying what it waited for.
    */
-  public CompletableFuture<Void> forceFailover(String reason) {
-    CompletableFuture<Void> f = new CompletableFuture<>();
+  public CompletableFuture<String> forceFailover(String reason) {
+    CompletableFuture<String> f = new CompletableFuture<>();
     post(() -> handoff.forcePromote(reason, f));
     return afterPublish(f);
   }

@@ -7,6 +7,7 @@ import io.duet.sync.MediatorVerdict.Refusal;
 import io.duet.sync.proto.Message.Heartbeat;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * Automatic failover through the mediator (replication.md section 3), as one loop-confined state
@@ -19,9 +20,9 @@ import java.util.concurrent.CompletableFuture;
  *       lease to have ended plus a grace; and only if, when it lost the session, it was in sync and
  *       the leader's last heartbeat said the leader holds that lease ({@code preElect} off).
  *   <li>The leader serves host I/O only while it holds its mediator lease (counted from before it
- *       asked, minus the drift margin), or is the recorded survivor, or the follower has promised
- *       not to take over (pre-election). So a leader cut off from the mediator stops before the
- *       mediator can promote the follower.
+ *       asked, minus the drift margin; a recorded survivor renews it too), or the follower has
+ *       promised not to take over (pre-election). So a leader cut off from the mediator stops
+ *       before the mediator can promote the follower, or a forced failover can serve.
  *   <li>The leader acknowledges writes alone (after its follower's lease ended) only once the
  *       mediator recorded it as the survivor at epoch + 1, or under the follower's promise; the
  *       mediator then refuses the follower's takeover.
@@ -84,6 +85,15 @@ final class FailoverKeeper {
   /** A forced failover to report to the mediator. */
   private String forcedReason;
 
+  /**
+   * A forced failover that does not serve yet: told once, with the mediator's record (its waitMs:
+   * how long the old leader's lease still runs) or with null when the mediator cannot be reached.
+   */
+  private Consumer<MediatorVerdict> forcedRecorded;
+
+  /** A forced failover holds this site back until the old leader's lease has ended. */
+  private boolean forcedHolding;
+
   // ---- follower
   /** This site promised its leader not to take over (until a heartbeat withdraws the request). */
   private boolean promised;
@@ -134,9 +144,14 @@ final class FailoverKeeper {
 
   // ---------------------------------------------------------------- questions the replicator asks
 
-  /** Leader: whether it may serve host I/O now (replication.md: no site serves after its lease). */
+  /**
+   * Leader: whether it may serve host I/O now (replication.md: no site serves after its lease).
+   * Being the recorded survivor is not enough on its own: a survivor cut off from the mediator
+   * stops with its lease too (an isolated site), which is what lets a forced failover elsewhere
+   * wait it out.
+   */
   boolean leaderMayServe() {
-    return !configured() || leaseValid() || promiseReceived || survivorNow();
+    return !configured() || leaseValid() || promiseReceived;
   }
 
   /** Whether sessions with the peer wait: the leader is asking to be recorded as the survivor. */
@@ -146,7 +161,7 @@ final class FailoverKeeper {
 
   /** Whether this site waits for the mediator's decision (ALUA transitioning). */
   boolean deciding() {
-    return takeoverPending || aloneWanted;
+    return takeoverPending || aloneWanted || forcedHolding;
   }
 
   /**
@@ -288,14 +303,35 @@ final class FailoverKeeper {
     leaseHeld = false;
     promiseReceived = false;
     forcedReason = null;
+    forcedHolding = false;
+    tellForced(null);
   }
 
-  /** An operator forced this site to lead: tell the mediator when it can be reached. */
-  void forced(String reason) {
+  /**
+   * An operator forced this site to lead: tell the mediator when it can be reached. With {@code
+   * recorded}, this site holds back (transitioning) until the caller says it serves ({@link
+   * #forcedServing}); {@code recorded} hears the mediator's record, or null once it is unreachable.
+   */
+  void forced(String reason, Consumer<MediatorVerdict> recorded) {
     forcedReason = reason;
+    forcedRecorded = recorded;
+    forcedHolding = recorded != null;
     takeoverPending = false;
     aloneWanted = false;
     callSoon();
+  }
+
+  /** The forced failover waited what it had to: this site serves. */
+  void forcedServing() {
+    forcedHolding = false;
+  }
+
+  private void tellForced(MediatorVerdict v) {
+    Consumer<MediatorVerdict> c = forcedRecorded;
+    forcedRecorded = null;
+    if (c != null) {
+      c.accept(v);
+    }
   }
 
   // ---------------------------------------------------------------- calls
@@ -423,6 +459,7 @@ final class FailoverKeeper {
     // cg.mediator.connected / cg.mediator.lost events.
     connected = false;
     lastMessage = "unreachable: " + why;
+    tellForced(null); // the record is still sent when the mediator returns
   }
 
   private void answered(Call call, long sentNanos, MediatorVerdict v) {
@@ -445,6 +482,7 @@ final class FailoverKeeper {
       case FORCED -> {
         if (v.granted()) {
           forcedReason = null;
+          tellForced(v);
         }
       }
       case HEARTBEAT, RENEW -> {}
@@ -454,7 +492,7 @@ final class FailoverKeeper {
       g.goAlone();
       stopHoldingSessions();
     }
-    if (!g.provenCurrent && survivorNow() && !g.sessionUp() && !g.power.stale()) {
+    if (!g.provenCurrent && survivorNow() && !g.sessionUp() && !g.power.stale() && !forcedHolding) {
       // Restarted as the recorded survivor: nobody else may serve, so this site is current
       // (unless it lost its page cache while its peer, back in sync, held the newer writes: a
       // record the mediator could not hear corrected then still names this site).

@@ -1,5 +1,7 @@
 package io.duet.sync;
 
+import static io.duet.sync.ConsistencyGroupReplicator.ms;
+
 import io.duet.sync.ConsistencyGroupReplicator.PeerState;
 import java.util.ArrayList;
 import java.util.List;
@@ -116,8 +118,14 @@ final class LeaderHandoff {
     g.followerSynced = false;
   }
 
-  /** Forced failover: this site leads at epoch+1 although the peer is unreachable. */
-  void forcePromote(String reason, CompletableFuture<Void> f) {
+  /**
+   * Forced failover: this site leads at epoch+1 although the peer is unreachable. With a mediator
+   * it first records that there (the old leader can renew nothing from then on) and serves only
+   * once the lease the old leader may still hold has ended: the mediator's waitMs, or a whole lease
+   * and its margin when the mediator cannot be reached. Without one it serves at once: nothing
+   * could fence the old leader anyway. {@code f} gets a sentence saying which happened.
+   */
+  void forcePromote(String reason, CompletableFuture<String> f) {
     if (g.isLeader() && g.provenCurrent) {
       f.completeExceptionally(new IllegalStateException("this site already leads"));
       return;
@@ -129,7 +137,6 @@ final class LeaderHandoff {
     }
     g.persistEpoch(g.epoch() + 1, g.siteId);
     g.power.clearStale(); // the operator's word: this copy is the one to keep
-    g.provenCurrent = true;
     g.peerState = PeerState.ABSENT;
     g.listener.onWarning(
         "FORCED FAILOVER to this site at epoch "
@@ -137,9 +144,48 @@ final class LeaderHandoff {
             + " ("
             + reason
             + "): writes the old leader acknowledged after losing contact may be lost");
-    if (g.failover.configured()) {
-      g.failover.forced(reason);
+    if (!g.failover.configured()) {
+      serveForced(
+          g.epoch(),
+          f,
+          "no mediator is configured: nothing fences the old leader; serving at once");
+      return;
     }
-    f.complete(null);
+    g.provenCurrent = false; // not before the old leader's lease has ended
+    long epoch = g.epoch();
+    g.failover.forced(
+        reason,
+        v -> {
+          long waitMs = v != null ? v.waitMs() : g.settings.leaseMs() + g.settings.leaseMarginMs();
+          String how =
+              v != null
+                  ? "recorded at the mediator at epoch "
+                      + v.epoch()
+                      + (waitMs > 0
+                          ? "; waited " + waitMs + " ms for the old leader's lease to end"
+                          : "; the old leader held no lease")
+                  : "the mediator could not be reached (the record follows when it can): waited"
+                      + " a whole lease, "
+                      + waitMs
+                      + " ms, so any lease the old leader held has ended";
+          g.timers.schedule(ms(waitMs), () -> g.post(() -> serveForced(epoch, f, how)));
+        });
+  }
+
+  /** The forced failover at {@code epoch} serves now, unless this site was fenced meanwhile. */
+  private void serveForced(long epoch, CompletableFuture<String> f, String how) {
+    if (f.isDone()) {
+      return;
+    }
+    g.failover.forcedServing();
+    // The mediator may record a higher epoch than ours (it had moved on): still this site's.
+    if (!g.isLeader() || g.epoch() < epoch) {
+      f.completeExceptionally(
+          new IllegalStateException(
+              "fenced while waiting to serve: " + g.leaderId() + " leads at epoch " + g.epoch()));
+      return;
+    }
+    g.provenCurrent = true;
+    f.complete(how);
   }
 }

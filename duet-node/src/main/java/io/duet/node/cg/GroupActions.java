@@ -133,8 +133,11 @@ final class GroupActions {
     }
     ReplicatedGroup g = groups.running(name);
     String why = reason == null || reason.isBlank() ? "operator forced failover" : reason;
-    operation(
-        name, "forced failover", () -> await(g.replicator().forceFailover(why), "forced failover"));
+    String how =
+        operation(
+            name,
+            "forced failover",
+            () -> await(g.replicator().forceFailover(why), "forced failover"));
     groups.site.event(
         "cg.forced-failover",
         name,
@@ -145,7 +148,8 @@ final class GroupActions {
             + " ("
             + why
             + "); data acknowledged by the peer"
-            + " after the link was lost may be lost");
+            + " after the link was lost may be lost; "
+            + how);
     return groups.get(name);
   }
 

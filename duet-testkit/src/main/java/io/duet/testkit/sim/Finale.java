@@ -41,6 +41,7 @@ final class Finale {
       }
     }
     w.invariants.checkConverged(w.a, w.b);
+    w.invariants.checkForcedFailover();
     w.invariants.checkNothingLost(w.history, w.a.disk, "A");
     w.invariants.checkNothingLost(w.history, w.b.disk, "B");
     for (String v : LinearizabilityChecker.check(w.history, blocks)) {

@@ -138,6 +138,7 @@ final class HostClient {
     long now = world.sched.now();
     if (error == null) {
       world.history.ok(op, now, values);
+      world.invariants.onCompleted(op);
       completed++;
       if (op.kind == Op.Kind.WRITE) {
         world.invariants.onWriteAcked(site, peer, op, world.mediator);
@@ -145,6 +146,7 @@ final class HostClient {
       schedule(rnd.nextLong(4_000_000));
     } else {
       world.history.failed(op, now, error);
+      world.invariants.onCompleted(op);
       schedule(10_000_000 + rnd.nextLong(40_000_000));
     }
     if (world.trace.verbose()) {

@@ -22,6 +22,16 @@ final class Invariants {
   private final Map<Long, Op> writesByValue = new HashMap<>();
   long aloneAckCount;
 
+  /**
+   * An operator's forced failover: {@code to} leads; {@code from}'s work since losing contact is
+   * given up.
+   */
+  private record Forced(String to, String from, long lostContactNanos) {}
+
+  private Forced forced;
+  private long lastGivenUpAckNanos = Long.MIN_VALUE;
+  private long firstForcedAckNanos = Long.MAX_VALUE;
+
   void violation(String what) {
     if (violations.size() < 50) {
       violations.add(what);
@@ -50,6 +60,15 @@ final class Invariants {
    * per epoch.
    */
   void onWriteAcked(SimSite site, SimSite peer, Op op, SimMediator mediator) {
+    if (forced != null && site.name.equals(forced.from()) && givenUp(op)) {
+      // Lost by the operator's decision; what must hold is that it ended before the forced site
+      // acknowledged anything (checked at the end).
+      lastGivenUpAckNanos = Math.max(lastGivenUpAckNanos, op.completeNanos);
+      return;
+    }
+    if (forced != null && site.name.equals(forced.to())) {
+      firstForcedAckNanos = Math.min(firstForcedAckNanos, op.completeNanos);
+    }
     ReplicationStatus s = site.status();
     if (s == null || peer.lastPowerLossNanos >= op.invokeNanos || !peerLacks(peer, op)) {
       // A peer that lost power since the write began may have lost its applied copy with its
@@ -99,6 +118,53 @@ final class Invariants {
     }
   }
 
+  /**
+   * An operator forces {@code to} to lead: everything {@code from} completed since {@code
+   * lostContactNanos} is given up (a forced failover accepts that loss); from now on the checks are
+   * that {@code from} acknowledged nothing once {@code to} did, and G1/G2 on the rest.
+   */
+  void forcedFailover(SimSite to, SimSite from, long lostContactNanos, History history) {
+    forced = new Forced(to.name, from.name, lostContactNanos);
+    for (Op op : history.ops()) {
+      if (op.site.equals(from.name) && givenUp(op)) {
+        op.discarded = true;
+      }
+    }
+  }
+
+  /** Marks {@code op} given up when the forced failover covers it (call as it completes). */
+  void onCompleted(Op op) {
+    if (forced != null && op.site.equals(forced.from()) && givenUp(op)) {
+      op.discarded = true;
+    }
+  }
+
+  /**
+   * The old leader's operations from losing contact until the forced site first acknowledged a
+   * write (later ones run after the old leader was fenced and resynced: they count again).
+   */
+  private boolean givenUp(Op op) {
+    boolean afterContact =
+        op.completeNanos != Op.NEVER && op.completeNanos >= forced.lostContactNanos()
+            || op.invokeNanos >= forced.lostContactNanos();
+    return afterContact && op.invokeNanos < firstForcedAckNanos;
+  }
+
+  /** G3 across a forced failover: the old leader stopped before the forced one acknowledged. */
+  void checkForcedFailover() {
+    if (forced != null && lastGivenUpAckNanos >= firstForcedAckNanos) {
+      violation(
+          "G3: "
+              + forced.from()
+              + " acknowledged a write at "
+              + Op.ms(lastGivenUpAckNanos)
+              + " although the forced site "
+              + forced.to()
+              + " acknowledged one at "
+              + Op.ms(firstForcedAckNanos));
+    }
+  }
+
   /** Whether the peer's disk (even a crashed peer's: its page cache survives) lacks the write. */
   private boolean peerLacks(SimSite peer, Op op) {
     for (int i = 0; i < op.blocks; i++) {
@@ -122,7 +188,7 @@ final class Invariants {
   void checkNothingLost(History history, SimDisk disk, String site) {
     Map<Long, Long> latestInvokeOfAcked = new HashMap<>();
     for (Op op : history.ops()) {
-      if (op.kind == Op.Kind.WRITE && op.ok()) {
+      if (op.kind == Op.Kind.WRITE && op.ok() && !op.discarded) {
         for (int i = 0; i < op.blocks; i++) {
           latestInvokeOfAcked.merge(op.firstBlock + i, op.invokeNanos, Math::max);
         }

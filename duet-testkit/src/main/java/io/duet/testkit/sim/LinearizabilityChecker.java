@@ -21,6 +21,9 @@ final class LinearizabilityChecker {
     }
     List<String> violations = new ArrayList<>();
     for (Op op : history.ops()) {
+      if (op.discarded) {
+        continue;
+      }
       for (int i = 0; i < op.blocks; i++) {
         long block = op.firstBlock + i;
         if (op.kind == Op.Kind.WRITE) {

@@ -58,6 +58,12 @@ final class Op {
     this.invokeNanos = invokeNanos;
   }
 
+  /**
+   * Given up by an operator's forced failover: what the old leader did after losing contact is lost
+   * by design, so G1 and G2 no longer count it.
+   */
+  boolean discarded;
+
   boolean ok() {
     return outcome == Outcome.OK;
   }

@@ -215,6 +215,16 @@ public final class SimWorld {
       s.node.pauseUntil(sched.now() + ms * MS);
     }
 
+    /**
+     * An operator forces {@code to} to lead; what the other site did since {@code lostContactMs} is
+     * given up (see {@link Invariants#forcedFailover}).
+     */
+    java.util.concurrent.CompletableFuture<String> forceFailover(SimSite to, long lostContactMs) {
+      trace.log("fault", "operator forces " + to.name + " to lead");
+      invariants.forcedFailover(to, to == a ? b : a, lostContactMs * MS, history);
+      return to.replicator().forceFailover("operator: the other site is lost");
+    }
+
     /** What the mediator records now. */
     io.duet.mediator.RelationshipView record() {
       return mediator.view();

@@ -194,4 +194,34 @@ class SimScenarioTest {
         .isTrue();
     finish(s); // G1, G2, G4: nothing the follower held was overwritten
   }
+
+  /**
+   * An operator forces the follower to lead while the old leader, recorded as the survivor, is cut
+   * off from everyone: the forced site serves only once the old leader's lease has ended, and the
+   * old leader stops serving by then (an isolated site stops within its lease).
+   */
+  @Test
+  void forcedFailoverServesOnlyOnceTheOldLeadersLeaseHasEnded() {
+    SimWorld.Scenario s = world(110);
+    long cutAt = s.nowMs();
+    s.partition(true);
+    assertThat(s.runUntil(() -> aloneAndRecorded(s), DECISION_MS)).isTrue();
+    s.cutMediator(s.a(), true); // A is isolated, still the recorded survivor with a lease
+    long forcedAt = s.nowMs();
+    java.util.concurrent.CompletableFuture<String> forced = s.forceFailover(s.b(), cutAt);
+    holdsNever(
+        s,
+        () -> is(s.b(), Role.LEADER, Availability.SERVING),
+        SimWorld.MEDIATOR_LEASE_MS - 100,
+        "the forced site served while the old leader's lease could still run");
+    assertThat(s.runUntil(() -> is(s.b(), Role.LEADER, Availability.SERVING), DECISION_MS))
+        .as("the forced site serves once the lease has ended")
+        .isTrue();
+    assertThat(forced).isCompleted();
+    assertThat(forced.join()).contains("recorded at the mediator").contains("waited");
+    assertThat(s.nowMs() - forcedAt).isGreaterThanOrEqualTo(SimWorld.MEDIATOR_LEASE_MS - 100);
+    assertThat(s.a().status().availability()).isNotEqualTo(Availability.SERVING);
+    assertThat(s.record().survivor()).isEqualTo(s.b().id);
+    finish(s); // G3: A's last acknowledgement came before B's first; G1/G2 on the rest
+  }
 }
