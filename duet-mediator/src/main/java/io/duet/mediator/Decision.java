@@ -40,6 +40,12 @@ public record Decision(
     /** The leader was pre-elected as survivor: only a forced failover can promote this site. */
     PRE_ELECTED,
     /** The report contradicts the record (same epoch, other leader; unknown higher epoch). */
-    CONFLICT
+    CONFLICT,
+    /**
+     * The record was registered anew (the mediator may have lost the one it had) and waits for both
+     * sites to report their epochs: it grants no out-of-sync record, takeover or pre-election
+     * before.
+     */
+    UNCONFIRMED
   }
 }

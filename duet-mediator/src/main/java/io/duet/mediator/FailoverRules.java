@@ -54,6 +54,9 @@ final class FailoverRules {
       long leaseMs) {}
 
   Step apply(Relationship r, long leaseUntilNanos, Request req, long nowNanos) {
+    if (r.pending() != null) {
+      return unconfirmed(r, leaseUntilNanos, req, nowNanos);
+    }
     return switch (req) {
       case Heartbeat h -> heartbeat(r, leaseUntilNanos, h, nowNanos);
       case RenewLease l -> renew(r, leaseUntilNanos, l, nowNanos);
@@ -62,6 +65,71 @@ final class FailoverRules {
       case PreElect p -> preElect(r, leaseUntilNanos, p);
       case ForcedFailover f -> forced(r, leaseUntilNanos, f, nowNanos);
     };
+  }
+
+  /**
+   * A record registered anew may lag what the sites did since (the mediator lost the one it had),
+   * so it decides nothing for either site before both have reported their epochs: no out-of-sync
+   * record, takeover or pre-election, no survivor. Heartbeats collect the reports; the last one
+   * confirms the record at the highest epoch reported, out of sync (its leader the survivor) if any
+   * report at that epoch says so. Leases follow the record's leader as usual, and an operator's
+   * forced failover is recorded as always.
+   */
+  private Step unconfirmed(Relationship r, long lease, Request req, long now) {
+    return switch (req) {
+      case Heartbeat h -> confirm(r, lease, h);
+      case RenewLease l ->
+          r.pending().awaiting().contains(l.site())
+              ? refuseUnconfirmed(r, lease) // report first: the refusal tells it to heartbeat
+              : renew(r, lease, l, now);
+      case ForcedFailover f -> forced(r.withPending(null), lease, f, now);
+      case OutOfSync o -> refuseUnconfirmed(r, lease);
+      case Takeover t -> refuseUnconfirmed(r, lease);
+      case PreElect p -> refuseUnconfirmed(r, lease);
+    };
+  }
+
+  private Step confirm(Relationship r, long lease, Heartbeat h) {
+    Relationship.Report mine = new Relationship.Report(h.epoch(), h.leader(), h.inSync());
+    Relationship.Report best = r.pending().best();
+    if (best != null && best.epoch() == mine.epoch() && !best.leader().equals(mine.leader())) {
+      return refuse(
+          r,
+          lease,
+          Reason.CONFLICT,
+          "the sites name different leaders at epoch " + mine.epoch() + "; nothing is confirmed");
+    }
+    if (best == null || mine.epoch() > best.epoch()) {
+      best = mine;
+    } else if (mine.epoch() == best.epoch() && !mine.inSync()) {
+      best = mine; // either report out of sync at the top epoch: out of sync it is
+    }
+    java.util.Set<UUID> awaiting = new java.util.HashSet<>(r.pending().awaiting());
+    awaiting.remove(h.site());
+    if (!awaiting.isEmpty()) {
+      return grant(
+          r.withPending(new Relationship.Pending(awaiting, best)),
+          lease,
+          "record registered anew: waiting for the other site to report its epoch");
+    }
+    Relationship confirmed =
+        r.withPending(null)
+            .withEpoch(
+                Math.max(r.epoch(), best.epoch()),
+                best.leader(),
+                best.inSync(),
+                best.inSync() ? null : best.leader());
+    return grant(confirmed, lease, "record confirmed by both sites at epoch " + confirmed.epoch());
+  }
+
+  private static Step refuseUnconfirmed(Relationship r, long lease) {
+    return refuse(
+        r,
+        lease,
+        Reason.UNCONFIRMED,
+        "the record was registered anew and waits for "
+            + r.pending().awaiting()
+            + " to report an epoch; it decides nothing before");
   }
 
   private Step heartbeat(Relationship r, long lease, Heartbeat h, long now) {

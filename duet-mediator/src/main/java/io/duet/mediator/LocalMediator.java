@@ -57,6 +57,11 @@ public final class LocalMediator {
     return state.register(group, siteA, siteB, leader, epoch);
   }
 
+  /** Forgets {@code group}'s record (as a DELETE, or a data directory replaced by an empty one). */
+  public void remove(UUID group) throws MediatorException {
+    state.remove(group);
+  }
+
   /** The recorded state of {@code group}. */
   public RelationshipView view(UUID group) throws MediatorException {
     return state.view(group);

@@ -103,7 +103,9 @@ final class MediatorState {
     }
     Relationship r;
     try {
-      r = new Relationship(group, siteA, siteB, epoch, leader, true, null, null, Map.of());
+      // Unconfirmed until both sites report: this may be a record the mediator lost (a restored
+      // backup, a replaced data directory), registered again by whichever site came first.
+      r = Relationship.registered(group, siteA, siteB, epoch, leader);
     } catch (IllegalArgumentException ex) {
       throw MediatorException.invalid(ex.getMessage());
     }
@@ -200,6 +202,7 @@ final class MediatorState {
         r.survivor(),
         r.preElected(),
         remaining,
-        sites);
+        sites,
+        r.pending() == null ? List.of() : r.pending().awaiting().stream().sorted().toList());
   }
 }

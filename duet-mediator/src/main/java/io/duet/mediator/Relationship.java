@@ -3,6 +3,7 @@ package io.duet.mediator;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -18,6 +19,9 @@ import java.util.UUID;
  * @param survivor when out of sync, the site that may serve alone; null when in sync
  * @param preElected the leader, when a pre-election is recorded; else null
  * @param contacts each member's last request (absent until its first)
+ * @param pending while the record is unconfirmed (registered anew: this mediator may have lost the
+ *     one it had, so it may lag what the sites did since), who must still report and the highest
+ *     report so far; null once both sites have reported
  */
 record Relationship(
     UUID groupId,
@@ -28,10 +32,24 @@ record Relationship(
     boolean inSync,
     UUID survivor,
     UUID preElected,
-    Map<UUID, Contact> contacts) {
+    Map<UUID, Contact> contacts,
+    Pending pending) {
 
   /** When a site was last heard and which epoch it reported then. */
   record Contact(Instant at, long reportedEpoch) {}
+
+  /** What one site reported in a heartbeat: its epoch, that epoch's leader, in sync or not. */
+  record Report(long epoch, UUID leader, boolean inSync) {}
+
+  /**
+   * An unconfirmed record: the members that have not reported since it was registered, and the
+   * report with the highest epoch so far (null before the first).
+   */
+  record Pending(Set<UUID> awaiting, Report best) {
+    Pending {
+      awaiting = Set.copyOf(awaiting);
+    }
+  }
 
   Relationship {
     Objects.requireNonNull(groupId, "groupId");
@@ -58,6 +76,16 @@ record Relationship(
       throw new IllegalArgumentException("only the leader can be pre-elected");
     }
     contacts = Map.copyOf(contacts);
+    if (pending != null) {
+      for (UUID site : pending.awaiting()) {
+        if (!isMember(siteA, siteB, site)) {
+          throw new IllegalArgumentException("awaiting non-member " + site);
+        }
+      }
+      if (pending.best() != null && !isMember(siteA, siteB, pending.best().leader())) {
+        throw new IllegalArgumentException("reported leader is not a member");
+      }
+    }
     for (UUID site : contacts.keySet()) {
       if (!isMember(siteA, siteB, site)) {
         throw new IllegalArgumentException("contact of non-member " + site);
@@ -79,17 +107,48 @@ record Relationship(
       throw new IllegalStateException("epoch may not go back from " + epoch + " to " + nextEpoch);
     }
     return new Relationship(
-        groupId, siteA, siteB, nextEpoch, nextLeader, nowInSync, nextSurvivor, null, contacts);
+        groupId,
+        siteA,
+        siteB,
+        nextEpoch,
+        nextLeader,
+        nowInSync,
+        nextSurvivor,
+        null,
+        contacts,
+        pending);
   }
 
   Relationship withPreElected(UUID site) {
-    return new Relationship(groupId, siteA, siteB, epoch, leader, inSync, survivor, site, contacts);
+    return new Relationship(
+        groupId, siteA, siteB, epoch, leader, inSync, survivor, site, contacts, pending);
+  }
+
+  /** The same record, unconfirmed ({@code next} non-null) or confirmed (null). */
+  Relationship withPending(Pending next) {
+    return new Relationship(
+        groupId, siteA, siteB, epoch, leader, inSync, survivor, preElected, contacts, next);
+  }
+
+  /** A record registered anew: both members must report before it decides for either. */
+  static Relationship registered(UUID groupId, UUID siteA, UUID siteB, long epoch, UUID leader) {
+    return new Relationship(
+        groupId,
+        siteA,
+        siteB,
+        epoch,
+        leader,
+        true,
+        null,
+        null,
+        Map.of(),
+        new Pending(Set.of(siteA, siteB), null));
   }
 
   Relationship withContact(UUID site, Contact contact) {
     Map<UUID, Contact> next = new java.util.HashMap<>(contacts);
     next.put(site, contact);
     return new Relationship(
-        groupId, siteA, siteB, epoch, leader, inSync, survivor, preElected, next);
+        groupId, siteA, siteB, epoch, leader, inSync, survivor, preElected, next, pending);
   }
 }

@@ -4,18 +4,24 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.duet.mediator.Relationship.Contact;
+import io.duet.mediator.Relationship.Pending;
+import io.duet.mediator.Relationship.Report;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 /**
  * The payload of a relationship file (inside an {@link io.duet.store.AtomicFile} frame, so damage
- * is caught by its CRC first): a small JSON object, readable with any tool when debugging.
+ * is caught by its CRC first): a small JSON object, readable with any tool when debugging. Format 2
+ * adds {@code pending} (an unconfirmed record); format 1 files read as confirmed records.
  */
 final class RelationshipCodec {
-  static final int FORMAT = 1;
+  static final int FORMAT = 2;
+  static final int FORMAT_WITHOUT_PENDING = 1;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private RelationshipCodec() {}
@@ -34,6 +40,18 @@ final class RelationshipCodec {
     }
     if (r.preElected() != null) {
       o.put("preElected", r.preElected().toString());
+    }
+    if (r.pending() != null) {
+      ObjectNode p = o.putObject("pending");
+      var awaiting = p.putArray("awaiting");
+      r.pending().awaiting().stream().map(UUID::toString).sorted().forEach(awaiting::add);
+      Report best = r.pending().best();
+      if (best != null) {
+        p.putObject("best")
+            .put("epoch", best.epoch())
+            .put("leader", best.leader().toString())
+            .put("inSync", best.inSync());
+      }
     }
     ObjectNode contacts = o.putObject("contacts");
     r.contacts()
@@ -60,7 +78,7 @@ final class RelationshipCodec {
         throw new IOException("not a JSON object");
       }
       long format = number(o, "format");
-      if (format != FORMAT) {
+      if (format != FORMAT && format != FORMAT_WITHOUT_PENDING) {
         throw new IOException("unsupported relationship format " + format);
       }
       Map<UUID, Contact> contacts = new HashMap<>();
@@ -83,13 +101,34 @@ final class RelationshipCodec {
           bool(o, "inSync"),
           uuidField(o, "survivor", false),
           uuidField(o, "preElected", false),
-          contacts);
+          contacts,
+          pending(o.get("pending")));
     } catch (IOException e) {
       throw new IOException("bad relationship record: " + e.getMessage(), e);
     } catch (RuntimeException e) {
       // Record invariants (IllegalArgumentException) and anything else the input provokes.
       throw new IOException("bad relationship record: " + e.getMessage(), e);
     }
+  }
+
+  private static Pending pending(JsonNode p) throws IOException {
+    if (p == null || p.isNull()) {
+      return null;
+    }
+    JsonNode awaiting = p.get("awaiting");
+    if (!p.isObject() || awaiting == null || !awaiting.isArray() || awaiting.size() > 2) {
+      throw new IOException("field 'pending' must hold an 'awaiting' list of at most two sites");
+    }
+    Set<UUID> sites = new HashSet<>();
+    for (JsonNode s : awaiting) {
+      sites.add(uuid(s.asText(), "awaiting site"));
+    }
+    JsonNode b = p.get("best");
+    Report best =
+        b == null || b.isNull()
+            ? null
+            : new Report(number(b, "epoch"), uuidField(b, "leader", true), bool(b, "inSync"));
+    return new Pending(sites, best);
   }
 
   private static long number(JsonNode o, String field) throws IOException {

@@ -18,6 +18,8 @@ import java.util.UUID;
  * @param leaseRemainingMs how long the leader's lease still runs on the mediator's clock (0 when
  *     expired)
  * @param sites the last contact of each member site
+ * @param awaiting while the record is unconfirmed (registered anew), the sites that have not yet
+ *     reported their epoch; empty once confirmed
  */
 public record RelationshipView(
     UUID groupId,
@@ -29,10 +31,12 @@ public record RelationshipView(
     UUID survivor,
     UUID preElected,
     long leaseRemainingMs,
-    List<SiteContact> sites) {
+    List<SiteContact> sites,
+    List<UUID> awaiting) {
 
   public RelationshipView {
     sites = List.copyOf(sites);
+    awaiting = awaiting == null ? List.of() : List.copyOf(awaiting);
   }
 
   /**

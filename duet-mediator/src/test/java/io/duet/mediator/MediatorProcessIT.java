@@ -114,7 +114,11 @@ class MediatorProcessIT {
     try (MediatorClient c = client(url, password)) {
       c.register(linkCut, A, B, A, 1);
       c.register(leaderLost, A, B, A, 4);
-      assertThat(c.heartbeat(linkCut, B, 1, A, true).granted()).isTrue();
+      for (UUID g : List.of(linkCut, leaderLost)) { // both sites report: the records confirm
+        long epoch = g.equals(linkCut) ? 1 : 4;
+        assertThat(c.heartbeat(g, A, epoch, A, true).granted()).isTrue();
+        assertThat(c.heartbeat(g, B, epoch, A, true).granted()).isTrue();
+      }
       assertThat(c.renewLease(leaderLost, A, 4).granted()).isTrue();
       assertThat(c.outOfSync(linkCut, A, 1).relationship().epoch()).isEqualTo(2);
     }

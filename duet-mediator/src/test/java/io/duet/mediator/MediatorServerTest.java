@@ -71,6 +71,12 @@ class MediatorServerTest {
     assertThat(client.register(GROUP, B, A, B, 1).leader()).isEqualTo(A);
     assertThat(client.heartbeat(GROUP, A, 1, A, true).granted()).isTrue();
     assertThat(client.renewLease(GROUP, A, 1).leaseMs()).isEqualTo(MediatorConfig.LEASE_MS_DEFAULT);
+    // A new record decides nothing before both sites have reported their epochs.
+    Decision unconfirmed = client.requestTakeover(GROUP, B, 1);
+    assertThat(unconfirmed.reason()).isEqualTo(Reason.UNCONFIRMED);
+    assertThat(client.relationship(GROUP).awaiting()).containsExactly(B);
+    assertThat(client.heartbeat(GROUP, B, 1, A, true).granted()).isTrue();
+    assertThat(client.relationship(GROUP).awaiting()).isEmpty();
 
     Decision early = client.requestTakeover(GROUP, B, 1);
     assertThat(early.granted()).isFalse();
@@ -89,6 +95,8 @@ class MediatorServerTest {
   @Test
   void outOfSyncPreElectionAndForcedFailoverTravel() throws IOException {
     client.register(GROUP, A, B, A, 1);
+    client.heartbeat(GROUP, A, 1, A, true);
+    client.heartbeat(GROUP, B, 1, A, true);
     assertThat(client.preElect(GROUP, B, 1).relationship().preElected()).isEqualTo(A);
     assertThat(client.outOfSync(GROUP, A, 1).relationship().survivor()).isEqualTo(A);
     Decision forced = client.forcedFailover(GROUP, B, 2, "operator: site A is gone");

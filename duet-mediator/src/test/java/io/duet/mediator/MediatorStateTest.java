@@ -35,6 +35,10 @@ class MediatorStateTest {
   void open() throws IOException {
     state = reopen();
     state.register(GROUP, A, B, A, 1);
+    // A record is new until both sites report: confirm it, as their first heartbeats do.
+    assertThat(state.apply(GROUP, new Heartbeat(A, 1, A, true)).granted()).isTrue();
+    assertThat(state.apply(GROUP, new Heartbeat(B, 1, A, true)).granted()).isTrue();
+    assertThat(state.view(GROUP).awaiting()).isEmpty();
   }
 
   MediatorState reopen() throws IOException {
@@ -263,6 +267,32 @@ class MediatorStateTest {
     assertThat(d.relationship().epoch()).isEqualTo(3);
     assertThat(d.relationship().survivor()).isEqualTo(B);
     assertThat(state.apply(GROUP, new RenewLease(A, 2)).reason()).isEqualTo(Reason.FENCED);
+  }
+
+  @Test
+  void aLostRecordRegisteredAgainByTheStaleSiteGrantsNothingUntilBothReport() throws IOException {
+    // B led, died; A took over and goes on alone at epoch 2. Then the mediator loses the record.
+    clock.advanceMs(LEASE_MS + GRACE_MS);
+    assertThat(state.apply(GROUP, new Takeover(B, 1)).granted()).isTrue();
+    state.remove(GROUP);
+    // The stale site (A, still at epoch 1) reaches the mediator first and registers again.
+    state.register(GROUP, A, B, A, 1);
+    assertThat(state.apply(GROUP, new Heartbeat(A, 1, A, false)).granted()).isTrue();
+    Decision alone = state.apply(GROUP, new OutOfSync(A, 1));
+    assertThat(alone.granted()).isFalse();
+    assertThat(alone.reason()).isEqualTo(Reason.UNCONFIRMED);
+    assertThat(state.apply(GROUP, new Takeover(A, 1)).reason()).isEqualTo(Reason.UNCONFIRMED);
+    assertThat(state.view(GROUP).survivor()).isNull();
+    // The survivor reports its epoch: the record is confirmed at the highest one, B surviving.
+    Decision confirmed = state.apply(GROUP, new Heartbeat(B, 2, B, false));
+    assertThat(confirmed.granted()).isTrue();
+    RelationshipView v = confirmed.relationship();
+    assertThat(v.awaiting()).isEmpty();
+    assertThat(v.epoch()).isEqualTo(2);
+    assertThat(v.leader()).isEqualTo(B);
+    assertThat(v.survivor()).isEqualTo(B);
+    assertThat(state.apply(GROUP, new OutOfSync(A, 1)).granted()).isFalse();
+    assertThat(state.apply(GROUP, new RenewLease(B, 2)).granted()).isTrue();
   }
 
   @Test

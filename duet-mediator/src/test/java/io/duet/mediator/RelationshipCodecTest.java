@@ -28,9 +28,31 @@ class RelationshipCodecTest {
             false,
             B,
             null,
-            Map.of(A, new Relationship.Contact(Instant.ofEpochMilli(123), 6)));
+            Map.of(A, new Relationship.Contact(Instant.ofEpochMilli(123), 6)),
+            null);
     assertThat(RelationshipCodec.decode(RelationshipCodec.encode(r))).isEqualTo(r);
-    Relationship pre = new Relationship(G, A, B, 2, A, true, null, A, Map.of());
+    Relationship pending =
+        Relationship.registered(G, A, B, 3, A)
+            .withPending(
+                new Relationship.Pending(
+                    java.util.Set.of(B), new Relationship.Report(5, A, false)));
+    assertThat(RelationshipCodec.decode(RelationshipCodec.encode(pending))).isEqualTo(pending);
+    // A format 1 file (before unconfirmed records) reads as a confirmed record.
+    String v1 =
+        "{\"format\":1,\"groupId\":\""
+            + G
+            + "\",\"siteA\":\""
+            + A
+            + "\",\"siteB\":\""
+            + B
+            + "\",\"epoch\":4,\"leader\":\""
+            + A
+            + "\",\"inSync\":true,\"contacts\":{}}";
+    assertThat(
+            RelationshipCodec.decode(v1.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .pending())
+        .isNull();
+    Relationship pre = new Relationship(G, A, B, 2, A, true, null, A, Map.of(), null);
     assertThat(RelationshipCodec.decode(RelationshipCodec.encode(pre))).isEqualTo(pre);
   }
 
@@ -49,7 +71,7 @@ class RelationshipCodecTest {
   void randomAndMutatedInputGivesAClearErrorAndNothingElse() {
     Random random = new Random(42);
     byte[] good =
-        RelationshipCodec.encode(new Relationship(G, A, B, 3, A, true, null, null, Map.of()));
+        RelationshipCodec.encode(new Relationship(G, A, B, 3, A, true, null, null, Map.of(), null));
     for (int i = 0; i < 2000; i++) {
       byte[] input;
       if (i % 2 == 0) {

@@ -53,6 +53,10 @@ final class FailoverKeeper {
 
   private boolean inFlight;
   private long inFlightSinceNanos;
+
+  /** The mediator's record waits for this site's report (registered anew): heartbeat next. */
+  private boolean reportFirst;
+
   private boolean callAgain;
   private boolean ticking;
 
@@ -413,6 +417,9 @@ final class FailoverKeeper {
     if (forcedReason != null && g.isLeader()) {
       return Call.FORCED;
     }
+    if (reportFirst) {
+      return Call.HEARTBEAT;
+    }
     if (g.isLeader()) {
       if (aloneWanted) {
         return recordMatches() ? Call.OUT_OF_SYNC : Call.HEARTBEAT;
@@ -463,8 +470,34 @@ final class FailoverKeeper {
   }
 
   private void answered(Call call, long sentNanos, MediatorVerdict v) {
+    if (v.epoch() < g.epoch() && call != Call.FORCED) {
+      // The mediator records an epoch older than one this site has seen: a record it lost and
+      // had registered again, or restored from an older copy. Nothing it grants from there
+      // counts (no lease, no survivor, no record of going alone); heartbeats report our epoch
+      // until it has caught up.
+      connected = true;
+      lastContactNanos = g.now();
+      last = v;
+      lastMessage =
+          "the mediator records epoch "
+              + v.epoch()
+              + ", older than this site's "
+              + g.epoch()
+              + ": its answers do not count until it catches up";
+      reportFirst = true; // a heartbeat carries our epoch to it
+      if (call == Call.TAKEOVER) {
+        retryTakeoverLater();
+      }
+      return;
+    }
     connected = true;
     lastContactNanos = g.now();
+    if (v.refusal() == Refusal.UNCONFIRMED) {
+      reportFirst = true;
+      callAgain = true;
+    } else if (call == Call.HEARTBEAT) {
+      reportFirst = false;
+    }
     last = v; // the answer to our latest call (one at a time): what the mediator holds now
     survivorWithdrawn = false;
     lastMessage = v.message();
@@ -503,6 +536,16 @@ final class FailoverKeeper {
     }
   }
 
+  /**
+   * The record cannot decide yet (it waits for both sites' epochs, or lags ours): the report goes
+   * first, the takeover is asked again a heartbeat later.
+   */
+  private void retryTakeoverLater() {
+    long retryMs = g.settings.heartbeatIntervalMs();
+    takeoverNotBeforeNanos = g.now() + ms(retryMs);
+    g.timers.schedule(ms(retryMs), () -> g.post(this::callSoon));
+  }
+
   private void takeoverAnswered(MediatorVerdict v) {
     if (v.granted()) {
       takeoverPending = false;
@@ -513,12 +556,16 @@ final class FailoverKeeper {
       g.timers.schedule(ms(Math.max(1, v.waitMs())), () -> g.post(this::callSoon));
       return;
     }
+    if (v.refusal() == Refusal.UNCONFIRMED) {
+      retryTakeoverLater();
+      return;
+    }
     takeoverPending = false;
     g.listener.onWarning("takeover refused by the mediator: " + v.message());
   }
 
   private void outOfSyncAnswered(MediatorVerdict v) {
-    if (!v.granted() && v.refusal() != Refusal.CONFLICT) {
+    if (!v.granted() && v.refusal() != Refusal.CONFLICT && v.refusal() != Refusal.UNCONFIRMED) {
       // Someone else is recorded (the follower took over, or an operator forced it): fenced by
       // the epoch learnt next; the session the peer offers then brings the resync.
       stopHoldingSessions();

@@ -46,7 +46,9 @@ public record MediatorVerdict(
     /** The leader was pre-elected as survivor. */
     PRE_ELECTED,
     /** The report contradicts the record. */
-    CONFLICT
+    CONFLICT,
+    /** The record is new (maybe lost and registered again) and waits for both sites' epochs. */
+    UNCONFIRMED
   }
 
   public MediatorVerdict {

@@ -24,7 +24,8 @@ class VerdictMappingTest {
     List<String> refusals = Arrays.stream(Refusal.values()).map(Enum::name).toList();
     for (Decision.Reason r : Decision.Reason.values()) {
       assertThat(refusals).as("refusal for " + r).contains(r.name());
-      RelationshipView rel = new RelationshipView(GROUP, A, B, 7, A, false, A, null, 0, List.of());
+      RelationshipView rel =
+          new RelationshipView(GROUP, A, B, 7, A, false, A, null, 0, List.of(), List.of());
       MediatorVerdict v =
           GroupMediator.verdict(new Decision(r == Decision.Reason.NONE, r, "m", 0, 0, rel));
       assertThat(v.refusal().name()).isEqualTo(r.name());
@@ -36,7 +37,8 @@ class VerdictMappingTest {
 
   @Test
   void contradictoryOrIncompleteDecisionsAreNeverGrants() throws Exception {
-    RelationshipView rel = new RelationshipView(GROUP, A, B, 2, A, true, null, null, 0, List.of());
+    RelationshipView rel =
+        new RelationshipView(GROUP, A, B, 2, A, true, null, null, 0, List.of(), List.of());
     MediatorVerdict noReason =
         GroupMediator.verdict(new Decision(false, Decision.Reason.NONE, null, 0, 0, rel));
     assertThat(noReason.granted()).isFalse();

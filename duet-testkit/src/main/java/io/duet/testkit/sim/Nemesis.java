@@ -25,7 +25,17 @@ final class Nemesis {
     CLOCK_SKEW,
     SWITCHOVER,
     MEDIATOR_CRASH,
-    MEDIATOR_CUT
+    MEDIATOR_CUT,
+    /** The mediator loses its record: each site registers the group again with what it believes. */
+    MEDIATOR_AMNESIA;
+
+    /**
+     * Faults added after the regression corpus began: chosen from a stream of their own, so the
+     * corpus seeds that do not enable them replay exactly as when they were found.
+     */
+    boolean later() {
+      return this == MEDIATOR_AMNESIA;
+    }
   }
 
   private static final long MS = 1_000_000L;
@@ -174,6 +184,12 @@ final class Nemesis {
           note(f, s.name + "<->mediator cut for " + duration / MS + " ms");
           port.cut = true;
           healLater(myEra, duration, () -> port.cut = false);
+        }
+      }
+      case MEDIATOR_AMNESIA -> {
+        if (w.mediator != null && w.mediator.up()) {
+          note(f, "mediator loses its record");
+          w.mediator.loseRecords();
         }
       }
       case CLOCK_SKEW -> {}

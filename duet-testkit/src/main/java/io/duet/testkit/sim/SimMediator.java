@@ -79,6 +79,23 @@ final class SimMediator {
     trace.log("M", "mediator crashed");
   }
 
+  /**
+   * The mediator loses its record of the group (a replaced data directory, a DELETE, a backup
+   * restored without it): the next call of each site finds none and registers the group again with
+   * what that site believes.
+   */
+  void loseRecords() {
+    if (mediator == null) {
+      return;
+    }
+    try {
+      mediator.remove(group);
+    } catch (MediatorException e) {
+      throw new IllegalStateException("cannot drop the record", e);
+    }
+    trace.log("M", "mediator lost its record of the group");
+  }
+
   /** The recorded state, or null when the mediator is down or knows no relationship yet. */
   RelationshipView view() {
     if (mediator == null) {
@@ -101,7 +118,11 @@ final class SimMediator {
     private final String name;
     private final UUID site;
     private final SimNode siteNode;
-    private boolean registered;
+
+    /** The leader and epoch this site last reported or learnt: what it registers again with. */
+    private UUID knownLeader;
+
+    private long knownEpoch = 1;
 
     /** The site's network path to the mediator is cut. */
     boolean cut;
@@ -114,6 +135,8 @@ final class SimMediator {
 
     @Override
     public CompletableFuture<MediatorVerdict> heartbeat(long epoch, UUID leader, boolean inSync) {
+      knownLeader = leader;
+      knownEpoch = Math.max(1, epoch);
       return call(
           "heartbeat e" + epoch + " inSync=" + inSync,
           m -> m.heartbeat(group, site, epoch, leader, inSync));
@@ -163,11 +186,7 @@ final class SimMediator {
             Decision d;
             MediatorException error = null;
             try {
-              if (!registered) {
-                mediator.register(group, siteA, siteB, siteA, 1);
-                registered = true;
-              }
-              d = c.run(mediator);
+              d = runRegistering(c);
             } catch (MediatorException e) {
               d = null;
               error = e;
@@ -196,6 +215,31 @@ final class SimMediator {
           });
       sched.at(sched.now() + TIMEOUT_NANOS, siteNode, inc, () -> fail(f, what, "timed out"));
       return f;
+    }
+
+    /**
+     * As a site's client does: a group the mediator does not know is registered with what this site
+     * believes (the first registration names site A the leader at epoch 1), then asked again.
+     */
+    private Decision runRegistering(Call c) throws MediatorException {
+      try {
+        return record(c.run(mediator));
+      } catch (MediatorException e) {
+        if (e.kind() != MediatorException.Kind.NOT_FOUND) {
+          throw e;
+        }
+        mediator.register(
+            group, siteA, siteB, knownLeader == null ? siteA : knownLeader, knownEpoch);
+        return record(c.run(mediator));
+      }
+    }
+
+    private Decision record(Decision d) {
+      if (d.relationship().epoch() >= knownEpoch) {
+        knownEpoch = d.relationship().epoch();
+        knownLeader = d.relationship().leader();
+      }
+      return d;
     }
 
     private void fail(CompletableFuture<MediatorVerdict> f, String what, String why) {

@@ -195,6 +195,12 @@ public final class SimWorld {
       mediator.start();
     }
 
+    /** The mediator forgets the group (see {@link SimMediator#loseRecords}). */
+    void loseMediatorRecords() {
+      trace.log("fault", "mediator loses its record");
+      mediator.loseRecords();
+    }
+
     /** Kills a site's process ({@code powerLoss}: its un-flushed writes are lost too). */
     void crash(SimSite s, boolean powerLoss) {
       trace.log("fault", s.name + (powerLoss ? " loses power" : " crashes"));
@@ -250,9 +256,10 @@ public final class SimWorld {
   private EnumSet<Nemesis.Fault> chooseFaults() {
     EnumSet<Nemesis.Fault> faults = EnumSet.noneOf(Nemesis.Fault.class);
     int mode = rnd.nextInt(10);
+    SplittableRandom later = new SplittableRandom(seed ^ 0x5DEECE66DL);
     for (Nemesis.Fault f : Nemesis.Fault.values()) {
       // One run in ten is fault-free; the others enable each fault with probability one half.
-      if (mode != 0 && rnd.nextBoolean()) {
+      if (mode != 0 && (f.later() ? later.nextBoolean() : rnd.nextBoolean())) {
         faults.add(f);
       }
     }

@@ -224,4 +224,40 @@ class SimScenarioTest {
     assertThat(s.record().survivor()).isEqualTo(s.b().id);
     finish(s); // G3: A's last acknowledgement came before B's first; G1/G2 on the rest
   }
+
+  /**
+   * The mediator loses its record while the site that took over serves alone, and the stale old
+   * leader returns with the link still cut: the record registered again decides nothing before both
+   * sites reported their epochs, so the stale site is never granted a survivor's role, and the
+   * record settles on the survivor's higher epoch.
+   */
+  @Test
+  void aMediatorThatLostItsRecordGrantsTheStaleSiteNothing() {
+    SimWorld.Scenario s = world(111);
+    s.crash(s.a(), false);
+    assertThat(s.runUntil(() -> is(s.b(), Role.LEADER, Availability.SERVING), DECISION_MS))
+        .as("the follower took over")
+        .isTrue();
+    s.runFor(300); // B acknowledges writes alone
+    s.partition(true);
+    s.loseMediatorRecords();
+    s.restart(s.a());
+    holdsNever(
+        s,
+        () -> s.a().alive() && s.a().status().availability() == Availability.SERVING,
+        3_000,
+        "the stale site served");
+    assertThat(
+            s.runUntil(
+                () ->
+                    is(s.b(), Role.LEADER, Availability.SERVING)
+                        && s.record() != null
+                        && s.record().awaiting().isEmpty(),
+                DECISION_MS))
+        .as("the survivor serves and the record is confirmed")
+        .isTrue();
+    assertThat(s.record().survivor()).isEqualTo(s.b().id);
+    assertThat(s.record().epoch()).isGreaterThanOrEqualTo(2);
+    finish(s); // G1: nothing B acknowledged alone is lost; G3: A never acknowledged alone
+  }
 }
