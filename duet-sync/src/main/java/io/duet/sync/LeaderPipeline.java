@@ -220,6 +220,11 @@ final class LeaderPipeline {
       w.covered = true; // marked dirty below, before the local write is issued
       coversPending++; // a resync starting meanwhile must not end before the mark is made
     }
+    // While this site's copy is the one that wins (it led alone) and the follower catches up, a
+    // write the follower also applies must not live only in this site's page cache: a power loss
+    // here would make the resync copy the older durable block over the follower's newer one. So
+    // it is durable here before it is acknowledged, until the follower is back in sync.
+    boolean fua = w.fua || (g.peerState == PeerState.SYNCING && g.power.alone());
     VolumeReplica v = g.volumes.get(w.volume);
     long[] mismatch = {-1};
     g.runIo(
@@ -235,7 +240,7 @@ final class LeaderPipeline {
           if (alone) {
             v.dirty().markDirty(w.offset, w.length);
           }
-          LocalApply.apply(v.local(), w.offset, w.length, w.kind, w.fua, w.data);
+          LocalApply.apply(v.local(), w.offset, w.length, w.kind, fua, w.data);
         },
         err -> {
           if (alone) {

@@ -76,6 +76,11 @@ final class PowerLossRecovery {
             : at.alone() ? "; this site led alone: its durable copy is the newer one" : "");
   }
 
+  /** This site led alone since its follower was last in sync: its copy is the newer one. */
+  boolean alone() {
+    return epochs.current().alone();
+  }
+
   /** This site must not lead or serve before its peer has resynced it. */
   boolean stale() {
     return epochs.current().stale();

@@ -101,4 +101,70 @@ class ResyncDurabilityTest {
       assertThat(acks).isEqualTo(24);
     }
   }
+
+  /** Writes at the leader: offset and whether they were durable before returning. */
+  private final List<String> leaderWrites = new ArrayList<>();
+
+  private final class LeaderVolume extends ForwardingVolume {
+    LeaderVolume(Volume delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
+      super.write(offset, src, fua);
+      synchronized (leaderWrites) {
+        leaderWrites.add(offset + (fua ? " durable" : " cached"));
+      }
+    }
+  }
+
+  /**
+   * A leader that went on alone holds the copy that wins: while its follower resyncs, what it
+   * writes (and the follower also applies) is durable at the leader before the acknowledgement, so
+   * a power loss of the leader cannot make the resync copy an older block over the follower's.
+   */
+  @Test
+  void aLeaderThatWentAloneWritesDurablyWhileItsFollowerResyncs() throws Exception {
+    try (ReplicationHarness h =
+        new ReplicationHarness(
+            dir,
+            1,
+            TestSite.FAST.withResyncRate(256 * 1024),
+            s -> {
+              if (s.siteId.equals(TestSite.SITE_A)) {
+                s.volumeWrapper = LeaderVolume::new;
+              }
+            })) {
+      h.awaitInSync();
+      h.cutAndAwaitAlone();
+      for (int r = 0; r < 16; r++) {
+        h.a.volume(0).write(r * TestSite.REGION, block(1, r), false);
+      }
+      long probe = 100 * TestSite.REGION;
+      h.link.heal();
+      ReplicationHarness.await(
+          "the follower resyncing",
+          () -> h.a.replicator.status().syncState() == ReplicationStatus.SyncState.RESYNCING);
+      synchronized (leaderWrites) {
+        leaderWrites.clear();
+      }
+      h.a.volume(0).write(probe, block(2, 0), false); // replicated to the resyncing follower
+      boolean stillResyncing =
+          h.a.replicator.status().syncState() == ReplicationStatus.SyncState.RESYNCING;
+      synchronized (leaderWrites) {
+        assertThat(leaderWrites).contains(probe + " durable");
+      }
+      assertThat(stillResyncing).as("the probe was written while resyncing").isTrue();
+      h.awaitInSync();
+      synchronized (leaderWrites) {
+        leaderWrites.clear();
+      }
+      h.a.volume(0).write(probe, block(3, 0), false);
+      synchronized (leaderWrites) {
+        assertThat(leaderWrites).containsExactly(probe + " cached"); // in sync: page cache again
+      }
+      h.assertIdentical();
+    }
+  }
 }
