@@ -135,7 +135,7 @@ final class PersistentReservations {
       case SharedCommand.LegacyReserve r -> applyLegacyReserve(r.issuer());
       case SharedCommand.LegacyRelease r -> applyLegacyRelease(r.issuer());
       case SharedCommand.NexusLost lost -> applyNexusLost(lost.issuer());
-      case SharedCommand.Reset reset ->
+      case SharedCommand.Reset _, SharedCommand.ModeSelect _ ->
           throw new IllegalArgumentException("not a reservation command");
     };
   }

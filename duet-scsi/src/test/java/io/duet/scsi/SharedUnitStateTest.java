@@ -230,6 +230,93 @@ class SharedUnitStateTest {
     assertGood(run(host1B, cdb(0x16, 0, 0, 0, 0, 0))); // the SPC-2 reservation went
   }
 
+  static final byte[] MODE_SENSE_CACHING = cdb(0x1a, 0x08, 0x08, 0, 255, 0);
+
+  /** A MODE SELECT(6) parameter list: no block descriptor, the caching page with {@code wce}. */
+  static byte[] cachingPage(boolean wce) {
+    byte[] p = new byte[4 + 2 + 0x12];
+    p[4] = 0x08;
+    p[5] = 0x12;
+    p[6] = (byte) (wce ? 0x04 : 0);
+    return p;
+  }
+
+  ScsiResult modeSelect(ItNexus n, byte[] parameters) {
+    return run(n, cdb(0x15, 0x10, 0, 0, parameters.length, 0), parameters);
+  }
+
+  /** WCE as MODE SENSE reports it through {@code n}. */
+  boolean wce(ItNexus n) {
+    return (data(run(n, MODE_SENSE_CACHING))[4 + 2] & 0x04) != 0;
+  }
+
+  @Test
+  void modeSelectAtOneSiteSetsWceAtBothAndTellsEveryNexusButTheIssuer() {
+    assertGood(modeSelect(host1A, cachingPage(false)));
+    assertThat(link.commands).hasSize(1);
+    assertGood(run(host1A, TUR)); // the issuer knows
+    assertSense(run(host2A, TUR), Sense.UNIT_ATTENTION, 0x2a, 0x01);
+    assertSense(run(host1B, TUR), Sense.UNIT_ATTENTION, 0x2a, 0x01);
+    assertSense(run(host2B, TUR), Sense.UNIT_ATTENTION, 0x2a, 0x01);
+    assertThat(wce(host1B)).isFalse();
+    assertThat(wce(host1A)).isFalse();
+
+    // Honoured at site B: a write without FUA reaches B's volume as FUA.
+    RamVolume atB = (RamVolume) siteB.volume();
+    int fuaBefore = atB.fuaWrites;
+    assertGood(run(host2B, rw10(0x2a, 0, 1), new byte[512]));
+    assertThat(atB.fuaWrites).isEqualTo(fuaBefore + 1);
+
+    assertGood(modeSelect(host2B, cachingPage(true)));
+    assertSense(run(host1A, TUR), Sense.UNIT_ATTENTION, 0x2a, 0x01);
+    assertGood(run(host2B, TUR));
+    assertThat(wce(host1A)).isTrue();
+    assertThat(link.disagreed).isFalse();
+  }
+
+  @Test
+  void appliedModeSelectRaisesModeParametersChangedOnlyWhenWceChanges() {
+    byte[] off = SharedCommand.encode(new SharedCommand.ModeSelect(host1A, false));
+    assertGood(SharedCommand.decodeResult(siteA.applyShared(off)));
+    assertGood(run(host1A, TUR));
+    assertSense(run(host2A, TUR), Sense.UNIT_ATTENTION, 0x2a, 0x01);
+    assertThat(wce(host2A)).isFalse();
+    assertGood(SharedCommand.decodeResult(siteA.applyShared(off))); // already off: no news
+    assertGood(run(host2A, TUR));
+    assertThat(wce(host1B)).as("applied at site A only").isTrue();
+  }
+
+  @Test
+  void aBadModeSelectFailsWhereItArrivedAndNeverTravels() {
+    byte[] bad = cachingPage(false);
+    bad[7] = 0x11; // a byte that cannot change
+    assertSense(modeSelect(host1B, bad), Sense.ILLEGAL_REQUEST, 0x26, 0x00);
+    assertThat(link.commands).isEmpty();
+    assertGood(run(host2B, TUR));
+    assertThat(wce(host1A)).isTrue();
+  }
+
+  @Test
+  void aModeSelectTheSitesCannotAgreeOnFailsAndChangesNothingHere() {
+    siteB.useSharedState(
+        command -> CompletableFuture.failedFuture(new VolumeUnavailableException("stale site")));
+    assertSense(modeSelect(host1B, cachingPage(false)), Sense.NOT_READY, 0x04, 0x0c);
+    siteB.useSharedState(command -> CompletableFuture.failedFuture(new IllegalStateException()));
+    assertSense(modeSelect(host1B, cachingPage(false)), Sense.HARDWARE_ERROR, 0x44, 0x00);
+    assertGood(run(host2B, TUR));
+    assertThat(wce(host1B)).isTrue();
+    RamVolume atB = (RamVolume) siteB.volume();
+    int fuaBefore = atB.fuaWrites;
+    assertGood(run(host2B, rw10(0x2a, 0, 1), new byte[512]));
+    assertThat(atB.fuaWrites).isEqualTo(fuaBefore);
+
+    siteB.useSharedState(null); // not replicated: applied here at once, as ever
+    assertGood(modeSelect(host1B, cachingPage(false)));
+    assertSense(run(host2B, TUR), Sense.UNIT_ATTENTION, 0x2a, 0x01);
+    assertThat(wce(host2B)).isFalse();
+    assertThat(wce(host1A)).isTrue();
+  }
+
   static final byte[] RESERVE6 = cdb(0x16, 0, 0, 0, 0, 0);
   static final byte[] RELEASE6 = cdb(0x17, 0, 0, 0, 0, 0);
 
