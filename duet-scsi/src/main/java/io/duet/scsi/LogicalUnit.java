@@ -375,21 +375,29 @@ public final class LogicalUnit {
   }
 
   /**
-   * The whole shared state (persistent reservations: generation, registrations, reservation, APTPL)
-   * as bytes, for the other site's {@link #installShared} when it resynchronizes.
+   * The whole shared state (the caching page's WCE; persistent reservations: generation,
+   * registrations, reservation, APTPL; the SPC-2 reservation) as bytes, for the other site's {@link
+   * #installShared} when it resynchronizes. A replicated unit's WCE changes only in {@link
+   * #applyShared} and {@link #installShared}, which the replication core runs one at a time on its
+   * loop, as it runs this: WCE and the reservations, read apart, belong to one point of the order.
    */
   public byte[] sharedSnapshot() {
-    return reservations.sharedSnapshot();
+    return reservations.sharedSnapshot(modePages.writeCacheEnabled()).encode();
   }
 
   /**
    * Replaces the shared state with the other site's {@link #sharedSnapshot} (APTPL state is saved
-   * at this site too).
+   * at this site too). If WCE changes, every nexus here gets UA 2A/01: its host may have read the
+   * old value. A snapshot of the older format, without WCE, leaves this site's WCE as it is.
    *
    * @throws IllegalArgumentException when the bytes are not a valid snapshot; nothing changes
    */
   public void installShared(byte[] snapshot) {
-    reservations.installShared(snapshot);
+    UnitSnapshot s = UnitSnapshot.decode(snapshot);
+    reservations.installShared(s);
+    if (s.writeCache() != null && modePages.setWriteCache(s.writeCache())) {
+      unitAttentions.raiseAll(null, 0x2a, 0x01);
+    }
   }
 
   /** A new I_T nexus (login): it gets UA 29/00 POWER ON, RESET, OR BUS DEVICE RESET once. */

@@ -13,6 +13,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.duet.store.VolumeUnavailableException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -315,6 +316,59 @@ class SharedUnitStateTest {
     assertSense(run(host2B, TUR), Sense.UNIT_ATTENTION, 0x2a, 0x01);
     assertThat(wce(host2B)).isFalse();
     assertThat(wce(host1A)).isTrue();
+  }
+
+  @Test
+  void theSnapshotCarriesWceAndAnInstalledChangeIsAnnounced() {
+    assertGood(modeSelect(host1A, cachingPage(false)));
+    LogicalUnit stale = unit(2, PersistentState.NONE);
+    stale.nexusAttached(host1B);
+    var tur = new ScsiTask(host1B, TUR, ByteBuffer.allocate(0), 0, false, 1);
+    assertSense(stale.execute(tur), Sense.UNIT_ATTENTION, 0x29, 0x00);
+    stale.installShared(siteA.sharedSnapshot());
+    assertSense(stale.execute(tur), Sense.UNIT_ATTENTION, 0x2a, 0x01);
+    var sense = new ScsiTask(host1B, MODE_SENSE_CACHING, ByteBuffer.allocate(0), 255, false, 1);
+    assertThat(data(stale.execute(sense))[4 + 2] & 0x04).as("WCE installed").isZero();
+    assertThat(stale.sharedSnapshot()).isEqualTo(siteA.sharedSnapshot());
+    stale.installShared(siteA.sharedSnapshot()); // nothing changes: nothing to announce
+    assertGood(stale.execute(tur));
+  }
+
+  @Test
+  void aSnapshotInTheFormerFormatStillInstallsAndLeavesWceAsItIs() {
+    assertGood(run(host1A, RESERVE6));
+    assertGood(out(host1A, REGISTER, 0, basic(0, 0x11, 0x01))); // APTPL: diskA has its bytes
+    byte[] holder = UnitAttentions.key(host1A).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    // Version 1, as sites sent it before WCE was shared: "DSS1" | 1 | str holder | state.
+    ByteBuffer v1 = ByteBuffer.allocate(4 + 1 + 2 + holder.length + diskA.saved.length);
+    v1.putInt(0x44535331).put((byte) 1).putShort((short) holder.length).put(holder);
+    v1.put(diskA.saved);
+
+    LogicalUnit stale = unit(2, PersistentState.NONE);
+    stale.nexusAttached(host2B);
+    var tur = new ScsiTask(host2B, TUR, ByteBuffer.allocate(0), 0, false, 1);
+    stale.execute(tur); // the login attention
+    byte[] off = cachingPage(false);
+    var select =
+        new ScsiTask(
+            host2B, cdb(0x15, 0x10, 0, 0, off.length, 0), ByteBuffer.wrap(off), 0, false, 1);
+    assertGood(stale.execute(select)); // not replicated: WCE off here alone
+
+    stale.installShared(v1.array());
+    var read = new ScsiTask(host2B, rw10(0x28, 0, 1), ByteBuffer.allocate(0), 512, false, 1);
+    assertThat(stale.execute(read).status())
+        .as("the SPC-2 reservation of host 1 came with it")
+        .isEqualTo(ScsiResult.RESERVATION_CONFLICT);
+    byte[] installed = stale.sharedSnapshot();
+    byte[] atA = siteA.sharedSnapshot();
+    assertThat(Arrays.copyOfRange(installed, 6, installed.length))
+        .as("everything but WCE is site A's")
+        .isEqualTo(Arrays.copyOfRange(atA, 6, atA.length));
+    assertThat(installed[4]).as("sent on as version 2").isEqualTo((byte) 2);
+    assertThat(installed[5]).as("WCE kept (off)").isZero();
+    // MODE SENSE from host 2 would meet the SPC-2 reservation; the holder's nexus reads WCE.
+    var sense = new ScsiTask(host1A, MODE_SENSE_CACHING, ByteBuffer.allocate(0), 255, false, 1);
+    assertThat(data(stale.execute(sense))[4 + 2] & 0x04).as("WCE kept").isZero();
   }
 
   static final byte[] RESERVE6 = cdb(0x16, 0, 0, 0, 0, 0);
