@@ -61,7 +61,7 @@ public final class LogicalUnit {
     this.modePages = new ModePages(volume);
     this.inquiry = new Inquiry(volume, limits, extendedCopy);
     this.block = new BlockCommands(volume, limits, modePages);
-    this.provisioning = new Provisioning(volume, limits);
+    this.provisioning = new Provisioning(volume, limits, modePages);
     this.atomicWrite = new AtomicWrite(volume, limits, modePages);
     site.register(this);
   }
@@ -427,6 +427,11 @@ public final class LogicalUnit {
   /** The volume's NAA designator, which EXTENDED COPY copy targets name. */
   byte[] naa() {
     return inquiry.naa();
+  }
+
+  /** WCE of the caching page: false means every write is durable before its status. */
+  boolean writeCacheEnabled() {
+    return modePages.writeCacheEnabled();
   }
 
   /** Whether a reservation keeps {@code nexus} from running {@code cdb} here (EXTENDED COPY). */

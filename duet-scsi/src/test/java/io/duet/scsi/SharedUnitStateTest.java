@@ -2,8 +2,10 @@ package io.duet.scsi;
 
 import static io.duet.scsi.Fixture.assertGood;
 import static io.duet.scsi.Fixture.assertSense;
+import static io.duet.scsi.Fixture.cachingPage;
 import static io.duet.scsi.Fixture.cdb;
 import static io.duet.scsi.Fixture.data;
+import static io.duet.scsi.Fixture.modeSelect6;
 import static io.duet.scsi.Fixture.rw10;
 import static io.duet.scsi.PersistentReservationsTest.basic;
 import static io.duet.scsi.PersistentReservationsTest.proutCdb;
@@ -233,17 +235,8 @@ class SharedUnitStateTest {
 
   static final byte[] MODE_SENSE_CACHING = cdb(0x1a, 0x08, 0x08, 0, 255, 0);
 
-  /** A MODE SELECT(6) parameter list: no block descriptor, the caching page with {@code wce}. */
-  static byte[] cachingPage(boolean wce) {
-    byte[] p = new byte[4 + 2 + 0x12];
-    p[4] = 0x08;
-    p[5] = 0x12;
-    p[6] = (byte) (wce ? 0x04 : 0);
-    return p;
-  }
-
   ScsiResult modeSelect(ItNexus n, byte[] parameters) {
-    return run(n, cdb(0x15, 0x10, 0, 0, parameters.length, 0), parameters);
+    return run(n, modeSelect6(parameters.length), parameters);
   }
 
   /** WCE as MODE SENSE reports it through {@code n}. */
@@ -349,9 +342,7 @@ class SharedUnitStateTest {
     var tur = new ScsiTask(host2B, TUR, ByteBuffer.allocate(0), 0, false, 1);
     stale.execute(tur); // the login attention
     byte[] off = cachingPage(false);
-    var select =
-        new ScsiTask(
-            host2B, cdb(0x15, 0x10, 0, 0, off.length, 0), ByteBuffer.wrap(off), 0, false, 1);
+    var select = new ScsiTask(host2B, modeSelect6(off.length), ByteBuffer.wrap(off), 0, false, 1);
     assertGood(stale.execute(select)); // not replicated: WCE off here alone
 
     stale.installShared(v1.array());
