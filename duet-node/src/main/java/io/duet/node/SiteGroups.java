@@ -204,7 +204,7 @@ final class SiteGroups implements GroupSite {
           events.record(
               "cg.warning",
               names.get(volume),
-              "reservation state from the peer for "
+              "unit state (reservations, write cache) from the peer for "
                   + names.get(volume)
                   + " not installed: "
                   + e.getMessage());

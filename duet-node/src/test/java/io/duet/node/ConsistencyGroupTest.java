@@ -265,7 +265,7 @@ class ConsistencyGroupTest {
     assertThat(read(a, 6 << 20, data2.length)).isEqualTo(data2);
   }
 
-  private static InetSocketAddress replicationAddress(Node n) {
+  static InetSocketAddress replicationAddress(Node n) {
     HostPort hp = HostPort.parse(n.replicationAddress());
     return new InetSocketAddress(hp.host(), hp.port());
   }

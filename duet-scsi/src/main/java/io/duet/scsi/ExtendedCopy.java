@@ -48,9 +48,17 @@ final class ExtendedCopy {
   /** A copy target as the issuing nexus reaches it. */
   private record Resolved(LogicalUnit unit, Volume volume, boolean readOnly) {}
 
-  /** A segment with its copy targets resolved and its byte ranges checked. */
+  /**
+   * A segment with its copy targets resolved and its byte ranges checked; {@code writeThrough} when
+   * the destination LU has WCE=0, so its writes are durable before the copy completes.
+   */
   private record Planned(
-      Volume source, long sourceOffset, Volume destination, long destinationOffset, long bytes) {}
+      Volume source,
+      long sourceOffset,
+      Volume destination,
+      long destinationOffset,
+      long bytes,
+      boolean writeThrough) {}
 
   /**
    * EXTENDED COPY from {@code nexus}.
@@ -152,7 +160,8 @@ final class ExtendedCopy {
               s.sourceLba() * src.blockSize(),
               dst,
               s.destinationLba() * dst.blockSize(),
-              bytes));
+              bytes,
+              !to.unit().writeCacheEnabled()));
     }
     return plan;
   }
@@ -225,7 +234,7 @@ final class ExtendedCopy {
       }
       buffer.flip();
       try {
-        p.destination().write(p.destinationOffset() + at, buffer, false);
+        p.destination().write(p.destinationOffset() + at, buffer, p.writeThrough());
       } catch (IOException | RuntimeException e) {
         throw copyFailed(e, Kind.WRITE_FAILED, "destination write failed: ");
       }

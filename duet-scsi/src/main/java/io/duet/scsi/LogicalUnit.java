@@ -61,7 +61,7 @@ public final class LogicalUnit {
     this.modePages = new ModePages(volume);
     this.inquiry = new Inquiry(volume, limits, extendedCopy);
     this.block = new BlockCommands(volume, limits, modePages);
-    this.provisioning = new Provisioning(volume, limits);
+    this.provisioning = new Provisioning(volume, limits, modePages);
     this.atomicWrite = new AtomicWrite(volume, limits, modePages);
     site.register(this);
   }
@@ -224,14 +224,45 @@ public final class LogicalUnit {
         : view.snapshot().report(nexus.initiatorName());
   }
 
-  /** MODE SELECT; a change reaches the other nexuses as UA 2A/01 MODE PARAMETERS CHANGED. */
+  /**
+   * MODE SELECT: checked here, so a bad parameter list gets its CHECK CONDITION at this site and
+   * never travels; a caching page is then applied through the shared state (at both sites, in their
+   * common order) or, without one, here at once. A list without a caching page changes nothing.
+   *
+   * <p>Unlike a reset, a replicated MODE SELECT the sites cannot agree on is never applied here
+   * alone: a WCE only one site knows breaks the promise either way (WCE=0 here alone leaves the
+   * other site acknowledging from its page cache to a host that believes the device is
+   * write-through). The host gets the shared path's answer instead: NOT READY 02/04/0C when this
+   * site must not serve (a path to the other site can agree), or HARDWARE ERROR 04/44/00 when the
+   * agreement failed or timed out; then the change may still arrive here through the leader's order
+   * or a resync's snapshot, and a host that must know reads the page again with MODE SENSE.
+   */
   private ScsiResult modeSelect(ScsiTask task) {
-    boolean before = modePages.writeCacheEnabled();
-    ScsiResult r = modePages.select(task.cdb(), task.dataOut());
-    if (modePages.writeCacheEnabled() != before) {
-      unitAttentions.raiseAll(task.nexus(), 0x2a, 0x01);
+    ModePages.Selection s = modePages.check(task.cdb(), task.dataOut());
+    if (s.error() != null) {
+      return s.error();
     }
-    return r;
+    if (s.writeCache() == null) {
+      return Sense.good();
+    }
+    // Sent even when it restates this site's WCE: a change from the other site may be ordered
+    // before it, and only the common order says whether this one changes anything.
+    var command = new SharedCommand.ModeSelect(task.nexus(), s.writeCache());
+    SharedUnitState via = shared;
+    return via == null
+        ? applyModeSelect(command)
+        : SharedCommand.await(via.submit(SharedCommand.encode(command)));
+  }
+
+  /**
+   * Deterministic at either site: WCE takes the new value and, if that changed it, every nexus of
+   * this site but the issuer gets UA 2A/01 MODE PARAMETERS CHANGED.
+   */
+  private ScsiResult applyModeSelect(SharedCommand.ModeSelect select) {
+    if (modePages.setWriteCache(select.writeCacheEnabled())) {
+      unitAttentions.raiseAll(select.issuer(), 0x2a, 0x01);
+    }
+    return Sense.good();
   }
 
   /** REQUEST SENSE: the pending unit attention (consumed) or NO SENSE, fixed or descriptor. */
@@ -308,9 +339,9 @@ public final class LogicalUnit {
   }
 
   /**
-   * Makes this unit send its shared-state changes (PERSISTENT RESERVE OUT, resets) through {@code
-   * via}, which applies them at both sites in one order; null: apply them here at once (the
-   * default, for a unit that is not replicated).
+   * Makes this unit send its shared-state changes (PERSISTENT RESERVE OUT, resets, MODE SELECT)
+   * through {@code via}, which applies them at both sites in one order; null: apply them here at
+   * once (the default, for a unit that is not replicated).
    */
   public void useSharedState(SharedUnitState via) {
     shared = via;
@@ -328,6 +359,7 @@ public final class LogicalUnit {
       ScsiResult r =
           switch (SharedCommand.decode(command)) {
             case SharedCommand.Reset reset -> applyReset(reset.issuer());
+            case SharedCommand.ModeSelect select -> applyModeSelect(select);
             case SharedCommand c -> reservations.apply(c, false);
           };
       return SharedCommand.encodeResult(r, "");
@@ -343,21 +375,29 @@ public final class LogicalUnit {
   }
 
   /**
-   * The whole shared state (persistent reservations: generation, registrations, reservation, APTPL)
-   * as bytes, for the other site's {@link #installShared} when it resynchronizes.
+   * The whole shared state (the caching page's WCE; persistent reservations: generation,
+   * registrations, reservation, APTPL; the SPC-2 reservation) as bytes, for the other site's {@link
+   * #installShared} when it resynchronizes. A replicated unit's WCE changes only in {@link
+   * #applyShared} and {@link #installShared}, which the replication core runs one at a time on its
+   * loop, as it runs this: WCE and the reservations, read apart, belong to one point of the order.
    */
   public byte[] sharedSnapshot() {
-    return reservations.sharedSnapshot();
+    return reservations.sharedSnapshot(modePages.writeCacheEnabled()).encode();
   }
 
   /**
    * Replaces the shared state with the other site's {@link #sharedSnapshot} (APTPL state is saved
-   * at this site too).
+   * at this site too). If WCE changes, every nexus here gets UA 2A/01: its host may have read the
+   * old value. A snapshot of the older format, without WCE, leaves this site's WCE as it is.
    *
    * @throws IllegalArgumentException when the bytes are not a valid snapshot; nothing changes
    */
   public void installShared(byte[] snapshot) {
-    reservations.installShared(snapshot);
+    UnitSnapshot s = UnitSnapshot.decode(snapshot);
+    reservations.installShared(s);
+    if (s.writeCache() != null && modePages.setWriteCache(s.writeCache())) {
+      unitAttentions.raiseAll(null, 0x2a, 0x01);
+    }
   }
 
   /** A new I_T nexus (login): it gets UA 29/00 POWER ON, RESET, OR BUS DEVICE RESET once. */
@@ -387,6 +427,11 @@ public final class LogicalUnit {
   /** The volume's NAA designator, which EXTENDED COPY copy targets name. */
   byte[] naa() {
     return inquiry.naa();
+  }
+
+  /** WCE of the caching page: false means every write is durable before its status. */
+  boolean writeCacheEnabled() {
+    return modePages.writeCacheEnabled();
   }
 
   /** Whether a reservation keeps {@code nexus} from running {@code cdb} here (EXTENDED COPY). */

@@ -6,7 +6,9 @@ import java.nio.ByteBuffer;
 /**
  * MODE SENSE(6/10) and MODE SELECT(6/10) over the pages Duet has: 01h read-write error recovery,
  * 08h caching, 0Ah control, 1Ch informational exceptions. Only WCE is changeable; saved values are
- * not supported (05/39/00). The state is per logical unit, shared by every I_T nexus.
+ * not supported (05/39/00). The state is per logical unit, shared by every I_T nexus; MODE SELECT
+ * is checked here and applied by the unit ({@link #setWriteCache}), at both sites of a replicated
+ * one.
  */
 final class ModePages {
   private static final int[] PAGE_ORDER = {0x01, 0x08, 0x0a, 0x1c};
@@ -26,6 +28,24 @@ final class ModePages {
 
   boolean writeCacheEnabled() {
     return writeCache;
+  }
+
+  /** Sets WCE; true when that changed it (the caller raises 2A/01). */
+  synchronized boolean setWriteCache(boolean enabled) {
+    boolean changed = writeCache != enabled;
+    writeCache = enabled;
+    return changed;
+  }
+
+  /**
+   * A checked MODE SELECT: {@code error} when the host gets CHECK CONDITION (nothing to apply),
+   * otherwise the WCE its caching page sets, or null when its list has no caching page (it only
+   * restated values that cannot change: nothing to apply).
+   */
+  record Selection(ScsiResult error, Boolean writeCache) {
+    static Selection rejected(ScsiResult error) {
+      return new Selection(error, null);
+    }
   }
 
   /** The page's bytes (header included) for a page control value, or null if no such page. */
@@ -135,59 +155,62 @@ final class ModePages {
   }
 
   /**
-   * MODE SELECT: checks the whole parameter list first, then applies it, so a bad page changes
-   * nothing. Fields that are not changeable must carry their current values (05/26/00).
+   * MODE SELECT: checks the whole parameter list and says what it sets, changing nothing. Fields
+   * that are not changeable must carry their current values (05/26/00). The check reads no state
+   * that can change (WCE, the one changeable bit, is masked out), so it gives the same answer at
+   * both sites of a replicated unit.
    */
-  ScsiResult select(byte[] cdb, ByteBuffer dataOut) {
+  Selection check(byte[] cdb, ByteBuffer dataOut) {
     boolean ten = (cdb[0] & 0xff) == 0x55;
     int length = ten ? BigEndian.u16(cdb, 7) : BigEndian.u8(cdb, 4);
     if (length == 0) {
-      return Sense.good();
+      return new Selection(null, null);
     }
     if (dataOut.remaining() < length) {
-      return Sense.dataOutTooShort();
+      return Selection.rejected(Sense.dataOutTooShort());
     }
     byte[] p = new byte[length];
     dataOut.get(dataOut.position(), p);
     int headerLength = ten ? 8 : 4;
     if (length < headerLength) {
-      return Sense.parameterListLength();
+      return Selection.rejected(Sense.parameterListLength());
     }
     int bdLength = ten ? BigEndian.u16(p, 6) : BigEndian.u8(p, 3);
     int at = headerLength;
     if (bdLength != 0) {
       ScsiResult bad = checkBlockDescriptor(p, at, bdLength, ten && (p[4] & 1) != 0);
       if (bad != null) {
-        return bad;
+        return Selection.rejected(bad);
       }
       at += bdLength;
     }
     Boolean newWce = null;
     while (at < length) {
       if (at + 2 > length) {
-        return Sense.parameterListLength();
+        return Selection.rejected(Sense.parameterListLength());
       }
       if ((p[at] & 0x40) != 0) {
-        return Sense.invalidParameterField(at); // SPF: Duet has no subpages
+        return Selection.rejected(Sense.invalidParameterField(at)); // SPF: Duet has no subpages
       }
       int code = p[at] & 0x3f;
       byte[] current = page(code, PC_CURRENT);
       if (current == null) {
-        return Sense.invalidParameterField(at);
+        return Selection.rejected(Sense.invalidParameterField(at));
       }
       if (BigEndian.u8(p, at + 1) != (current[1] & 0xff)) {
-        return Sense.invalidParameterField(at + 1);
+        return Selection.rejected(Sense.invalidParameterField(at + 1));
       }
       if (at + current.length > length) {
-        return Sense.parameterListLength();
+        return Selection.rejected(Sense.parameterListLength());
       }
       byte[] changeable = page(code, PC_CHANGEABLE);
       for (int i = 2; i < current.length; i++) {
         int diff = (p[at + i] ^ current[i]) & ~changeable[i] & 0xff;
         if (diff != 0) {
-          return Sense.check(
-              Sense.illegalField(
-                  0x26, 0x00, false, at + i, 31 - Integer.numberOfLeadingZeros(diff)));
+          return Selection.rejected(
+              Sense.check(
+                  Sense.illegalField(
+                      0x26, 0x00, false, at + i, 31 - Integer.numberOfLeadingZeros(diff))));
         }
       }
       if (code == 0x08) {
@@ -195,10 +218,7 @@ final class ModePages {
       }
       at += current.length;
     }
-    if (newWce != null) {
-      writeCache = newWce;
-    }
-    return Sense.good();
+    return new Selection(null, newWce);
   }
 
   private ScsiResult checkBlockDescriptor(byte[] p, int at, int bdLength, boolean longLba) {

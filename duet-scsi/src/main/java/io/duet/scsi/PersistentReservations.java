@@ -17,9 +17,6 @@ import java.util.concurrent.ConcurrentHashMap;
  * unit attentions and maps typed errors to sense data. Thread-safe.
  */
 final class PersistentReservations {
-  private static final int SNAPSHOT_MAGIC = 0x44535331; // "DSS1"
-  private static final int SNAPSHOT_VERSION = 1;
-
   /** I_T nexuses remembered for unit attentions; beyond this, new ones are not tracked. */
   static final int MAX_TRACKED_NEXUSES = 4096;
 
@@ -135,7 +132,7 @@ final class PersistentReservations {
       case SharedCommand.LegacyReserve r -> applyLegacyReserve(r.issuer());
       case SharedCommand.LegacyRelease r -> applyLegacyRelease(r.issuer());
       case SharedCommand.NexusLost lost -> applyNexusLost(lost.issuer());
-      case SharedCommand.Reset reset ->
+      case SharedCommand.Reset _, SharedCommand.ModeSelect _ ->
           throw new IllegalArgumentException("not a reservation command");
     };
   }
@@ -208,39 +205,21 @@ final class PersistentReservations {
   }
 
   /**
-   * The whole reservation state as bytes, for the other site to install on resync: {@code u32
-   * "DSS1" | u8 version | str SPC-2 holder ("" for none) | ReservationCodec bytes}.
+   * The whole reservation state with the unit's {@code writeCache}, for the other site to install
+   * on resync ({@link UnitSnapshot}).
    */
-  byte[] sharedSnapshot() {
+  UnitSnapshot sharedSnapshot(boolean writeCache) {
     synchronized (lock) {
-      byte[] persistent = ReservationCodec.encode(state);
-      String holder = legacyHolder == null ? "" : legacyHolder;
-      ByteBuffer b =
-          ByteBuffer.allocate(5 + 2 + ReservationCodec.utf8(holder).length + persistent.length);
-      b.putInt(SNAPSHOT_MAGIC).put((byte) SNAPSHOT_VERSION);
-      ReservationCodec.putString(b, holder);
-      return b.put(persistent).array();
+      return new UnitSnapshot(writeCache, legacyHolder, state);
     }
   }
 
-  /** Replaces the state with a snapshot of the other site's; IllegalArgumentException if bad. */
-  void installShared(byte[] snapshot) {
-    ByteBuffer b = ByteBuffer.wrap(snapshot).asReadOnlyBuffer();
-    if (b.remaining() < 7 || b.getInt() != SNAPSHOT_MAGIC) {
-      throw new IllegalArgumentException("not a shared reservation snapshot (bad magic)");
-    }
-    int version = b.get() & 0xff;
-    if (version != SNAPSHOT_VERSION) {
-      throw new IllegalArgumentException("unsupported snapshot version " + version);
-    }
-    String holder = ReservationCodec.getString(b);
-    byte[] persistent = new byte[b.remaining()];
-    b.get(persistent);
-    ReservationState next = ReservationCodec.decode(persistent);
+  /** Replaces the reservation state with that of a snapshot of the other site's. */
+  void installShared(UnitSnapshot snapshot) {
     synchronized (lock) {
-      save(state, next);
-      state = next;
-      legacyHolder = holder.isEmpty() ? null : holder;
+      save(state, snapshot.reservations());
+      state = snapshot.reservations();
+      legacyHolder = snapshot.legacyHolder();
     }
   }
 

@@ -19,9 +19,11 @@ final class Provisioning {
 
   private final Volume volume;
   private final BlockLimits limits;
+  private final ModePages modePages;
 
-  Provisioning(Volume volume, BlockLimits limits) {
+  Provisioning(Volume volume, BlockLimits limits, ModePages modePages) {
     this.volume = volume;
+    this.modePages = modePages;
     this.limits = limits;
   }
 
@@ -65,6 +67,11 @@ final class Provisioning {
         volume.writeZeroes(lba * bs, blocks * bs, false);
       } else {
         writePattern(lba * bs, blocks * bs, pattern);
+      }
+      // WCE=0: GOOD only once the blocks are durable, as for every write; zeroing and deallocating
+      // have no FUA of their own, so one flush covers the whole command.
+      if (!modePages.writeCacheEnabled()) {
+        volume.flush();
       }
     } catch (IOException e) {
       return Sense.ioFailure(e, 0x0c, 0x00);

@@ -24,6 +24,7 @@ import java.util.concurrent.TimeoutException;
  *                           | u8 0/1 + [port]  (REGISTER AND MOVE's destination, resolved
  *                           where the command was issued)
  *   RESET, SPC-2 RESERVE, SPC-2 RELEASE, NEXUS LOST: nothing more
+ *   MODE SELECT: u8 WCE (0 or 1; the caching page's new value, checked where it arrived)
  * result:  u8 status | u8 sense length + sense | str message
  * str = u16 length + UTF-8
  * </pre>
@@ -36,6 +37,7 @@ sealed interface SharedCommand {
   int KIND_LEGACY_RESERVE = 3;
   int KIND_LEGACY_RELEASE = 4;
   int KIND_NEXUS_LOST = 5;
+  int KIND_MODE_SELECT = 6;
 
   /** PERSISTENT RESERVE OUT parameter lists are far smaller; a bound keeps decoding cheap. */
   int MAX_PARAMETER_BYTES = 1 << 20;
@@ -62,6 +64,13 @@ sealed interface SharedCommand {
   /** The I_T nexus ended (logout, connection loss): its SPC-2 reservation goes. */
   record NexusLost(ItNexus issuer) implements SharedCommand {}
 
+  /**
+   * MODE SELECT from {@code issuer} naming the caching page, reduced to what it sets: WCE, the one
+   * changeable field. Its parameter list was checked where it arrived; the check depends only on
+   * constants and the block size, the same at both sites, so the other site has nothing to judge.
+   */
+  record ModeSelect(ItNexus issuer, boolean writeCacheEnabled) implements SharedCommand {}
+
   private static int kind(SharedCommand c) {
     return switch (c) {
       case ReserveOut x -> KIND_RESERVE_OUT;
@@ -69,6 +78,7 @@ sealed interface SharedCommand {
       case LegacyReserve x -> KIND_LEGACY_RESERVE;
       case LegacyRelease x -> KIND_LEGACY_RELEASE;
       case NexusLost x -> KIND_NEXUS_LOST;
+      case ModeSelect x -> KIND_MODE_SELECT;
     };
   }
 
@@ -86,6 +96,9 @@ sealed interface SharedCommand {
       if (r.moveTo() != null) {
         putPort(b, r.moveTo());
       }
+    }
+    if (c instanceof ModeSelect m) {
+      b.put((byte) (m.writeCacheEnabled() ? 1 : 0));
     }
     return b.array();
   }
@@ -110,6 +123,7 @@ sealed interface SharedCommand {
             case KIND_LEGACY_RESERVE -> new LegacyReserve(issuer);
             case KIND_LEGACY_RELEASE -> new LegacyRelease(issuer);
             case KIND_NEXUS_LOST -> new NexusLost(issuer);
+            case KIND_MODE_SELECT -> modeSelect(issuer, b);
             default -> throw new IllegalArgumentException("unknown shared command kind " + kind);
           };
       if (b.hasRemaining()) {
@@ -137,6 +151,14 @@ sealed interface SharedCommand {
     return new ReserveOut(issuer, cdb, parameters, hasMove == 1 ? getPort(b) : null);
   }
 
+  private static ModeSelect modeSelect(ItNexus issuer, ByteBuffer b) {
+    int wce = b.get() & 0xff;
+    if (wce > 1) {
+      throw new IllegalArgumentException("bad WCE value " + wce + " in MODE SELECT");
+    }
+    return new ModeSelect(issuer, wce == 1);
+  }
+
   private static void putPort(ByteBuffer b, TargetPort p) {
     ReservationCodec.putString(b, p.name());
     ReservationCodec.putString(b, p.targetName());
@@ -156,6 +178,9 @@ sealed interface SharedCommand {
     if (c instanceof ReserveOut r) {
       size += 1 + r.cdb().length + 4 + r.parameters().length + 1;
       size += r.moveTo() == null ? 0 : port(r.moveTo());
+    }
+    if (c instanceof ModeSelect) {
+      size += 1;
     }
     return size;
   }

@@ -112,6 +112,15 @@ class ExtendedCopyTest {
   }
 
   @Test
+  void withTheWriteCacheOffTheCopyIsDurableBeforeItsStatus() {
+    assertGood(xcopy(simple(1, 8, 0, 100)));
+    assertThat(f.volume.fuaWrites).as("WCE=1: acknowledged from the cache").isZero();
+    f.writeCacheOff();
+    assertGood(xcopy(simple(2, 8, 0, 200)));
+    assertThat(f.volume.fuaWrites).isPositive();
+  }
+
+  @Test
   void copiesToAnotherLogicalUnitOfTheSite() throws IOException {
     RamVolume backing = new RamVolume(Fixture.BS, Fixture.BLOCKS);
     Renamed other = new Renamed(backing, 7);

@@ -54,6 +54,26 @@ final class Fixture {
 
   // ---- CDB builders ----
 
+  /** MODE SELECT(6) with PF, of a parameter list of {@code length} bytes. */
+  static byte[] modeSelect6(int length) {
+    return cdb(0x15, 0x10, 0, 0, length, 0);
+  }
+
+  /** A MODE SELECT(6) parameter list: no block descriptor, the caching page with {@code wce}. */
+  static byte[] cachingPage(boolean wce) {
+    byte[] p = new byte[4 + 2 + 0x12];
+    p[4] = 0x08;
+    p[5] = 0x12;
+    p[6] = (byte) (wce ? 0x04 : 0);
+    return p;
+  }
+
+  /** Turns the unit's write cache off through this fixture's nexus. */
+  void writeCacheOff() {
+    byte[] off = cachingPage(false);
+    assertGood(run(modeSelect6(off.length), off));
+  }
+
   static byte[] cdb(int... bytes) {
     byte[] c = new byte[bytes.length];
     for (int i = 0; i < bytes.length; i++) {

@@ -80,6 +80,21 @@ class ProvisioningTest {
   }
 
   @Test
+  void withTheWriteCacheOffWriteSameIsDurableBeforeItsStatus() {
+    byte[] unmap = rw16(0x93, 300, 4);
+    unmap[1] = 0x08;
+    assertGood(f.run(rw10(0x41, 100, 5), pattern(1, 3)));
+    assertGood(f.run(rw10(0x41, 200, 5), new byte[BS]));
+    assertGood(f.run(unmap, new byte[BS]));
+    assertThat(f.volume.flushes).as("WCE=1: acknowledged from the cache").isZero();
+    f.writeCacheOff();
+    assertGood(f.run(rw10(0x41, 100, 5), pattern(1, 4))); // a pattern
+    assertGood(f.run(rw10(0x41, 200, 5), new byte[BS])); // zeros
+    assertGood(f.run(unmap, new byte[BS])); // deallocation
+    assertThat(f.volume.flushes).isEqualTo(3);
+  }
+
+  @Test
   void writeSameWithUnmapDeallocatesZeroBlocks() {
     assertGood(f.run(rw10(0x2a, 0, 4), pattern(4, 1)));
     byte[] ws = rw16(0x93, 0, 4);

@@ -24,6 +24,32 @@ class SharedCommandTest {
     var plain = new SharedCommand.ReserveOut(NEXUS, new byte[10], new byte[0], null);
     assertThat(((SharedCommand.ReserveOut) roundTrip(plain)).moveTo()).isNull();
     assertThat(roundTrip(new SharedCommand.Reset(NEXUS))).isEqualTo(new SharedCommand.Reset(NEXUS));
+    for (boolean wce : new boolean[] {false, true}) {
+      var select = new SharedCommand.ModeSelect(NEXUS, wce);
+      assertThat(roundTrip(select)).isEqualTo(select);
+    }
+  }
+
+  @Test
+  void modeSelectHasItsOwnKindAndOneWceByte() {
+    byte[] off = SharedCommand.encode(new SharedCommand.ModeSelect(NEXUS, false));
+    byte[] reset = SharedCommand.encode(new SharedCommand.Reset(NEXUS));
+    assertThat(off[5]).isEqualTo((byte) SharedCommand.KIND_MODE_SELECT);
+    assertThat(SharedCommand.KIND_MODE_SELECT).isEqualTo(6);
+    assertThat(off).hasSize(reset.length + 1);
+    assertThat(off[off.length - 1]).isZero();
+
+    byte[] badWce = off.clone();
+    badWce[badWce.length - 1] = 2;
+    assertThatThrownBy(() -> SharedCommand.decode(badWce))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("bad WCE value 2");
+    assertThatThrownBy(() -> SharedCommand.decode(Arrays.copyOf(off, off.length - 1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("truncated");
+    assertThatThrownBy(() -> SharedCommand.decode(Arrays.copyOf(off, off.length + 1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("1 trailing bytes");
   }
 
   static SharedCommand roundTrip(SharedCommand c) {
@@ -59,16 +85,17 @@ class SharedCommandTest {
   @Test
   void randomAndMutatedBytesOnlyEverFailCleanly() {
     Random random = new Random(77);
-    byte[] valid =
-        SharedCommand.encode(
-            new SharedCommand.ReserveOut(NEXUS, new byte[10], new byte[40], OTHER));
+    byte[][] valid = {
+      SharedCommand.encode(new SharedCommand.ReserveOut(NEXUS, new byte[10], new byte[40], OTHER)),
+      SharedCommand.encode(new SharedCommand.ModeSelect(NEXUS, true))
+    };
     for (int i = 0; i < 20_000; i++) {
       byte[] b;
       if (i % 2 == 0) {
         b = new byte[random.nextInt(120)];
         random.nextBytes(b);
       } else {
-        b = valid.clone();
+        b = valid[random.nextInt(valid.length)].clone();
         b[random.nextInt(b.length)] = (byte) random.nextInt(256);
       }
       try {

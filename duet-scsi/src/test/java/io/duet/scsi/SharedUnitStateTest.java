@@ -2,8 +2,10 @@ package io.duet.scsi;
 
 import static io.duet.scsi.Fixture.assertGood;
 import static io.duet.scsi.Fixture.assertSense;
+import static io.duet.scsi.Fixture.cachingPage;
 import static io.duet.scsi.Fixture.cdb;
 import static io.duet.scsi.Fixture.data;
+import static io.duet.scsi.Fixture.modeSelect6;
 import static io.duet.scsi.Fixture.rw10;
 import static io.duet.scsi.PersistentReservationsTest.basic;
 import static io.duet.scsi.PersistentReservationsTest.proutCdb;
@@ -13,6 +15,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.duet.store.VolumeUnavailableException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -228,6 +231,135 @@ class SharedUnitStateTest {
     assertSense(run(host1B, TUR), Sense.UNIT_ATTENTION, 0x29, 0x03);
     assertSense(run(host2B, TUR), Sense.UNIT_ATTENTION, 0x29, 0x03);
     assertGood(run(host1B, cdb(0x16, 0, 0, 0, 0, 0))); // the SPC-2 reservation went
+  }
+
+  static final byte[] MODE_SENSE_CACHING = cdb(0x1a, 0x08, 0x08, 0, 255, 0);
+
+  ScsiResult modeSelect(ItNexus n, byte[] parameters) {
+    return run(n, modeSelect6(parameters.length), parameters);
+  }
+
+  /** WCE as MODE SENSE reports it through {@code n}. */
+  boolean wce(ItNexus n) {
+    return (data(run(n, MODE_SENSE_CACHING))[4 + 2] & 0x04) != 0;
+  }
+
+  @Test
+  void modeSelectAtOneSiteSetsWceAtBothAndTellsEveryNexusButTheIssuer() {
+    assertGood(modeSelect(host1A, cachingPage(false)));
+    assertThat(link.commands).hasSize(1);
+    assertGood(run(host1A, TUR)); // the issuer knows
+    assertSense(run(host2A, TUR), Sense.UNIT_ATTENTION, 0x2a, 0x01);
+    assertSense(run(host1B, TUR), Sense.UNIT_ATTENTION, 0x2a, 0x01);
+    assertSense(run(host2B, TUR), Sense.UNIT_ATTENTION, 0x2a, 0x01);
+    assertThat(wce(host1B)).isFalse();
+    assertThat(wce(host1A)).isFalse();
+
+    // Honoured at site B: a write without FUA reaches B's volume as FUA.
+    RamVolume atB = (RamVolume) siteB.volume();
+    int fuaBefore = atB.fuaWrites;
+    assertGood(run(host2B, rw10(0x2a, 0, 1), new byte[512]));
+    assertThat(atB.fuaWrites).isEqualTo(fuaBefore + 1);
+
+    assertGood(modeSelect(host2B, cachingPage(true)));
+    assertSense(run(host1A, TUR), Sense.UNIT_ATTENTION, 0x2a, 0x01);
+    assertGood(run(host2B, TUR));
+    assertThat(wce(host1A)).isTrue();
+    assertThat(link.disagreed).isFalse();
+  }
+
+  @Test
+  void appliedModeSelectRaisesModeParametersChangedOnlyWhenWceChanges() {
+    byte[] off = SharedCommand.encode(new SharedCommand.ModeSelect(host1A, false));
+    assertGood(SharedCommand.decodeResult(siteA.applyShared(off)));
+    assertGood(run(host1A, TUR));
+    assertSense(run(host2A, TUR), Sense.UNIT_ATTENTION, 0x2a, 0x01);
+    assertThat(wce(host2A)).isFalse();
+    assertGood(SharedCommand.decodeResult(siteA.applyShared(off))); // already off: no news
+    assertGood(run(host2A, TUR));
+    assertThat(wce(host1B)).as("applied at site A only").isTrue();
+  }
+
+  @Test
+  void aBadModeSelectFailsWhereItArrivedAndNeverTravels() {
+    byte[] bad = cachingPage(false);
+    bad[7] = 0x11; // a byte that cannot change
+    assertSense(modeSelect(host1B, bad), Sense.ILLEGAL_REQUEST, 0x26, 0x00);
+    assertThat(link.commands).isEmpty();
+    assertGood(run(host2B, TUR));
+    assertThat(wce(host1A)).isTrue();
+  }
+
+  @Test
+  void aModeSelectTheSitesCannotAgreeOnFailsAndChangesNothingHere() {
+    siteB.useSharedState(
+        command -> CompletableFuture.failedFuture(new VolumeUnavailableException("stale site")));
+    assertSense(modeSelect(host1B, cachingPage(false)), Sense.NOT_READY, 0x04, 0x0c);
+    siteB.useSharedState(command -> CompletableFuture.failedFuture(new IllegalStateException()));
+    assertSense(modeSelect(host1B, cachingPage(false)), Sense.HARDWARE_ERROR, 0x44, 0x00);
+    assertGood(run(host2B, TUR));
+    assertThat(wce(host1B)).isTrue();
+    RamVolume atB = (RamVolume) siteB.volume();
+    int fuaBefore = atB.fuaWrites;
+    assertGood(run(host2B, rw10(0x2a, 0, 1), new byte[512]));
+    assertThat(atB.fuaWrites).isEqualTo(fuaBefore);
+
+    siteB.useSharedState(null); // not replicated: applied here at once, as ever
+    assertGood(modeSelect(host1B, cachingPage(false)));
+    assertSense(run(host2B, TUR), Sense.UNIT_ATTENTION, 0x2a, 0x01);
+    assertThat(wce(host2B)).isFalse();
+    assertThat(wce(host1A)).isTrue();
+  }
+
+  @Test
+  void theSnapshotCarriesWceAndAnInstalledChangeIsAnnounced() {
+    assertGood(modeSelect(host1A, cachingPage(false)));
+    LogicalUnit stale = unit(2, PersistentState.NONE);
+    stale.nexusAttached(host1B);
+    var tur = new ScsiTask(host1B, TUR, ByteBuffer.allocate(0), 0, false, 1);
+    assertSense(stale.execute(tur), Sense.UNIT_ATTENTION, 0x29, 0x00);
+    stale.installShared(siteA.sharedSnapshot());
+    assertSense(stale.execute(tur), Sense.UNIT_ATTENTION, 0x2a, 0x01);
+    var sense = new ScsiTask(host1B, MODE_SENSE_CACHING, ByteBuffer.allocate(0), 255, false, 1);
+    assertThat(data(stale.execute(sense))[4 + 2] & 0x04).as("WCE installed").isZero();
+    assertThat(stale.sharedSnapshot()).isEqualTo(siteA.sharedSnapshot());
+    stale.installShared(siteA.sharedSnapshot()); // nothing changes: nothing to announce
+    assertGood(stale.execute(tur));
+  }
+
+  @Test
+  void aSnapshotInTheFormerFormatStillInstallsAndLeavesWceAsItIs() {
+    assertGood(run(host1A, RESERVE6));
+    assertGood(out(host1A, REGISTER, 0, basic(0, 0x11, 0x01))); // APTPL: diskA has its bytes
+    byte[] holder = UnitAttentions.key(host1A).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    // Version 1, as sites sent it before WCE was shared: "DSS1" | 1 | str holder | state.
+    ByteBuffer v1 = ByteBuffer.allocate(4 + 1 + 2 + holder.length + diskA.saved.length);
+    v1.putInt(0x44535331).put((byte) 1).putShort((short) holder.length).put(holder);
+    v1.put(diskA.saved);
+
+    LogicalUnit stale = unit(2, PersistentState.NONE);
+    stale.nexusAttached(host2B);
+    var tur = new ScsiTask(host2B, TUR, ByteBuffer.allocate(0), 0, false, 1);
+    stale.execute(tur); // the login attention
+    byte[] off = cachingPage(false);
+    var select = new ScsiTask(host2B, modeSelect6(off.length), ByteBuffer.wrap(off), 0, false, 1);
+    assertGood(stale.execute(select)); // not replicated: WCE off here alone
+
+    stale.installShared(v1.array());
+    var read = new ScsiTask(host2B, rw10(0x28, 0, 1), ByteBuffer.allocate(0), 512, false, 1);
+    assertThat(stale.execute(read).status())
+        .as("the SPC-2 reservation of host 1 came with it")
+        .isEqualTo(ScsiResult.RESERVATION_CONFLICT);
+    byte[] installed = stale.sharedSnapshot();
+    byte[] atA = siteA.sharedSnapshot();
+    assertThat(Arrays.copyOfRange(installed, 6, installed.length))
+        .as("everything but WCE is site A's")
+        .isEqualTo(Arrays.copyOfRange(atA, 6, atA.length));
+    assertThat(installed[4]).as("sent on as version 2").isEqualTo((byte) 2);
+    assertThat(installed[5]).as("WCE kept (off)").isZero();
+    // MODE SENSE from host 2 would meet the SPC-2 reservation; the holder's nexus reads WCE.
+    var sense = new ScsiTask(host1A, MODE_SENSE_CACHING, ByteBuffer.allocate(0), 255, false, 1);
+    assertThat(data(stale.execute(sense))[4 + 2] & 0x04).as("WCE kept").isZero();
   }
 
   static final byte[] RESERVE6 = cdb(0x16, 0, 0, 0, 0, 0);

@@ -2,10 +2,10 @@ package io.duet.sync;
 
 /**
  * The replicated unit state of a consistency group's volumes (persistent reservations, LUN reset,
- * unit attentions), as the SCSI layer keeps it: a deterministic state machine per volume, driven by
- * opaque commands. The replicator applies every command at both sites in the leader's one order
- * and, when it resynchronizes the follower, replaces the follower's state with the leader's
- * snapshot.
+ * the write cache setting, unit attentions), as the SCSI layer keeps it: a deterministic state
+ * machine per volume, driven by opaque commands. The replicator applies every command at both sites
+ * in the leader's one order and, when it resynchronizes the follower, replaces the follower's state
+ * with the leader's snapshot.
  *
  * <p>Every method is called on the replicator's event loop and must be quick and non-blocking.
  * {@link #apply} must depend only on the state and the command, so both sites compute the same

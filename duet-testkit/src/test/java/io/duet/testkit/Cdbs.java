@@ -40,6 +40,25 @@ final class Cdbs {
     return c;
   }
 
+  /** MODE SENSE(6) of the caching page (08h), current values, no block descriptors. */
+  static byte[] modeSenseCaching(int allocation) {
+    return new byte[] {0x1a, 0x08, 0x08, 0, (byte) allocation, 0};
+  }
+
+  /** MODE SELECT(6) with PF of a {@link #cachingPage} parameter list. */
+  static byte[] modeSelect6(int parameterListLength) {
+    return new byte[] {0x15, 0x10, 0, 0, (byte) parameterListLength, 0};
+  }
+
+  /** A MODE SELECT(6) parameter list: header, no block descriptor, the caching page with WCE. */
+  static byte[] cachingPage(boolean wce) {
+    byte[] p = new byte[4 + 2 + 0x12];
+    p[4] = 0x08;
+    p[5] = 0x12;
+    p[6] = (byte) (wce ? 0x04 : 0);
+    return p;
+  }
+
   static byte[] testUnitReady() {
     return new byte[6];
   }

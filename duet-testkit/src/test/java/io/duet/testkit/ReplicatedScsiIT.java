@@ -19,8 +19,9 @@ import org.junit.jupiter.api.TestInstance;
 
 /**
  * One device seen from both sites (G2): COMPARE AND WRITE sent at the same moment from a host at
- * each site has exactly one winner, and a persistent reservation taken at one site binds a host
- * writing at the other.
+ * each site has exactly one winner, a persistent reservation taken at one site binds a host writing
+ * at the other, and MODE SELECT of the write cache at one site is what MODE SENSE reports at the
+ * other, announced there by a unit attention.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ReplicatedScsiIT {
@@ -35,9 +36,11 @@ class ReplicatedScsiIT {
     sites = TwoSites.start(Files.createTempDirectory(Path.of("target"), "replicated-scsi"));
     sites.createVolume("caw", "16MiB");
     sites.createVolume("pr", "16MiB");
-    sites.createCg(CG, List.of("caw", "pr"), "200MiB");
+    sites.createVolume("wce", "16MiB");
+    sites.createCg(CG, List.of("caw", "pr", "wce"), "200MiB");
     sites.mapEverywhere("caw", 0);
     sites.mapEverywhere("pr", 1);
+    sites.mapEverywhere("wce", 2);
   }
 
   @AfterAll
@@ -154,6 +157,57 @@ class ReplicatedScsiIT {
           .as("write at site B once the reservation is cleared")
           .isZero();
     }
+  }
+
+  @Test
+  void writeCacheSetAtOneSiteIsWhatTheOtherReportsAfterAUnitAttention() throws Exception {
+    int lun = 2;
+    try (RawInitiator atA = session(sites.a(), "wce-a", 0x400000600001L);
+        RawInitiator atB = session(sites.b(), "wce-b", 0x400000600002L)) {
+      clearUnitAttentions(atA, lun);
+      clearUnitAttentions(atB, lun);
+      assertThat(wce(atB, lun)).as("WCE at site B before").isTrue();
+
+      byte[] off = Cdbs.cachingPage(false);
+      assertThat(describe(atA.command(lun, Cdbs.modeSelect6(off.length), off, 0)))
+          .as("MODE SELECT WCE=0 at site A")
+          .isEqualTo("00");
+      assertThat(describe(atB.command(lun, Cdbs.testUnitReady(), null, 0)))
+          .as("site B's next command")
+          .isEqualTo("02 6/2a/01");
+      assertThat(wce(atB, lun)).as("WCE at site B").isFalse();
+      assertThat(describe(atA.command(lun, Cdbs.testUnitReady(), null, 0)))
+          .as("the issuer is told nothing")
+          .isEqualTo("00");
+
+      byte[] on = Cdbs.cachingPage(true);
+      assertThat(describe(atB.command(lun, Cdbs.modeSelect6(on.length), on, 0)))
+          .as("MODE SELECT WCE=1 at site B")
+          .isEqualTo("00");
+      assertThat(describe(atA.command(lun, Cdbs.testUnitReady(), null, 0)))
+          .as("site A's next command")
+          .isEqualTo("02 6/2a/01");
+      assertThat(wce(atA, lun)).as("WCE at site A").isTrue();
+    }
+  }
+
+  /** WCE as MODE SENSE reports it on {@code lun}. */
+  static boolean wce(RawInitiator s, int lun) throws IOException {
+    RawInitiator.Response r = s.command(lun, Cdbs.modeSenseCaching(64), null, 64);
+    assertThat(describe(r)).as("MODE SENSE").isEqualTo("00");
+    return (r.data()[4 + 2] & 0x04) != 0;
+  }
+
+  /** Takes every pending unit attention of the session's nexus to {@code lun}. */
+  static void clearUnitAttentions(RawInitiator s, int lun) throws IOException {
+    for (int i = 0; i < 8; i++) {
+      RawInitiator.Response r = s.command(lun, Cdbs.testUnitReady(), null, 0);
+      if (r.status() == 0) {
+        return;
+      }
+      assertThat(r.senseKey()).as("TEST UNIT READY: %s", describe(r)).isEqualTo(6);
+    }
+    throw new AssertionError("unit attentions never cleared on LUN " + lun);
   }
 
   /** PERSISTENT RESERVE OUT to LUN 1 (no APTPL); returns the status. */
