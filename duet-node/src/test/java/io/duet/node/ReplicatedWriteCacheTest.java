@@ -71,8 +71,11 @@ class ReplicatedWriteCacheTest {
       assertThat(run(unitB, hostB, write10(0, blocks), new byte[4096]).status()).isZero();
       OptionalLong cachedA = PageCache.notDurablePages(fileA);
       assumeTrue(cachedA.isPresent(), "the kernel has no cachestat(2) to observe durability");
-      assertThat(cachedA.getAsLong()).as("A holds the write in its page cache").isPositive();
-      assertThat(PageCache.notDurablePages(fileB).getAsLong()).as("and so does B").isPositive();
+      // The control: a cached write shows as not durable. Should the kernel have written it back
+      // already (a sync elsewhere, memory pressure), there is nothing to observe: skip, not fail.
+      assumeTrue(
+          cachedA.getAsLong() > 0 && PageCache.notDurablePages(fileB).getAsLong() > 0,
+          "the kernel wrote the cached write back early");
 
       assertThat(run(unitA, issuer, modeSelect6(), cachingPage(false)).status()).isZero();
       assertThat(attentions(unitA, issuer)).as("the issuer knows").isEmpty();
