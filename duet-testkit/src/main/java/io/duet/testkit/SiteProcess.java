@@ -135,6 +135,11 @@ public final class SiteProcess implements AutoCloseable {
     process.waitFor();
   }
 
+  /** SIGKILL without waiting (see {@link TwoSites#kill9Both}). */
+  void sendKill9() {
+    process.destroyForcibly();
+  }
+
   /** SIGSTOP: the process stops in its tracks, sockets open, until {@link #resume}. */
   public void pause() throws IOException, InterruptedException {
     DuetJvm.signal(process, "STOP");

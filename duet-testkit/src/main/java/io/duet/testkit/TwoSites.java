@@ -269,6 +269,14 @@ public final class TwoSites implements AutoCloseable {
     site.kill9();
   }
 
+  /** SIGKILL of both sites at once (both signals sent before either is waited for). */
+  public void kill9Both() throws InterruptedException {
+    a.sendKill9();
+    b.sendKill9();
+    a.kill9();
+    b.kill9();
+  }
+
   /** Starts a killed site again with its config and data; the link comes back by itself. */
   public void restart(SiteProcess site) throws IOException, InterruptedException {
     site.launch();
