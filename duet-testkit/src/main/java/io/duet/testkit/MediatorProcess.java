@@ -61,6 +61,11 @@ public final class MediatorProcess implements AutoCloseable {
     ready = started.ready().path("mediator");
   }
 
+  /** Its data directory (records, users, CA): a test may copy it and restore the copy. */
+  public Path dataDir() {
+    return dataDir;
+  }
+
   /** The HTTPS API's base URL. */
   public String api() {
     return ready.path("api").asText();

@@ -318,6 +318,59 @@ class MediatorFailoverIT {
         site, CG, "mediator " + what, FAULT_TIMEOUT, v -> condition.test(v.path("mediator")));
   }
 
+  /**
+   * The mediator's data directory is restored from a copy taken while the sites were in sync, after
+   * the leader recorded itself as the survivor of a link cut: the restored record lags the sites.
+   * The leader's next report brings it forward (it went on alone as the recorded leader), the
+   * follower is never promoted, and nothing is lost.
+   */
+  @Test
+  void mediatorRestoredFromAnOlderCopyLosesNothing() throws Exception {
+    Path copy = mediator.dataDir().resolveSibling("data-copy");
+    copyTree(mediator.dataDir(), copy);
+    long fault = System.nanoTime();
+    sites.link().blackhole(Direction.UPSTREAM, Direction.DOWNSTREAM);
+    sites.awaitCg(sites.b(), CG, "follower unavailable", FAULT_TIMEOUT, v -> !serving(v));
+    atA.awaitMoreAcks(50, 30);
+    long rto = rtoMs(atA, fault);
+
+    mediator.kill9();
+    deleteTree(mediator.dataDir());
+    copyTree(copy, mediator.dataDir());
+    mediator.launch();
+    awaitMediator(
+        sites.a(), "back in quorum after the restore", m -> m.path("inQuorum").asBoolean());
+    atA.awaitMoreAcks(50, 30);
+    assertThat(sites.cg(sites.b(), CG).path("role").asText())
+        .as("the follower is not promoted by the older record")
+        .isEqualTo("FOLLOWER");
+    awaitRefused(atB);
+    sites.link().heal();
+    long resync = sites.awaitInSyncWatchingResync(CG, RESYNC_TIMEOUT);
+    finish("mediator restored from an older copy", rto, resync, sites.a());
+  }
+
+  private static void copyTree(Path from, Path to) throws IOException {
+    try (var paths = Files.walk(from)) {
+      for (Path p : paths.toList()) {
+        Path target = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(p, target, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+        }
+      }
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    try (var paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+
   private void awaitRole(SiteProcess site, String role, String availability) throws Exception {
     sites.awaitCg(
         site,
