@@ -166,12 +166,7 @@ class ReplicationFaultIT {
       }
     }
     sites.a().api().patch("/api/v1/cgs/" + CG, "{\"resyncRate\":\"64MiB\"}");
-    sites.awaitInSync(CG, RESYNC_TIMEOUT);
-    atA.awaitMoreAcks(50, 30);
-    atB.awaitMoreAcks(50, 30);
-    atA.close();
-    atB.close();
-    assertIdenticalAndNothingLost();
+    healedWritingAtBothThenNothingLost();
   }
 
   /** Both site processes killed at once (a shared power feed that kept the disks' caches). */
@@ -182,6 +177,11 @@ class ReplicationFaultIT {
     sites.restart(sites.b());
     sites.restart(sites.a());
     sites.awaitLinkUp();
+    healedWritingAtBothThenNothingLost();
+  }
+
+  /** In sync again, both sites acknowledging writes again, then G1 at both and verify. */
+  private void healedWritingAtBothThenNothingLost() throws Exception {
     sites.awaitInSync(CG, RESYNC_TIMEOUT);
     atA.awaitMoreAcks(50, 30);
     atB.awaitMoreAcks(50, 30);
