@@ -44,7 +44,8 @@ final class Finale {
     w.invariants.checkForcedFailover();
     w.invariants.checkNothingLost(w.history, w.a.disk, "A");
     w.invariants.checkNothingLost(w.history, w.b.disk, "B");
-    for (String v : LinearizabilityChecker.check(w.history, blocks)) {
+    w.invariants.checkFlushesKept(w.history);
+    for (String v : LinearizabilityChecker.check(w.history, blocks, w.invariants.powerLoss)) {
       w.invariants.violation("G2: " + v);
     }
   }

@@ -89,6 +89,7 @@ final class HostClient {
     long value = kind == Op.Kind.WRITE ? ((long) id << 32) | ++counter : 0;
     boolean fua = rnd.nextInt(10) == 0;
     Op op = world.history.invoke(site.name, id, kind, first, blocks, value, world.sched.now());
+    op.fua = fua && kind == Op.Kind.WRITE;
     if (kind == Op.Kind.WRITE) {
       world.invariants.onWriteInvoked(op);
     }

@@ -20,6 +20,7 @@ final class Invariants {
   private final Map<Long, String> aloneAcks = new HashMap<>();
 
   private final Map<Long, Op> writesByValue = new HashMap<>();
+  final PowerLossLedger powerLoss = new PowerLossLedger(writesByValue);
   long aloneAckCount;
 
   /**
@@ -198,6 +199,9 @@ final class Invariants {
       long block = e.getKey();
       long held = BlockData.decode(disk.block(block), 0, block);
       Op holder = writesByValue.get(held);
+      if (held == BlockData.GARBAGE && powerLoss.tornTolerated(block, Long.MAX_VALUE, history)) {
+        continue; // torn by a power loss that excused its write, and not written since
+      }
       if (held == BlockData.GARBAGE || (holder == null && held != 0)) {
         violation("G1: site " + site + " block " + block + " holds garbage or an unknown value");
         continue;
@@ -216,6 +220,11 @@ final class Invariants {
                 + Op.ms(e.getValue()));
       }
     }
+  }
+
+  /** G1's durability half: see {@link PowerLossLedger#check}. */
+  void checkFlushesKept(History history) {
+    powerLoss.check(history).forEach(this::violation);
   }
 
   /** G4: both replicas byte-identical, nothing dirty, nothing in flight. */

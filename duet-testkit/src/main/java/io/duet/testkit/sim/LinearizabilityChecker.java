@@ -3,6 +3,7 @@ package io.duet.testkit.sim;
 import io.duet.testkit.sim.RegisterChecker.RegisterOp;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -15,6 +16,14 @@ final class LinearizabilityChecker {
 
   /** Every violation found, one message per block (empty when the history is linearizable). */
   static List<String> check(History history, long blocks) {
+    return check(history, blocks, new PowerLossLedger(Map.of()));
+  }
+
+  /**
+   * As {@link #check(History, long)}, leaving out what {@code powerLoss} excused: reads of excused
+   * writes' values, and garbage reads of blocks a power loss tore while their value was excused.
+   */
+  static List<String> check(History history, long blocks, PowerLossLedger powerLoss) {
     List<List<RegisterOp>> perBlock = new ArrayList<>();
     for (long b = 0; b < blocks; b++) {
       perBlock.add(new ArrayList<>());
@@ -31,6 +40,12 @@ final class LinearizabilityChecker {
           perBlock.get((int) block).add(new RegisterOp(op.id, true, op.value, op.invokeNanos, end));
         } else if (op.kind == Op.Kind.READ && op.ok()) {
           long v = op.readValues[i];
+          if (v == BlockData.GARBAGE && powerLoss.tornTolerated(block, op.invokeNanos, history)) {
+            continue;
+          }
+          if (v != 0 && powerLoss.excused(v)) {
+            continue;
+          }
           if (v == BlockData.GARBAGE) {
             violations.add("block " + block + ": read a torn or corrupt block: " + op);
             continue;

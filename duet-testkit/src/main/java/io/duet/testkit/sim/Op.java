@@ -58,9 +58,13 @@ final class Op {
     this.invokeNanos = invokeNanos;
   }
 
+  /** A write with FUA: durable at both sites once acknowledged. */
+  boolean fua;
+
   /**
-   * Given up by an operator's forced failover: what the old leader did after losing contact is lost
-   * by design, so G1 and G2 no longer count it.
+   * Lost by design, so G1 and G2 no longer count it: given up by an operator's forced failover
+   * (what the old leader did after losing contact), or, for a write, excused by a power loss that
+   * took its only, un-flushed copies ({@link PowerLossLedger}; reads of its value are dropped too).
    */
   boolean discarded;
 
@@ -77,7 +81,7 @@ final class Op {
     String range = blocks == 1 ? "b" + firstBlock : "b" + firstBlock + "+" + blocks;
     String what =
         switch (kind) {
-          case WRITE -> "write " + Long.toHexString(value) + " " + range;
+          case WRITE -> "write " + Long.toHexString(value) + " " + range + (fua ? " fua" : "");
           case READ -> "read " + range + (readValues == null ? "" : " -> " + hex(readValues));
           case FLUSH -> "flush";
         };

@@ -4,8 +4,13 @@ import io.duet.store.OutOfRangeException;
 import io.duet.store.Volume;
 import io.duet.store.VolumeIdentity;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.UUID;
@@ -26,6 +31,21 @@ final class SimDisk implements Volume {
 
   /** Un-flushed blocks by index (sorted, so a crash draws its random choices in one order). */
   private final Map<Long, byte[]> cache = new TreeMap<>();
+
+  /**
+   * Per un-flushed block, every value (as {@link BlockData} decodes it) written into the page cache
+   * since the block was last durable: a power loss may take all of them, not only the last one.
+   */
+  private final Map<Long, Set<Long>> volatileValues = new HashMap<>();
+
+  /**
+   * Per block, every value this disk still holds or held before a newer one overwrote it (values a
+   * power loss took are forgotten): the order in which this site applied the writes.
+   */
+  private final Map<Long, Set<Long>> seen = new HashMap<>();
+
+  /** The blocks the last power loss tore. */
+  private List<Long> lastTorn = List.of();
 
   long writes;
   long flushes;
@@ -80,11 +100,16 @@ final class SimDisk implements Volume {
       byte[] b = new byte[BLOCK];
       src.get(b);
       long block = offset / BLOCK;
+      seen.computeIfAbsent(block, k -> new HashSet<>()).add(BlockData.decode(b, 0, block));
       if (fua) {
         cache.remove(block);
+        volatileValues.remove(block);
         System.arraycopy(b, 0, durable, (int) (block * BLOCK), BLOCK);
       } else {
         cache.put(block, b);
+        volatileValues
+            .computeIfAbsent(block, k -> new HashSet<>())
+            .add(BlockData.decode(b, 0, block));
       }
       offset += BLOCK;
     }
@@ -102,6 +127,7 @@ final class SimDisk implements Volume {
       System.arraycopy(e.getValue(), 0, durable, (int) (e.getKey() * BLOCK), BLOCK);
     }
     cache.clear();
+    volatileValues.clear();
   }
 
   @Override
@@ -139,6 +165,7 @@ final class SimDisk implements Volume {
 
   /** Power loss: each un-flushed block survives, is lost, or is torn at sector granularity. */
   int powerLoss(SplittableRandom rnd, boolean tear) {
+    List<Long> tornBlocks = new ArrayList<>();
     int torn = 0;
     for (Map.Entry<Long, byte[]> e : cache.entrySet()) {
       int base = (int) (e.getKey() * BLOCK);
@@ -147,6 +174,7 @@ final class SimDisk implements Volume {
         System.arraycopy(e.getValue(), 0, durable, base, BLOCK);
       } else if (choice == 2) {
         torn++;
+        tornBlocks.add(e.getKey());
         for (int s = 0; s < BLOCK / SECTOR; s++) {
           if (rnd.nextBoolean()) {
             System.arraycopy(e.getValue(), s * SECTOR, durable, base + s * SECTOR, SECTOR);
@@ -155,7 +183,39 @@ final class SimDisk implements Volume {
       }
     }
     cache.clear();
+    for (Map.Entry<Long, Set<Long>> e : volatileValues.entrySet()) {
+      Set<Long> values = seen.get(e.getKey());
+      values.removeAll(e.getValue());
+      values.add(value(e.getKey())); // what the block holds now (kept, older or torn)
+    }
+    volatileValues.clear();
+    lastTorn = List.copyOf(tornBlocks);
     return torn;
+  }
+
+  /** The blocks the last power loss tore. */
+  List<Long> lastTorn() {
+    return lastTorn;
+  }
+
+  /** The un-flushed blocks, each with the values written to it since it was last durable. */
+  Map<Long, Set<Long>> volatileValues() {
+    return volatileValues;
+  }
+
+  /** The value block {@code block} holds durably (what a power loss now would leave at least). */
+  long durableValue(long block) {
+    return BlockData.decode(durable, (int) (block * BLOCK), block);
+  }
+
+  /** Whether this disk holds {@code value} in {@code block} or a write it applied after it. */
+  boolean holdsOrSuperseded(long block, long value) {
+    return seen.getOrDefault(block, Set.of()).contains(value);
+  }
+
+  /** The value a read of {@code block} sees now. */
+  long value(long block) {
+    return BlockData.decode(block(block), 0, block);
   }
 
   int unflushedBlocks() {

@@ -204,8 +204,21 @@ public final class SimWorld {
     /** Kills a site's process ({@code powerLoss}: its un-flushed writes are lost too). */
     void crash(SimSite s, boolean powerLoss) {
       trace.log("fault", s.name + (powerLoss ? " loses power" : " crashes"));
-      s.crash(powerLoss, false);
+      if (powerLoss) {
+        powerLoss(List.of(s), List.of(false));
+      } else {
+        s.crash(false, false);
+      }
       siteCrashed(s);
+      nemesis.reconcileLink();
+    }
+
+    /** Both sites lose power at once (their un-flushed writes are lost, none torn). */
+    void powerLossBoth() {
+      trace.log("fault", "both sites lose power");
+      powerLoss(List.of(a, b), List.of(false, false));
+      siteCrashed(a);
+      siteCrashed(b);
       nemesis.reconcileLink();
     }
 
@@ -259,7 +272,7 @@ public final class SimWorld {
     SplittableRandom later = new SplittableRandom(seed ^ 0x5DEECE66DL);
     for (Nemesis.Fault f : Nemesis.Fault.values()) {
       // One run in ten is fault-free; the others enable each fault with probability one half.
-      if (mode != 0 && (f.later() ? later.nextBoolean() : rnd.nextBoolean())) {
+      if (mode != 0 && (f.later() ? later.nextBoolean() : rnd.nextBoolean()) && f.drawn()) {
         faults.add(f);
       }
     }
@@ -335,6 +348,28 @@ public final class SimWorld {
       }
     }
     return null;
+  }
+
+  /**
+   * {@code losing} lose power at once ({@code tears}: whether each may tear its un-flushed blocks);
+   * first the ledger excuses the writes whose only copies go with their page caches.
+   */
+  void powerLoss(List<SimSite> losing, List<Boolean> tears) {
+    List<SimDisk> keeping =
+        Stream.of(a, b).filter(s -> !losing.contains(s)).map(s -> s.disk).toList();
+    int excused =
+        invariants.powerLoss.powerLoss(
+            losing.stream().map(s -> s.disk).toList(),
+            keeping,
+            sched.now(),
+            () -> {
+              for (int i = 0; i < losing.size(); i++) {
+                losing.get(i).crash(true, tears.get(i));
+              }
+            });
+    if (excused > 0) {
+      trace.log("world", excused + " un-flushed writes excused (their only copies lost power)");
+    }
   }
 
   void siteCrashed(SimSite s) {

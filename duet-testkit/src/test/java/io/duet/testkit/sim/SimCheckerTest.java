@@ -3,6 +3,7 @@ package io.duet.testkit.sim;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.duet.testkit.sim.RegisterChecker.RegisterOp;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -117,7 +118,92 @@ class SimCheckerTest {
     assertThat(BlockData.decode(new byte[SimDisk.BLOCK], 0, 3)).isZero();
   }
 
+  @Test
+  void flushedWriteLostInAPowerLossIsRejected() {
+    PowerLossRun run = new PowerLossRun();
+    Op write = run.write(0, 10, false);
+    Op flush = run.history.invoke("A", 1, Op.Kind.FLUSH, 0, 0, 0, 20);
+    run.history.ok(flush, 30, null); // acknowledged, yet A's copy stayed in its page cache
+    run.powerLossOfA(40);
+    assertThat(run.invariants.powerLoss.excusedCount()).isEqualTo(1);
+    run.invariants.checkFlushesKept(run.history);
+    assertThat(run.invariants.violations())
+        .singleElement()
+        .asString()
+        .contains("although flush")
+        .contains(Long.toHexString(write.value));
+  }
+
+  @Test
+  void fuaWriteLostInAPowerLossIsRejected() {
+    PowerLossRun run = new PowerLossRun();
+    run.write(0, 10, true);
+    run.invariants.powerLoss.excuse(run.history.ops().getFirst(), 40);
+    run.invariants.checkFlushesKept(run.history);
+    assertThat(run.invariants.violations()).singleElement().asString().contains("FUA write");
+  }
+
+  @Test
+  void writeLostByOneSiteWhileThePeerHeldItIsRejected() {
+    PowerLossRun run = new PowerLossRun();
+    Op write = run.write(0, 10, false);
+    run.b.write(0, ByteBuffer.wrap(BlockData.encode(write.value, 0, 1)), false);
+    run.powerLossOfA(40);
+    assertThat(run.invariants.powerLoss.excusedCount()).isZero();
+    Op read = run.history.invoke("A", 1, Op.Kind.READ, 0, 1, 0, 5_000);
+    run.history.ok(read, 5_010, new long[] {run.a.value(0)});
+    run.invariants.checkNothingLost(run.history, run.a, "A");
+    assertThat(run.invariants.violations()).isNotEmpty();
+    assertThat(LinearizabilityChecker.check(run.history, 1, run.invariants.powerLoss)).isNotEmpty();
+  }
+
   // ---------------------------------------------------------------- known good
+
+  @Test
+  void unflushedWriteLostWithTheOnlySiteHoldingItIsAccepted() {
+    PowerLossRun run = new PowerLossRun();
+    Op old = run.write(0, 10, false);
+    run.a.flush();
+    run.b.write(0, ByteBuffer.wrap(BlockData.encode(old.value, 0, 1)), true);
+    Op flush = run.history.invoke("A", 1, Op.Kind.FLUSH, 0, 0, 0, 20);
+    run.history.ok(flush, 30, null);
+    Op lost = run.write(40, 50, false); // A leads alone: B still holds the older write
+    Op read = run.history.invoke("A", 1, Op.Kind.READ, 0, 1, 0, 60);
+    run.history.ok(read, 70, new long[] {lost.value});
+    run.powerLossOfA(100);
+    assertThat(run.a.value(0)).as("seed 2 loses the un-flushed block").isEqualTo(old.value);
+    assertThat(lost.discarded).isTrue();
+    Op after = run.history.invoke("A", 1, Op.Kind.READ, 0, 1, 0, 5_000);
+    run.history.ok(after, 5_010, new long[] {run.a.value(0)});
+    run.invariants.checkNothingLost(run.history, run.a, "A");
+    run.invariants.checkFlushesKept(run.history);
+    assertThat(run.invariants.violations()).isEmpty();
+    assertThat(LinearizabilityChecker.check(run.history, 1, run.invariants.powerLoss)).isEmpty();
+  }
+
+  /** Two sites' disks, a history and the invariants, without any replication: a checker rig. */
+  private static final class PowerLossRun {
+    final History history = new History();
+    final Invariants invariants = new Invariants();
+    final SimDisk a = new SimDisk(4 * SimDisk.BLOCK);
+    final SimDisk b = new SimDisk(4 * SimDisk.BLOCK);
+    private long values;
+
+    /** An acknowledged write of block 0 at A, in A's page cache (durable with {@code fua}). */
+    Op write(long invoke, long complete, boolean fua) {
+      Op op = history.invoke("A", 1, Op.Kind.WRITE, 0, 1, 0x100 + ++values, invoke);
+      op.fua = fua;
+      invariants.onWriteInvoked(op);
+      a.write(0, ByteBuffer.wrap(BlockData.encode(op.value, 0, 1)), fua);
+      history.ok(op, complete, null);
+      return op;
+    }
+
+    void powerLossOfA(long atNanos) {
+      invariants.powerLoss.powerLoss(
+          List.of(a), List.of(b), atNanos, () -> a.powerLoss(new SplittableRandom(2), false));
+    }
+  }
 
   @Test
   void sequentialHistory() {
