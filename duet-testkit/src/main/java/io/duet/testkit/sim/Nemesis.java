@@ -218,7 +218,10 @@ final class Nemesis {
       power = false;
     }
     long down = downtime();
-    note(f, s.name + (power ? " loses power" : " crashes") + ", down for " + down / MS + " ms");
+    // Counted as what it became: a power loss the gate turned into a crash is a crash.
+    note(
+        power ? Fault.POWER_LOSS : Fault.CRASH,
+        s.name + (power ? " loses power" : " crashes") + ", down for " + down / MS + " ms");
     boolean tear = rnd.nextBoolean();
     if (power) {
       w.powerLoss(List.of(s), List.of(tear));

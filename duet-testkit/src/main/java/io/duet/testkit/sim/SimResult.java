@@ -1,6 +1,7 @@
 package io.duet.testkit.sim;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * The outcome of one simulated run: the seed, every invariant violation (none when it passed), what
@@ -10,10 +11,14 @@ import java.util.List;
  * @param violations guarantees broken, each with its evidence
  * @param summary faults, operations and times, one line
  * @param traceTail the last events before the end of the run
+ * @param tally what the run did, counted by kind: {@code fault FAULT} for each fault injected,
+ *     {@code op KIND OUTCOME} for each host operation (a soak adds them up)
  */
-public record SimResult(long seed, List<String> violations, String summary, String traceTail) {
+public record SimResult(
+    long seed, List<String> violations, String summary, String traceTail, Map<String, Long> tally) {
   public SimResult {
     violations = List.copyOf(violations);
+    tally = Map.copyOf(tally);
   }
 
   public boolean passed() {

@@ -9,7 +9,9 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
@@ -101,7 +103,19 @@ public final class SimWorld {
       invariants.violation("simulation error during " + stage + ": " + e + "\n" + stackOf(e));
     }
     return new SimResult(
-        seed, invariants.violations(), summary(faults, withMediator), trace.tail());
+        seed, invariants.violations(), summary(faults, withMediator), trace.tail(), tally());
+  }
+
+  /** Faults injected and host operations by kind and outcome (see {@link SimResult#tally}). */
+  private Map<String, Long> tally() {
+    Map<String, Long> t = new TreeMap<>();
+    if (nemesis != null) {
+      nemesis.injected.forEach(f -> t.merge("fault " + f, 1L, Long::sum));
+    }
+    for (Op op : history.ops()) {
+      t.merge("op " + op.kind + " " + op.outcome, 1L, Long::sum);
+    }
+    return t;
   }
 
   /** Ends every fault, lets the hosts finish and the sites converge, then checks G1-G5. */
@@ -262,7 +276,8 @@ public final class SimWorld {
           seed,
           invariants.violations(),
           summary(EnumSet.noneOf(Nemesis.Fault.class), true),
-          trace.tail());
+          trace.tail(),
+          tally());
     }
   }
 

@@ -7,7 +7,9 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,7 +24,7 @@ import org.junit.jupiter.api.Test;
  * </ul>
  */
 class SimulationTest {
-  static final int DEFAULT_SEEDS = 300;
+  static final int DEFAULT_SEEDS = 500;
 
   @Test
   void freshSeedsAndRegressions() throws IOException {
@@ -49,9 +51,11 @@ class SimulationTest {
       seeds.add(derive.nextLong() & Long.MAX_VALUE);
     }
     List<String> failures = new ArrayList<>();
+    Map<String, Long> tally = new TreeMap<>();
     long started = System.nanoTime();
     for (long seed : seeds) {
       SimResult r = SimWorld.run(seed, false);
+      r.tally().forEach((k, v) -> tally.merge(k, v, Long::sum));
       if (!r.passed()) {
         failures.add(r.report());
       }
@@ -64,6 +68,7 @@ class SimulationTest {
     System.out.printf(
         "simulation: %d seeds in %.1f s, %d failed%n",
         seeds.size(), (System.nanoTime() - started) / 1e9, failures.size());
+    tally.forEach((k, v) -> System.out.printf("simulation:   %-28s %,12d%n", k, v));
     assertThat(failures).as(String.join("\n", failures)).isEmpty();
   }
 
