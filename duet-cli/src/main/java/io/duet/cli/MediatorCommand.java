@@ -7,6 +7,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -72,13 +73,18 @@ final class MediatorCommand extends GroupCommand {
       }
       Running running = new Running(cli.out());
       ObjectNode ready = cli.mapper().createObjectNode().put("event", "ready");
-      ready
-          .putObject("mediator")
-          .put("api", server.url())
-          .put("caCert", server.caCertificateFile().toString())
-          .put("dataDir", cfg.dataDir().toString())
-          .put("user", MediatorServer.INITIAL_USER)
-          .put("passwordFile", server.initialPasswordFile().toString());
+      ObjectNode m =
+          ready
+              .putObject("mediator")
+              .put("api", server.url())
+              .put("caCert", server.caCertificateFile().toString())
+              .put("dataDir", cfg.dataDir().toString());
+      // Only when the mediator created its first user (it had none): users made with 'duet
+      // mediator user' before the first start replace it.
+      if (Files.exists(server.initialPasswordFile())) {
+        m.put("user", MediatorServer.INITIAL_USER)
+            .put("passwordFile", server.initialPasswordFile().toString());
+      }
       running.line(ready);
       if (stopOnStdinEof) {
         Running.exitOnEndOfInput(System.in);
