@@ -69,6 +69,9 @@ final class DemoCommand implements Callable<Integer> {
     SiteConfig cfgB;
     try {
       Files.createDirectories(data);
+      // One mediator user per site (it lets a user act for one site only), before it starts.
+      DemoSetup.Login loginA = DemoSetup.Login.create(data.resolve(MEDIATOR), DemoSites.SITE_A);
+      DemoSetup.Login loginB = DemoSetup.Login.create(data.resolve(MEDIATOR), DemoSites.SITE_B);
       mediator =
           DemoSites.Child.startMediator(
               data.resolve(MEDIATOR), data.resolve(MEDIATOR + ".log"), cli.mapper());
@@ -84,7 +87,7 @@ final class DemoCommand implements Callable<Integer> {
               new ApiClient(node.apiUrl(), node.token(), cli.mapper()),
               new ApiClient(siteB.api(), siteB.token(), cli.mapper()),
               cli.mapper(),
-              DemoSetup.Mediator.of(mediator.mediator()))
+              DemoSetup.Mediator.of(mediator.mediator(), loginA, loginB))
           .run();
     } catch (IOException | ConfigException | RuntimeException | InterruptedException e) {
       stop(node, siteB, mediator);

@@ -2,8 +2,13 @@ package io.duet.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.duet.mediator.MediatorServer;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -13,22 +18,40 @@ import java.util.concurrent.TimeUnit;
  * export it at both sites over iSCSI (every initiator, LUN 0) and NBD.
  */
 final class DemoSetup {
+  /** A site's user at the demo's mediator. */
+  record Login(String user, String password) {
+    /**
+     * Creates {@code user} in the mediator's data directory, or gives it a new password, before the
+     * mediator starts (it reads its users then). Each site needs its own user: the mediator lets a
+     * user act for one site only. A fresh password at every start keeps nothing secret on disk at
+     * the demo's side; both sites are told the mediator again at every start anyway.
+     */
+    static Login create(Path mediatorDir, String user) throws IOException {
+      byte[] secret = new byte[18];
+      new SecureRandom().nextBytes(secret);
+      String password = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+      MediatorServer.setPassword(mediatorDir, user, password.toCharArray());
+      return new Login(user, password);
+    }
+  }
+
   /**
    * The demo's mediator as the sites are told it.
    *
    * @param address {@code host:port} of its API
    * @param caCert PEM text of its CA certificate
+   * @param a site A's user
+   * @param b site B's user
    */
-  record Mediator(String address, String caCert, String user, String password) {
-    /** From the ready line of {@code duet mediator run} (its CA and password files). */
-    static Mediator of(JsonNode ready) throws IOException {
+  record Mediator(String address, String caCert, Login a, Login b) {
+    /** From the ready line of {@code duet mediator run} (its URL and CA file). */
+    static Mediator of(JsonNode ready, Login a, Login b) throws IOException {
       java.net.URI api = java.net.URI.create(ready.path("api").asText());
       return new Mediator(
           api.getHost() + ":" + api.getPort(),
-          java.nio.file.Files.readString(java.nio.file.Path.of(ready.path("caCert").asText())),
-          ready.path("user").asText(),
-          java.nio.file.Files.readString(java.nio.file.Path.of(ready.path("passwordFile").asText()))
-              .strip());
+          Files.readString(Path.of(ready.path("caCert").asText())),
+          a,
+          b);
     }
   }
 
@@ -52,8 +75,8 @@ final class DemoSetup {
 
   void run() throws IOException, InterruptedException {
     pair();
-    useMediator(a);
-    useMediator(b);
+    useMediator(a, mediator.a());
+    useMediator(b, mediator.b());
     createVolume();
     createGroup();
     export(a);
@@ -82,14 +105,14 @@ final class DemoSetup {
   }
 
   /** Each site is configured on its own, as an operator would at two real sites. */
-  private void useMediator(ApiClient site) throws IOException {
+  private void useMediator(ApiClient site, Login login) throws IOException {
     site.put(
         "/mediator",
         json.createObjectNode()
             .put("address", mediator.address())
             .put("caCert", mediator.caCert())
-            .put("user", mediator.user())
-            .put("password", mediator.password()));
+            .put("user", login.user())
+            .put("password", login.password()));
   }
 
   private void createVolume() throws IOException {

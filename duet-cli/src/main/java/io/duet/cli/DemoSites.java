@@ -203,7 +203,7 @@ final class DemoSites {
       return options;
     }
 
-    /** The mediator entry of the child's ready line (api, caCert, user, passwordFile). */
+    /** The mediator entry of the child's ready line (api, caCert, dataDir). */
     JsonNode mediator() {
       return ready.path("mediator");
     }

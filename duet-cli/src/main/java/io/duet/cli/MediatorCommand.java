@@ -7,7 +7,10 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -72,13 +75,18 @@ final class MediatorCommand extends GroupCommand {
       }
       Running running = new Running(cli.out());
       ObjectNode ready = cli.mapper().createObjectNode().put("event", "ready");
-      ready
-          .putObject("mediator")
-          .put("api", server.url())
-          .put("caCert", server.caCertificateFile().toString())
-          .put("dataDir", cfg.dataDir().toString())
-          .put("user", MediatorServer.INITIAL_USER)
-          .put("passwordFile", server.initialPasswordFile().toString());
+      ObjectNode m =
+          ready
+              .putObject("mediator")
+              .put("api", server.url())
+              .put("caCert", server.caCertificateFile().toString())
+              .put("dataDir", cfg.dataDir().toString());
+      // Only when the mediator created its first user (it had none): users made with 'duet
+      // mediator user' before the first start replace it.
+      if (Files.exists(server.initialPasswordFile())) {
+        m.put("user", MediatorServer.INITIAL_USER)
+            .put("passwordFile", server.initialPasswordFile().toString());
+      }
       running.line(ready);
       if (stopOnStdinEof) {
         Running.exitOnEndOfInput(System.in);
@@ -115,24 +123,78 @@ final class MediatorCommand extends GroupCommand {
     }
   }
 
-  /** Sets a user's password (read from stdin) in a mediator's data directory. */
+  /**
+   * Sets a user's password (read from stdin) in a mediator's data directory, or binds or frees the
+   * site a user (or client certificate) acts for. Passwords may change while the mediator runs (it
+   * reads them at its next start); bindings only while it is stopped, since the running mediator
+   * owns them (it refuses the change otherwise, instead of undoing it later).
+   */
   @Command(
       name = "user",
-      description =
-          "Create a mediator user or change its password (read from standard input), in"
-              + " --data-dir DIR. Restart the mediator afterwards.",
+      description = {
+        "Create a mediator user or change its password (read from standard input), in --data-dir"
+            + " DIR; restart the mediator afterwards.",
+        "A user acts for one site only: the site its first request names, or the one given with"
+            + " --site. With the mediator stopped, --unbind frees it (e.g. to use it at another"
+            + " site) and --site binds it ahead of its first request."
+      },
       mixinStandardHelpOptions = true)
   static final class User implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "NAME", description = "the user name")
+    @Parameters(
+        index = "0",
+        paramLabel = "NAME",
+        description = "the user name (with --certificate: a client certificate's subject)")
     String name;
+
+    @Option(
+        names = "--site",
+        paramLabel = "UUID",
+        description = "bind NAME to this site (its uuid, as 'duet status' at that site shows it)")
+    UUID site;
+
+    @Option(names = "--unbind", description = "free NAME from the site it acts for")
+    boolean unbind;
+
+    @Option(
+        names = "--certificate",
+        description =
+            "NAME is the subject of a client certificate, as the mediator's refusal quotes it"
+                + " (with --site or --unbind)")
+    boolean certificate;
 
     @Override
     public Integer call() throws IOException {
       DuetCli cli = (DuetCli) spec.root().userObject();
       if (cli.dataDir() == null) {
         throw new UsageError("give the mediator's --data-dir DIR");
+      }
+      if (site != null && unbind) {
+        throw new UsageError("give --site UUID or --unbind, not both");
+      }
+      String who = (certificate ? "client certificate '" : "user '") + name + "'";
+      if (unbind) {
+        Optional<UUID> was = MediatorServer.unbind(cli.dataDir(), name, certificate);
+        cli.out()
+            .println(
+                was.map(
+                        s ->
+                            who
+                                + " no longer acts for site "
+                                + s
+                                + "; its next request binds it to the site it names")
+                    .orElse(who + " acted for no site"));
+        return 0;
+      }
+      if (site != null) {
+        MediatorServer.bind(cli.dataDir(), name, certificate, site);
+        cli.out().println(who + " acts for site " + site);
+        return 0;
+      }
+      if (certificate) {
+        throw new UsageError(
+            "--certificate goes with --site or --unbind (certificates have no password)");
       }
       BufferedReader in =
           new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));

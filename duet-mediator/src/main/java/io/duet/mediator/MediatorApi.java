@@ -21,8 +21,15 @@ import org.slf4j.LoggerFactory;
 /**
  * The mediator's REST routes under {@code /api/v1}: authentication (HTTP Basic checked against
  * {@link Credentials}, or a client certificate the TLS layer already verified against the allowed
- * CAs), strict bodies, and the edge where {@link MediatorException} kinds become HTTP statuses. A
- * refused decision is answered 409 with the same body as a granted one (200).
+ * CAs), authorization by {@link SiteBindings}, strict bodies, and the edge where {@link
+ * MediatorException} kinds become HTTP statuses. A refused decision is answered 409 with the same
+ * body as a granted one (200).
+ *
+ * <p>Authorization: every request that names a site acts for it, and its principal must be bound to
+ * that site (bound at the first such request): a decision for its {@code site}, a registration for
+ * its {@code siteA} (the sites' client always registers itself as site A; the peer, named as site
+ * B, registers the same relationship from its own side). A DELETE needs a principal bound to one of
+ * the relationship's sites. Reading (status, relationships) needs only a login.
  */
 final class MediatorApi {
   static final String BASE = "/api/v1";
@@ -42,19 +49,34 @@ final class MediatorApi {
 
   private final MediatorState state;
   private final Credentials credentials;
+  private final SiteBindings bindings;
   private final ObjectMapper json;
   private final StatusPage statusPage;
 
-  MediatorApi(MediatorState state, Credentials credentials, ObjectMapper json, StatusPage page) {
+  MediatorApi(
+      MediatorState state,
+      Credentials credentials,
+      SiteBindings bindings,
+      ObjectMapper json,
+      StatusPage page) {
     this.state = state;
     this.credentials = credentials;
+    this.bindings = bindings;
     this.json = json;
     this.statusPage = page;
   }
 
   void routes(JavalinConfig cfg) {
     cfg.routes.before(this::authenticate);
-    cfg.routes.exception(MediatorException.class, (e, ctx) -> error(ctx, e.kind(), e.getMessage()));
+    cfg.routes.exception(
+        MediatorException.class,
+        (e, ctx) -> {
+          if (e.kind() == Kind.FORBIDDEN) {
+            // Either a misconfigured site (two sites sharing a user) or an impersonation attempt.
+            log.warn("{} {} refused: {}", ctx.method(), ctx.path(), e.getMessage());
+          }
+          error(ctx, e.kind(), e.getMessage());
+        });
     cfg.routes.exception(
         HttpResponseException.class,
         (e, ctx) ->
@@ -78,12 +100,7 @@ final class MediatorApi {
     cfg.routes.get(BASE + "/relationships", ctx -> ctx.json(state.views()));
     cfg.routes.get(REL, ctx -> ctx.json(state.view(group(ctx))));
     cfg.routes.put(REL, this::register);
-    cfg.routes.delete(
-        REL,
-        ctx -> {
-          state.remove(group(ctx));
-          ctx.status(204);
-        });
+    cfg.routes.delete(REL, this::remove);
     decide(
         cfg,
         "heartbeat",
@@ -105,6 +122,7 @@ final class MediatorApi {
         ctx -> {
           UUID group = group(ctx);
           Request req = op.read(WireBody.parse(json, ctx.body(), fields));
+          bindings.authorize(principal(ctx), req.site());
           Decision d = state.apply(group, req);
           if (!d.granted()) {
             log.info("{} {} refused for {}: {}", verb, group, req.site(), d.message());
@@ -128,7 +146,24 @@ final class MediatorApi {
     if (epoch < 1) {
       throw MediatorException.invalid("field 'epoch' must be at least 1");
     }
-    ctx.json(state.register(group(ctx), b.uuid("siteA"), b.uuid("siteB"), b.uuid("leader"), epoch));
+    UUID siteA = b.uuid("siteA");
+    bindings.authorize(principal(ctx), siteA);
+    ctx.json(state.register(group(ctx), siteA, b.uuid("siteB"), b.uuid("leader"), epoch));
+  }
+
+  private void remove(Context ctx) throws MediatorException {
+    Principal p = principal(ctx);
+    state.remove(group(ctx), bindings.siteOf(p).orElse(null), p.toString());
+    ctx.status(204);
+  }
+
+  private static Principal principal(Context ctx) {
+    // Set by authenticate() for every route but the health check.
+    Principal p = ctx.attribute(PRINCIPAL_ATTRIBUTE);
+    if (p == null) {
+      throw new IllegalStateException("no principal for " + ctx.path());
+    }
+    return p;
   }
 
   private void status(Context ctx) {
@@ -156,7 +191,8 @@ final class MediatorApi {
     if (ctx.req().getAttribute(CLIENT_CERT_ATTRIBUTE) instanceof X509Certificate[] chain
         && chain.length > 0) {
       // The TLS layer accepted only chains up to a configured client CA.
-      ctx.attribute(PRINCIPAL_ATTRIBUTE, chain[0].getSubjectX500Principal().getName());
+      ctx.attribute(
+          PRINCIPAL_ATTRIBUTE, Principal.certificate(chain[0].getSubjectX500Principal().getName()));
       return;
     }
     String header = ctx.header("Authorization");
@@ -178,7 +214,7 @@ final class MediatorApi {
     }
     String user = decoded.substring(0, colon);
     credentials.authenticate(user, decoded.substring(colon + 1).toCharArray());
-    ctx.attribute(PRINCIPAL_ATTRIBUTE, user);
+    ctx.attribute(PRINCIPAL_ATTRIBUTE, Principal.user(user));
   }
 
   private void error(Context ctx, Kind kind, String detail) {

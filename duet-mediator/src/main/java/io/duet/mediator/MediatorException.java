@@ -16,7 +16,10 @@ public final class MediatorException extends IOException {
     INVALID(400),
     /** No credentials, or wrong ones (HTTP 401). */
     UNAUTHORIZED(401),
-    /** The site is not a member of the relationship (HTTP 403). */
+    /**
+     * Not allowed (HTTP 403): the site is not a member of the relationship, or the caller (user or
+     * client certificate) acts for another site than the one the request names.
+     */
     FORBIDDEN(403),
     /** No such relationship (HTTP 404); register it first. */
     NOT_FOUND(404),

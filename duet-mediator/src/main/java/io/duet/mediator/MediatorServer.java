@@ -16,7 +16,9 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
@@ -26,11 +28,12 @@ import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.slf4j.LoggerFactory;
 
 /**
- * A running mediator: loads (or creates) its CA, users and relationships from the data directory,
- * then serves the REST API over HTTPS only. At first start it creates the user {@value
- * #INITIAL_USER} with a random password in {@code secrets/initial-password}.
+ * A running mediator: loads (or creates) its CA, users, site bindings and relationships from the
+ * data directory, then serves the REST API over HTTPS only. At first start it creates the user
+ * {@value #INITIAL_USER} with a random password in {@code secrets/initial-password}.
  */
 public final class MediatorServer implements AutoCloseable {
   /** The user created at first start. */
@@ -42,11 +45,13 @@ public final class MediatorServer implements AutoCloseable {
 
   private final MediatorConfig config;
   private final Javalin app;
+  private final SiteBindings bindings;
   private final String url;
 
-  private MediatorServer(MediatorConfig config, Javalin app, String url) {
+  private MediatorServer(MediatorConfig config, Javalin app, SiteBindings bindings, String url) {
     this.config = config;
     this.app = app;
+    this.bindings = bindings;
     this.url = url;
   }
 
@@ -69,6 +74,24 @@ public final class MediatorServer implements AutoCloseable {
     }
     FailoverRules rules = new FailoverRules(config.leaseMs(), config.graceMs());
     MediatorState state = MediatorState.open(dataDir, rules, clock);
+    SiteBindings bindings = SiteBindings.open(dataDir);
+    try {
+      return serve(config, clock, random, ca, credentials, state, bindings);
+    } catch (IOException | RuntimeException e) {
+      bindings.close();
+      throw e;
+    }
+  }
+
+  private static MediatorServer serve(
+      MediatorConfig config,
+      MediatorClock clock,
+      SecureRandom random,
+      MediatorCa ca,
+      Credentials credentials,
+      MediatorState state,
+      SiteBindings bindings)
+      throws IOException {
     List<X509Certificate> clientCas = new ArrayList<>();
     for (Path p : config.clientCas()) {
       clientCas.addAll(MediatorCa.readPem(p));
@@ -77,7 +100,7 @@ public final class MediatorServer implements AutoCloseable {
     SSLContext tls = tlsContext(server, clientCas, random);
     ObjectMapper json = new ObjectMapper();
     StatusPage page = new StatusPage(clock, config.leaseMs(), config.graceMs());
-    MediatorApi api = new MediatorApi(state, credentials, json, page);
+    MediatorApi api = new MediatorApi(state, credentials, bindings, json, page);
     Javalin app =
         Javalin.create(
             cfg -> {
@@ -114,7 +137,7 @@ public final class MediatorServer implements AutoCloseable {
     String host = config.host().contains(":") ? "[" + config.host() + "]" : config.host();
     String url = "https://" + host + ":" + app.port();
     page.url(url);
-    return new MediatorServer(config, app, url);
+    return new MediatorServer(config, app, bindings, url);
   }
 
   private static void createInitialUser(Path dataDir, Credentials credentials, SecureRandom random)
@@ -193,8 +216,47 @@ public final class MediatorServer implements AutoCloseable {
         .setPassword(user, password);
   }
 
+  /**
+   * Binds a user (or, with {@code certificate}, a client certificate's subject) to a site in the
+   * data directory of a stopped mediator, before its first request (for {@code duet mediator user
+   * NAME --site UUID}); durable on return.
+   *
+   * @throws MediatorException {@link MediatorException.Kind#CONFLICT} while the mediator runs, or
+   *     when the principal or the site is bound elsewhere
+   */
+  public static void bind(Path dataDir, String name, boolean certificate, UUID site)
+      throws IOException {
+    try (SiteBindings b = SiteBindings.open(dataDir)) {
+      b.bind(new Principal(certificate, name), site);
+    }
+  }
+
+  /**
+   * Frees a user (or a client certificate's subject) from the site it acts for, in the data
+   * directory of a stopped mediator (for {@code duet mediator user NAME --unbind}); its next
+   * request binds it again. Durable on return.
+   *
+   * @return the site it was bound to, if any
+   * @throws MediatorException {@link MediatorException.Kind#CONFLICT} while the mediator runs
+   */
+  public static Optional<UUID> unbind(Path dataDir, String name, boolean certificate)
+      throws IOException {
+    try (SiteBindings b = SiteBindings.open(dataDir)) {
+      return b.unbind(new Principal(certificate, name));
+    }
+  }
+
   @Override
   public void close() {
-    app.stop();
+    try {
+      app.stop();
+    } finally {
+      try {
+        bindings.close();
+      } catch (IOException e) {
+        // Only the lock is released here (the bindings are durable): the process exit frees it.
+        LoggerFactory.getLogger(MediatorServer.class).warn("cannot release the bindings lock", e);
+      }
+    }
   }
 }

@@ -118,13 +118,48 @@ final class MediatorState {
   /** Forgets a relationship (its group was deleted); unknown groups are not an error. */
   synchronized void remove(UUID group) throws MediatorException {
     if (entries.containsKey(group)) {
-      try {
-        AtomicFile.delete(dir.resolve(group.toString()));
-      } catch (IOException e) {
-        throw new MediatorException(Kind.INTERNAL, "cannot delete " + group + ": " + e, e);
-      }
-      entries.remove(group);
+      delete(group);
     }
+  }
+
+  /**
+   * Forgets a relationship at the request of one of its members. Checked here, under the lock, so
+   * the record cannot change members between the check and the delete.
+   *
+   * @param by the site the requester acts for, or null for one that acts for no site yet
+   * @param who the requester, for the error
+   * @throws MediatorException {@link Kind#FORBIDDEN} when the record exists and {@code by} is not
+   *     one of its sites
+   */
+  synchronized void remove(UUID group, UUID by, String who) throws MediatorException {
+    Entry e = entries.get(group);
+    if (e == null) {
+      return;
+    }
+    Relationship r = e.record();
+    if (by == null || !r.isMember(by)) {
+      throw new MediatorException(
+          Kind.FORBIDDEN,
+          who
+              + (by == null ? " acts for no site yet" : " acts for site " + by)
+              + ", and only a member site may delete group "
+              + group
+              + " (its sites are "
+              + r.siteA()
+              + " and "
+              + r.siteB()
+              + ")");
+    }
+    delete(group);
+  }
+
+  private void delete(UUID group) throws MediatorException {
+    try {
+      AtomicFile.delete(dir.resolve(group.toString()));
+    } catch (IOException e) {
+      throw new MediatorException(Kind.INTERNAL, "cannot delete " + group + ": " + e, e);
+    }
+    entries.remove(group);
   }
 
   /** Applies {@code req}: decides, makes the result durable, then answers. */

@@ -21,12 +21,17 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A real mediator process: kill -9 right after its answers, restart, nothing answered is lost. */
+/**
+ * A real mediator process: kill -9 right after its answers, restart, nothing answered is lost —
+ * neither the records nor which site each user acts for. Each site has its own user.
+ */
 class MediatorProcessIT {
   static final long LEASE_MS = 30_000;
   static final Duration TIMEOUT = Duration.ofSeconds(30);
   static final UUID A = UUID.randomUUID();
   static final UUID B = UUID.randomUUID();
+  static final String USER_A = "site-a";
+  static final String USER_B = "site-b";
 
   @TempDir Path dir;
   Process process;
@@ -37,6 +42,18 @@ class MediatorProcessIT {
       process.destroyForcibly();
       process.waitFor(10, TimeUnit.SECONDS);
     }
+  }
+
+  /** Creates a user in the data directory before the first start (the mediator reads them then). */
+  void createUser(String user, String password) throws IOException {
+    Credentials.open(
+            dir.resolve("m"),
+            new java.security.SecureRandom(),
+            MediatorClock.SYSTEM,
+            ChildMediator.MAX_FAILED_LOGINS,
+            600_000,
+            10_000)
+        .setPassword(user, password.toCharArray());
   }
 
   /** Starts the child and returns its URL once it printed its ready line. */
@@ -68,7 +85,7 @@ class MediatorProcessIT {
     String url = ready.substring("ready ".length());
     // A cold JVM's first TLS handshakes can be slow on a loaded machine: wait until it answers.
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    try (MediatorClient probe = client(url, "")) {
+    try (MediatorClient probe = client(url, USER_A, "")) {
       while (!probe.healthy()) {
         assertThat(System.nanoTime() - deadline).as("mediator never healthy").isNegative();
       }
@@ -84,12 +101,12 @@ class MediatorProcessIT {
     }
   }
 
-  MediatorClient client(String url, String password) {
+  MediatorClient client(String url, String user, String password) {
     try {
       return MediatorClient.withPassword(
           URI.create(url),
           dir.resolve("m").resolve(MediatorCa.CA_CERT_FILE),
-          MediatorServer.INITIAL_USER,
+          user,
           password,
           TIMEOUT);
     } catch (IOException e) {
@@ -106,47 +123,57 @@ class MediatorProcessIT {
   void stateSurvivesKill9AndLockoutWorks() throws Exception {
     UUID linkCut = UUID.randomUUID();
     UUID leaderLost = UUID.randomUUID();
+    String password = "password of site A";
+    String passwordB = "password of site B";
+    createUser(USER_A, password);
+    createUser(USER_B, passwordB);
     String url = start();
-    String password =
-        Files.readString(
-                dir.resolve("m").resolve(MediatorCa.SECRETS_DIR).resolve("initial-password"))
-            .strip();
-    try (MediatorClient c = client(url, password)) {
-      c.register(linkCut, A, B, A, 1);
-      c.register(leaderLost, A, B, A, 4);
+    try (MediatorClient a = client(url, USER_A, password);
+        MediatorClient b = client(url, USER_B, passwordB)) {
+      a.register(linkCut, A, B, A, 1);
+      a.register(leaderLost, A, B, A, 4);
       for (UUID g : List.of(linkCut, leaderLost)) { // both sites report: the records confirm
         long epoch = g.equals(linkCut) ? 1 : 4;
-        assertThat(c.heartbeat(g, A, epoch, A, true).granted()).isTrue();
-        assertThat(c.heartbeat(g, B, epoch, A, true).granted()).isTrue();
+        assertThat(a.heartbeat(g, A, epoch, A, true).granted()).isTrue();
+        assertThat(b.heartbeat(g, B, epoch, A, true).granted()).isTrue();
       }
-      assertThat(c.renewLease(leaderLost, A, 4).granted()).isTrue();
-      assertThat(c.outOfSync(linkCut, A, 1).relationship().epoch()).isEqualTo(2);
+      assertThat(a.renewLease(leaderLost, A, 4).granted()).isTrue();
+      assertThat(a.outOfSync(linkCut, A, 1).relationship().epoch()).isEqualTo(2);
     }
     kill9();
 
     url = start();
-    try (MediatorClient c = client(url, password)) {
-      RelationshipView v = c.relationship(linkCut);
+    try (MediatorClient a = client(url, USER_A, password);
+        MediatorClient b = client(url, USER_B, passwordB)) {
+      RelationshipView v = a.relationship(linkCut);
       assertThat(v.epoch()).isEqualTo(2);
       assertThat(v.survivor()).isEqualTo(A);
-      Decision stale = c.heartbeat(linkCut, B, 1, A, true);
+      Decision stale = b.heartbeat(linkCut, B, 1, A, true);
       assertThat(stale.reason()).isEqualTo(Reason.STALE_EPOCH);
       assertThat(stale.relationship().epoch()).isEqualTo(2);
       // A lease granted before the crash is honoured after it.
-      Decision early = c.requestTakeover(leaderLost, B, 4);
+      Decision early = b.requestTakeover(leaderLost, B, 4);
       assertThat(early.reason()).isEqualTo(Reason.LEASE_VALID);
       assertThat(early.waitMs()).isGreaterThan(0).isLessThanOrEqualTo(LEASE_MS + 1000);
-      assertThat(c.relationships()).hasSize(2);
+      assertThat(a.relationships()).hasSize(2);
+      // Which site each user acts for survived the kill too: site A's user cannot ask for B.
+      assertThatThrownBy(() -> a.requestTakeover(leaderLost, B, 4))
+          .isInstanceOfSatisfying(
+              MediatorException.class,
+              e -> {
+                assertThat(e.kind()).isEqualTo(Kind.FORBIDDEN);
+                assertThat(e.getMessage()).contains("user 'site-a' acts for site " + A);
+              });
     }
 
-    try (MediatorClient wrong = client(url, "wrong-password")) {
+    try (MediatorClient wrong = client(url, USER_A, "wrong-password")) {
       for (int i = 0; i < ChildMediator.MAX_FAILED_LOGINS; i++) {
         assertThatThrownBy(() -> wrong.relationship(linkCut))
             .isInstanceOfSatisfying(
                 MediatorException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UNAUTHORIZED));
       }
     }
-    try (MediatorClient c = client(url, password)) {
+    try (MediatorClient c = client(url, USER_A, password)) {
       assertThatThrownBy(() -> c.relationship(linkCut))
           .isInstanceOfSatisfying(
               MediatorException.class, e -> assertThat(e.kind()).isEqualTo(Kind.LOCKED_OUT));

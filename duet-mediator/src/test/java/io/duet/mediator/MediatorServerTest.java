@@ -11,133 +11,270 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.UUID;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The mediator over real HTTPS on loopback, with a manual clock for its leases. */
+/**
+ * The mediator over real HTTPS on loopback, with a manual clock for its leases. Each site has its
+ * own user ({@code site-a} acts for A, {@code site-b} for B), as a deployment must: a user acts for
+ * one site only. {@code other} is a third account of the same mediator.
+ */
 class MediatorServerTest {
   static final UUID GROUP = UUID.randomUUID();
   static final UUID A = UUID.randomUUID();
   static final UUID B = UUID.randomUUID();
   static final Duration TIMEOUT = Duration.ofSeconds(5);
+  static final String USER_A = "site-a";
+  static final String USER_B = "site-b";
+  static final String OTHER = "other";
 
   @TempDir Path dir;
   final ManualClock clock = new ManualClock();
+  final List<MediatorClient> clients = new ArrayList<>();
   MediatorServer server;
-  MediatorClient client;
+
+  /** Site A's client (user {@code site-a}), and site B's. */
+  MediatorClient a;
+
+  MediatorClient b;
 
   @BeforeEach
   void start() throws IOException {
-    server = start(MediatorConfig.defaults(dir.resolve("m")).withListen("127.0.0.1", 0));
-    client = passwordClient(password());
+    Credentials users =
+        Credentials.open(dir.resolve("m"), new SecureRandom(), clock, 5, 60_000, 1000);
+    for (String user : List.of(USER_A, USER_B, OTHER)) {
+      users.setPassword(user, password(user).toCharArray());
+    }
+    server = start(config());
+    connect();
+  }
+
+  MediatorConfig config() {
+    return MediatorConfig.defaults(dir.resolve("m")).withListen("127.0.0.1", 0);
   }
 
   MediatorServer start(MediatorConfig cfg) throws IOException {
     return MediatorServer.start(cfg, clock, new SecureRandom(), 1000);
   }
 
-  String password() throws IOException {
-    return Files.readString(server.initialPasswordFile()).strip();
+  /** Stops the mediator and starts it again on the same data directory (a new port). */
+  void restart() throws IOException {
+    server.close();
+    server = start(config());
+    connect();
   }
 
-  MediatorClient passwordClient(String password) throws IOException {
-    return MediatorClient.withPassword(
-        URI.create(server.url()),
-        server.caCertificateFile(),
-        MediatorServer.INITIAL_USER,
-        password,
-        TIMEOUT);
+  void connect() throws IOException {
+    a = client(USER_A);
+    b = client(USER_B);
+  }
+
+  static String password(String user) {
+    return "password of " + user;
+  }
+
+  MediatorClient client(String user) throws IOException {
+    return passwordClient(user, password(user));
+  }
+
+  MediatorClient passwordClient(String user, String password) throws IOException {
+    MediatorClient c =
+        MediatorClient.withPassword(
+            URI.create(server.url()), server.caCertificateFile(), user, password, TIMEOUT);
+    clients.add(c);
+    return c;
+  }
+
+  static void assertForbidden(ThrowingCallable call, String... detail) {
+    assertThatThrownBy(call)
+        .isInstanceOfSatisfying(
+            MediatorException.class,
+            e -> {
+              assertThat(e.kind()).isEqualTo(Kind.FORBIDDEN);
+              assertThat(e.getMessage()).contains(detail);
+            });
   }
 
   @AfterEach
   void stop() {
-    client.close();
+    clients.forEach(MediatorClient::close);
     server.close();
   }
 
   @Test
   void sitesRegisterHeartbeatAndTakeOverOnlyAfterTheLease() throws IOException {
-    RelationshipView v = client.register(GROUP, A, B, A, 1);
+    RelationshipView v = a.register(GROUP, A, B, A, 1);
     assertThat(v.epoch()).isEqualTo(1);
-    assertThat(client.register(GROUP, B, A, B, 1).leader()).isEqualTo(A);
-    assertThat(client.heartbeat(GROUP, A, 1, A, true).granted()).isTrue();
-    assertThat(client.renewLease(GROUP, A, 1).leaseMs()).isEqualTo(MediatorConfig.LEASE_MS_DEFAULT);
+    assertThat(b.register(GROUP, B, A, B, 1).leader()).isEqualTo(A);
+    assertThat(a.heartbeat(GROUP, A, 1, A, true).granted()).isTrue();
+    assertThat(a.renewLease(GROUP, A, 1).leaseMs()).isEqualTo(MediatorConfig.LEASE_MS_DEFAULT);
     // A new record decides nothing before both sites have reported their epochs.
-    Decision unconfirmed = client.requestTakeover(GROUP, B, 1);
+    Decision unconfirmed = b.requestTakeover(GROUP, B, 1);
     assertThat(unconfirmed.reason()).isEqualTo(Reason.UNCONFIRMED);
-    assertThat(client.relationship(GROUP).awaiting()).containsExactly(B);
-    assertThat(client.heartbeat(GROUP, B, 1, A, true).granted()).isTrue();
-    assertThat(client.relationship(GROUP).awaiting()).isEmpty();
+    assertThat(a.relationship(GROUP).awaiting()).containsExactly(B);
+    assertThat(b.heartbeat(GROUP, B, 1, A, true).granted()).isTrue();
+    assertThat(a.relationship(GROUP).awaiting()).isEmpty();
 
-    Decision early = client.requestTakeover(GROUP, B, 1);
+    Decision early = b.requestTakeover(GROUP, B, 1);
     assertThat(early.granted()).isFalse();
     assertThat(early.reason()).isEqualTo(Reason.LEASE_VALID);
     assertThat(early.waitMs())
         .isEqualTo(MediatorConfig.LEASE_MS_DEFAULT + MediatorConfig.GRACE_MS_DEFAULT);
 
     clock.advanceMs(early.waitMs());
-    Decision granted = client.requestTakeover(GROUP, B, 1);
+    Decision granted = b.requestTakeover(GROUP, B, 1);
     assertThat(granted.granted()).isTrue();
     assertThat(granted.relationship().survivor()).isEqualTo(B);
-    assertThat(client.renewLease(GROUP, A, 1).reason()).isEqualTo(Reason.FENCED);
-    assertThat(client.relationship(GROUP).epoch()).isEqualTo(2);
+    assertThat(a.renewLease(GROUP, A, 1).reason()).isEqualTo(Reason.FENCED);
+    assertThat(a.relationship(GROUP).epoch()).isEqualTo(2);
   }
 
   @Test
   void outOfSyncPreElectionAndForcedFailoverTravel() throws IOException {
-    client.register(GROUP, A, B, A, 1);
-    client.heartbeat(GROUP, A, 1, A, true);
-    client.heartbeat(GROUP, B, 1, A, true);
-    assertThat(client.preElect(GROUP, B, 1).relationship().preElected()).isEqualTo(A);
-    assertThat(client.outOfSync(GROUP, A, 1).relationship().survivor()).isEqualTo(A);
-    Decision forced = client.forcedFailover(GROUP, B, 2, "operator: site A is gone");
+    a.register(GROUP, A, B, A, 1);
+    a.heartbeat(GROUP, A, 1, A, true);
+    b.heartbeat(GROUP, B, 1, A, true);
+    assertThat(b.preElect(GROUP, B, 1).relationship().preElected()).isEqualTo(A);
+    assertThat(a.outOfSync(GROUP, A, 1).relationship().survivor()).isEqualTo(A);
+    Decision forced = b.forcedFailover(GROUP, B, 2, "operator: site A is gone");
     assertThat(forced.relationship().epoch()).isEqualTo(3);
     assertThat(forced.relationship().leader()).isEqualTo(B);
-    client.remove(GROUP);
-    assertThatThrownBy(() -> client.relationship(GROUP))
+    b.remove(GROUP);
+    assertThatThrownBy(() -> a.relationship(GROUP))
         .isInstanceOfSatisfying(
             MediatorException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
   }
 
   @Test
   void unknownRelationshipsAndStrangersAreClear4xx() throws IOException {
-    assertThatThrownBy(() -> client.heartbeat(UUID.randomUUID(), A, 1, A, true))
+    assertThatThrownBy(() -> a.heartbeat(UUID.randomUUID(), A, 1, A, true))
         .isInstanceOfSatisfying(
             MediatorException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
-    client.register(GROUP, A, B, A, 1);
-    assertThatThrownBy(() -> client.requestTakeover(GROUP, UUID.randomUUID(), 1))
-        .isInstanceOfSatisfying(
-            MediatorException.class, e -> assertThat(e.kind()).isEqualTo(Kind.FORBIDDEN));
-    assertThatThrownBy(() -> client.register(GROUP, A, UUID.randomUUID(), A, 1))
+    a.register(GROUP, A, B, A, 1);
+    // A site that is not a member, asking through its own user.
+    UUID stranger = UUID.randomUUID();
+    assertForbidden(
+        () -> client(OTHER).requestTakeover(GROUP, stranger, 1),
+        "site " + stranger + " is not a member of group " + GROUP);
+    assertThatThrownBy(() -> a.register(GROUP, A, UUID.randomUUID(), A, 1))
         .isInstanceOfSatisfying(
             MediatorException.class, e -> assertThat(e.kind()).isEqualTo(Kind.CONFLICT));
-    assertThat(client.healthy()).isTrue();
+    assertThat(a.healthy()).isTrue();
+  }
+
+  @Test
+  void aUserActsOnlyForTheSiteItIsBoundTo() throws IOException {
+    a.register(GROUP, A, B, A, 1);
+    a.heartbeat(GROUP, A, 1, A, true);
+    b.heartbeat(GROUP, B, 1, A, true);
+    clock.advanceMs(MediatorConfig.LEASE_MS_DEFAULT + MediatorConfig.GRACE_MS_DEFAULT);
+    // Site A's user may not speak for B: no takeover, forced failover or heartbeat in its name,
+    // nor a registration that names B as the caller.
+    String[] why = {"user 'site-a' acts for site " + A, "may not act for site " + B, "--unbind"};
+    assertForbidden(() -> a.requestTakeover(GROUP, B, 1), why);
+    assertForbidden(() -> a.forcedFailover(GROUP, B, 1, "impersonated"), why);
+    assertForbidden(() -> a.heartbeat(GROUP, B, 1, A, false), why);
+    assertForbidden(() -> a.register(GROUP, B, A, B, 1), why);
+    RelationshipView v = a.relationship(GROUP);
+    assertThat(v.epoch()).isEqualTo(1);
+    assertThat(v.survivor()).isNull();
+    assertThat(v.inSync()).isTrue();
+    // B itself still may.
+    assertThat(b.requestTakeover(GROUP, B, 1).granted()).isTrue();
+  }
+
+  @Test
+  void aSecondUserCannotClaimASiteThatHasOne() throws IOException {
+    a.register(GROUP, A, B, A, 1);
+    MediatorClient other = client(OTHER);
+    String[] why = {"site " + A + " is bound to user 'site-a'", "user 'other' may not act for it"};
+    assertForbidden(() -> other.heartbeat(GROUP, A, 1, A, true), why);
+    assertForbidden(() -> other.outOfSync(GROUP, A, 1), why);
+    assertForbidden(() -> other.register(UUID.randomUUID(), A, B, A, 1), why);
+    assertThat(a.relationship(GROUP).sites())
+        .allSatisfy(s -> assertThat(s.lastHeartbeat()).isNull());
+    // Refused, it is still free to act for a site of its own.
+    UUID c = UUID.randomUUID();
+    assertThat(other.register(UUID.randomUUID(), c, UUID.randomUUID(), c, 1).epoch()).isEqualTo(1);
+  }
+
+  @Test
+  void onlyAMemberSiteDeletesARelationship() throws IOException {
+    a.register(GROUP, A, B, A, 1);
+    b.heartbeat(GROUP, B, 1, A, true);
+    MediatorClient other = client(OTHER);
+    assertForbidden(() -> other.remove(GROUP), "user 'other' acts for no site yet", A.toString());
+    UUID c = UUID.randomUUID();
+    other.register(UUID.randomUUID(), c, UUID.randomUUID(), c, 1);
+    assertForbidden(() -> other.remove(GROUP), "user 'other' acts for site " + c, "member");
+    assertThat(a.relationship(GROUP).epoch()).isEqualTo(1);
+    // Deleting what is not there asks nothing of anyone.
+    other.remove(UUID.randomUUID());
+    b.remove(GROUP);
+    assertThat(a.relationships()).noneMatch(r -> r.groupId().equals(GROUP));
+  }
+
+  @Test
+  void bindingsSurviveARestart() throws IOException {
+    a.register(GROUP, A, B, A, 1);
+    b.heartbeat(GROUP, B, 1, A, true);
+    restart();
+    assertForbidden(() -> a.heartbeat(GROUP, B, 1, A, true), "user 'site-a' acts for site " + A);
+    assertForbidden(() -> client(OTHER).heartbeat(GROUP, A, 1, A, true), "bound to user 'site-a'");
+    assertThat(a.heartbeat(GROUP, A, 1, A, true).granted()).isTrue();
+  }
+
+  @Test
+  void anOperatorUnbindsOrBindsAheadWithTheMediatorStopped() throws IOException {
+    a.register(GROUP, A, B, A, 1);
+    Path data = dir.resolve("m");
+    // While it runs, the mediator owns the bindings (an offline change would be undone).
+    assertThatThrownBy(() -> MediatorServer.unbind(data, USER_A, false))
+        .isInstanceOfSatisfying(
+            MediatorException.class,
+            e -> {
+              assertThat(e.kind()).isEqualTo(Kind.CONFLICT);
+              assertThat(e.getMessage()).contains("stop the mediator");
+            });
+    server.close();
+    assertThat(MediatorServer.unbind(data, USER_A, false)).contains(A);
+    assertThat(MediatorServer.unbind(data, USER_A, false)).isEmpty();
+    MediatorServer.bind(data, OTHER, false, A);
+    MediatorServer.bind(data, OTHER, false, A); // again: harmless
+    assertThatThrownBy(() -> MediatorServer.bind(data, USER_B, false, A))
+        .isInstanceOfSatisfying(
+            MediatorException.class, e -> assertThat(e.kind()).isEqualTo(Kind.CONFLICT));
+    server = start(config());
+    connect();
+    assertForbidden(() -> a.heartbeat(GROUP, A, 1, A, true), "bound to user 'other'");
+    assertThat(client(OTHER).heartbeat(GROUP, A, 1, A, true).granted()).isTrue();
   }
 
   @Test
   void wrongPasswordsLockTheUserOutAndTheMediatorKeepsRunning() throws IOException {
-    try (MediatorClient wrong = passwordClient("not-the-password")) {
+    try (MediatorClient wrong = passwordClient(USER_A, "not-the-password")) {
       for (int i = 0; i < MediatorConfig.MAX_FAILED_LOGINS_DEFAULT; i++) {
         assertThatThrownBy(wrong::relationships)
             .isInstanceOfSatisfying(
                 MediatorException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UNAUTHORIZED));
       }
     }
-    assertThatThrownBy(client::relationships)
+    assertThatThrownBy(a::relationships)
         .isInstanceOfSatisfying(
             MediatorException.class, e -> assertThat(e.kind()).isEqualTo(Kind.LOCKED_OUT));
-    assertThat(client.healthy()).isTrue();
+    assertThat(a.healthy()).isTrue();
     clock.advanceMs(MediatorConfig.LOCKOUT_MS_DEFAULT);
-    assertThat(client.relationships()).isEmpty();
+    assertThat(a.relationships()).isEmpty();
   }
 
   @Test
@@ -148,8 +285,8 @@ class MediatorServerTest {
         MediatorClient.withPassword(
             URI.create(server.url()),
             otherCa.resolve(MediatorCa.CA_CERT_FILE),
-            MediatorServer.INITIAL_USER,
-            password(),
+            USER_A,
+            password(USER_A),
             TIMEOUT)) {
       assertThat(c.healthy()).isFalse();
       assertThatThrownBy(c::relationships)
@@ -188,6 +325,23 @@ class MediatorServerTest {
             TIMEOUT)) {
       assertThat(c.register(GROUP, A, B, A, 1).epoch()).isEqualTo(1);
     }
+    // A certificate's subject is bound like a user: another certificate (or a user) cannot act
+    // for the site it registered.
+    MediatorCa.Issued siteB = sitesCa.issueClient("site-b", random, clock.now());
+    try (MediatorClient c =
+        MediatorClient.withCertificate(
+            URI.create(server.url()),
+            server.caCertificateFile(),
+            siteB.key(),
+            List.of(siteB.certificate()),
+            TIMEOUT)) {
+      assertForbidden(
+          () -> c.heartbeat(GROUP, A, 1, A, true),
+          "site " + A + " is bound to client certificate 'CN=site-a'",
+          "client certificate 'CN=site-b' may not act for it",
+          "duet mediator user \"CN=site-a\" --certificate --unbind --data-dir");
+      assertThat(c.heartbeat(GROUP, B, 1, A, true).granted()).isTrue();
+    }
     MediatorCa.Issued stranger = strangerCa.issueClient("site-x", random, clock.now());
     try (MediatorClient c =
         MediatorClient.withCertificate(
@@ -199,14 +353,14 @@ class MediatorServerTest {
       assertThatThrownBy(() -> c.relationship(GROUP)).isInstanceOf(MediatorException.class);
     }
     // Passwords still work beside certificates.
-    try (MediatorClient c = passwordClient(password())) {
+    try (MediatorClient c = client(USER_A)) {
       assertThat(c.relationship(GROUP).epoch()).isEqualTo(1);
     }
   }
 
   @Test
   void statusIsJsonOrHtmlAndHealthNeedsNoLogin() throws Exception {
-    client.register(GROUP, A, B, A, 1);
+    a.register(GROUP, A, B, A, 1);
     try (HttpClient raw = rawClient()) {
       HttpResponse<String> health = raw.send(get("/api/v1/health", false).build(), body());
       assertThat(health.statusCode()).isEqualTo(200);
@@ -223,7 +377,7 @@ class MediatorServerTest {
 
   @Test
   void malformedAndRandomBodiesGetA4xxNeverA500() throws Exception {
-    client.register(GROUP, A, B, A, 1);
+    a.register(GROUP, A, B, A, 1);
     Random random = new Random(7);
     List<String> bodies =
         List.of(
@@ -259,7 +413,7 @@ class MediatorServerTest {
       assertThat(raw.send(post("/api/v1/relationships/" + GROUP, "{}"), body()).statusCode())
           .isBetween(404, 405);
     }
-    assertThat(client.relationship(GROUP).epoch()).isEqualTo(1);
+    assertThat(a.relationship(GROUP).epoch()).isEqualTo(1);
   }
 
   private HttpClient rawClient() throws IOException {
@@ -286,7 +440,7 @@ class MediatorServerTest {
   private String basic() throws IOException {
     return "Basic "
         + java.util.Base64.getEncoder()
-            .encodeToString(("duet:" + password()).getBytes(StandardCharsets.UTF_8));
+            .encodeToString((USER_A + ":" + password(USER_A)).getBytes(StandardCharsets.UTF_8));
   }
 
   private static HttpResponse.BodyHandler<String> body() {

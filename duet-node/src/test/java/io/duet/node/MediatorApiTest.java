@@ -25,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * owner-only and never shown.
  */
 class MediatorApiTest {
+  static final String USER = MediatorTestServer.USER_A;
   @TempDir static Path shared;
   static MediatorTestServer mediator;
 
@@ -58,14 +59,14 @@ class MediatorApiTest {
   }
 
   ObjectNode good() throws IOException {
-    return body(mediator.address(), mediator.caPem(), "duet", mediator.password);
+    return body(mediator.address(), mediator.caPem(), USER, mediator.password(USER));
   }
 
   void refused(ObjectNode body, int status, String... detail) throws IOException {
     TestSite.Reply r = site.call("PUT", "/api/v1/mediator", body.toString());
     assertThat(r.status()).as(body.path("address") + " -> " + r.body()).isEqualTo(status);
     assertThat(r.body().path("detail").asText()).contains(detail);
-    assertThat(r.body().toString()).doesNotContain(mediator.password);
+    assertThat(r.body().toString()).doesNotContain(mediator.password(USER));
   }
 
   @Test
@@ -110,11 +111,11 @@ class MediatorApiTest {
       closed = s.getLocalPort();
     }
     refused(
-        body("127.0.0.1:" + closed, mediator.caPem(), "duet", mediator.password),
+        body("127.0.0.1:" + closed, mediator.caPem(), USER, mediator.password(USER)),
         503,
         "does not answer");
     refused(
-        body(mediator.address(), otherCa(), "duet", mediator.password),
+        body(mediator.address(), otherCa(), USER, mediator.password(USER)),
         400,
         "not present a certificate signed by the given CA");
     refused(body(mediator.address(), mediator.caPem(), "duet", "wrong"), 400, "refused user");
@@ -127,25 +128,25 @@ class MediatorApiTest {
     assertThat(v.path("configured").asBoolean()).isTrue();
     assertThat(v.path("address").asText()).isEqualTo(mediator.address());
     assertThat(v.path("url").asText()).isEqualTo(mediator.server.url());
-    assertThat(v.path("user").asText()).isEqualTo("duet");
+    assertThat(v.path("user").asText()).isEqualTo(USER);
     assertThat(v.path("connected").asBoolean()).isTrue();
     assertThat(v.path("caCertSha256").asText()).hasSize(64);
-    assertThat(v.toString()).doesNotContain(mediator.password);
+    assertThat(v.toString()).doesNotContain(mediator.password(USER));
 
     Path password = site.dataDir.resolve("mediator").resolve("password");
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(password)))
         .isEqualTo("rw-------");
-    assertThat(Files.readString(password).strip()).isEqualTo(mediator.password);
+    assertThat(Files.readString(password).strip()).isEqualTo(mediator.password(USER));
     assertThat(Files.readAllBytes(site.dataDir.resolve("mediator").resolve("settings")))
         .asString()
-        .doesNotContain(mediator.password);
+        .doesNotContain(mediator.password(USER));
 
     JsonNode status = site.ok("GET", "/api/v1/status", null);
     assertThat(status.path("mediator").path("address").asText()).isEqualTo(mediator.address());
-    assertThat(status.toString()).doesNotContain(mediator.password);
+    assertThat(status.toString()).doesNotContain(mediator.password(USER));
     try (Stream<Path> logs = Files.list(site.dataDir)) {
       for (Path p : logs.filter(p -> p.getFileName().toString().startsWith("events")).toList()) {
-        assertThat(Files.readString(p)).doesNotContain(mediator.password);
+        assertThat(Files.readString(p)).doesNotContain(mediator.password(USER));
       }
     }
 

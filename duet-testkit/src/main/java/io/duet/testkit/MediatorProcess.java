@@ -1,6 +1,7 @@
 package io.duet.testkit;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.duet.mediator.MediatorServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -13,9 +14,14 @@ import java.util.List;
  * The mediator as its own JVM process ({@code duet mediator run --data-dir DIR --listen
  * 127.0.0.1:PORT}), for end-to-end failover tests that kill and restart it. It keeps its port and
  * data directory across restarts, as a real third-site mediator does; its log goes to {@code
- * <workDir>/mediator.log}.
+ * <workDir>/mediator.log}. It has one user per site, {@value #USER_A} and {@value #USER_B}, created
+ * in its data directory before the first start (the mediator lets a user act for one site only).
  */
 public final class MediatorProcess implements AutoCloseable {
+  /** The user for site A, and the one for site B. */
+  public static final String USER_A = "site-a";
+
+  public static final String USER_B = "site-b";
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
 
   private final Path dataDir;
@@ -40,6 +46,9 @@ public final class MediatorProcess implements AutoCloseable {
     }
     MediatorProcess m =
         new MediatorProcess(workDir.resolve("data"), workDir.resolve("mediator.log"), port);
+    for (String user : List.of(USER_A, USER_B)) {
+      MediatorServer.setPassword(m.dataDir, user, m.password(user).toCharArray());
+    }
     m.launch();
     return m;
   }
@@ -81,14 +90,9 @@ public final class MediatorProcess implements AutoCloseable {
     return Path.of(ready.path("caCert").asText());
   }
 
-  /** The user the mediator created at first start. */
-  public String user() {
-    return ready.path("user").asText();
-  }
-
-  /** That user's password, from the file the mediator wrote. */
-  public String password() throws IOException {
-    return Files.readString(Path.of(ready.path("passwordFile").asText())).trim();
+  /** The password of {@code user} ({@link #USER_A} or {@link #USER_B}): a test's secret. */
+  public String password(String user) {
+    return "password of " + user;
   }
 
   /** SIGKILL: no chance to flush or clean up. */

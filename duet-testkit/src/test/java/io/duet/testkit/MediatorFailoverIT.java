@@ -59,8 +59,9 @@ class MediatorFailoverIT {
     mediator = MediatorProcess.start(dir.resolve("mediator"));
     toMediatorA = FaultProxy.start(mediator.address());
     toMediatorB = FaultProxy.start(mediator.address());
-    useMediator(sites.a(), toMediatorA);
-    useMediator(sites.b(), toMediatorB);
+    // Each site with its own user: the mediator lets a user act for one site only.
+    useMediator(sites.a(), toMediatorA, MediatorProcess.USER_A);
+    useMediator(sites.b(), toMediatorB, MediatorProcess.USER_B);
     sites.createVolume(VOLUME, "64MiB");
     sites.createCg(CG, List.of(VOLUME), "8MiB");
     sites.mapEverywhere(VOLUME, 0);
@@ -279,15 +280,15 @@ class MediatorFailoverIT {
 
   // ---------------------------------------------------------------- helpers
 
-  private void useMediator(SiteProcess site, FaultProxy proxy)
+  private void useMediator(SiteProcess site, FaultProxy proxy, String user)
       throws IOException, InterruptedException {
     ObjectNode body =
         new com.fasterxml.jackson.databind.ObjectMapper()
             .createObjectNode()
             .put("address", "127.0.0.1:" + proxy.port())
             .put("caCert", Files.readString(mediator.caCertificate()))
-            .put("user", mediator.user())
-            .put("password", mediator.password());
+            .put("user", user)
+            .put("password", mediator.password(user));
     // The first login costs the mediator a PBKDF2 run: on a loaded machine the site's check may
     // time out, and the operator would simply try again.
     TwoSites.await(

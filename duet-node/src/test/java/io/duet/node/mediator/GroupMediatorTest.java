@@ -33,7 +33,11 @@ class GroupMediatorTest {
   @TempDir static Path dir;
 
   static MediatorTestServer mediator;
-  static MediatorClient client;
+
+  /** Each site logs in as its own user: the mediator lets a user act for one site only. */
+  static MediatorClient clientA;
+
+  static MediatorClient clientB;
   final UUID group = UUID.randomUUID();
   final AtomicInteger reached = new AtomicInteger();
   final AtomicReference<String> failure = new AtomicReference<>();
@@ -41,12 +45,14 @@ class GroupMediatorTest {
   @BeforeAll
   static void start() throws Exception {
     mediator = new MediatorTestServer(dir.resolve("m"));
-    client = mediator.client(mediator.password);
+    clientA = mediator.client(MediatorTestServer.USER_A);
+    clientB = mediator.client(MediatorTestServer.USER_B);
   }
 
   @AfterAll
   static void stop() {
-    client.close();
+    clientA.close();
+    clientB.close();
     mediator.close();
   }
 
@@ -84,8 +90,8 @@ class GroupMediatorTest {
 
   @Test
   void registersFirstAndMapsDecisionsToVerdicts() throws Exception {
-    GroupMediator leader = adapter(client, A, B);
-    GroupMediator follower = adapter(client, B, A);
+    GroupMediator leader = adapter(clientA, A, B);
+    GroupMediator follower = adapter(clientB, B, A);
 
     MediatorVerdict hb = await(leader.heartbeat(1, A, true));
     assertThat(hb.granted()).isTrue();
@@ -94,7 +100,7 @@ class GroupMediatorTest {
     assertThat(hb.leader()).isEqualTo(A);
     assertThat(hb.inSync()).isTrue();
     assertThat(hb.survivor()).isNull();
-    assertThat(client.relationship(group).leader()).isEqualTo(A);
+    assertThat(clientA.relationship(group).leader()).isEqualTo(A);
 
     MediatorVerdict lease = await(leader.renewLease(1));
     assertThat(lease.granted()).isTrue();
@@ -121,10 +127,10 @@ class GroupMediatorTest {
 
   @Test
   void registersAgainWhenTheMediatorForgotTheRelationship() throws Exception {
-    GroupMediator leader = adapter(client, A, B);
+    GroupMediator leader = adapter(clientA, A, B);
     assertThat(await(leader.heartbeat(3, A, true)).epoch()).isEqualTo(3);
-    client.remove(group);
-    assertThatThrownBy(() -> client.relationship(group))
+    clientA.remove(group);
+    assertThatThrownBy(() -> clientA.relationship(group))
         .isInstanceOf(MediatorException.class)
         .extracting(e -> ((MediatorException) e).kind())
         .isEqualTo(MediatorException.Kind.NOT_FOUND);
@@ -135,8 +141,8 @@ class GroupMediatorTest {
     assertThat(v.granted()).isFalse();
     assertThat(v.refusal()).isEqualTo(Refusal.UNCONFIRMED);
     assertThat(v.epoch()).isEqualTo(3);
-    assertThat(client.relationship(group).awaiting()).containsExactlyInAnyOrder(A, B);
-    GroupMediator follower = adapter(client, B, A);
+    assertThat(clientA.relationship(group).awaiting()).containsExactlyInAnyOrder(A, B);
+    GroupMediator follower = adapter(clientB, B, A);
     assertThat(await(leader.heartbeat(3, A, false)).granted()).isTrue();
     assertThat(await(follower.heartbeat(3, A, false)).granted()).isTrue();
     MediatorVerdict recorded = await(leader.outOfSync(3));
@@ -147,13 +153,13 @@ class GroupMediatorTest {
   @Test
   @SuppressWarnings("try") // the mediator is closed inside its try: it dies under the client
   void wrongCredentialsAndADeadMediatorCompleteExceptionally() throws Exception {
-    try (MediatorClient wrong = mediator.client("not-the-password")) {
+    try (MediatorClient wrong = mediator.client(MediatorTestServer.USER_A, "not-the-password")) {
       MediatorException e = failed(adapter(wrong, A, B).heartbeat(1, A, true));
       assertThat(e.kind()).isEqualTo(MediatorException.Kind.UNAUTHORIZED);
       assertThat(failure.get()).isNotBlank();
     }
     try (MediatorTestServer own = new MediatorTestServer(dir.resolve("dies"));
-        MediatorClient c = own.client(own.password)) {
+        MediatorClient c = own.client(MediatorTestServer.USER_A)) {
       GroupMediator leader = adapter(c, A, B);
       assertThat(await(leader.heartbeat(1, A, true)).granted()).isTrue();
       own.close();
@@ -164,7 +170,7 @@ class GroupMediatorTest {
 
   @Test
   void aClosedAdapterRefusesAtOnce() throws Exception {
-    GroupMediator leader = adapter(client, A, B);
+    GroupMediator leader = adapter(clientA, A, B);
     leader.close();
     ExecutionException e =
         org.junit.jupiter.api.Assertions.assertThrows(
