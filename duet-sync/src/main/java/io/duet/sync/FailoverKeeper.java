@@ -465,7 +465,9 @@ final class FailoverKeeper {
     // No warning here: the status carries connectivity, and the node turns its changes into
     // cg.mediator.connected / cg.mediator.lost events.
     connected = false;
-    lastMessage = "unreachable: " + why;
+    // "no decision", not "unreachable": the call may have reached a mediator that refused it
+    // (a user bound to another site, 403), and the operator must see which.
+    lastMessage = "no decision: " + why;
     tellForced(null); // the record is still sent when the mediator returns
   }
 
