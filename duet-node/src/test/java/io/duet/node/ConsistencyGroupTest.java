@@ -189,6 +189,21 @@ class ConsistencyGroupTest {
     }
   }
 
+  /**
+   * Creates group cg1 of vol1 at {@code a} with its peer site-b and waits until {@code b} serves
+   * and {@code a} is in sync.
+   */
+  static void createCg1(Node a, Node b) throws Exception {
+    ok(
+        a,
+        "POST",
+        "/api/v1/cgs",
+        "{\"name\":\"cg1\",\"policy\":\"active-active\",\"peer\":\"site-b\","
+            + "\"volumes\":[\"vol1\"]}");
+    await("B serving", () -> state(b, "availability", "SERVING"));
+    await("A in sync", () -> state(a, "syncState", "IN_SYNC"));
+  }
+
   /** A site the test can restart on the same data directory (its replication port changes). */
   static final class Restartable implements AutoCloseable {
     final SiteConfig config;

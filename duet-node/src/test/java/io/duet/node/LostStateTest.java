@@ -44,13 +44,7 @@ class LostStateTest {
       pair(a.node, b.node, relay);
       ok(a.node, "POST", "/api/v1/volumes", "{\"name\":\"vol1\",\"size\":" + VOLUME_BYTES + "}");
       write(a.node, 0, pattern(1, 64 * 1024));
-      ok(
-          a.node,
-          "POST",
-          "/api/v1/cgs",
-          "{\"name\":\"cg1\",\"policy\":\"active-active\",\"peer\":\"site-b\","
-              + "\"volumes\":[\"vol1\"]}");
-      await("B serving", () -> state(b.node, "availability", "SERVING"));
+      ConsistencyGroupTest.createCg1(a.node, b.node);
 
       // The follower loses its dirty map while it is down, and A writes meanwhile.
       b.node.close();

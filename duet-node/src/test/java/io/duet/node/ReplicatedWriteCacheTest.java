@@ -44,14 +44,7 @@ class ReplicatedWriteCacheTest {
         Node a = Node.start(config(dir, "site-a", true, 1))) {
       pair(a, b, relay);
       ok(a, "POST", "/api/v1/volumes", "{\"name\":\"vol1\",\"size\":" + VOLUME_BYTES + "}");
-      ok(
-          a,
-          "POST",
-          "/api/v1/cgs",
-          "{\"name\":\"cg1\",\"policy\":\"active-active\",\"peer\":\"site-b\","
-              + "\"volumes\":[\"vol1\"]}");
-      await("B serving", () -> state(b, "availability", "SERVING"));
-      await("A in sync", () -> state(a, "syncState", "IN_SYNC"));
+      ConsistencyGroupTest.createCg1(a, b);
       LogicalUnit unitA = a.unit("vol1").orElseThrow();
       LogicalUnit unitB = b.unit("vol1").orElseThrow();
       ItNexus issuer = nexus(a, "iqn.2026-01.test:issuer");
