@@ -172,13 +172,18 @@ final class FailoverRules {
       return grant(r.withEpoch(h.epoch(), h.site(), false, h.site()), lease, "adopted epoch");
     }
     boolean handedOver =
-        h.site().equals(h.leader()) && r.inSync() && r.isMember(h.site()) && r.preElected() == null;
+        h.site().equals(h.leader())
+            && !h.site().equals(r.leader())
+            && r.isMember(h.site())
+            && r.preElected() == null;
     if (handedOver && now - (lease + graceNanos) >= 0) {
       // The recorded leader handed its role over without telling us (a switchover, or a leader
       // restarted after power loss handing the resync to its follower) and the new leader lost
       // it before reporting in sync. Only a site the old leader named (or an operator) reaches
       // such an epoch; once the old leader's lease has run out it serves nothing, so the new
-      // leader may be recorded as the survivor.
+      // leader may be recorded as the survivor. The same holds when the old leader was recorded
+      // as the survivor: it is the one that handed over (refusing would leave the new leader
+      // holding its sessions for a record it can never get).
       return grant(r.withEpoch(h.epoch(), h.site(), false, h.site()), lease, "adopted handover");
     }
     return refuse(

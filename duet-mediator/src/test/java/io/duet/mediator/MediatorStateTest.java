@@ -218,6 +218,24 @@ class MediatorStateTest {
   }
 
   @Test
+  void aSurvivorsUnrecordedHandoverIsAdoptedAfterItsLease() throws IOException {
+    // A is recorded as the survivor at epoch 2; it hands the leadership to B at epoch 3 (it lost
+    // power, B holds every write) and B loses A before it can report in sync (simulation seed
+    // 955073242637463870: refused for good, B held its sessions and the group never recovered).
+    assertThat(state.apply(GROUP, new OutOfSync(A, 1)).granted()).isTrue();
+    Decision early = state.apply(GROUP, new Heartbeat(B, 3, B, false));
+    assertThat(early.granted()).isFalse();
+    assertThat(early.reason()).isEqualTo(Reason.CONFLICT);
+    clock.advanceMs(LEASE_MS + GRACE_MS);
+    Decision adopted = state.apply(GROUP, new Heartbeat(B, 3, B, false));
+    assertThat(adopted.granted()).isTrue();
+    assertThat(adopted.relationship().epoch()).isEqualTo(3);
+    assertThat(adopted.relationship().survivor()).isEqualTo(B);
+    // The old survivor is fenced by the newer epoch.
+    assertThat(state.apply(GROUP, new RenewLease(A, 2)).granted()).isFalse();
+  }
+
+  @Test
   void mediatorFailurePreElectionBlocksATakeoverUntilTheLeaderRenews() throws IOException {
     state.apply(GROUP, new RenewLease(A, 1));
     // The leader lost the mediator; the sites pre-elect it; the follower records it here.
