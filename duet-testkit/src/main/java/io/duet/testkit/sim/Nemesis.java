@@ -44,11 +44,12 @@ final class Nemesis {
      * scripted scenarios can inject it).
      */
     boolean drawn() {
-      return this != POWER_LOSS_BOTH;
+      return this != POWER_LOSS_BOTH || !GATED;
     }
   }
 
   private static final long MS = 1_000_000L;
+  static final boolean GATED = !Boolean.getBoolean("duet.sim.ungated");
 
   private final SimWorld w;
   private final SplittableRandom rnd;
@@ -214,7 +215,7 @@ final class Nemesis {
     // A power loss loses un-flushed writes; only one copy may be at risk at a time, so it strikes
     // only when both sites hold everything (in sync): then the other site still has every write.
     boolean power = f == Fault.POWER_LOSS;
-    if (power && !(w.a.inSyncAndServing() && w.b.inSyncAndServing())) {
+    if (power && GATED && !(w.a.inSyncAndServing() && w.b.inSyncAndServing())) {
       power = false;
     }
     long down = downtime();

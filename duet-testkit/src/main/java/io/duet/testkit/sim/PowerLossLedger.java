@@ -2,7 +2,6 @@ package io.duet.testkit.sim;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -18,22 +17,33 @@ import java.util.Set;
  * write in that block, or the losing site's own durable block does. When both sites lose power at
  * once, a copy that only happened to be durable at the other site (its activity log flushed it)
  * saves nothing: the host was promised only what its FLUSH or FUA covered, and no site can tell
- * which of two copies of a block is the newer one. An excused write no longer counts for G1 and G2
- * ({@link Op#discarded}, and reads of its value are dropped). At the end, an excused write that a
- * completed FUA or FLUSH covered is a violation: a FLUSH covers every write acknowledged (at either
- * site) before it was invoked, if it was invoked before that power loss. A block torn while its
- * un-flushed value was excused may read as garbage until an acknowledged write that counts
- * overwrites it; any other torn block is a violation where it shows.
+ * which of two copies of a block is the newer one. A write that a completed FLUSH or FUA did cover
+ * is saved by a durable copy at either site (a flush at a leader serving alone covers only its own
+ * disk): it was promised, so the final checks hold the sites to keeping it. An excused write no
+ * longer counts for G1 and G2 ({@link Op#discarded}, and reads of its value are dropped). At the
+ * end, an excused write that a completed FUA or FLUSH covered is a violation: a FLUSH covers every
+ * write acknowledged (at either site) before it was invoked, if it was invoked before that power
+ * loss. A block torn while its un-flushed value was excused may read as garbage until an
+ * acknowledged write that counts overwrites it; any other torn block is a violation where it shows.
  */
 final class PowerLossLedger {
   private record Excused(Op write, long atNanos) {}
 
   private final Map<Long, Op> writesByValue;
   private final List<Excused> excused = new ArrayList<>();
-  private final Set<Long> excusedValues = new HashSet<>();
 
-  /** Block -> the times of the power losses that tore it while its value was excused. */
-  private final Map<Long, List<Long>> tears = new HashMap<>();
+  /** Excused value -> when its power loss excused it. */
+  private final Map<Long, Long> excusedValues = new HashMap<>();
+
+  /** A power loss tore a block holding {@code value} in the page cache. */
+  private record Tear(long value, long atNanos) {}
+
+  /**
+   * Block -> the power losses that tore it. A tear is tolerated once its value is excused, at that
+   * power loss or a later one (the other site, which held the value, lost it too before it could
+   * repair the torn copy).
+   */
+  private final Map<Long, List<Tear>> tears = new HashMap<>();
 
   PowerLossLedger(Map<Long, Op> writesByValue) {
     this.writesByValue = writesByValue;
@@ -43,35 +53,40 @@ final class PowerLossLedger {
    * The disks of {@code losing} lose power at {@code nowNanos} (by {@code cut}, which runs their
    * power loss); {@code keeping} are the other sites' disks. Returns how many writes were excused.
    */
-  int powerLoss(List<SimDisk> losing, List<SimDisk> keeping, long nowNanos, Runnable cut) {
+  int powerLoss(
+      List<SimDisk> losing, List<SimDisk> keeping, long nowNanos, History history, Runnable cut) {
     int before = excused.size();
-    List<Set<Long>> tearable = new ArrayList<>();
+    List<Map<Long, Long>> cached = new ArrayList<>();
     for (SimDisk d : losing) {
-      Set<Long> blocks = new HashSet<>();
+      Map<Long, Long> blocks = new HashMap<>();
       for (Map.Entry<Long, Set<Long>> e : d.volatileValues().entrySet()) {
         long block = e.getKey();
         // Sorted, so the excused list (and the report) does not depend on hash order.
         for (long value : e.getValue().stream().sorted().toList()) {
           Op write = writesByValue.get(value);
-          if (write == null || saved(block, write, d, keeping)) {
+          if (value == d.value(block)) {
+            blocks.put(block, value); // the cached content a tear mixes with older sectors
+          }
+          if (write == null
+              || saved(block, write, d, keeping)
+              || promised(write, nowNanos, history)
+                  && losing.stream().anyMatch(o -> atLeast(o.durableValue(block), write))) {
             continue;
           }
-          if (value == d.value(block)) {
-            blocks.add(block); // the cached content a tear mixes with older sectors
-          }
-          if (excusedValues.add(value)) {
+          if (excusedValues.putIfAbsent(value, nowNanos) == null) {
             write.discarded = true;
             excused.add(new Excused(write, nowNanos));
           }
         }
       }
-      tearable.add(blocks);
+      cached.add(blocks);
     }
     cut.run();
     for (int i = 0; i < losing.size(); i++) {
       for (long block : losing.get(i).lastTorn()) {
-        if (tearable.get(i).contains(block)) {
-          tears.computeIfAbsent(block, k -> new ArrayList<>()).add(nowNanos);
+        Long value = cached.get(i).get(block);
+        if (value != null) {
+          tears.computeIfAbsent(block, k -> new ArrayList<>()).add(new Tear(value, nowNanos));
         }
       }
     }
@@ -89,11 +104,30 @@ final class PowerLossLedger {
       // of the other site's cached copy does not take away.
       if (atLeast(held, write)
           || d.holdsOrSuperseded(block, write.value)
-          || held == BlockData.GARBAGE && tears.containsKey(block)) {
+          || held == BlockData.GARBAGE && tornTolerated(block)) {
         return true;
       }
     }
     return atLeast(losing.durableValue(block), write);
+  }
+
+  /** Whether a FUA or a FLUSH completed by {@code nowNanos} covers {@code write}. */
+  private static boolean promised(Op write, long nowNanos, History history) {
+    if (!write.ok() || write.completeNanos > nowNanos) {
+      return false;
+    }
+    if (write.fua) {
+      return true;
+    }
+    for (Op f : history.ops()) {
+      if (f.kind == Op.Kind.FLUSH
+          && f.ok()
+          && f.completeNanos <= nowNanos
+          && f.invokeNanos >= write.completeNanos) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -110,7 +144,7 @@ final class PowerLossLedger {
 
   /** Excuses {@code write} as lost in a power loss at {@code atNanos} (for the checker's tests). */
   void excuse(Op write, long atNanos) {
-    if (excusedValues.add(write.value)) {
+    if (excusedValues.putIfAbsent(write.value, atNanos) == null) {
       write.discarded = true;
       excused.add(new Excused(write, atNanos));
     }
@@ -118,7 +152,7 @@ final class PowerLossLedger {
 
   /** A read of {@code value} is dropped from G2: its write was excused. */
   boolean excused(long value) {
-    return excusedValues.contains(value);
+    return excusedValues.containsKey(value);
   }
 
   int excusedCount() {
@@ -126,30 +160,42 @@ final class PowerLossLedger {
   }
 
   /**
-   * Whether {@code block} may read as garbage at {@code atNanos}: a power loss tore it while its
-   * value was excused and no acknowledged write that counts completed there since.
+   * Whether {@code block} may read as garbage at {@code atNanos}: a power loss before then tore a
+   * value there that was excused by then, and no acknowledged write that counts completed there
+   * since that tear. Tears are not told apart by site: a torn copy travels with a resync.
    */
   boolean tornTolerated(long block, long atNanos, History history) {
-    long tornAt = Long.MIN_VALUE;
-    for (long t : tears.getOrDefault(block, List.of())) {
-      if (t <= atNanos) {
-        tornAt = Math.max(tornAt, t);
+    for (Tear t : tears.getOrDefault(block, List.of())) {
+      if (tolerated(t, atNanos) && !overwrittenSince(block, t.atNanos(), atNanos, history)) {
+        return true;
       }
     }
-    if (tornAt == Long.MIN_VALUE) {
-      return false;
-    }
+    return false;
+  }
+
+  /** As above, at a power loss: whether some tear of {@code block} is tolerated by now. */
+  private boolean tornTolerated(long block) {
+    return tears.getOrDefault(block, List.of()).stream()
+        .anyMatch(t -> tolerated(t, Long.MAX_VALUE));
+  }
+
+  private boolean tolerated(Tear t, long atNanos) {
+    Long excusedAt = excusedValues.get(t.value());
+    return t.atNanos() <= atNanos && excusedAt != null && excusedAt <= atNanos;
+  }
+
+  private static boolean overwrittenSince(long block, long from, long to, History history) {
     for (Op op : history.ops()) {
       if (op.kind == Op.Kind.WRITE
           && op.ok()
           && !op.discarded
           && op.covers(block)
-          && op.completeNanos > tornAt
-          && op.completeNanos <= atNanos) {
-        return false;
+          && op.completeNanos > from
+          && op.completeNanos <= to) {
+        return true;
       }
     }
-    return true;
+    return false;
   }
 
   /** G1's durability half: no excused write was covered by a completed FUA or FLUSH. */

@@ -377,6 +377,7 @@ public final class SimWorld {
             losing.stream().map(s -> s.disk).toList(),
             keeping,
             sched.now(),
+            history,
             () -> {
               for (int i = 0; i < losing.size(); i++) {
                 losing.get(i).crash(true, tears.get(i));

@@ -182,6 +182,28 @@ class SimCheckerTest {
   }
 
   /** Two sites' disks, a history and the invariants, without any replication: a checker rig. */
+  @Test
+  void bothSitesLosingPowerExcuseOnlyWhatNoFlushCovered() {
+    PowerLossRun unflushed = new PowerLossRun();
+    Op w = unflushed.write(0, 10, false);
+    unflushed.b.write(0, ByteBuffer.wrap(BlockData.encode(w.value, 0, 1)), true);
+    unflushed.powerLossOfBoth(40);
+    assertThat(unflushed.invariants.powerLoss.excusedCount())
+        .as("B's durable copy is luck, not a promise: the write may go")
+        .isEqualTo(1);
+
+    PowerLossRun flushed = new PowerLossRun();
+    Op v = flushed.write(0, 10, false);
+    // B led alone and flushed it; A (stale) still holds it in its page cache.
+    flushed.b.write(0, ByteBuffer.wrap(BlockData.encode(v.value, 0, 1)), true);
+    Op flush = flushed.history.invoke("B", 2, Op.Kind.FLUSH, 0, 0, 0, 20);
+    flushed.history.ok(flush, 30, null);
+    flushed.powerLossOfBoth(40);
+    assertThat(flushed.invariants.powerLoss.excusedCount())
+        .as("seed 4139462308500976251: the flush promised it and B holds it durably")
+        .isZero();
+  }
+
   private static final class PowerLossRun {
     final History history = new History();
     final Invariants invariants = new Invariants();
@@ -201,7 +223,23 @@ class SimCheckerTest {
 
     void powerLossOfA(long atNanos) {
       invariants.powerLoss.powerLoss(
-          List.of(a), List.of(b), atNanos, () -> a.powerLoss(new SplittableRandom(2), false));
+          List.of(a),
+          List.of(b),
+          atNanos,
+          history,
+          () -> a.powerLoss(new SplittableRandom(2), false));
+    }
+
+    void powerLossOfBoth(long atNanos) {
+      invariants.powerLoss.powerLoss(
+          List.of(a, b),
+          List.of(),
+          atNanos,
+          history,
+          () -> {
+            a.powerLoss(new SplittableRandom(2), false);
+            b.powerLoss(new SplittableRandom(2), false);
+          });
     }
   }
 
