@@ -222,6 +222,8 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     // Crash recovery: whatever may have been in flight may differ from the peer.
     boolean unclean = PowerLossRecovery.recoverActivityLogs(config.volumes());
     String afterPowerLoss = PowerLossRecovery.recordBoot(epochs, timers.bootId(), unclean);
+    // Only now: a crash before the stale flag was durable must find the extents again.
+    PowerLossRecovery.releaseActivityLogs(config.volumes());
     ConsistencyGroupReplicator g =
         new ConsistencyGroupReplicator(
             config,

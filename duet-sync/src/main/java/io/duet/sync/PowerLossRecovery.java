@@ -16,6 +16,9 @@ import java.util.List;
  *   <li>A site that lost power while it was not leading alone is <em>stale</em> until its peer has
  *       resynced it; it says so in its hellos, and a stale leader hands the leadership to a peer
  *       that is not stale, so the copy that holds every acknowledged write leads the resync.
+ *   <li>Both stale (each lost power since they were last in sync, neither leading alone): what a
+ *       FLUSH or FUA covered is durable in both copies, and that is all a host was promised by a
+ *       storage system that lost power everywhere, so the leader stays and resyncs its copy.
  *   <li>A leader going on alone first makes its data durable and records that it is alone: from
  *       then on its copy is the newer one everywhere, power loss or not, until its follower is back
  *       in sync.
@@ -33,8 +36,10 @@ final class PowerLossRecovery {
   }
 
   /**
-   * Before the replicator runs: marks the extents the activity logs held at an unclean stop dirty,
-   * makes their data durable and releases them; returns whether the stop was unclean.
+   * Before the replicator runs: marks the extents the activity logs held at an unclean stop dirty
+   * and makes their data durable; returns whether the stop was unclean. The logs keep the extents
+   * until {@link #releaseActivityLogs}, after {@link #recordBoot} has made the staleness a power
+   * loss caused durable: a crash in between finds them again.
    */
   static boolean recoverActivityLogs(List<VolumeReplica> volumes) throws IOException {
     boolean unclean = false;
@@ -51,9 +56,15 @@ final class PowerLossRecovery {
         v.local().flush();
         unclean = true;
       }
-      v.activity().releaseActiveAtOpen();
     }
     return unclean;
+  }
+
+  /** Before the replicator runs, after {@link #recordBoot}: the logs forget their old extents. */
+  static void releaseActivityLogs(List<VolumeReplica> volumes) throws IOException {
+    for (VolumeReplica v : volumes) {
+      v.activity().releaseActiveAtOpen();
+    }
   }
 
   /**
@@ -99,9 +110,9 @@ final class PowerLossRecovery {
   }
 
   /**
-   * A session is up at the leader: if this site is stale and its peer is not (both stale: either
-   * copy holds what was flushed, so the leader stays), hands the leadership to the peer; returns
-   * whether it does. The handover runs after the handshake that called this.
+   * A session is up at the leader: if this site is stale and its peer is not, hands the leadership
+   * to the peer; returns whether it does (both stale: the leader stays). The handover runs after
+   * the handshake that called this.
    */
   boolean handBackIfStale() {
     if (!g.isLeader() || !stale() || g.session.peerStale()) {

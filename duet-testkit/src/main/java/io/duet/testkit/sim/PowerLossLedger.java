@@ -51,10 +51,20 @@ final class PowerLossLedger {
 
   /**
    * The disks of {@code losing} lose power at {@code nowNanos} (by {@code cut}, which runs their
-   * power loss); {@code keeping} are the other sites' disks. Returns how many writes were excused.
+   * power loss); {@code keeping} are the other sites' disks, except those in {@code stale}: sites
+   * that lost power themselves since they were last in sync, whose copies count like those of a
+   * site losing power now (both sites lost power before they could resynchronize). Returns how many
+   * writes were excused.
    */
   int powerLoss(
-      List<SimDisk> losing, List<SimDisk> keeping, long nowNanos, History history, Runnable cut) {
+      List<SimDisk> losing,
+      List<SimDisk> keeping,
+      List<SimDisk> stale,
+      long nowNanos,
+      History history,
+      Runnable cut) {
+    List<SimDisk> durableCopies = new ArrayList<>(losing);
+    durableCopies.addAll(stale);
     int before = excused.size();
     List<Map<Long, Long>> cached = new ArrayList<>();
     for (SimDisk d : losing) {
@@ -70,7 +80,7 @@ final class PowerLossLedger {
           if (write == null
               || saved(block, write, d, keeping)
               || promised(write, nowNanos, history)
-                  && losing.stream().anyMatch(o -> atLeast(o.durableValue(block), write))) {
+                  && durableCopies.stream().anyMatch(o -> durablyAtLeast(o, block, write))) {
             continue;
           }
           if (excusedValues.putIfAbsent(value, nowNanos) == null) {
@@ -109,6 +119,15 @@ final class PowerLossLedger {
       }
     }
     return atLeast(losing.durableValue(block), write);
+  }
+
+  /**
+   * Whether {@code d} holds {@code write} or a newer one durably, a tolerated tear counting as the
+   * newer, excused value it was torn with.
+   */
+  private boolean durablyAtLeast(SimDisk d, long block, Op write) {
+    long held = d.durableValue(block);
+    return atLeast(held, write) || held == BlockData.GARBAGE && tornTolerated(block);
   }
 
   /** Whether a FUA or a FLUSH completed by {@code nowNanos} covers {@code write}. */

@@ -38,6 +38,9 @@ final class SimSite {
   /** When this site last lost power (its page cache with it), or Long.MIN_VALUE. */
   long lastPowerLossNanos = Long.MIN_VALUE;
 
+  /** When this site last reported itself in sync and serving, or Long.MIN_VALUE. */
+  private long lastInSyncNanos = Long.MIN_VALUE;
+
   private int powerCycles;
   private final SplittableRandom rnd;
   private final Trace trace;
@@ -175,6 +178,14 @@ final class SimSite {
   }
 
   /**
+   * Whether this site lost power and has not been in sync since: its copy may lack writes its peer
+   * acknowledged, so it saves nothing the peer loses in a power loss of its own.
+   */
+  boolean staleSinceInSync() {
+    return lastPowerLossNanos != Long.MIN_VALUE && lastInSyncNanos < lastPowerLossNanos;
+  }
+
+  /**
    * G4 online: a leader that reports its follower IN_SYNC must hold no dirty region, or the
    * follower serves without the data those regions stand for (once a duet-sync bug: dirty marks of
    * unacknowledged writes landed after the resync had scanned the map).
@@ -211,6 +222,10 @@ final class SimSite {
           return;
         }
         invariants.onStatus(SimSite.this, s);
+        if (s.syncState() == ReplicationStatus.SyncState.IN_SYNC
+            && s.availability() == ReplicationStatus.Availability.SERVING) {
+          lastInSyncNanos = sched.now();
+        }
         checkLeaderClean();
         String now =
             s.role()

@@ -370,12 +370,12 @@ public final class SimWorld {
    * first the ledger excuses the writes whose only copies go with their page caches.
    */
   void powerLoss(List<SimSite> losing, List<Boolean> tears) {
-    List<SimDisk> keeping =
-        Stream.of(a, b).filter(s -> !losing.contains(s)).map(s -> s.disk).toList();
+    List<SimSite> others = Stream.of(a, b).filter(s -> !losing.contains(s)).toList();
     int excused =
         invariants.powerLoss.powerLoss(
             losing.stream().map(s -> s.disk).toList(),
-            keeping,
+            others.stream().filter(s -> !s.staleSinceInSync()).map(s -> s.disk).toList(),
+            others.stream().filter(SimSite::staleSinceInSync).map(s -> s.disk).toList(),
             sched.now(),
             history,
             () -> {

@@ -225,6 +225,7 @@ class SimCheckerTest {
       invariants.powerLoss.powerLoss(
           List.of(a),
           List.of(b),
+          List.of(),
           atNanos,
           history,
           () -> a.powerLoss(new SplittableRandom(2), false));
@@ -233,6 +234,7 @@ class SimCheckerTest {
     void powerLossOfBoth(long atNanos) {
       invariants.powerLoss.powerLoss(
           List.of(a, b),
+          List.of(),
           List.of(),
           atNanos,
           history,
