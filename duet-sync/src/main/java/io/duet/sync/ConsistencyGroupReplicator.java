@@ -581,6 +581,9 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
     }
     flushes.settle(isLeader() && peerState == PeerState.ABSENT);
     handoff.sessionLost(reason);
+    if (!isLeader()) {
+      power.quiesce();
+    }
   }
 
   /** A session is up: the leader collects the follower's dirty map, the follower sends it. */
@@ -595,7 +598,7 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
       resync.expectPeerDirty();
     } else {
       followerSynced = false;
-      resync.sendOwnDirtyMap();
+      follower.whenSettled(resync::sendOwnDirtyMap);
     }
   }
 

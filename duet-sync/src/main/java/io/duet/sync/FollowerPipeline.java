@@ -40,6 +40,15 @@ final class FollowerPipeline {
   /** Resync regions written here and not yet durable; acknowledged after the next flush. */
   private final List<ResyncAck> notDurable = new ArrayList<>();
 
+  /** Ordered writes enqueued and not yet applied (see {@link #applying}). */
+  private int applying;
+
+  /** Uncommitted writes of ended sessions being marked dirty. */
+  private int marking;
+
+  /** What waits for {@link #whenSettled}, or null. */
+  private Runnable whenSettled;
+
   /** A flush of resync regions is running (one at a time; later regions wait for the next). */
   private boolean resyncFlushing;
 
@@ -77,6 +86,7 @@ final class FollowerPipeline {
     RangeSequencer.Entry[] slot = new RangeSequencer.Entry[1];
     int at = g.sessionNo();
     VolumeReplica v = g.volumes.get(m.volume());
+    applying++;
     slot[0] =
         seq.enqueue(
             m.offset(),
@@ -93,11 +103,19 @@ final class FollowerPipeline {
   }
 
   private void applied(OrderedWrite m, RangeSequencer.Entry slot, int at, IOException err) {
+    applying--;
+    settled();
     VolumeReplica v = g.volumes.get(m.volume());
-    if (err != null || g.sessionNo() != at) {
+    if (err == null && g.sessionNo() != at) {
+      // Applied here after the session ended: the leader may never have written it (see
+      // sessionLost), so the region differs until a resync says otherwise.
+      markDirtyThenRelease(new Applied(m.volume(), m.offset(), m.length(), slot));
+      return;
+    }
+    if (err != null) {
       v.activity().endWrite(m.offset(), m.length());
       g.sequencer(m.volume()).release(slot);
-      if (err != null) {
+      if (g.sessionNo() == at) {
         g.listener.onWarning("cannot apply the leader's write: " + err.getMessage());
         g.restartSession("local write failed");
       }
@@ -114,6 +132,35 @@ final class FollowerPipeline {
       }
     } else {
       uncommitted.put(m.seq(), new Applied(m.volume(), m.offset(), m.length(), slot));
+    }
+  }
+
+  /** Ordered writes of this or an ended session still being applied here. */
+  int applying() {
+    return applying;
+  }
+
+  /**
+   * Runs {@code then} (in this session) once no write is being applied here and every write an
+   * ended session left uncommitted is marked dirty: the dirty map sent to a new leader must name
+   * them, or the regions they changed here are never resynced.
+   */
+  void whenSettled(Runnable then) {
+    int at = g.sessionNo();
+    whenSettled =
+        () -> {
+          if (g.sessionNo() == at) {
+            then.run();
+          }
+        };
+    settled();
+  }
+
+  private void settled() {
+    if (whenSettled != null && applying == 0 && marking == 0) {
+      Runnable r = whenSettled;
+      whenSettled = null;
+      r.run();
     }
   }
 
@@ -304,10 +351,32 @@ final class FollowerPipeline {
     }
     forwarded.clear();
     notDurable.clear();
+    // Applied here, never committed: the leader ordered them but may have gone down before its
+    // own copy (and its activity log) had them, so nothing there says the region differs. Marked
+    // dirty here before the activity log lets go of them, the next session resyncs them.
     for (Applied a : uncommitted.values()) {
-      g.volumes.get(a.volume()).activity().endWrite(a.offset(), a.length());
-      g.sequencer(a.volume()).release(a.slot());
+      markDirtyThenRelease(a);
     }
     uncommitted.clear();
+  }
+
+  private void markDirtyThenRelease(Applied a) {
+    VolumeReplica v = g.volumes.get(a.volume());
+    marking++;
+    g.runIo(
+        () -> v.dirty().markDirty(a.offset(), a.length()),
+        err -> {
+          marking--;
+          settled();
+          if (err != null) {
+            // The activity log keeps the extent: a crash still reports it, only a clean run
+            // would miss it.
+            g.listener.onWarning("cannot mark an uncommitted write dirty: " + err.getMessage());
+            g.sequencer(a.volume()).release(a.slot());
+            return;
+          }
+          v.activity().endWrite(a.offset(), a.length());
+          g.sequencer(a.volume()).release(a.slot());
+        });
   }
 }

@@ -217,6 +217,12 @@ final class LeaderPipeline {
     }
     boolean alone = g.peerState == PeerState.ABSENT;
     if (alone) {
+      // However this site came to lead alone (its follower lost, a takeover, a forced failover,
+      // a restart as the recorded survivor), its copy becomes the newer one with this write: the
+      // record must say so before a power loss can make it look stale (simulation seed
+      // 508323622146777905: a site that took over lost power, restarted "stale" and handed its
+      // leadership back to the older copy). A no-op once recorded.
+      g.power.recordAlone();
       w.covered = true; // marked dirty below, before the local write is issued
       coversPending++; // a resync starting meanwhile must not end before the mark is made
     }

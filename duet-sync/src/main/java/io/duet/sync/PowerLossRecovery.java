@@ -159,11 +159,58 @@ final class PowerLossRecovery {
     }
   }
 
+  /**
+   * Follower, its session lost: it serves nothing now and may be the only site holding writes its
+   * leader acknowledged (if the leader went down). Making them durable and emptying the activity
+   * logs means a power loss here from now on takes nothing, so a restart is not stale and its copy
+   * can lead the resync if the leader comes back stale (simulation seed 7432788963556656879: both
+   * sites came back stale and the leader's torn copy overwrote the follower's intact one).
+   */
+  void quiesce() {
+    quiesce(g.sessionNo(), 10);
+  }
+
+  /**
+   * Writes of the ended session may still be applying (then their data follows the flush): tries
+   * again until none is and the logs are empty.
+   */
+  private void quiesce(int session, int triesLeft) {
+    boolean[] empty = {true};
+    g.runIo(
+        () -> {
+          for (VolumeReplica v : g.volumes) {
+            empty[0] &= v.activity().releaseIdle();
+          }
+        },
+        err -> {
+          if (err != null) {
+            // Nothing lost: the extents stay recorded, a power loss makes this site stale.
+            g.listener.onWarning("cannot make this copy durable after the session: " + err);
+          } else if ((!empty[0] || g.follower.applying() > 0) && triesLeft > 1) {
+            long nanos = g.settings.heartbeatIntervalMs() * 1_000_000L;
+            g.timers.schedule(
+                nanos,
+                () ->
+                    g.post(
+                        () -> {
+                          if (g.sessionNo() == session && !g.sessionUp() && !g.isLeader()) {
+                            quiesce(session, triesLeft - 1);
+                          }
+                        }));
+          }
+        });
+  }
+
   /** The follower is back in sync: both copies agree again. */
   void recordInSync() {
-    if (epochs.current().alone()) {
+    // A stale leader (both sites came back stale) that has resynced its follower holds what the
+    // follower holds now: stale no longer. Kept, the flag would outlive a switchover and make a
+    // later power loss of the new leader look like the only stale copy's (simulation seed
+    // 449569953479088104: that leader kept its older copy and acknowledged writes were lost).
+    EpochStore.State at = epochs.current();
+    if (at.alone() || at.stale()) {
       try {
-        epochs.persist(epochs.current().withAlone(false));
+        epochs.persist(at.withAlone(false).withStale(false));
       } catch (IOException e) {
         // Still marked alone: a later power loss keeps this site's copy, as while resyncing.
         g.listener.onWarning("cannot record being in sync again: " + e.getMessage());

@@ -31,6 +31,11 @@ final class ResyncDriver {
   private int unionsPending;
 
   private boolean active;
+
+  /** The copy waits for the leader's data to be durable (see start). */
+  private boolean flushingFirst;
+
+  private int flushGeneration;
   private int volume;
   private long cursor;
   private boolean wrapped;
@@ -190,7 +195,38 @@ final class ResyncDriver {
     bytesDone = 0;
     recount();
     nextFreeNanos = g.now();
-    pump();
+    if (!g.power.alone()) {
+      pump();
+      return;
+    }
+    // A leader that went on alone wrote regions without FUA: the copies it sends would otherwise
+    // come from its page cache, and a power loss here would leave the follower durably holding
+    // writes this site then lacks, while this copy still wins the next resync (simulation seed
+    // 2006088833514613305). Durable first, then copied; later writes are FUA (LeaderPipeline).
+    int at = g.sessionNo();
+    flushingFirst = true;
+    int gen = ++flushGeneration;
+    g.runIo(
+        () -> {
+          for (VolumeReplica v : g.volumes) {
+            v.local().flush();
+          }
+        },
+        err -> {
+          if (gen != flushGeneration) {
+            return; // a later start flushes again and owns the flag
+          }
+          flushingFirst = false;
+          if (g.sessionNo() != at || !active) {
+            return;
+          }
+          if (err != null) {
+            g.listener.onWarning("cannot make this copy durable before the resync: " + err);
+            g.restartSession("flush before the resync failed");
+            return;
+          }
+          pump();
+        });
   }
 
   /**
@@ -264,6 +300,9 @@ final class ResyncDriver {
   }
 
   private void pump() {
+    if (flushingFirst) {
+      return;
+    }
     while (active && outstanding.size() < g.settings.resyncWindowRegions()) {
       long now = g.now();
       if (now - nextFreeNanos < 0) {

@@ -35,6 +35,16 @@ public interface ActivityLog extends AutoCloseable {
    */
   default void releaseActiveAtOpen() throws IOException {}
 
+  /**
+   * Makes the volume's data durable and forgets every extent with no write in flight (not those
+   * still reported at open): a site that has gone quiet then has nothing a power loss could take,
+   * and its log says so. Logs that cannot forget early may ignore this (it costs extra copying
+   * after a crash, never a missed region). Returns whether the log holds no extent any more.
+   */
+  default boolean releaseIdle() throws IOException {
+    return true;
+  }
+
   /** A byte range of the volume. */
   record Range(long offset, long length) {}
 

@@ -461,6 +461,40 @@ public final class ActivityLogFile implements ActivityLog {
     }
   }
 
+  @Override
+  public boolean releaseIdle() throws IOException {
+    lock.lock();
+    try {
+      ensureOpen();
+      List<Idle> idle = new ArrayList<>();
+      active.forEach(
+          (e, s) -> {
+            if (s.refs.get() == 0 && s.durable) {
+              idle.add(new Idle(e, s.lastUse));
+            }
+          });
+      if (idle.isEmpty()) {
+        return active.isEmpty() && carried.length == 0 && !carriedWholeVolume;
+      }
+      dataBarrier.makeDurable();
+      boolean removed = false;
+      for (Idle i : idle) {
+        Slot s = active.get(i.extent());
+        // As evictIdle: only if no write ended or began since the snapshot.
+        if (s != null && s.lastUse == i.lastUse() && s.refs.compareAndSet(0, -1)) {
+          active.remove(i.extent());
+          removed = true;
+        }
+      }
+      if (removed) {
+        commitNow();
+      }
+      return active.isEmpty() && carried.length == 0 && !carriedWholeVolume;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   private void commitNow() throws IOException {
     long ticket = ++requestedTicket;
     while (durableTicket < ticket) {

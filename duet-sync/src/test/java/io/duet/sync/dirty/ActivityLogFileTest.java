@@ -96,6 +96,25 @@ class ActivityLogFileTest {
   }
 
   @Test
+  void releasingIdleExtentsMakesTheDataDurableAndKeepsThoseInFlight() throws IOException {
+    ActivityLogFile log = open(8);
+    log.beginWrite(2 * E, 4096);
+    log.endWrite(2 * E, 4096); // idle: its data only in the page cache
+    log.beginWrite(6 * E, 4096); // still in flight
+    int before = barriers.get();
+    List<Integer> seen = new ArrayList<>();
+    log.beforeTransactionIo = () -> seen.add(barriers.get());
+    log.releaseIdle();
+    assertThat(seen).singleElement().isEqualTo(before + 1);
+    // A crash now reports only the extent with a write in flight.
+    try (ActivityLogFile reopened = open(8)) {
+      assertThat(reopened.activeAtOpen()).containsExactly(new Range(6 * E, E));
+    }
+    log.endWrite(6 * E, 4096);
+    log.close();
+  }
+
+  @Test
   void newLogReportsNothing() throws IOException {
     try (ActivityLogFile log = open(8)) {
       assertThat(log.activeAtOpen()).isEmpty();

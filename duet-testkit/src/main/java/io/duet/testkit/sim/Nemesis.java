@@ -38,18 +38,9 @@ final class Nemesis {
     boolean later() {
       return this == MEDIATOR_AMNESIA || this == POWER_LOSS_BOTH;
     }
-
-    /**
-     * Whether random runs draw it: not yet POWER_LOSS_BOTH, whose first seeds fail (issue 10; the
-     * scripted scenarios can inject it).
-     */
-    boolean drawn() {
-      return this != POWER_LOSS_BOTH || !GATED;
-    }
   }
 
   private static final long MS = 1_000_000L;
-  static final boolean GATED = !Boolean.getBoolean("duet.sim.ungated");
 
   private final SimWorld w;
   private final SplittableRandom rnd;
@@ -212,14 +203,10 @@ final class Nemesis {
     if (!s.alive()) {
       return;
     }
-    // A power loss loses un-flushed writes; only one copy may be at risk at a time, so it strikes
-    // only when both sites hold everything (in sync): then the other site still has every write.
+    // A power loss strikes whatever the sites are doing: serving alone, resyncing, handing over,
+    // with the peer down or itself stale. What must survive it is what PowerLossLedger says.
     boolean power = f == Fault.POWER_LOSS;
-    if (power && GATED && !(w.a.inSyncAndServing() && w.b.inSyncAndServing())) {
-      power = false;
-    }
     long down = downtime();
-    // Counted as what it became: a power loss the gate turned into a crash is a crash.
     note(
         power ? Fault.POWER_LOSS : Fault.CRASH,
         s.name + (power ? " loses power" : " crashes") + ", down for " + down / MS + " ms");

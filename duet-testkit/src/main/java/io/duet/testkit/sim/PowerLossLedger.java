@@ -118,7 +118,10 @@ final class PowerLossLedger {
         return true;
       }
     }
-    return atLeast(losing.durableValue(block), write);
+    // The losing site's durable block predates every value still in its page cache (a flush or a
+    // FUA there clears them): it saves a write only by holding that very value (a resync that
+    // wrote it again), never by holding one invoked later but ordered before it.
+    return losing.durableValue(block) == write.value;
   }
 
   /**
@@ -127,7 +130,12 @@ final class PowerLossLedger {
    */
   private boolean durablyAtLeast(SimDisk d, long block, Op write) {
     long held = d.durableValue(block);
-    return atLeast(held, write) || held == BlockData.GARBAGE && tornTolerated(block);
+    boolean appliedAndDurable =
+        d.holdsOrSuperseded(block, write.value)
+            && !d.volatileValues().getOrDefault(block, Set.of()).contains(write.value);
+    return atLeast(held, write)
+        || appliedAndDurable // durable, or overwritten by what this site ordered after it
+        || held == BlockData.GARBAGE && tornTolerated(block);
   }
 
   /** Whether a FUA or a FLUSH completed by {@code nowNanos} covers {@code write}. */

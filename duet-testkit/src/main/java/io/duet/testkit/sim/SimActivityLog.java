@@ -98,6 +98,20 @@ final class SimActivityLog implements ActivityLog {
   }
 
   @Override
+  public boolean releaseIdle() {
+    barrier.run();
+    java.util.Set<Integer> carried = new java.util.HashSet<>();
+    atOpen.forEach(r -> carried.add(first(r.offset())));
+    for (int e = durable.nextSetBit(0); e >= 0; e = durable.nextSetBit(e + 1)) {
+      if (inFlight[e] == 0 && !carried.contains(e)) {
+        durable.clear(e);
+        idle.remove(e);
+      }
+    }
+    return durable.isEmpty();
+  }
+
+  @Override
   public void close() {}
 
   /** Writes in flight now (0 when quiet). */

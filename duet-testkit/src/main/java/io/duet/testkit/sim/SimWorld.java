@@ -287,7 +287,7 @@ public final class SimWorld {
     SplittableRandom later = new SplittableRandom(seed ^ 0x5DEECE66DL);
     for (Nemesis.Fault f : Nemesis.Fault.values()) {
       // One run in ten is fault-free; the others enable each fault with probability one half.
-      if (mode != 0 && (f.later() ? later.nextBoolean() : rnd.nextBoolean()) && f.drawn()) {
+      if (mode != 0 && (f.later() ? later.nextBoolean() : rnd.nextBoolean())) {
         faults.add(f);
       }
     }
