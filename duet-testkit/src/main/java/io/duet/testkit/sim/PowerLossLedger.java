@@ -35,6 +35,41 @@ final class PowerLossLedger {
   /** Excused value -> when its power loss excused it. */
   private final Map<Long, Long> excusedValues = new HashMap<>();
 
+  /**
+   * At {@code lostAt}, {@code loser} lost {@code write} from its page cache and {@code keeper}
+   * saved it. Should the keeper lose power too before {@code loser} was resynced (it is still stale
+   * from that loss), both lost power before they could resynchronize and only a FLUSH or FUA
+   * promised anything (see {@link #excuseKeptByLosers}).
+   */
+  private record KeptByPeer(Op write, SimDisk loser, long lostAt, SimDisk keeper) {}
+
+  private final List<KeptByPeer> keptByPeer = new ArrayList<>();
+
+  /** Each disk's last power loss. */
+  private final Map<SimDisk, Long> lastLoss = new HashMap<>();
+
+  /**
+   * {@code losing} lose power now: writes one of them kept for a site still stale from the loss
+   * that took its own copy are excused unless a FLUSH or FUA covered them (a copy left torn there
+   * may then read as garbage).
+   */
+  private void excuseKeptByLosers(
+      List<SimDisk> losing, List<SimDisk> stale, long nowNanos, History history) {
+    for (KeptByPeer k : keptByPeer) {
+      boolean loserStill =
+          (stale.contains(k.loser()) || losing.contains(k.loser()))
+              && lastLoss.getOrDefault(k.loser(), Long.MIN_VALUE) == k.lostAt();
+      if (losing.contains(k.keeper())
+          && loserStill
+          && !promised(k.write(), nowNanos, history)
+          && excusedValues.putIfAbsent(k.write().value, nowNanos) == null) {
+        k.write().discarded = true;
+        excused.add(new Excused(k.write(), nowNanos));
+      }
+    }
+    keptByPeer.removeIf(k -> losing.contains(k.keeper()));
+  }
+
   /** A power loss tore a block holding {@code value} in the page cache. */
   private record Tear(long value, long atNanos) {}
 
@@ -66,6 +101,7 @@ final class PowerLossLedger {
     List<SimDisk> durableCopies = new ArrayList<>(losing);
     durableCopies.addAll(stale);
     int before = excused.size();
+    excuseKeptByLosers(losing, stale, nowNanos, history);
     List<Map<Long, Long>> cached = new ArrayList<>();
     for (SimDisk d : losing) {
       Map<Long, Long> blocks = new HashMap<>();
@@ -78,7 +114,7 @@ final class PowerLossLedger {
             blocks.put(block, value); // the cached content a tear mixes with older sectors
           }
           if (write == null
-              || saved(block, write, d, keeping)
+              || saved(block, write, d, keeping, nowNanos)
               || promised(write, nowNanos, history)
                   && durableCopies.stream().anyMatch(o -> durablyAtLeast(o, block, write))) {
             continue;
@@ -92,6 +128,7 @@ final class PowerLossLedger {
       cached.add(blocks);
     }
     cut.run();
+    losing.forEach(d -> lastLoss.put(d, nowNanos));
     for (int i = 0; i < losing.size(); i++) {
       for (long block : losing.get(i).lastTorn()) {
         Long value = cached.get(i).get(block);
@@ -106,7 +143,8 @@ final class PowerLossLedger {
   /**
    * Whether a site keeping power, or {@code losing} durably, holds {@code write} or a newer one.
    */
-  private boolean saved(long block, Op write, SimDisk losing, List<SimDisk> keeping) {
+  private boolean saved(
+      long block, Op write, SimDisk losing, List<SimDisk> keeping, long nowNanos) {
     for (SimDisk d : keeping) {
       long held = d.value(block);
       // A block torn by an earlier power loss that excused its newer value stands for that value
@@ -115,6 +153,7 @@ final class PowerLossLedger {
       if (atLeast(held, write)
           || d.holdsOrSuperseded(block, write.value)
           || held == BlockData.GARBAGE && tornTolerated(block)) {
+        keptByPeer.add(new KeptByPeer(write, losing, nowNanos, d));
         return true;
       }
     }

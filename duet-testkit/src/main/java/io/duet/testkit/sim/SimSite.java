@@ -88,7 +88,9 @@ final class SimSite {
     this.dirty = new SimDirtyMap(volumeBytes, regionBytes);
     this.log = new SimActivityLog(volumeBytes, extentBytes, 2, disk::flush);
     this.log.trace = trace;
-    this.dirty.afterMark = this::checkLeaderClean;
+    // Checked once the loop event that marked is over: a leader fenced in that event marks its
+    // aborted writes dirty while its published status still says LEADER IN_SYNC.
+    this.dirty.afterMark = () -> sched.at(sched.now(), null, this::checkLeaderClean);
   }
 
   boolean alive() {
