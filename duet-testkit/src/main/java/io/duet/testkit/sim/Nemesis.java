@@ -29,14 +29,19 @@ final class Nemesis {
     /** The mediator loses its record: each site registers the group again with what it believes. */
     MEDIATOR_AMNESIA,
     /** Both sites lose power at the same instant (a shared feed): only durable data remains. */
-    POWER_LOSS_BOTH;
+    POWER_LOSS_BOTH,
+    /**
+     * An operator stops a site cleanly (the node's shutdown), and half the time its machine then
+     * loses power while it is down; it starts again later.
+     */
+    GRACEFUL_STOP;
 
     /**
      * Faults added after the regression corpus began: chosen from a stream of their own, so the
      * corpus seeds that do not enable them replay exactly as when they were found.
      */
     boolean later() {
-      return this == MEDIATOR_AMNESIA || this == POWER_LOSS_BOTH;
+      return this == MEDIATOR_AMNESIA || this == POWER_LOSS_BOTH || this == GRACEFUL_STOP;
     }
   }
 
@@ -142,6 +147,7 @@ final class Nemesis {
       }
       case CRASH, POWER_LOSS -> crash(f, s, myEra);
       case POWER_LOSS_BOTH -> powerLossBoth(myEra);
+      case GRACEFUL_STOP -> gracefulStop(s, myEra);
       case PAUSE -> {
         long pause = (50 + rnd.nextLong(1200)) * MS;
         note(f, s.name + " paused for " + pause / MS + " ms");
@@ -200,7 +206,7 @@ final class Nemesis {
   }
 
   private void crash(Fault f, SimSite s, int myEra) {
-    if (!s.alive()) {
+    if (!s.alive() || s.stopping()) {
       return;
     }
     // A power loss strikes whatever the sites are doing: serving alone, resyncing, handing over,
@@ -221,13 +227,45 @@ final class Nemesis {
     healLater(myEra, down, () -> restart(s));
   }
 
+  private void gracefulStop(SimSite s, int myEra) {
+    if (!s.alive() || s.stopping()) {
+      return;
+    }
+    long down = downtime();
+    boolean thenPower = rnd.nextBoolean();
+    boolean tear = rnd.nextBoolean();
+    note(
+        Fault.GRACEFUL_STOP,
+        s.name
+            + " stops cleanly, down for "
+            + down / MS
+            + " ms"
+            + (thenPower ? ", its machine loses power meanwhile" : ""));
+    s.stop(
+        stopped -> {
+          if (!stopped) {
+            return; // it died another way first; that fault restarts it
+          }
+          w.siteCrashed(s);
+          reconcileLink();
+          if (thenPower) {
+            w.powerLoss(List.of(s), List.of(tear));
+          }
+          if (era != myEra) {
+            restart(s); // the healing phase began while it was stopping
+          } else {
+            healLater(myEra, down, () -> restart(s));
+          }
+        });
+  }
+
   /** One outage in three outlasts peer timeout + mediator lease + grace: a takeover can happen. */
   private long downtime() {
     return (rnd.nextInt(3) == 0 ? 1500 + rnd.nextLong(1500) : 20 + rnd.nextLong(1500)) * MS;
   }
 
   private void powerLossBoth(int myEra) {
-    if (!w.a.alive() || !w.b.alive()) {
+    if (!w.a.alive() || !w.b.alive() || w.a.stopping() || w.b.stopping()) {
       return;
     }
     long downA = downtime();

@@ -53,6 +53,7 @@ final class SimSite {
   private ConsistencyGroupReplicator replicator;
   private ReplicatedVolume volume;
   private boolean alive;
+  private boolean stopping;
 
   /** Extra delay of every disk operation while the slow-disk fault is on (0: healthy). */
   long slowDiskNanos;
@@ -149,6 +150,63 @@ final class SimSite {
     volume = replicator.volumes().getFirst();
     alive = true;
     trace.log(name, "started (restart " + restarts + ", dirty " + dirty + ")");
+  }
+
+  /**
+   * A clean stop, as the node's shutdown does it: the replicator closes (the session ends, writes
+   * in flight fail and are marked dirty), the I/O in flight drains, the activity log closes behind
+   * its data barrier and the volume is flushed; then the process exits. {@code stopped} runs once
+   * it has (false if the process died another way first).
+   */
+  void stop(java.util.function.Consumer<Boolean> stopped) {
+    int inc = node.incarnation();
+    ConsistencyGroupReplicator r = replicator;
+    stopping = true;
+    spawnHost(
+        name + "-stop",
+        () -> {
+          r.close();
+          sched.at(sched.now(), node, inc, () -> drainThenExit(inc, 200, stopped));
+        });
+  }
+
+  /** Waits (in 5 ms steps, at most {@code stepsLeft}) for the writes in flight to finish. */
+  private void drainThenExit(int inc, int stepsLeft, java.util.function.Consumer<Boolean> stopped) {
+    if (!alive || node.incarnation() != inc) {
+      stopping = false;
+      stopped.accept(false);
+      return;
+    }
+    if (log.inFlight() > 0 && stepsLeft > 0) {
+      sched.at(
+          sched.now() + 5_000_000L, node, inc, () -> drainThenExit(inc, stepsLeft - 1, stopped));
+      return;
+    }
+    log.close();
+    disk.flush();
+    trace.log(name, "stopped cleanly, activity log " + log);
+    stopping = false;
+    crash(false, false);
+    stopped.accept(true);
+  }
+
+  /** Whether a clean stop is under way (no other fault strikes the process meanwhile). */
+  boolean stopping() {
+    return stopping;
+  }
+
+  /**
+   * The machine of a site whose process is down loses power: its page cache goes (after a clean
+   * stop there is nothing in it).
+   */
+  void powerLossWhileDown(boolean tear) {
+    lastPowerLossNanos = sched.now();
+    powerCycles++;
+    int unflushed = disk.unflushedBlocks();
+    int torn = disk.powerLoss(rnd, tear);
+    dirty.crash(rnd, true);
+    trace.log(
+        name, "power loss while down (" + unflushed + " un-flushed blocks, " + torn + " torn)");
   }
 
   /** Kills the process; with {@code powerLoss} the un-flushed disk writes may be lost or torn. */

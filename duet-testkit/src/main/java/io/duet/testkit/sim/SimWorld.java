@@ -380,7 +380,12 @@ public final class SimWorld {
             history,
             () -> {
               for (int i = 0; i < losing.size(); i++) {
-                losing.get(i).crash(true, tears.get(i));
+                SimSite site = losing.get(i);
+                if (site.alive()) {
+                  site.crash(true, tears.get(i));
+                } else {
+                  site.powerLossWhileDown(tears.get(i));
+                }
               }
             });
     if (excused > 0) {
