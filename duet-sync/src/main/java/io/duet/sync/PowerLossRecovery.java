@@ -30,6 +30,9 @@ final class PowerLossRecovery {
   private final ConsistencyGroupReplicator g;
   private final EpochStore epochs;
 
+  /** A {@link #quiesce} round is running. */
+  private boolean quiescing;
+
   PowerLossRecovery(ConsistencyGroupReplicator g, EpochStore epochs) {
     this.g = g;
     this.epochs = epochs;
@@ -167,14 +170,10 @@ final class PowerLossRecovery {
    * sites came back stale and the leader's torn copy overwrote the follower's intact one).
    */
   void quiesce() {
-    quiesce(g.sessionNo(), 10);
-  }
-
-  /**
-   * Writes of the ended session may still be applying (then their data follows the flush): tries
-   * again until none is and the logs are empty.
-   */
-  private void quiesce(int session, int triesLeft) {
+    if (quiescing) {
+      return;
+    }
+    quiescing = true;
     boolean[] empty = {true};
     g.runIo(
         () -> {
@@ -183,18 +182,21 @@ final class PowerLossRecovery {
           }
         },
         err -> {
+          quiescing = false;
           if (err != null) {
             // Nothing lost: the extents stay recorded, a power loss makes this site stale.
             g.listener.onWarning("cannot make this copy durable after the session: " + err);
-          } else if ((!empty[0] || g.follower.applying() > 0) && triesLeft > 1) {
-            long nanos = g.settings.heartbeatIntervalMs() * 1_000_000L;
+          } else if (!empty[0] || g.follower.applying() > 0) {
+            // Writes of the ended session still applying, or their dirty marks pending (their
+            // data follows the flush): again a heartbeat later, while no session is up. Cheap
+            // when nothing became idle (no I/O).
             g.timers.schedule(
-                nanos,
+                g.settings.heartbeatIntervalMs() * 1_000_000L,
                 () ->
                     g.post(
                         () -> {
-                          if (g.sessionNo() == session && !g.sessionUp() && !g.isLeader()) {
-                            quiesce(session, triesLeft - 1);
+                          if (!g.sessionUp() && !g.isLeader()) {
+                            quiesce();
                           }
                         }));
           }

@@ -20,8 +20,9 @@ final class LinearizabilityChecker {
   }
 
   /**
-   * As {@link #check(History, long)}, leaving out what {@code powerLoss} excused: reads of excused
-   * writes' values, and garbage reads of blocks a power loss tore while their value was excused.
+   * As {@link #check(History, long)}, leaving out what {@code powerLoss} excused or a forced
+   * failover gave up: reads of those writes' values, and garbage reads of blocks a power loss tore
+   * while their value was excused.
    */
   static List<String> check(History history, long blocks, PowerLossLedger powerLoss) {
     List<List<RegisterOp>> perBlock = new ArrayList<>();
@@ -29,6 +30,12 @@ final class LinearizabilityChecker {
       perBlock.add(new ArrayList<>());
     }
     List<String> violations = new ArrayList<>();
+    java.util.Set<Long> discarded = new java.util.HashSet<>();
+    for (Op op : history.ops()) {
+      if (op.discarded && op.kind == Op.Kind.WRITE) {
+        discarded.add(op.value);
+      }
+    }
     for (Op op : history.ops()) {
       if (op.discarded) {
         continue;
@@ -43,8 +50,8 @@ final class LinearizabilityChecker {
           if (v == BlockData.GARBAGE && powerLoss.tornTolerated(block, op.invokeNanos, history)) {
             continue;
           }
-          if (v != 0 && powerLoss.excused(v)) {
-            continue;
+          if (v != 0 && (powerLoss.excused(v) || discarded.contains(v))) {
+            continue; // a write no longer counted (excused in a power loss, or given up)
           }
           if (v == BlockData.GARBAGE) {
             violations.add("block " + block + ": read a torn or corrupt block: " + op);
