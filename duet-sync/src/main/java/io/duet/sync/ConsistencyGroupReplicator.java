@@ -395,14 +395,19 @@ public final class ConsistencyGroupReplicator implements AutoCloseable {
 
   /** Runs {@code task} on the event loop and publishes the status afterwards. */
   void post(Runnable task) {
-    loop.execute(
-        () -> {
-          try {
-            task.run();
-          } finally {
-            publish();
-          }
-        });
+    try {
+      loop.execute(
+          () -> {
+            try {
+              task.run();
+            } finally {
+              publish();
+            }
+          });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // The group was closed and its loop shut down: disk work or a timer that finished after it
+      // has nobody left to tell (the close made everything durable itself).
+    }
   }
 
   /** A unit of disk work whose result is handed back to the loop. */

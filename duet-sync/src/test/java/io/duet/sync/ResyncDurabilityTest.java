@@ -167,4 +167,78 @@ class ResyncDurabilityTest {
       h.assertIdentical();
     }
   }
+
+  /** The leader's volume: cached writes, flushes and reads (a resync copy reads), in order. */
+  private final List<String> leaderEvents = new ArrayList<>();
+
+  private final class AloneLeaderVolume extends ForwardingVolume {
+    AloneLeaderVolume(Volume delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
+      super.write(offset, src, fua);
+      if (!fua) {
+        synchronized (leaderEvents) {
+          leaderEvents.add("W");
+        }
+      }
+    }
+
+    @Override
+    public void flush() throws IOException {
+      super.flush();
+      synchronized (leaderEvents) {
+        leaderEvents.add("F");
+      }
+    }
+
+    @Override
+    public void read(long offset, ByteBuffer dst) throws IOException {
+      super.read(offset, dst);
+      synchronized (leaderEvents) {
+        leaderEvents.add("R");
+      }
+    }
+  }
+
+  /**
+   * A leader that went on alone wrote to its page cache; before its resync copies any region to the
+   * follower, that data is durable here: a power loss of the leader must not leave the follower
+   * holding writes the winning copy lost (simulation seed 2006088833514613305).
+   */
+  @Test
+  void aLeaderAloneMakesItsDataDurableBeforeTheResyncCopiesIt() throws Exception {
+    try (ReplicationHarness h =
+        new ReplicationHarness(
+            dir,
+            1,
+            TestSite.FAST,
+            s -> {
+              if (s.siteId.equals(TestSite.SITE_A)) {
+                s.volumeWrapper = AloneLeaderVolume::new;
+              }
+            })) {
+      h.awaitInSync();
+      h.cutAndAwaitAlone();
+      for (int r = 0; r < 8; r++) {
+        h.a.volume(0).write(r * TestSite.REGION, block(1, r), false);
+      }
+      synchronized (leaderEvents) {
+        leaderEvents.clear();
+        leaderEvents.add("written alone");
+      }
+      h.link.heal();
+      h.awaitInSync();
+      List<String> seen;
+      synchronized (leaderEvents) {
+        seen = new ArrayList<>(leaderEvents);
+      }
+      int firstRead = seen.indexOf("R");
+      assertThat(firstRead).as("the resync read the regions: %s", seen).isPositive();
+      assertThat(seen.subList(0, firstRead)).as("events before the first copy").contains("F");
+      h.assertIdentical();
+    }
+  }
 }
