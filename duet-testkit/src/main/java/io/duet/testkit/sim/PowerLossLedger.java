@@ -114,7 +114,7 @@ final class PowerLossLedger {
             blocks.put(block, value); // the cached content a tear mixes with older sectors
           }
           if (write == null
-              || saved(block, write, d, keeping, nowNanos)
+              || saved(block, write, d, keeping, stale, nowNanos)
               || promised(write, nowNanos, history)
                   && durableCopies.stream().anyMatch(o -> durablyAtLeast(o, block, write))) {
             continue;
@@ -126,6 +126,9 @@ final class PowerLossLedger {
         }
       }
       cached.add(blocks);
+    }
+    if (keeping.isEmpty() && durableCopies.size() > 1) {
+      excuseUndecided(durableCopies, nowNanos, history);
     }
     cut.run();
     losing.forEach(d -> lastLoss.put(d, nowNanos));
@@ -141,10 +144,51 @@ final class PowerLossLedger {
   }
 
   /**
+   * No site keeps a current copy: every copy is one whose site lost power since the sites were last
+   * in sync, and recovery makes one of them win. A value durable at some of them but not at all is
+   * then lost if another copy wins, which is allowed unless a FLUSH or FUA promised it (the final
+   * checks hold the sites to those): a host read of it promised nothing about power loss.
+   */
+  private void excuseUndecided(List<SimDisk> copies, long nowNanos, History history) {
+    long blocks = copies.getFirst().blockCount();
+    for (long block = 0; block < blocks; block++) {
+      long first = copies.getFirst().durableValue(block);
+      long b = block;
+      if (copies.stream().allMatch(d -> d.durableValue(b) == first)) {
+        continue;
+      }
+      for (SimDisk d : copies) {
+        Op write = writesByValue.get(d.durableValue(block));
+        if (write != null
+            && !promised(write, nowNanos, history)
+            && excusedValues.putIfAbsent(write.value, nowNanos) == null) {
+          write.discarded = true;
+          excused.add(new Excused(write, nowNanos));
+        }
+      }
+    }
+  }
+
+  /**
    * Whether a site keeping power, or {@code losing} durably, holds {@code write} or a newer one.
    */
   private boolean saved(
-      long block, Op write, SimDisk losing, List<SimDisk> keeping, long nowNanos) {
+      long block,
+      Op write,
+      SimDisk losing,
+      List<SimDisk> keeping,
+      List<SimDisk> stale,
+      long nowNanos) {
+    // A stale site keeping power holds in its page cache what it wrote since its own power loss:
+    // a write invoked after that loss is as safe there as at any site keeping power (a torn block
+    // there stands for nothing newer than that loss).
+    for (SimDisk d : stale) {
+      if (write.invokeNanos > lastLoss.getOrDefault(d, Long.MAX_VALUE)
+          && (atLeast(d.value(block), write) || d.holdsOrSuperseded(block, write.value))) {
+        keptByPeer.add(new KeptByPeer(write, losing, nowNanos, d));
+        return true;
+      }
+    }
     for (SimDisk d : keeping) {
       long held = d.value(block);
       // A block torn by an earlier power loss that excused its newer value stands for that value

@@ -204,6 +204,41 @@ class SimCheckerTest {
         .isZero();
   }
 
+  @Test
+  void aValueDurableAtOnlyOneOfTwoStaleCopiesIsExcusedUnlessPromised() {
+    PowerLossRun run = new PowerLossRun();
+    Op older = run.write(0, 10, true); // FUA: durable at A, and B holds it durably too
+    run.b.write(0, ByteBuffer.wrap(BlockData.encode(older.value, 0, 1)), true);
+    // A write at A that was never acknowledged, yet durable there (its activity log flushed it).
+    Op pending = run.history.invoke("A", 1, Op.Kind.WRITE, 0, 1, 0x1ff, 20);
+    run.invariants.onWriteInvoked(pending);
+    run.a.write(0, ByteBuffer.wrap(BlockData.encode(pending.value, 0, 1)), true);
+    run.powerLossOfBoth(40);
+    assertThat(pending.discarded)
+        .as("seed 443291673364553827: recovery may let B's copy win; a read promised nothing")
+        .isTrue();
+    assertThat(older.discarded).as("the FUA write is promised and held durably").isFalse();
+  }
+
+  @Test
+  void aStaleSiteKeepingPowerSavesWhatItWroteSinceItsOwnLoss() {
+    PowerLossRun run = new PowerLossRun();
+    run.powerLossOfBoth(5); // both stale from here on
+    // B leads again and acknowledges a write it holds only in its page cache, which A applied.
+    Op w = run.write(10, 20, false);
+    run.b.write(0, ByteBuffer.wrap(BlockData.encode(w.value, 0, 1)), false);
+    run.invariants.powerLoss.powerLoss(
+        List.of(run.a),
+        List.of(),
+        List.of(run.b),
+        30,
+        run.history,
+        () -> run.a.powerLoss(new SplittableRandom(2), false));
+    assertThat(run.invariants.powerLoss.excusedCount())
+        .as("seed 1997315687531635333: B kept power and holds the write it applied after its loss")
+        .isZero();
+  }
+
   private static final class PowerLossRun {
     final History history = new History();
     final Invariants invariants = new Invariants();
