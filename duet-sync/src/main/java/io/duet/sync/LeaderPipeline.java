@@ -33,6 +33,15 @@ final class LeaderPipeline {
   /** Dirty marks of unacknowledged writes still being made durable (see {@link #cover}). */
   private int coversPending;
 
+  /**
+   * Writes of this site's hosts that finished before the follower reported applying them (covered
+   * dirty: this site led alone when it applied a compare-and-write it sent afterwards, or its local
+   * write failed), by sequence number, with the session they were sent in. The follower holds each
+   * one's range until it hears the write is committed, so the commit still goes once it reports the
+   * write applied.
+   */
+  private final Map<Long, Integer> finishedBeforeApplied = new HashMap<>();
+
   /** One write being ordered. */
   private static final class Write {
     final int volume;
@@ -307,6 +316,11 @@ final class LeaderPipeline {
     if (w != null && w.sentInSession == g.sessionNo()) {
       w.peerApplied = true;
       maybeComplete(w);
+      return;
+    }
+    Integer sentIn = finishedBeforeApplied.remove(seq);
+    if (w == null && sentIn != null && sentIn == g.sessionNo()) {
+      g.acks.committed(seq);
     }
   }
 
@@ -360,9 +374,18 @@ final class LeaderPipeline {
     if (w.activityBegun) {
       g.volumes.get(w.volume).activity().endWrite(w.offset, w.length);
     }
-    if (w.peerApplied && w.originRequest == 0 && w.sentInSession == g.sessionNo()) {
+    if (w.originRequest == 0 && w.sentInSession == g.sessionNo()) {
       // The follower holds reads of this range until it knows both sites have the write.
-      g.acks.committed(w.seq);
+      if (w.peerApplied) {
+        g.acks.committed(w.seq);
+      } else {
+        // Simulation seed 8181566010919665374: a compare-and-write applied alone and sent as the
+        // follower came back finished at once (covered); without this its commit never went and
+        // the follower held the range, and the resync behind it, for good.
+        int session = g.sessionNo();
+        finishedBeforeApplied.values().removeIf(sentIn -> sentIn != session);
+        finishedBeforeApplied.put(w.seq, session);
+      }
     }
     if (w.host != null) {
       if (w.error != null) {

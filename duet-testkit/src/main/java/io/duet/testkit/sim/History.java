@@ -26,6 +26,12 @@ final class History {
     op.readValues = readValues;
   }
 
+  /** A compare-and-write that found another value and wrote nothing. */
+  void miscompared(Op op, long nowNanos) {
+    op.outcome = Op.Outcome.MISCOMPARE;
+    op.completeNanos = nowNanos;
+  }
+
   /** A failed operation; a failed write stays indeterminate (completion time NEVER). */
   void failed(Op op, long nowNanos, String error) {
     op.outcome = Op.Outcome.FAILED;

@@ -10,6 +10,11 @@ import java.util.SplittableRandom;
  * few hot blocks, so operations from both sites overlap. Each operation runs on a host thread of
  * the site through {@link ReplicatedVolume}, exactly as a front end calls it, and is recorded in
  * the {@link History}. A write that fails or dies with its site stays indeterminate.
+ *
+ * <p>In runs that enable them, some writes go as WRITE ATOMIC, as COMPARE AND WRITE of one block
+ * (expecting what this host last saw there), or as writes across a replication chunk boundary
+ * (split into chunks, atomic per block only). Those choices come from a stream of their own, so
+ * runs that do not enable them replay exactly as before they existed.
  */
 final class HostClient {
   private final SimWorld world;
@@ -18,6 +23,16 @@ final class HostClient {
   private final int id;
   private final SplittableRandom rnd;
   private final int hotBlocks;
+
+  /** Draws the kind of each write in runs with the extended operations, else null. */
+  private final SplittableRandom extra;
+
+  /** Blocks per replication chunk (a write crossing a multiple of it is split). */
+  private final int chunkBlocks;
+
+  /** Block -> the value this host last read or wrote there (what a compare-and-write expects). */
+  private final java.util.Map<Long, Long> lastSeen = new java.util.HashMap<>();
+
   private long counter;
   private Op running;
   private boolean stopped;
@@ -25,13 +40,22 @@ final class HostClient {
   long completed;
 
   HostClient(
-      SimWorld world, SimSite site, SimSite peer, int id, SplittableRandom rnd, int hotBlocks) {
+      SimWorld world,
+      SimSite site,
+      SimSite peer,
+      int id,
+      SplittableRandom rnd,
+      int hotBlocks,
+      SplittableRandom extra,
+      int chunkBlocks) {
     this.world = world;
     this.site = site;
     this.peer = peer;
     this.id = id;
     this.rnd = rnd;
     this.hotBlocks = hotBlocks;
+    this.extra = extra;
+    this.chunkBlocks = chunkBlocks;
   }
 
   SimSite site() {
@@ -88,8 +112,25 @@ final class HostClient {
     long first = kind == Op.Kind.FLUSH ? 0 : rnd.nextLong(hotBlocks - blocks + 1);
     long value = kind == Op.Kind.WRITE ? ((long) id << 32) | ++counter : 0;
     boolean fua = rnd.nextInt(10) == 0;
+    int variant = kind == Op.Kind.WRITE && extra != null ? extra.nextInt(20) : -1;
+    if (variant >= 0 && variant < 2) {
+      // Across a chunk boundary: the replicator splits it (and each chunk takes its own extents).
+      long boundary = (long) chunkBlocks * (1 + extra.nextInt(2));
+      first = boundary - 1 - extra.nextInt(Math.min(8, chunkBlocks));
+      blocks = 2 + extra.nextInt(Math.min(20, chunkBlocks));
+    } else if (variant >= 5 && variant < 10) {
+      blocks = 1; // compare-and-write of one block: G2 checks each block as a register
+    }
     Op op = world.history.invoke(site.name, id, kind, first, blocks, value, world.sched.now());
     op.fua = fua && kind == Op.Kind.WRITE;
+    if (variant >= 0 && variant < 2) {
+      op.acrossChunks = true;
+    } else if (variant >= 2 && variant < 5) {
+      op.atomic = true;
+    } else if (variant >= 5 && variant < 10) {
+      op.compare = true;
+      op.expected = lastSeen.getOrDefault(first, 0L);
+    }
     if (kind == Op.Kind.WRITE) {
       world.invariants.onWriteInvoked(op);
     }
@@ -102,13 +143,24 @@ final class HostClient {
   private void run(ReplicatedVolume volume, Op op, boolean fua) {
     long[] values = null;
     String error = null;
+    boolean miscompare = false;
     try {
       switch (op.kind) {
-        case WRITE ->
-            volume.write(
-                op.firstBlock * SimDisk.BLOCK,
-                ByteBuffer.wrap(BlockData.encode(op.value, op.firstBlock, op.blocks)),
-                fua);
+        case WRITE -> {
+          long offset = op.firstBlock * SimDisk.BLOCK;
+          ByteBuffer data = ByteBuffer.wrap(BlockData.encode(op.value, op.firstBlock, op.blocks));
+          if (op.compare) {
+            byte[] expected =
+                op.expected == 0
+                    ? new byte[SimDisk.BLOCK]
+                    : BlockData.encode(op.expected, op.firstBlock, 1);
+            miscompare = volume.compareAndWrite(offset, ByteBuffer.wrap(expected), data, fua) >= 0;
+          } else if (op.atomic) {
+            volume.writeAtomic(offset, data, fua);
+          } else {
+            volume.write(offset, data, fua);
+          }
+        }
         case READ -> values = read(volume, op.firstBlock, op.blocks);
         case FLUSH -> volume.flush();
       }
@@ -118,7 +170,7 @@ final class HostClient {
       error = "BUG " + e;
       world.invariants.violation("host operation threw " + e + ": " + op);
     }
-    finish(op, values, error);
+    finish(op, values, error, miscompare);
   }
 
   static long[] read(ReplicatedVolume volume, long first, int blocks) throws IOException {
@@ -131,13 +183,24 @@ final class HostClient {
     return values;
   }
 
-  private void finish(Op op, long[] values, String error) {
+  private void finish(Op op, long[] values, String error, boolean miscompare) {
     if (running != op) {
       return; // abandoned meanwhile (cannot happen: a dead site's threads never resume)
     }
     running = null;
     long now = world.sched.now();
-    if (error == null) {
+    if (error == null && miscompare) {
+      world.history.miscompared(op, now);
+      world.invariants.onCompleted(op);
+      lastSeen.remove(op.firstBlock); // it holds something else: expect a fresh read's value
+      schedule(rnd.nextLong(4_000_000));
+    } else if (error == null) {
+      for (int i = 0; i < op.blocks; i++) {
+        long seen = op.kind == Op.Kind.WRITE ? op.value : values == null ? 0 : values[i];
+        if (op.kind != Op.Kind.FLUSH && seen != BlockData.GARBAGE) {
+          lastSeen.put(op.firstBlock + i, seen);
+        }
+      }
       world.history.ok(op, now, values);
       world.invariants.onCompleted(op);
       completed++;

@@ -135,6 +135,7 @@ final class Invariants {
 
   /** Marks {@code op} given up when the forced failover covers it (call as it completes). */
   void onCompleted(Op op) {
+    powerLoss.onCompleted(op);
     if (forced != null && op.site.equals(forced.from()) && givenUp(op)) {
       op.discarded = true;
     }

@@ -31,20 +31,66 @@ final class LinearizabilityChecker {
     }
     List<String> violations = new ArrayList<>();
     java.util.Set<Long> discarded = new java.util.HashSet<>();
+    // Block -> the first invocation of a write no longer counted there: a miscompare after it may
+    // have seen that write's value, which the checker no longer places.
+    Map<Long, Long> firstUncounted = new java.util.HashMap<>();
     for (Op op : history.ops()) {
-      if (op.discarded && op.kind == Op.Kind.WRITE) {
+      if (op.kind != Op.Kind.WRITE) {
+        continue;
+      }
+      if (op.discarded) {
         discarded.add(op.value);
+      }
+      if (op.discarded || powerLoss.excused(op.value)) {
+        for (int i = 0; i < op.blocks; i++) {
+          firstUncounted.merge(op.firstBlock + i, op.invokeNanos, Math::min);
+        }
       }
     }
     for (Op op : history.ops()) {
       if (op.discarded) {
         continue;
       }
+      // A compare-and-write whose expected value is no longer counted compared against a write the
+      // checker no longer places: what it wrote still counts, what it compared does not.
+      boolean comparedGone =
+          op.compare
+              && op.expected != 0
+              && (powerLoss.excused(op.expected) || discarded.contains(op.expected));
+      if (op.outcome == Op.Outcome.MISCOMPARE
+          && (comparedGone
+              || firstUncounted.getOrDefault(op.firstBlock, Long.MAX_VALUE) < op.completeNanos)) {
+        continue;
+      }
       for (int i = 0; i < op.blocks; i++) {
         long block = op.firstBlock + i;
-        if (op.kind == Op.Kind.WRITE) {
+        if (op.kind == Op.Kind.WRITE && op.outcome == Op.Outcome.MISCOMPARE) {
+          perBlock
+              .get((int) block)
+              .add(
+                  new RegisterOp(
+                      op.id,
+                      false,
+                      0,
+                      op.invokeNanos,
+                      op.completeNanos,
+                      RegisterChecker.Condition.DIFFERS,
+                      op.expected));
+        } else if (op.kind == Op.Kind.WRITE) {
           long end = op.ok() ? op.completeNanos : Op.NEVER;
-          perBlock.get((int) block).add(new RegisterOp(op.id, true, op.value, op.invokeNanos, end));
+          perBlock
+              .get((int) block)
+              .add(
+                  new RegisterOp(
+                      op.id,
+                      true,
+                      op.value,
+                      op.invokeNanos,
+                      end,
+                      op.compare && !comparedGone
+                          ? RegisterChecker.Condition.EQUALS
+                          : RegisterChecker.Condition.NONE,
+                      op.expected));
         } else if (op.kind == Op.Kind.READ && op.ok()) {
           long v = op.readValues[i];
           if (v == BlockData.GARBAGE && powerLoss.tornTolerated(block, op.invokeNanos, history)) {

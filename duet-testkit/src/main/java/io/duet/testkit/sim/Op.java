@@ -14,7 +14,12 @@ final class Op {
   enum Outcome {
     PENDING,
     OK,
-    FAILED
+    FAILED,
+    /**
+     * A compare-and-write that found something other than {@link #expected}: it wrote nothing, so
+     * every check of writes treats it as one that never took effect; G2 checks what it compared.
+     */
+    MISCOMPARE
   }
 
   /** Completion time of an operation that never completed. */
@@ -61,12 +66,36 @@ final class Op {
   /** A write with FUA: durable at both sites once acknowledged. */
   boolean fua;
 
+  /** A write issued as WRITE ATOMIC: all of its blocks or none, never split. */
+  boolean atomic;
+
+  /**
+   * A write issued as COMPARE AND WRITE of one block: it writes {@link #value} only if the block
+   * holds {@link #expected} at that instant, at whichever site it runs.
+   */
+  boolean compare;
+
+  long expected;
+
+  /** A write issued across a replication chunk boundary (the replicator splits it). */
+  boolean acrossChunks;
+
   /**
    * Lost by design, so G1 and G2 no longer count it: given up by an operator's forced failover
    * (what the old leader did after losing contact), or, for a write, excused by a power loss that
    * took its only, un-flushed copies ({@link PowerLossLedger}; reads of its value are dropped too).
    */
   boolean discarded;
+
+  /** The operation as the host issued it (for the run's tally). */
+  String label() {
+    if (kind != Kind.WRITE) {
+      return kind.name();
+    }
+    return compare
+        ? "COMPARE_AND_WRITE"
+        : atomic ? "WRITE_ATOMIC" : acrossChunks ? "WRITE_ACROSS_CHUNKS" : "WRITE";
+  }
 
   boolean ok() {
     return outcome == Outcome.OK;
@@ -81,7 +110,12 @@ final class Op {
     String range = blocks == 1 ? "b" + firstBlock : "b" + firstBlock + "+" + blocks;
     String what =
         switch (kind) {
-          case WRITE -> "write " + Long.toHexString(value) + " " + range + (fua ? " fua" : "");
+          case WRITE ->
+              (compare ? "caw " + Long.toHexString(expected) + "->" : atomic ? "atomic " : "write ")
+                  + Long.toHexString(value)
+                  + " "
+                  + range
+                  + (fua ? " fua" : "");
           case READ -> "read " + range + (readValues == null ? "" : " -> " + hex(readValues));
           case FLUSH -> "flush";
         };

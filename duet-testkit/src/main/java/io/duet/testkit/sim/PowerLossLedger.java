@@ -260,6 +260,19 @@ final class PowerLossLedger {
     }
   }
 
+  /**
+   * {@code op} completed. A write excused while it was still in flight (a power loss took the
+   * follower's copy before its leader wrote its own) and acknowledged since counts again for G1:
+   * its leader promised it after the loss. Reads of its value stay dropped from G2 (one before the
+   * loss may have come from the copy that went).
+   */
+  void onCompleted(Op op) {
+    Long at = excusedValues.get(op.value);
+    if (op.kind == Op.Kind.WRITE && op.ok() && at != null && at < op.completeNanos) {
+      op.discarded = false;
+    }
+  }
+
   /** A read of {@code value} is dropped from G2: its write was excused. */
   boolean excused(long value) {
     return excusedValues.containsKey(value);
@@ -315,8 +328,8 @@ final class PowerLossLedger {
         history.ops().stream().filter(o -> o.kind == Op.Kind.FLUSH && o.ok()).toList();
     for (Excused e : excused) {
       Op w = e.write();
-      if (!w.ok()) {
-        continue; // never acknowledged: nothing was promised
+      if (!w.ok() || w.completeNanos > e.atNanos()) {
+        continue; // not acknowledged when it was excused: see onCompleted
       }
       if (w.fua) {
         violations.add("G1: FUA write " + w + " lost in the power loss at " + Op.ms(e.atNanos()));

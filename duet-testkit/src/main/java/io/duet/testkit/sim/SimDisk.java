@@ -117,7 +117,7 @@ final class SimDisk implements Volume {
 
   @Override
   public void writeAtomic(long offset, ByteBuffer src, boolean fua) {
-    write(offset, src, fua); // hosts of the simulation never issue atomic writes
+    write(offset, src, fua); // one thread: a write is never seen half done
   }
 
   @Override

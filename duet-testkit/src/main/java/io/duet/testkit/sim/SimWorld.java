@@ -29,6 +29,12 @@ public final class SimWorld {
   static final long REGION_BYTES = 64 << 10;
   static final long EXTENT_BYTES = 128 << 10;
 
+  /**
+   * Activity-log extent of runs with the extended host operations: small, so the replication chunk
+   * (eight extents) is 32 blocks and writes across its boundaries are split.
+   */
+  static final long SMALL_EXTENT_BYTES = 16 << 10;
+
   /** Timings short enough for fast runs (replication.md's defaults scaled down 10x). */
   static final SyncSettings SETTINGS =
       SyncSettings.defaults().withTimes(100, 500, 100, 300).withResyncRate(32L << 20);
@@ -52,27 +58,50 @@ public final class SimWorld {
   private Nemesis nemesis;
   private final List<HostClient> clients = new ArrayList<>();
 
+  /**
+   * Draws for what was added after the regression corpus began (the extended host operations), so
+   * corpus seeds that do not enable them replay exactly as when they were found.
+   */
+  private final SplittableRandom laterOps;
+
+  /** Whether hosts also issue WRITE ATOMIC, COMPARE AND WRITE and chunk-crossing writes. */
+  private boolean extendedOps;
+
+  private long extentBytes = EXTENT_BYTES;
+
   private SimWorld(long seed, boolean verbose, Path dir) {
     this.seed = seed;
     this.rnd = new SplittableRandom(seed);
+    this.laterOps = new SplittableRandom(seed ^ 0x2545F4914F6CDD1DL);
     this.trace = new Trace(sched::now, verbose);
     this.dir = dir;
   }
 
   /** Runs the simulation of {@code seed}; with {@code verbose}, prints every event. */
   public static SimResult run(long seed, boolean verbose) {
+    return run(seed, verbose, false);
+  }
+
+  /**
+   * As {@link #run(long, boolean)}; with {@code basicOps} the hosts issue only plain writes, reads
+   * and flushes, as every run did before the extended operations existed (how the regression corpus
+   * replays the seeds it recorded before then).
+   */
+  public static SimResult run(long seed, boolean verbose, boolean basicOps) {
     Path dir = tempDir();
     try {
-      return new SimWorld(seed, verbose, dir).run();
+      return new SimWorld(seed, verbose, dir).run(basicOps);
     } finally {
       deleteTree(dir);
     }
   }
 
-  private SimResult run() {
+  private SimResult run(boolean basicOps) {
     EnumSet<Nemesis.Fault> faults = chooseFaults();
     boolean withMediator = rnd.nextInt(2) == 0;
     boolean skew = faults.contains(Nemesis.Fault.CLOCK_SKEW);
+    extendedOps = laterOps.nextBoolean() && !basicOps;
+    extentBytes = extendedOps ? SMALL_EXTENT_BYTES : EXTENT_BYTES;
     build(withMediator, skew);
     nemesis = new Nemesis(this, rnd.split(), faults);
     trace.log("world", "seed " + seed + " faults " + faults + (withMediator ? " mediator" : ""));
@@ -90,8 +119,8 @@ public final class SimWorld {
       int hot = 8 + rnd.nextInt(56);
       int perSite = 1 + rnd.nextInt(3);
       for (int i = 0; i < perSite; i++) {
-        clients.add(new HostClient(this, a, b, 2 * i + 1, rnd.split(), hot));
-        clients.add(new HostClient(this, b, a, 2 * i + 2, rnd.split(), hot));
+        clients.add(client(a, b, 2 * i + 1, hot));
+        clients.add(client(b, a, 2 * i + 2, hot));
       }
       clients.forEach(HostClient::start);
       long end = sched.now() + faultPhase;
@@ -106,6 +135,13 @@ public final class SimWorld {
         seed, invariants.violations(), summary(faults, withMediator), trace.tail(), tally());
   }
 
+  private HostClient client(SimSite site, SimSite peer, int id, int hot) {
+    SplittableRandom main = rnd.split();
+    int chunkBlocks = (int) (8 * extentBytes / SimDisk.BLOCK);
+    return new HostClient(
+        this, site, peer, id, main, hot, extendedOps ? laterOps.split() : null, chunkBlocks);
+  }
+
   /** Faults injected and host operations by kind and outcome (see {@link SimResult#tally}). */
   private Map<String, Long> tally() {
     Map<String, Long> t = new TreeMap<>();
@@ -113,7 +149,7 @@ public final class SimWorld {
       nemesis.injected.forEach(f -> t.merge("fault " + f, 1L, Long::sum));
     }
     for (Op op : history.ops()) {
-      t.merge("op " + op.kind + " " + op.outcome, 1L, Long::sum);
+      t.merge("op " + op.label() + " " + op.outcome, 1L, Long::sum);
     }
     return t;
   }
@@ -157,8 +193,8 @@ public final class SimWorld {
     if (!w.runUntil(w::bothInSync, 5_000 * MS)) {
       throw new AssertionError("the sites never reached sync at the start");
     }
-    w.clients.add(new HostClient(w, w.a, w.b, 1, w.rnd.split(), 32));
-    w.clients.add(new HostClient(w, w.b, w.a, 2, w.rnd.split(), 32));
+    w.clients.add(w.client(w.a, w.b, 1, 32));
+    w.clients.add(w.client(w.b, w.a, 2, 32));
     w.clients.forEach(HostClient::start);
     return w.new Scenario();
   }
@@ -310,7 +346,7 @@ public final class SimWorld {
             rateA,
             VOLUME_BYTES,
             REGION_BYTES,
-            EXTENT_BYTES,
+            extentBytes,
             invariants);
     b =
         new SimSite(
@@ -325,7 +361,7 @@ public final class SimWorld {
             rateB,
             VOLUME_BYTES,
             REGION_BYTES,
-            EXTENT_BYTES,
+            extentBytes,
             invariants);
     long base = (100 + rnd.nextLong(2000)) * 1_000L;
     link = new SimLink(sched, rnd.split(), trace, a.node, b.node, base, base / 2);
@@ -425,9 +461,10 @@ public final class SimWorld {
 
   private String summary(EnumSet<Nemesis.Fault> faults, boolean withMediator) {
     return String.format(
-        "faults %s%s, injected %d, %d ops (%d writes ok, %d reads ok, %d failed), %d alone acks,"
+        "faults %s%s%s, injected %d, %d ops (%d writes ok, %d reads ok, %d failed), %d alone acks,"
             + " virtual %d ms, %d tasks",
         faults,
+        extendedOps ? " +host ops" : "",
         withMediator
             ? " +mediator ("
                 + mediator.calls

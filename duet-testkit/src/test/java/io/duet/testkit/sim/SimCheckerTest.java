@@ -27,6 +27,18 @@ class SimCheckerTest {
     return new RegisterOp(ids++, false, value, invoke, complete);
   }
 
+  /** A compare-and-write expecting {@code expected} that wrote {@code value}. */
+  private RegisterOp caw(long expected, long value, long invoke, long complete) {
+    return new RegisterOp(
+        ids++, true, value, invoke, complete, RegisterChecker.Condition.EQUALS, expected);
+  }
+
+  /** A compare-and-write expecting {@code expected} that miscompared. */
+  private RegisterOp miscompare(long expected, long invoke, long complete) {
+    return new RegisterOp(
+        ids++, false, 0, invoke, complete, RegisterChecker.Condition.DIFFERS, expected);
+  }
+
   private static Optional<String> check(RegisterOp... ops) {
     return RegisterChecker.check(List.of(ops), 0);
   }
@@ -52,6 +64,22 @@ class SimCheckerTest {
   void sequentialReadsGoingBackInTime() {
     // W2 is concurrent with both reads, but once a read saw 2, a later read may not see 1.
     assertThat(check(w(1, 0, 10), w(2, 15, 100), r(2, 20, 30), r(1, 40, 50))).isPresent();
+  }
+
+  @Test
+  void twoCompareAndWritesThatExpectedTheSameValueBothWrote() {
+    // Concurrent, at two sites: only one of them can have found 1 there.
+    assertThat(check(w(1, 0, 10), caw(1, 2, 20, 40), caw(1, 3, 25, 45), r(3, 50, 60))).isPresent();
+  }
+
+  @Test
+  void aCompareAndWriteThatMiscomparedAgainstWhatTheBlockHeld() {
+    assertThat(check(w(1, 0, 10), miscompare(1, 20, 30))).isPresent();
+  }
+
+  @Test
+  void aCompareAndWriteThatWroteOverAValueItDidNotExpect() {
+    assertThat(check(w(1, 0, 10), w(2, 20, 30), caw(1, 3, 40, 50))).isPresent();
   }
 
   @Test
@@ -158,6 +186,29 @@ class SimCheckerTest {
   }
 
   // ---------------------------------------------------------------- known good
+
+  @Test
+  void compareAndWritesAtTwoSitesOneWinsTheOtherMiscompares() {
+    assertThat(
+            check(
+                w(1, 0, 10),
+                caw(1, 2, 20, 40),
+                miscompare(1, 25, 45),
+                caw(2, 3, 50, 60),
+                r(3, 70, 80)))
+        .isEmpty();
+  }
+
+  @Test
+  void aMiscompareAnIndeterminateWriteMayExplain() {
+    // The failed write of 5 may have taken effect before the compare: it proves nothing.
+    assertThat(check(w(1, 0, 10), w(5, 15, NEVER), miscompare(1, 20, 30), r(1, 40, 50))).isEmpty();
+  }
+
+  @Test
+  void anIndeterminateCompareAndWriteThatWasReadTookEffectWhereItFit() {
+    assertThat(check(w(1, 0, 10), caw(1, 2, 20, NEVER), w(4, 30, 40), r(2, 35, 50))).isEmpty();
+  }
 
   @Test
   void unflushedWriteLostWithTheOnlySiteHoldingItIsAccepted() {

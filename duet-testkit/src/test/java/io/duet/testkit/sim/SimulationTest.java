@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
  * base seed, plus every seed of the regression corpus ({@code sim/regressions.txt}).
  *
  * <ul>
- *   <li>{@code -Dduet.seed=N} runs only seed N, printing its whole trace;
+ *   <li>{@code -Dduet.seed=N} runs only seed N, printing its whole trace ({@code "N basic"}: with
+ *       the basic host operations only, as corpus entries marked {@code basic} run);
  *   <li>{@code -Dduet.seeds=N} runs N fresh seeds (soak mode);
  *   <li>{@code -Dduet.baseSeed=N} derives the fresh seeds from N instead of the clock;
  *   <li>{@code -Dduet.sim.list=true} prints every run's summary.
@@ -30,7 +31,8 @@ class SimulationTest {
   void freshSeedsAndRegressions() throws IOException {
     String one = System.getProperty("duet.seed");
     if (one != null && !one.isBlank()) {
-      SimResult r = SimWorld.run(Long.parseLong(one.trim()), true);
+      CorpusEntry e = CorpusEntry.parse(one);
+      SimResult r = SimWorld.run(e.seed(), true, e.basicOps());
       System.out.println(r.report());
       assertThat(r.passed()).as(r.report()).isTrue();
       return;
@@ -45,16 +47,17 @@ class SimulationTest {
             + " (rerun them with -Dduet.baseSeed="
             + base
             + ")");
-    List<Long> seeds = new ArrayList<>(regressionSeeds());
+    List<CorpusEntry> seeds = new ArrayList<>(regressionSeeds());
     SplittableRandom derive = new SplittableRandom(base);
     for (int i = 0; i < count; i++) {
-      seeds.add(derive.nextLong() & Long.MAX_VALUE);
+      seeds.add(new CorpusEntry(derive.nextLong() & Long.MAX_VALUE, false));
     }
     List<String> failures = new ArrayList<>();
     Map<String, Long> tally = new TreeMap<>();
     long started = System.nanoTime();
-    for (long seed : seeds) {
-      SimResult r = SimWorld.run(seed, false);
+    for (CorpusEntry entry : seeds) {
+      long seed = entry.seed();
+      SimResult r = SimWorld.run(seed, false, entry.basicOps());
       r.tally().forEach((k, v) -> tally.merge(k, v, Long::sum));
       if (!r.passed()) {
         failures.add(r.report());
@@ -72,9 +75,24 @@ class SimulationTest {
     assertThat(failures).as(String.join("\n", failures)).isEmpty();
   }
 
+  /**
+   * A seed to run; {@code basicOps}: with the basic host operations only (a corpus seed recorded
+   * before the extended ones existed replays exactly as when it was found).
+   */
+  record CorpusEntry(long seed, boolean basicOps) {
+    /** {@code "N"} or {@code "N basic"}. */
+    static CorpusEntry parse(String text) {
+      String[] words = text.trim().split("\\s+");
+      if (words.length > 2 || words.length == 2 && !words[1].equals("basic")) {
+        throw new IllegalArgumentException("not a seed entry (N or N basic): " + text);
+      }
+      return new CorpusEntry(Long.parseLong(words[0]), words.length == 2);
+    }
+  }
+
   /** The seeds of {@code sim/regressions.txt}: one per line, {@code #} starts a comment. */
-  static List<Long> regressionSeeds() throws IOException {
-    List<Long> seeds = new ArrayList<>();
+  static List<CorpusEntry> regressionSeeds() throws IOException {
+    List<CorpusEntry> seeds = new ArrayList<>();
     try (InputStream in = SimulationTest.class.getResourceAsStream("/sim/regressions.txt")) {
       if (in == null) {
         return seeds;
@@ -82,7 +100,7 @@ class SimulationTest {
       for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
         String s = line.replaceFirst("#.*", "").trim();
         if (!s.isEmpty()) {
-          seeds.add(Long.parseLong(s));
+          seeds.add(CorpusEntry.parse(s));
         }
       }
     }
