@@ -292,7 +292,14 @@ final class LeaderPipeline {
     w.localDone = true;
     if (err != null) {
       w.error = err;
-      cover(w); // the follower may hold data we failed to write: resync decides later
+      if (g.sessionUp()) {
+        // The failed write may have changed part of this range here, and the follower may apply
+        // it: the copies can differ, so they stop counting as in sync before the range is marked
+        // dirty, and the resync of the next session makes them equal again.
+        g.listener.onWarning("local write failed, resynchronizing its range: " + err.getMessage());
+        g.restartSession("local write failed");
+      }
+      cover(w);
       return;
     }
     if (mismatch >= 0) {
@@ -374,8 +381,9 @@ final class LeaderPipeline {
     if (w.activityBegun) {
       g.volumes.get(w.volume).activity().endWrite(w.offset, w.length);
     }
-    if (w.originRequest == 0 && w.sentInSession == g.sessionNo()) {
-      // The follower holds reads of this range until it knows both sites have the write.
+    if (w.originRequest == 0 && w.sentInSession == g.sessionNo() && w.error == null) {
+      // The follower holds reads of this range until it knows both sites have the write (after a
+      // local failure here they may not: the follower keeps holding it until its session ends).
       if (w.peerApplied) {
         g.acks.committed(w.seq);
       } else {

@@ -34,14 +34,22 @@ final class Nemesis {
      * An operator stops a site cleanly (the node's shutdown), and half the time its machine then
      * loses power while it is down; it starts again later.
      */
-    GRACEFUL_STOP;
+    GRACEFUL_STOP,
+    /**
+     * A site's disk fails a share of its reads and writes (EIO, or ENOSPC for a write) for a while:
+     * the error reaches the host whose operation it was, and the group stays correct.
+     */
+    DISK_ERRORS;
 
     /**
      * Faults added after the regression corpus began: chosen from a stream of their own, so the
      * corpus seeds that do not enable them replay exactly as when they were found.
      */
     boolean later() {
-      return this == MEDIATOR_AMNESIA || this == POWER_LOSS_BOTH || this == GRACEFUL_STOP;
+      return this == MEDIATOR_AMNESIA
+          || this == POWER_LOSS_BOTH
+          || this == GRACEFUL_STOP
+          || this == DISK_ERRORS;
     }
   }
 
@@ -201,6 +209,19 @@ final class Nemesis {
           w.mediator.loseRecords();
         }
       }
+      case DISK_ERRORS -> {
+        int percent = 5 + rnd.nextInt(40);
+        note(
+            f,
+            s.name
+                + " disk fails "
+                + percent
+                + "% of reads and writes for "
+                + duration / MS
+                + " ms");
+        s.failing.failSome(rnd.split(), percent);
+        healLater(myEra, duration, s.failing::heal);
+      }
       case CLOCK_SKEW -> {}
     }
   }
@@ -311,6 +332,7 @@ final class Nemesis {
     for (SimSite s : List.of(w.a, w.b)) {
       s.end.extraDelay(0);
       s.slowDiskNanos = 0;
+      s.failing.heal();
       restart(s);
     }
     if (w.mediator != null) {

@@ -31,6 +31,10 @@ final class SimSite {
   final UUID peerId;
   final SimNode node;
   final SimDisk disk;
+
+  /** The disk as the replicator uses it: fails some I/O while the disk-errors fault is on. */
+  final FailingDisk failing;
+
   final SimDirtyMap dirty;
   final SimActivityLog log;
   private final SimScheduler sched;
@@ -86,6 +90,7 @@ final class SimSite {
     this.clockRate = clockRate;
     this.invariants = invariants;
     this.disk = new SimDisk(volumeBytes);
+    this.failing = new FailingDisk(disk);
     this.dirty = new SimDirtyMap(volumeBytes, regionBytes);
     this.log = new SimActivityLog(volumeBytes, extentBytes, 2, disk::flush);
     this.log.trace = trace;
@@ -138,7 +143,7 @@ final class SimSite {
             peerId,
             SimWorld.SITE_A,
             stateDir,
-            List.of(new VolumeReplica(disk, dirty, log)),
+            List.of(new VolumeReplica(failing, dirty, log)),
             settings);
     try {
       replicator =

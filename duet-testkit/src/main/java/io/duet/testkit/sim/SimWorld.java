@@ -98,6 +98,9 @@ public final class SimWorld {
 
   private SimResult run(boolean basicOps) {
     EnumSet<Nemesis.Fault> faults = chooseFaults();
+    if (basicOps) {
+      faults.remove(Nemesis.Fault.DISK_ERRORS); // added with the extended operations
+    }
     boolean withMediator = rnd.nextInt(2) == 0;
     boolean skew = faults.contains(Nemesis.Fault.CLOCK_SKEW);
     extendedOps = laterOps.nextBoolean() && !basicOps;
