@@ -39,7 +39,17 @@ final class Nemesis {
      * A site's disk fails a share of its reads and writes (EIO, or ENOSPC for a write) for a while:
      * the error reaches the host whose operation it was, and the group stays correct.
      */
-    DISK_ERRORS;
+    DISK_ERRORS,
+    /**
+     * The mediator's wall clock steps by up to an hour either way (an NTP correction, a VM restored
+     * from a snapshot): leases run on monotonic clocks, so nothing may change.
+     */
+    CLOCK_STEP,
+    /**
+     * The mediator's records are backed up; at the next such fault its machine is rebuilt from that
+     * backup (older epochs, an older survivor), then a new backup starts the cycle again.
+     */
+    MEDIATOR_ROLLBACK;
 
     /**
      * Faults added after the regression corpus began: chosen from a stream of their own, so the
@@ -49,7 +59,17 @@ final class Nemesis {
       return this == MEDIATOR_AMNESIA
           || this == POWER_LOSS_BOTH
           || this == GRACEFUL_STOP
-          || this == DISK_ERRORS;
+          || this == DISK_ERRORS
+          || this == CLOCK_STEP
+          || this == MEDIATOR_ROLLBACK;
+    }
+
+    /**
+     * Faults added with the extended host operations: runs of corpus seeds marked {@code basic}
+     * leave them out, so those seeds replay exactly as when they were found.
+     */
+    boolean extended() {
+      return this == DISK_ERRORS || this == CLOCK_STEP || this == MEDIATOR_ROLLBACK;
     }
   }
 
@@ -221,6 +241,25 @@ final class Nemesis {
                 + " ms");
         s.failing.failSome(rnd.split(), percent);
         healLater(myEra, duration, s.failing::heal);
+      }
+      case MEDIATOR_ROLLBACK -> {
+        if (w.mediator == null) {
+          return;
+        }
+        if (!w.mediator.hasBackup()) {
+          note(f, "the mediator's records are backed up");
+          w.mediator.backUp();
+        } else {
+          note(f, "the mediator is rebuilt from its older backup");
+          w.mediator.restoreBackup();
+        }
+      }
+      case CLOCK_STEP -> {
+        if (w.mediator != null) {
+          long step = (rnd.nextBoolean() ? 1 : -1) * (1 + rnd.nextLong(3600)) * 1_000 * MS;
+          note(f, "the mediator's wall clock steps by " + step / MS / 1000 + " s");
+          w.mediator.stepWallClock(step);
+        }
       }
       case CLOCK_SKEW -> {}
     }

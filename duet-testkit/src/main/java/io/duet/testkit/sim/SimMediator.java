@@ -37,6 +37,9 @@ final class SimMediator {
   long calls;
   long takeoversGranted;
 
+  /** How far the wall clock has been stepped from true time (leases do not read it). */
+  private long wallStepNanos;
+
   SimMediator(
       SimScheduler sched,
       SplittableRandom rnd,
@@ -66,11 +69,84 @@ final class SimMediator {
     node.revive();
     try {
       mediator =
-          LocalMediator.open(dir, leaseMs, graceMs, sched::now, () -> EPOCH.plusNanos(sched.now()));
+          LocalMediator.open(
+              dir,
+              leaseMs,
+              graceMs,
+              sched::now,
+              () -> EPOCH.plusNanos(sched.now() + wallStepNanos));
     } catch (IOException e) {
       throw new UncheckedIOException("mediator records unreadable after restart", e);
     }
     trace.log("M", "mediator started");
+  }
+
+  /** Steps the wall clock by {@code nanos} (either way), as an NTP correction does. */
+  void stepWallClock(long nanos) {
+    wallStepNanos += nanos;
+  }
+
+  /** A copy of the data directory (a backup), or null. */
+  private Path backup;
+
+  private long backupAtNanos;
+
+  /** Whether a backup of the records is held for a later restore. */
+  boolean hasBackup() {
+    return backup != null;
+  }
+
+  /** Copies the records aside, as a nightly backup of the mediator's data directory does. */
+  void backUp() {
+    backup = dir.resolveSibling(dir.getFileName() + ".backup");
+    backupAtNanos = sched.now();
+    deleteTree(backup);
+    copyTree(dir, backup);
+    trace.log("M", "records backed up");
+  }
+
+  /**
+   * The mediator's machine is rebuilt from the backup: it goes down, its records become the backed
+   * up ones (older epochs, an older survivor), and it starts again. The backup is used up.
+   */
+  void restoreBackup() {
+    if (mediator != null) {
+      crash();
+    }
+    deleteTree(dir);
+    copyTree(backup, dir);
+    deleteTree(backup);
+    backup = null;
+    trace.log("M", "records restored from the backup of " + backupAtNanos / 1_000_000 + " ms");
+    start();
+  }
+
+  private static void copyTree(Path from, Path to) {
+    try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(from)) {
+      for (Path f : files.toList()) {
+        Path target = to.resolve(from.relativize(f).toString());
+        if (java.nio.file.Files.isDirectory(f)) {
+          java.nio.file.Files.createDirectories(target);
+        } else {
+          java.nio.file.Files.copy(f, target);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot copy the mediator's records", e);
+    }
+  }
+
+  private static void deleteTree(Path root) {
+    if (!java.nio.file.Files.exists(root)) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(root)) {
+      for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        java.nio.file.Files.delete(f);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete " + root, e);
+    }
   }
 
   void crash() {

@@ -99,7 +99,7 @@ public final class SimWorld {
   private SimResult run(boolean basicOps) {
     EnumSet<Nemesis.Fault> faults = chooseFaults();
     if (basicOps) {
-      faults.remove(Nemesis.Fault.DISK_ERRORS); // added with the extended operations
+      faults.removeIf(Nemesis.Fault::extended);
     }
     boolean withMediator = rnd.nextInt(2) == 0;
     boolean skew = faults.contains(Nemesis.Fault.CLOCK_SKEW);
@@ -246,6 +246,18 @@ public final class SimWorld {
     void restartMediator() {
       trace.log("fault", "mediator restarts");
       mediator.start();
+    }
+
+    /** Backs up the mediator's records (see {@link SimMediator#backUp}). */
+    void backUpMediator() {
+      trace.log("fault", "mediator records backed up");
+      mediator.backUp();
+    }
+
+    /** Rebuilds the mediator from its backup (see {@link SimMediator#restoreBackup}). */
+    void restoreMediatorBackup() {
+      trace.log("fault", "mediator rebuilt from its backup");
+      mediator.restoreBackup();
     }
 
     /** The mediator forgets the group (see {@link SimMediator#loseRecords}). */

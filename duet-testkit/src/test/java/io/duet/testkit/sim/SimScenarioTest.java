@@ -262,6 +262,39 @@ class SimScenarioTest {
   }
 
   /**
+   * The mediator is rebuilt from a backup taken while the sites were in sync (A leading), after B
+   * took over and acknowledged writes alone; A returns with the link cut. The old record names A
+   * the in-sync leader, yet A must never serve: B holds writes A lacks. B refuses the record's
+   * older answers, so it stops serving when its lease ends, until the mediator adopts its epoch.
+   */
+  @Test
+  void aMediatorRestoredFromAnOlderBackupGrantsTheStaleSiteNothing() {
+    SimWorld.Scenario s = world(113);
+    s.backUpMediator(); // in sync at epoch 1, A leads
+    s.crash(s.a(), false);
+    assertThat(s.runUntil(() -> is(s.b(), Role.LEADER, Availability.SERVING), DECISION_MS))
+        .as("the follower took over")
+        .isTrue();
+    s.runFor(300); // B acknowledges writes alone
+    s.partition(true);
+    s.restoreMediatorBackup();
+    s.restart(s.a());
+    holdsNever(
+        s,
+        () -> s.a().alive() && s.a().status().availability() == Availability.SERVING,
+        3_000,
+        "the stale site served");
+    // B's epoch outranks the restored record: once the lease that record gave A plus the grace
+    // has run out, the mediator adopts B as the survivor again and B serves.
+    assertThat(s.runUntil(() -> is(s.b(), Role.LEADER, Availability.SERVING), DECISION_MS))
+        .as("the survivor serves again")
+        .isTrue();
+    assertThat(s.record().survivor()).isEqualTo(s.b().id);
+    assertThat(s.record().epoch()).isGreaterThanOrEqualTo(2);
+    finish(s); // G1: nothing B acknowledged alone is lost; G3: A never acknowledged alone
+  }
+
+  /**
    * Both sites lose power at once while in sync (one power feed): what a completed FLUSH or FUA
    * covered survives at both, un-flushed writes may go (WCE=1), and the sites come back in sync,
    * identical, serving.
