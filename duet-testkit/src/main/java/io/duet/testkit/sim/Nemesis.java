@@ -49,7 +49,12 @@ final class Nemesis {
      * The mediator's records are backed up; at the next such fault its machine is rebuilt from that
      * backup (older epochs, an older survivor), then a new backup starts the cycle again.
      */
-    MEDIATOR_ROLLBACK;
+    MEDIATOR_ROLLBACK,
+    /**
+     * An operator runs {@code duet cg verify} (half the time with {@code --repair}) at the leader
+     * under load: between sites in sync, no region may differ.
+     */
+    VERIFY;
 
     /**
      * Faults added after the regression corpus began: chosen from a stream of their own, so the
@@ -61,7 +66,8 @@ final class Nemesis {
           || this == GRACEFUL_STOP
           || this == DISK_ERRORS
           || this == CLOCK_STEP
-          || this == MEDIATOR_ROLLBACK;
+          || this == MEDIATOR_ROLLBACK
+          || this == VERIFY;
     }
 
     /**
@@ -69,7 +75,10 @@ final class Nemesis {
      * leave them out, so those seeds replay exactly as when they were found.
      */
     boolean extended() {
-      return this == DISK_ERRORS || this == CLOCK_STEP || this == MEDIATOR_ROLLBACK;
+      return this == DISK_ERRORS
+          || this == CLOCK_STEP
+          || this == MEDIATOR_ROLLBACK
+          || this == VERIFY;
     }
   }
 
@@ -252,6 +261,30 @@ final class Nemesis {
         } else {
           note(f, "the mediator is rebuilt from its older backup");
           w.mediator.restoreBackup();
+        }
+      }
+      case VERIFY -> {
+        SimSite leader = w.leader();
+        if (leader != null) {
+          boolean repair = rnd.nextBoolean();
+          note(f, "verify" + (repair ? " --repair" : "") + " at " + leader.name);
+          leader
+              .replicator()
+              .verify(repair)
+              .whenComplete(
+                  (report, e) -> {
+                    if (e != null) {
+                      w.trace.log(leader.name, "verify refused: " + e.getMessage());
+                    } else if (!report.differing().isEmpty()) {
+                      w.invariants.violation(
+                          "G4: verify found regions differing between sites in sync: "
+                              + report.differing());
+                    } else {
+                      w.trace.log(
+                          leader.name,
+                          "verify: " + report.regionsCompared() + " regions compared, none differ");
+                    }
+                  });
         }
       }
       case CLOCK_STEP -> {
