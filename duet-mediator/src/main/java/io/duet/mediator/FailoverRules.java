@@ -57,6 +57,25 @@ final class FailoverRules {
     if (r.pending() != null) {
       return unconfirmed(r, leaseUntilNanos, req, nowNanos);
     }
+    long reported = highestReported(r);
+    if (reported > r.epoch() && !(req instanceof Heartbeat) && !(req instanceof ForcedFailover)) {
+      // A site reported an epoch this record never saw and could not adopt: the record lags what
+      // the sites did (the mediator was rebuilt from an older backup of its records, or missed a
+      // hand-over). Granting from it could hand out that very epoch again, to a site lacking the
+      // writes acknowledged in it (simulation seed 2888917800645480864), or renew a lease the
+      // sites have moved past. Nothing is decided until that site's heartbeat gets its epoch
+      // recorded; heartbeats and an operator's forced failover go on as always.
+      return refuse(
+          r,
+          leaseUntilNanos,
+          Reason.UNCONFIRMED,
+          "a site reported epoch "
+              + reported
+              + ", above the recorded "
+              + r.epoch()
+              + ": this record lags what the sites did (restored from an older copy?) and decides"
+              + " nothing until that epoch is reported in a heartbeat and recorded");
+    }
     return switch (req) {
       case Heartbeat h -> heartbeat(r, leaseUntilNanos, h, nowNanos);
       case RenewLease l -> renew(r, leaseUntilNanos, l, nowNanos);
@@ -120,6 +139,15 @@ final class FailoverRules {
                 best.inSync(),
                 best.inSync() ? null : best.leader());
     return grant(confirmed, lease, "record confirmed by both sites at epoch " + confirmed.epoch());
+  }
+
+  /** The highest epoch any site reported in a request here (recorded or not). */
+  private static long highestReported(Relationship r) {
+    long max = Long.MIN_VALUE;
+    for (Relationship.Contact c : r.contacts().values()) {
+      max = Math.max(max, c.reportedEpoch());
+    }
+    return max;
   }
 
   private static Step refuseUnconfirmed(Relationship r, long lease) {

@@ -236,6 +236,25 @@ class MediatorStateTest {
   }
 
   @Test
+  void aRecordThatLagsTheSitesGrantsNothingUntilTheNewerEpochIsRecorded() throws IOException {
+    // The record says in sync at epoch 1 (a backup restored); A actually went on alone at epoch 2.
+    Decision ahead = state.apply(GROUP, new RenewLease(A, 2));
+    assertThat(ahead.granted()).isFalse();
+    clock.advanceMs(LEASE_MS + GRACE_MS);
+    // Stale B asks to take over: granting would hand out epoch 2 again (seed 2888917800645480864).
+    Decision takeover = state.apply(GROUP, new Takeover(B, 1));
+    assertThat(takeover.granted()).isFalse();
+    assertThat(takeover.reason()).isEqualTo(Reason.UNCONFIRMED);
+    assertThat(takeover.relationship().epoch()).isEqualTo(1);
+    // A's heartbeat gets its epoch recorded; then B is told A goes on alone.
+    Decision adopted = state.apply(GROUP, new Heartbeat(A, 2, A, false));
+    assertThat(adopted.granted()).isTrue();
+    assertThat(adopted.relationship().survivor()).isEqualTo(A);
+    assertThat(state.apply(GROUP, new Takeover(B, 1)).reason()).isEqualTo(Reason.OUT_OF_SYNC);
+    assertThat(state.apply(GROUP, new RenewLease(A, 2)).granted()).isTrue();
+  }
+
+  @Test
   void mediatorFailurePreElectionBlocksATakeoverUntilTheLeaderRenews() throws IOException {
     state.apply(GROUP, new RenewLease(A, 1));
     // The leader lost the mediator; the sites pre-elect it; the follower records it here.
