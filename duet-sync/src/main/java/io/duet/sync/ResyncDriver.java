@@ -30,6 +30,14 @@ final class ResyncDriver {
   /** Leader: unions of the peer's dirty regions still being made durable on the I/O executor. */
   private int unionsPending;
 
+  /**
+   * Unions of a peer's dirty map still being made durable, whichever session asked for them: one
+   * from an ended session still marks its regions, so a resync must not end before it lands
+   * (simulation seed 1826731537889587169: a slow disk landed an old session's union after the next
+   * session's resync had ended, leaving the leader IN_SYNC with dirty regions).
+   */
+  private int unionsInFlight;
+
   private boolean active;
 
   /** The copy waits for the leader's data to be durable (see start). */
@@ -127,12 +135,15 @@ final class ResyncDriver {
     }
     io.duet.sync.dirty.DirtyRegions map = g.volumes.get(m.volume()).dirty();
     unionsPending++;
+    unionsInFlight++;
     int at = g.sessionNo();
     // The union is made durable off the loop (markDirty fdatasyncs); the resync waits for it.
     g.runIo(
         () -> union(map, m.regions()),
         err -> {
+          unionsInFlight--;
           if (g.sessionNo() != at || !expectingDirty) {
+            coverLanded(); // a resync of a later session may be waiting for these marks
             return; // a new session asks for the peer's map again
           }
           unionsPending--;
@@ -402,7 +413,7 @@ final class ResyncDriver {
 
   /** A write's region was marked dirty (or failed to be): a resync waiting for it goes on. */
   void coverLanded() {
-    if (active && waitingForCovers && !g.leader.coversPending()) {
+    if (active && waitingForCovers && !marksPending()) {
       waitingForCovers = false;
       rescan();
     }
@@ -416,8 +427,13 @@ final class ResyncDriver {
     g.post(this::pump);
   }
 
+  /** Whether regions are still being marked dirty here (writes' covers, a peer map's union). */
+  private boolean marksPending() {
+    return g.leader.coversPending() || unionsInFlight > 0;
+  }
+
   private void finish() {
-    if (g.leader.coversPending()) {
+    if (marksPending()) {
       // Writes the follower may lack are being marked dirty: their regions must be copied too,
       // so the resync ends only after those marks (coverLanded() scans again).
       waitingForCovers = true;

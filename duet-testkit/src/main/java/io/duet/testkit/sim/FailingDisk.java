@@ -7,21 +7,21 @@ import java.nio.ByteBuffer;
 import java.util.SplittableRandom;
 
 /**
- * A site's disk as its replicator sees it: the {@link SimDisk}, except that while the disk-errors
- * fault is on, a share of reads and writes fail with an I/O error (EIO, or ENOSPC for a write) and
- * leave the media untouched, as a failing sector or a full thin pool does. Flushes do not fail
- * here: what a failed fsync leaves of the page cache is a separate fault this simulator does not
- * model yet.
+ * A volume of a site as its replicator sees it: the {@link SimDisk} (or one volume on it), except
+ * that while the disk-errors fault is on, a share of reads and writes fail with an I/O error (EIO,
+ * or ENOSPC for a write) and leave the media untouched, as a failing sector or a full thin pool
+ * does. Flushes do not fail here: what a failed fsync leaves of the page cache is a separate fault
+ * this simulator does not model yet.
  */
 final class FailingDisk implements Volume {
-  private final SimDisk disk;
+  private final Volume disk;
   private SplittableRandom errors;
   private int percent;
 
   /** I/O errors returned so far. */
   long injected;
 
-  FailingDisk(SimDisk disk) {
+  FailingDisk(Volume disk) {
     this.disk = disk;
   }
 
@@ -80,7 +80,7 @@ final class FailingDisk implements Volume {
   }
 
   @Override
-  public void flush() {
+  public void flush() throws IOException {
     disk.flush();
   }
 
@@ -104,7 +104,7 @@ final class FailingDisk implements Volume {
   }
 
   @Override
-  public Extent allocation(long offset, long maxLength) {
+  public Extent allocation(long offset, long maxLength) throws IOException {
     return disk.allocation(offset, maxLength);
   }
 

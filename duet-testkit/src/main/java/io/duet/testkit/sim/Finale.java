@@ -23,7 +23,7 @@ final class Finale {
   void run() {
     long blocks = w.a.disk.blockCount();
     for (SimSite s : List.of(w.a, w.b)) {
-      Op op = oneShot(s, Op.Kind.WRITE, probes % blocks, 1);
+      Op op = oneShot(s, Op.Kind.WRITE, probes % (blocks / w.a.volumeCount()), 1, 0);
       if (!op.ok()) {
         w.invariants.violation(
             "G5: a write at healed site "
@@ -34,10 +34,14 @@ final class Finale {
                 + op);
       }
     }
+    int volumes = w.a.volumeCount();
+    long perVolume = blocks / volumes;
     for (SimSite s : List.of(w.a, w.b)) {
-      Op op = oneShot(s, Op.Kind.READ, 0, (int) blocks);
-      if (!op.ok()) {
-        w.invariants.violation("G5: the final read at site " + s.name + " failed: " + op);
+      for (int v = 0; v < volumes; v++) {
+        Op op = oneShot(s, Op.Kind.READ, v * perVolume, (int) perVolume, v);
+        if (!op.ok()) {
+          w.invariants.violation("G5: the final read at site " + s.name + " failed: " + op);
+        }
       }
     }
     w.invariants.checkConverged(w.a, w.b);
@@ -51,9 +55,11 @@ final class Finale {
   }
 
   /** One operation at {@code site}, waited for up to the bound; returns it as recorded. */
-  private Op oneShot(SimSite site, Op.Kind kind, long first, int blocks) {
+  private Op oneShot(SimSite site, Op.Kind kind, long first, int blocks, int volumeIndex) {
     long value = kind == Op.Kind.WRITE ? ((long) PROBE_CLIENT << 32) | ++probes : 0;
+    long local = first - volumeIndex * (w.a.disk.blockCount() / w.a.volumeCount());
     Op op = w.history.invoke(site.name, PROBE_CLIENT, kind, first, blocks, value, w.sched.now());
+    op.volume = volumeIndex;
     if (kind == Op.Kind.WRITE) {
       w.invariants.onWriteInvoked(op);
     }
@@ -61,7 +67,7 @@ final class Finale {
       w.history.failed(op, w.sched.now(), "site down");
       return op;
     }
-    var volume = site.volume();
+    var volume = site.volume(volumeIndex);
     site.spawnHost(
         "probe-" + site.name,
         () -> {
@@ -69,11 +75,11 @@ final class Finale {
             long[] values = null;
             if (kind == Op.Kind.WRITE) {
               volume.write(
-                  first * SimDisk.BLOCK,
+                  local * SimDisk.BLOCK,
                   ByteBuffer.wrap(BlockData.encode(value, first, blocks)),
                   false);
             } else {
-              values = HostClient.read(volume, first, blocks);
+              values = HostClient.read(volume, local, blocks, first);
             }
             w.history.ok(op, w.sched.now(), values);
           } catch (IOException | RuntimeException e) {

@@ -30,6 +30,11 @@ final class HostClient {
   /** Blocks per replication chunk (a write crossing a multiple of it is split). */
   private final int chunkBlocks;
 
+  /** The group's volumes, side by side on the site's disk, {@code volumeBlocks} each. */
+  private final int volumes;
+
+  private final long volumeBlocks;
+
   /** Block -> the value this host last read or wrote there (what a compare-and-write expects). */
   private final java.util.Map<Long, Long> lastSeen = new java.util.HashMap<>();
 
@@ -47,7 +52,9 @@ final class HostClient {
       SplittableRandom rnd,
       int hotBlocks,
       SplittableRandom extra,
-      int chunkBlocks) {
+      int chunkBlocks,
+      int volumes,
+      long volumeBlocks) {
     this.world = world;
     this.site = site;
     this.peer = peer;
@@ -56,6 +63,8 @@ final class HostClient {
     this.hotBlocks = hotBlocks;
     this.extra = extra;
     this.chunkBlocks = chunkBlocks;
+    this.volumes = volumes;
+    this.volumeBlocks = volumeBlocks;
   }
 
   SimSite site() {
@@ -121,7 +130,11 @@ final class HostClient {
     } else if (variant >= 5 && variant < 10) {
       blocks = 1; // compare-and-write of one block: G2 checks each block as a register
     }
+    // Several volumes only in runs with the extended operations: only those draw a volume here.
+    int vol = volumes > 1 ? extra.nextInt(volumes) : 0;
+    first += vol * volumeBlocks;
     Op op = world.history.invoke(site.name, id, kind, first, blocks, value, world.sched.now());
+    op.volume = vol;
     op.fua = fua && kind == Op.Kind.WRITE;
     if (variant >= 0 && variant < 2) {
       op.acrossChunks = true;
@@ -135,7 +148,7 @@ final class HostClient {
       world.invariants.onWriteInvoked(op);
     }
     running = op;
-    ReplicatedVolume volume = site.volume();
+    ReplicatedVolume volume = site.volume(vol);
     site.spawnHost("host-" + site.name + "-c" + id, () -> run(volume, op, fua));
   }
 
@@ -147,7 +160,7 @@ final class HostClient {
     try {
       switch (op.kind) {
         case WRITE -> {
-          long offset = op.firstBlock * SimDisk.BLOCK;
+          long offset = (op.firstBlock - op.volume * volumeBlocks) * SimDisk.BLOCK;
           ByteBuffer data = ByteBuffer.wrap(BlockData.encode(op.value, op.firstBlock, op.blocks));
           if (op.compare) {
             byte[] expected =
@@ -161,7 +174,9 @@ final class HostClient {
             volume.write(offset, data, fua);
           }
         }
-        case READ -> values = read(volume, op.firstBlock, op.blocks);
+        case READ ->
+            values =
+                read(volume, op.firstBlock - op.volume * volumeBlocks, op.blocks, op.firstBlock);
         case FLUSH -> volume.flush();
       }
     } catch (IOException e) {
@@ -173,12 +188,17 @@ final class HostClient {
     finish(op, values, error, miscompare);
   }
 
-  static long[] read(ReplicatedVolume volume, long first, int blocks) throws IOException {
+  /**
+   * Reads {@code blocks} blocks at block {@code first} of {@code volume}, which are the site disk's
+   * blocks from {@code diskFirst} on (what their content names).
+   */
+  static long[] read(ReplicatedVolume volume, long first, int blocks, long diskFirst)
+      throws IOException {
     ByteBuffer buf = ByteBuffer.allocate(blocks * SimDisk.BLOCK);
     volume.read(first * SimDisk.BLOCK, buf);
     long[] values = new long[blocks];
     for (int i = 0; i < blocks; i++) {
-      values[i] = BlockData.decode(buf.array(), i * SimDisk.BLOCK, first + i);
+      values[i] = BlockData.decode(buf.array(), i * SimDisk.BLOCK, diskFirst + i);
     }
     return values;
   }

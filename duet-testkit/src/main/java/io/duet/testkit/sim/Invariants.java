@@ -243,25 +243,27 @@ final class Invariants {
       }
     }
     for (SimSite s : List.of(a, b)) {
-      if (s.dirty.dirtyCount() != 0) {
-        violation("G4: site " + s.name + " still has dirty regions " + s.dirty);
+      if (s.dirties.stream().anyMatch(d -> d.dirtyCount() != 0)) {
+        violation("G4: site " + s.name + " still has dirty regions " + s.dirtyText());
       }
-      if (s.log.inFlight() != 0) {
-        violation(
-            "G4: site "
-                + s.name
-                + " activity log still has "
-                + s.log.inFlight()
-                + " writes in flight");
-      }
-      if (s.log.unbalanced != 0) {
-        violation(
-            "site "
-                + s.name
-                + " activity log: "
-                + s.log.unbalanced
-                + " endWrite calls without a beginWrite, first from "
-                + s.log.firstUnbalanced);
+      for (SimActivityLog log : s.logs) {
+        if (log.inFlight() != 0) {
+          violation(
+              "G4: site "
+                  + s.name
+                  + " activity log still has "
+                  + log.inFlight()
+                  + " writes in flight");
+        }
+        if (log.unbalanced != 0) {
+          violation(
+              "site "
+                  + s.name
+                  + " activity log: "
+                  + log.unbalanced
+                  + " endWrite calls without a beginWrite, first from "
+                  + log.firstUnbalanced);
+        }
       }
       if (!s.inSyncAndServing()) {
         violation("G4: site " + s.name + " not IN_SYNC and SERVING: " + s.status());

@@ -71,14 +71,15 @@ final class Nemesis {
     }
 
     /**
-     * Faults added with the extended host operations: runs of corpus seeds marked {@code basic}
-     * leave them out, so those seeds replay exactly as when they were found.
+     * The level of {@link SimWorld#LEVEL} that added this fault: a run at a lower level leaves it
+     * out, so corpus seeds found before it existed replay exactly as then.
      */
-    boolean extended() {
-      return this == DISK_ERRORS
-          || this == CLOCK_STEP
-          || this == MEDIATOR_ROLLBACK
-          || this == VERIFY;
+    int level() {
+      return switch (this) {
+        case DISK_ERRORS -> 2;
+        case CLOCK_STEP, MEDIATOR_ROLLBACK, VERIFY -> 3;
+        default -> 0;
+      };
     }
   }
 
@@ -248,8 +249,8 @@ final class Nemesis {
                 + "% of reads and writes for "
                 + duration / MS
                 + " ms");
-        s.failing.failSome(rnd.split(), percent);
-        healLater(myEra, duration, s.failing::heal);
+        s.failing.forEach(d -> d.failSome(rnd.split(), percent));
+        healLater(myEra, duration, () -> s.failing.forEach(FailingDisk::heal));
       }
       case MEDIATOR_ROLLBACK -> {
         if (w.mediator == null) {
@@ -404,7 +405,7 @@ final class Nemesis {
     for (SimSite s : List.of(w.a, w.b)) {
       s.end.extraDelay(0);
       s.slowDiskNanos = 0;
-      s.failing.heal();
+      s.failing.forEach(FailingDisk::heal);
       restart(s);
     }
     if (w.mediator != null) {

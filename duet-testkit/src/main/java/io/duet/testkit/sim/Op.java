@@ -81,6 +81,12 @@ final class Op {
   boolean acrossChunks;
 
   /**
+   * The group's volume it addressed. Block numbers are the site disk's, on which the volumes lie
+   * side by side; a FLUSH covers its own volume only.
+   */
+  int volume;
+
+  /**
    * Lost by design, so G1 and G2 no longer count it: given up by an operator's forced failover
    * (what the old leader did after losing contact), or, for a write, excused by a power loss that
    * took its only, un-flushed copies ({@link PowerLossLedger}; reads of its value are dropped too).

@@ -30,7 +30,7 @@ final class SimDisk implements Volume {
   private final byte[] durable;
 
   /** Un-flushed blocks by index (sorted, so a crash draws its random choices in one order). */
-  private final Map<Long, byte[]> cache = new TreeMap<>();
+  private final TreeMap<Long, byte[]> cache = new TreeMap<>();
 
   /**
    * Per un-flushed block, every value (as {@link BlockData} decodes it) written into the page cache
@@ -128,6 +128,111 @@ final class SimDisk implements Volume {
     }
     cache.clear();
     volatileValues.clear();
+  }
+
+  /** Makes blocks {@code [from, to)} durable, as fdatasync of one volume's file does. */
+  void flushRange(long from, long to) {
+    flushes++;
+    var range = cache.subMap(from, to);
+    for (Map.Entry<Long, byte[]> e : range.entrySet()) {
+      System.arraycopy(e.getValue(), 0, durable, (int) (e.getKey() * BLOCK), BLOCK);
+      volatileValues.remove(e.getKey());
+    }
+    range.clear();
+  }
+
+  /**
+   * Volume {@code index} of a group whose volumes all live on this disk, {@code blocks} each, side
+   * by side: its own identity, its blocks at {@code index * blocks}, flushed on its own. One disk
+   * per site keeps power loss, the page cache and the checks whole-site; block numbers in the
+   * history are this disk's.
+   */
+  Volume volume(int index, long blocks) {
+    return new VolumeView(index, blocks);
+  }
+
+  private final class VolumeView implements Volume {
+    private final VolumeIdentity id;
+    private final long base;
+    private final long count;
+
+    VolumeView(int index, long count) {
+      byte[] naa = identity.naa().clone();
+      naa[14] = (byte) index;
+      this.id =
+          new VolumeIdentity(
+              new UUID(0x5105, 1 + index), "simvol" + index, naa, "DUETSIM" + (1 + index));
+      this.base = index * count * BLOCK;
+      this.count = count;
+    }
+
+    @Override
+    public VolumeIdentity identity() {
+      return id;
+    }
+
+    @Override
+    public int blockSize() {
+      return BLOCK;
+    }
+
+    @Override
+    public long blockCount() {
+      return count;
+    }
+
+    private long at(long offset, long length) {
+      if (offset < 0 || length < 0 || offset + length > count * BLOCK) {
+        throw new OutOfRangeException(
+            "range [" + offset + ", +" + length + ") outside " + id.name());
+      }
+      return base + offset;
+    }
+
+    @Override
+    public void read(long offset, ByteBuffer dst) {
+      SimDisk.this.read(at(offset, dst.remaining()), dst);
+    }
+
+    @Override
+    public void write(long offset, ByteBuffer src, boolean fua) {
+      SimDisk.this.write(at(offset, src.remaining()), src, fua);
+    }
+
+    @Override
+    public void writeAtomic(long offset, ByteBuffer src, boolean fua) {
+      SimDisk.this.writeAtomic(at(offset, src.remaining()), src, fua);
+    }
+
+    @Override
+    public void flush() {
+      flushRange(base / BLOCK, base / BLOCK + count);
+    }
+
+    @Override
+    public void unmap(long offset, long length) {
+      SimDisk.this.unmap(at(offset, length), length);
+    }
+
+    @Override
+    public void writeZeroes(long offset, long length, boolean mayDeallocate) {
+      SimDisk.this.writeZeroes(at(offset, length), length, mayDeallocate);
+    }
+
+    @Override
+    public long compareAndWrite(long offset, ByteBuffer expected, ByteBuffer data, boolean fua) {
+      return SimDisk.this.compareAndWrite(at(offset, data.remaining()), expected, data, fua);
+    }
+
+    @Override
+    public Extent allocation(long offset, long maxLength) {
+      return new Extent(offset, Math.min(maxLength, count * BLOCK - offset), true);
+    }
+
+    @Override
+    public int unmapGranularityBytes() {
+      return BLOCK;
+    }
   }
 
   @Override

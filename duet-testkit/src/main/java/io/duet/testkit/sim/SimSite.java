@@ -32,8 +32,16 @@ final class SimSite {
   final SimNode node;
   final SimDisk disk;
 
-  /** The disk as the replicator uses it: fails some I/O while the disk-errors fault is on. */
-  final FailingDisk failing;
+  /**
+   * Each volume of the group as the replicator uses it: fails some I/O while the disk-errors fault
+   * is on. All of them live on {@link #disk}.
+   */
+  final List<FailingDisk> failing = new java.util.ArrayList<>();
+
+  /** Each volume's dirty map and activity log ({@link #dirty} and {@link #log} are volume 0's). */
+  final List<SimDirtyMap> dirties = new java.util.ArrayList<>();
+
+  final List<SimActivityLog> logs = new java.util.ArrayList<>();
 
   final SimDirtyMap dirty;
   final SimActivityLog log;
@@ -55,7 +63,7 @@ final class SimSite {
   SimLink.End end;
   Mediator mediator = Mediator.NONE;
   private ConsistencyGroupReplicator replicator;
-  private ReplicatedVolume volume;
+  private List<ReplicatedVolume> volumes;
   private boolean alive;
   private boolean stopping;
 
@@ -77,6 +85,7 @@ final class SimSite {
       long volumeBytes,
       long regionBytes,
       long extentBytes,
+      int volumes,
       Invariants invariants) {
     this.name = name;
     this.id = id;
@@ -89,14 +98,31 @@ final class SimSite {
     this.settings = settings;
     this.clockRate = clockRate;
     this.invariants = invariants;
-    this.disk = new SimDisk(volumeBytes);
-    this.failing = new FailingDisk(disk);
-    this.dirty = new SimDirtyMap(volumeBytes, regionBytes);
-    this.log = new SimActivityLog(volumeBytes, extentBytes, 2, disk::flush);
-    this.log.trace = trace;
-    // Checked once the loop event that marked is over: a leader fenced in that event marks its
-    // aborted writes dirty while its published status still says LEADER IN_SYNC.
-    this.dirty.afterMark = () -> sched.at(sched.now(), null, this::checkLeaderClean);
+    this.disk = new SimDisk(volumes * volumeBytes);
+    for (int v = 0; v < volumes; v++) {
+      // One volume is the disk itself, as before groups of several volumes were simulated.
+      io.duet.store.Volume local =
+          volumes == 1 ? disk : disk.volume(v, volumeBytes / SimDisk.BLOCK);
+      failing.add(new FailingDisk(local));
+      SimDirtyMap d = new SimDirtyMap(volumeBytes, regionBytes);
+      SimActivityLog l = new SimActivityLog(volumeBytes, extentBytes, 2, () -> flush(local));
+      l.trace = trace;
+      // Checked once the loop event that marked is over: a leader fenced in that event marks its
+      // aborted writes dirty while its published status still says LEADER IN_SYNC.
+      d.afterMark = () -> sched.at(sched.now(), null, this::checkLeaderClean);
+      dirties.add(d);
+      logs.add(l);
+    }
+    this.dirty = dirties.getFirst();
+    this.log = logs.getFirst();
+  }
+
+  private static void flush(io.duet.store.Volume v) {
+    try {
+      v.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // the simulated media never fail a flush
+    }
   }
 
   boolean alive() {
@@ -108,7 +134,29 @@ final class SimSite {
   }
 
   ReplicatedVolume volume() {
-    return volume;
+    return volumes.getFirst();
+  }
+
+  /** Volume {@code index} of the group as hosts at this site see it. */
+  ReplicatedVolume volume(int index) {
+    return volumes.get(index);
+  }
+
+  int volumeCount() {
+    return failing.size();
+  }
+
+  private List<VolumeReplica> volumeReplicas() {
+    List<VolumeReplica> out = new java.util.ArrayList<>();
+    for (int v = 0; v < failing.size(); v++) {
+      out.add(new VolumeReplica(failing.get(v), dirties.get(v), logs.get(v)));
+    }
+    return out;
+  }
+
+  /** Whether any volume's activity log has writes in flight. */
+  private boolean writesInFlight() {
+    return logs.stream().anyMatch(l -> l.inFlight() > 0);
   }
 
   /** The current status, or null while the site is down. */
@@ -137,14 +185,7 @@ final class SimSite {
     Executor loop = sched.executor(node, () -> 0);
     Executor io = sched.executor(node, this::diskDelay);
     GroupConfig config =
-        new GroupConfig(
-            GROUP,
-            id,
-            peerId,
-            SimWorld.SITE_A,
-            stateDir,
-            List.of(new VolumeReplica(failing, dirty, log)),
-            settings);
+        new GroupConfig(GROUP, id, peerId, SimWorld.SITE_A, stateDir, volumeReplicas(), settings);
     try {
       replicator =
           ConsistencyGroupReplicator.open(
@@ -152,9 +193,9 @@ final class SimSite {
     } catch (IOException e) {
       throw new UncheckedIOException("site " + name + " cannot reopen its state", e);
     }
-    volume = replicator.volumes().getFirst();
+    volumes = replicator.volumes();
     alive = true;
-    trace.log(name, "started (restart " + restarts + ", dirty " + dirty + ")");
+    trace.log(name, "started (restart " + restarts + ", dirty " + dirtyText() + ")");
   }
 
   /**
@@ -182,14 +223,14 @@ final class SimSite {
       stopped.accept(false);
       return;
     }
-    if (log.inFlight() > 0 && stepsLeft > 0) {
+    if (writesInFlight() && stepsLeft > 0) {
       sched.at(
           sched.now() + 5_000_000L, node, inc, () -> drainThenExit(inc, stepsLeft - 1, stopped));
       return;
     }
-    log.close();
+    logs.forEach(SimActivityLog::close);
     disk.flush();
-    trace.log(name, "stopped cleanly, activity log " + log);
+    trace.log(name, "stopped cleanly, activity log " + logsText());
     stopping = false;
     crash(false, false);
     stopped.accept(true);
@@ -209,7 +250,7 @@ final class SimSite {
     powerCycles++;
     int unflushed = disk.unflushedBlocks();
     int torn = disk.powerLoss(rnd, tear);
-    dirty.crash(rnd, true);
+    dirties.forEach(d -> d.crash(rnd, true));
     trace.log(
         name, "power loss while down (" + unflushed + " un-flushed blocks, " + torn + " torn)");
   }
@@ -225,21 +266,30 @@ final class SimSite {
     alive = false;
     restarts++;
     int unflushed = disk.unflushedBlocks();
-    String activity = log.toString();
+    String activity = logsText();
     int torn = powerLoss ? disk.powerLoss(rnd, tear) : 0;
-    dirty.crash(rnd, powerLoss);
-    log.crash();
+    dirties.forEach(d -> d.crash(rnd, powerLoss));
+    logs.forEach(SimActivityLog::crash);
     replicator = null;
-    volume = null;
+    volumes = null;
     trace.log(
         name,
         (powerLoss
                 ? "power loss (" + unflushed + " un-flushed blocks, " + torn + " torn)"
                 : "process crash")
             + ", dirty "
-            + dirty
+            + dirtyText()
             + ", activity log "
             + activity);
+  }
+
+  /** Volume 0's dirty regions, then each further volume's after a {@code |}. */
+  String dirtyText() {
+    return String.join(" | ", dirties.stream().map(Object::toString).toList());
+  }
+
+  private String logsText() {
+    return String.join(" | ", logs.stream().map(Object::toString).toList());
   }
 
   /**
@@ -260,8 +310,14 @@ final class SimSite {
     if (s != null
         && s.role() == ReplicationStatus.Role.LEADER
         && s.syncState() == ReplicationStatus.SyncState.IN_SYNC
-        && dirty.dirtyCount() > 0) {
-      invariants.violation("G4: leader " + name + " IN_SYNC with dirty regions " + dirty);
+        && dirties.stream().anyMatch(d -> d.dirtyCount() > 0)) {
+      invariants.violation(
+          "G4: leader "
+              + name
+              + " IN_SYNC with dirty regions "
+              + dirtyText()
+              + " at "
+              + Op.ms(sched.now()));
     }
   }
 

@@ -69,6 +69,9 @@ public final class SimWorld {
 
   private long extentBytes = EXTENT_BYTES;
 
+  /** Volumes in the group (each {@link #VOLUME_BYTES}, side by side on each site's disk). */
+  private int volumes = 1;
+
   private SimWorld(long seed, boolean verbose, Path dir) {
     this.seed = seed;
     this.rnd = new SplittableRandom(seed);
@@ -77,34 +80,42 @@ public final class SimWorld {
     this.dir = dir;
   }
 
+  /**
+   * What a run may draw, by the generation it was added in: 0, plain writes, reads and flushes and
+   * the faults before disk errors; 1, also WRITE ATOMIC, COMPARE AND WRITE and writes across
+   * replication chunks; 2, also disk errors; 3, also clock steps, a mediator rebuilt from an older
+   * backup and verify under load; 4, also groups of two volumes. Fresh seeds run at the latest; a
+   * corpus seed replays at the level it was found at, exactly as then.
+   */
+  public static final int LEVEL = 4;
+
   /** Runs the simulation of {@code seed}; with {@code verbose}, prints every event. */
   public static SimResult run(long seed, boolean verbose) {
-    return run(seed, verbose, false);
+    return run(seed, verbose, LEVEL);
   }
 
-  /**
-   * As {@link #run(long, boolean)}; with {@code basicOps} the hosts issue only plain writes, reads
-   * and flushes, as every run did before the extended operations existed (how the regression corpus
-   * replays the seeds it recorded before then).
-   */
-  public static SimResult run(long seed, boolean verbose, boolean basicOps) {
+  /** As {@link #run(long, boolean)}, drawing only what {@code level} had (see {@link #LEVEL}). */
+  public static SimResult run(long seed, boolean verbose, int level) {
     Path dir = tempDir();
     try {
-      return new SimWorld(seed, verbose, dir).run(basicOps);
+      return new SimWorld(seed, verbose, dir).run(level);
     } finally {
       deleteTree(dir);
     }
   }
 
-  private SimResult run(boolean basicOps) {
+  private SimResult run(int level) {
     EnumSet<Nemesis.Fault> faults = chooseFaults();
-    if (basicOps) {
-      faults.removeIf(Nemesis.Fault::extended);
-    }
+    faults.removeIf(f -> f.level() > level);
     boolean withMediator = rnd.nextInt(2) == 0;
     boolean skew = faults.contains(Nemesis.Fault.CLOCK_SKEW);
-    extendedOps = laterOps.nextBoolean() && !basicOps;
+    extendedOps = laterOps.nextBoolean() && level >= 1;
     extentBytes = extendedOps ? SMALL_EXTENT_BYTES : EXTENT_BYTES;
+    // From a stream of its own, so runs of one volume replay as at level 3.
+    volumes =
+        extendedOps && level >= 4 && new SplittableRandom(seed ^ 0x9E3779B97F4A7C15L).nextBoolean()
+            ? 2
+            : 1;
     build(withMediator, skew);
     nemesis = new Nemesis(this, rnd.split(), faults);
     trace.log("world", "seed " + seed + " faults " + faults + (withMediator ? " mediator" : ""));
@@ -142,7 +153,16 @@ public final class SimWorld {
     SplittableRandom main = rnd.split();
     int chunkBlocks = (int) (8 * extentBytes / SimDisk.BLOCK);
     return new HostClient(
-        this, site, peer, id, main, hot, extendedOps ? laterOps.split() : null, chunkBlocks);
+        this,
+        site,
+        peer,
+        id,
+        main,
+        hot,
+        extendedOps ? laterOps.split() : null,
+        chunkBlocks,
+        volumes,
+        VOLUME_BYTES / SimDisk.BLOCK);
   }
 
   /** Faults injected and host operations by kind and outcome (see {@link SimResult#tally}). */
@@ -362,6 +382,7 @@ public final class SimWorld {
             VOLUME_BYTES,
             REGION_BYTES,
             extentBytes,
+            volumes,
             invariants);
     b =
         new SimSite(
@@ -377,6 +398,7 @@ public final class SimWorld {
             VOLUME_BYTES,
             REGION_BYTES,
             extentBytes,
+            volumes,
             invariants);
     long base = (100 + rnd.nextLong(2000)) * 1_000L;
     link = new SimLink(sched, rnd.split(), trace, a.node, b.node, base, base / 2);
@@ -427,6 +449,10 @@ public final class SimWorld {
             losing.stream().map(s -> s.disk).toList(),
             others.stream().filter(s -> !s.staleSinceInSync()).map(s -> s.disk).toList(),
             others.stream().filter(SimSite::staleSinceInSync).map(s -> s.disk).toList(),
+            others.stream()
+                .filter(s -> s.staleSinceInSync() && s == leader())
+                .map(s -> s.disk)
+                .toList(),
             sched.now(),
             history,
             () -> {
@@ -479,7 +505,7 @@ public final class SimWorld {
         "faults %s%s%s, injected %d, %d ops (%d writes ok, %d reads ok, %d failed), %d alone acks,"
             + " virtual %d ms, %d tasks",
         faults,
-        extendedOps ? " +host ops" : "",
+        extendedOps ? " +host ops" + (volumes > 1 ? " +" + volumes + " volumes" : "") : "",
         withMediator
             ? " +mediator ("
                 + mediator.calls

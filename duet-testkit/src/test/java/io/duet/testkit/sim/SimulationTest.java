@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
  * base seed, plus every seed of the regression corpus ({@code sim/regressions.txt}).
  *
  * <ul>
- *   <li>{@code -Dduet.seed=N} runs only seed N, printing its whole trace ({@code "N basic"}: with
- *       the basic host operations only, as corpus entries marked {@code basic} run);
+ *   <li>{@code -Dduet.seed=N} runs only seed N, printing its whole trace ({@code "N basic"} or
+ *       {@code "N L1"}: at that level of {@link SimWorld#LEVEL}, as corpus entries so marked run);
  *   <li>{@code -Dduet.seeds=N} runs N fresh seeds (soak mode);
  *   <li>{@code -Dduet.baseSeed=N} derives the fresh seeds from N instead of the clock;
  *   <li>{@code -Dduet.sim.list=true} prints every run's summary.
@@ -32,7 +32,7 @@ class SimulationTest {
     String one = System.getProperty("duet.seed");
     if (one != null && !one.isBlank()) {
       CorpusEntry e = CorpusEntry.parse(one);
-      SimResult r = SimWorld.run(e.seed(), true, e.basicOps());
+      SimResult r = SimWorld.run(e.seed(), true, e.level());
       System.out.println(r.report());
       assertThat(r.passed()).as(r.report()).isTrue();
       return;
@@ -50,14 +50,14 @@ class SimulationTest {
     List<CorpusEntry> seeds = new ArrayList<>(regressionSeeds());
     SplittableRandom derive = new SplittableRandom(base);
     for (int i = 0; i < count; i++) {
-      seeds.add(new CorpusEntry(derive.nextLong() & Long.MAX_VALUE, false));
+      seeds.add(new CorpusEntry(derive.nextLong() & Long.MAX_VALUE, SimWorld.LEVEL));
     }
     List<String> failures = new ArrayList<>();
     Map<String, Long> tally = new TreeMap<>();
     long started = System.nanoTime();
     for (CorpusEntry entry : seeds) {
       long seed = entry.seed();
-      SimResult r = SimWorld.run(seed, false, entry.basicOps());
+      SimResult r = SimWorld.run(seed, false, entry.level());
       r.tally().forEach((k, v) -> tally.merge(k, v, Long::sum));
       if (!r.passed()) {
         failures.add(r.report());
@@ -76,17 +76,26 @@ class SimulationTest {
   }
 
   /**
-   * A seed to run; {@code basicOps}: with the basic host operations only (a corpus seed recorded
-   * before the extended ones existed replays exactly as when it was found).
+   * A seed to run at a level of {@link SimWorld#LEVEL}: a corpus seed replays at the level it was
+   * found at, exactly as then.
    */
-  record CorpusEntry(long seed, boolean basicOps) {
-    /** {@code "N"} or {@code "N basic"}. */
+  record CorpusEntry(long seed, int level) {
+    /** {@code "N"} (the latest level), {@code "N basic"} (level 0) or {@code "N L<level>"}. */
     static CorpusEntry parse(String text) {
       String[] words = text.trim().split("\\s+");
-      if (words.length > 2 || words.length == 2 && !words[1].equals("basic")) {
-        throw new IllegalArgumentException("not a seed entry (N or N basic): " + text);
+      if (words.length == 1) {
+        return new CorpusEntry(Long.parseLong(words[0]), SimWorld.LEVEL);
       }
-      return new CorpusEntry(Long.parseLong(words[0]), words.length == 2);
+      if (words.length == 2 && words[1].equals("basic")) {
+        return new CorpusEntry(Long.parseLong(words[0]), 0);
+      }
+      if (words.length == 2 && words[1].matches("L[0-9]+")) {
+        int level = Integer.parseInt(words[1].substring(1));
+        if (level <= SimWorld.LEVEL) {
+          return new CorpusEntry(Long.parseLong(words[0]), level);
+        }
+      }
+      throw new IllegalArgumentException("not a seed entry (N, N basic or N L<level>): " + text);
     }
   }
 
