@@ -1,7 +1,7 @@
 package io.duet.testkit.sim;
 
+import io.duet.store.ForwardingVolume;
 import io.duet.store.Volume;
-import io.duet.store.VolumeIdentity;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.SplittableRandom;
@@ -13,16 +13,12 @@ import java.util.SplittableRandom;
  * does. Flushes do not fail here: what a failed fsync leaves of the page cache is a separate fault
  * this simulator does not model yet.
  */
-final class FailingDisk implements Volume {
-  private final Volume disk;
+final class FailingDisk extends ForwardingVolume {
   private SplittableRandom errors;
   private int percent;
 
-  /** I/O errors returned so far. */
-  long injected;
-
   FailingDisk(Volume disk) {
-    this.disk = disk;
+    super(disk);
   }
 
   /** From now on {@code percent}% of reads and writes fail, drawn from {@code errors}. */
@@ -37,7 +33,6 @@ final class FailingDisk implements Volume {
 
   private void maybeFail(boolean write) throws IOException {
     if (errors != null && errors.nextInt(100) < percent) {
-      injected++;
       boolean full = write && errors.nextInt(4) == 0;
       throw new IOException(
           full
@@ -47,69 +42,39 @@ final class FailingDisk implements Volume {
   }
 
   @Override
-  public VolumeIdentity identity() {
-    return disk.identity();
-  }
-
-  @Override
-  public int blockSize() {
-    return disk.blockSize();
-  }
-
-  @Override
-  public long blockCount() {
-    return disk.blockCount();
-  }
-
-  @Override
   public void read(long offset, ByteBuffer dst) throws IOException {
     maybeFail(false);
-    disk.read(offset, dst);
+    super.read(offset, dst);
   }
 
   @Override
   public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
     maybeFail(true);
-    disk.write(offset, src, fua);
+    super.write(offset, src, fua);
   }
 
   @Override
   public void writeAtomic(long offset, ByteBuffer src, boolean fua) throws IOException {
     maybeFail(true);
-    disk.writeAtomic(offset, src, fua);
-  }
-
-  @Override
-  public void flush() throws IOException {
-    disk.flush();
+    super.writeAtomic(offset, src, fua);
   }
 
   @Override
   public void unmap(long offset, long length) throws IOException {
     maybeFail(true);
-    disk.unmap(offset, length);
+    super.unmap(offset, length);
   }
 
   @Override
   public void writeZeroes(long offset, long length, boolean mayDeallocate) throws IOException {
     maybeFail(true);
-    disk.writeZeroes(offset, length, mayDeallocate);
+    super.writeZeroes(offset, length, mayDeallocate);
   }
 
   @Override
   public long compareAndWrite(long offset, ByteBuffer expected, ByteBuffer data, boolean fua)
       throws IOException {
     maybeFail(true);
-    return disk.compareAndWrite(offset, expected, data, fua);
-  }
-
-  @Override
-  public Extent allocation(long offset, long maxLength) throws IOException {
-    return disk.allocation(offset, maxLength);
-  }
-
-  @Override
-  public int unmapGranularityBytes() {
-    return disk.unmapGranularityBytes();
+    return super.compareAndWrite(offset, expected, data, fua);
   }
 }

@@ -29,6 +29,25 @@ class SimScenarioTest {
     assertThat(r.violations()).as(r.report()).isEmpty();
   }
 
+  /** A crashes; B takes over, acknowledges writes alone, and the link is cut. */
+  private static void bTakesOverAndWritesAloneThenTheLinkIsCut(SimWorld.Scenario s) {
+    s.crash(s.a(), false);
+    assertThat(s.runUntil(() -> is(s.b(), Role.LEADER, Availability.SERVING), DECISION_MS))
+        .as("the follower took over")
+        .isTrue();
+    s.runFor(300); // B acknowledges writes alone
+    s.partition(true);
+  }
+
+  /** A, back but without the writes B acknowledged alone, serves nothing for 3 s. */
+  private static void theStaleSiteNeverServes(SimWorld.Scenario s) {
+    holdsNever(
+        s,
+        () -> s.a().alive() && s.a().status().availability() == Availability.SERVING,
+        3_000,
+        "the stale site served");
+  }
+
   private static boolean is(SimSite site, Role role, Availability availability) {
     ReplicationStatus st = site.alive() ? site.status() : null;
     return st != null && st.role() == role && st.availability() == availability;
@@ -234,19 +253,10 @@ class SimScenarioTest {
   @Test
   void aMediatorThatLostItsRecordGrantsTheStaleSiteNothing() {
     SimWorld.Scenario s = world(111);
-    s.crash(s.a(), false);
-    assertThat(s.runUntil(() -> is(s.b(), Role.LEADER, Availability.SERVING), DECISION_MS))
-        .as("the follower took over")
-        .isTrue();
-    s.runFor(300); // B acknowledges writes alone
-    s.partition(true);
+    bTakesOverAndWritesAloneThenTheLinkIsCut(s);
     s.loseMediatorRecords();
     s.restart(s.a());
-    holdsNever(
-        s,
-        () -> s.a().alive() && s.a().status().availability() == Availability.SERVING,
-        3_000,
-        "the stale site served");
+    theStaleSiteNeverServes(s);
     assertThat(
             s.runUntil(
                 () ->
@@ -271,19 +281,10 @@ class SimScenarioTest {
   void aMediatorRestoredFromAnOlderBackupGrantsTheStaleSiteNothing() {
     SimWorld.Scenario s = world(113);
     s.backUpMediator(); // in sync at epoch 1, A leads
-    s.crash(s.a(), false);
-    assertThat(s.runUntil(() -> is(s.b(), Role.LEADER, Availability.SERVING), DECISION_MS))
-        .as("the follower took over")
-        .isTrue();
-    s.runFor(300); // B acknowledges writes alone
-    s.partition(true);
+    bTakesOverAndWritesAloneThenTheLinkIsCut(s);
     s.restoreMediatorBackup();
     s.restart(s.a());
-    holdsNever(
-        s,
-        () -> s.a().alive() && s.a().status().availability() == Availability.SERVING,
-        3_000,
-        "the stale site served");
+    theStaleSiteNeverServes(s);
     // B's epoch outranks the restored record: once the lease that record gave A plus the grace
     // has run out, the mediator adopts B as the survivor again and B serves.
     assertThat(s.runUntil(() -> is(s.b(), Role.LEADER, Availability.SERVING), DECISION_MS))
