@@ -19,8 +19,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code duet mediator run} and {@code duet mediator user}: the third-site mediator process; {@code
- * duet mediator add|show|remove}: the mediator a site uses ({@link MediatorSiteCommands}).
+ * {@code duet mediator run}, {@code duet mediator user} and {@code duet mediator restored}: the
+ * third-site mediator process; {@code duet mediator add|show|remove}: the mediator a site uses
+ * ({@link MediatorSiteCommands}).
  */
 @Command(
     name = "mediator",
@@ -31,6 +32,7 @@ import picocli.CommandLine.Spec;
     subcommands = {
       MediatorCommand.Run.class,
       MediatorCommand.User.class,
+      MediatorCommand.Restored.class,
       MediatorSiteCommands.Add.class,
       MediatorSiteCommands.Show.class,
       MediatorSiteCommands.Remove.class
@@ -120,6 +122,40 @@ final class MediatorCommand extends GroupCommand {
         }
       }
       return cfg;
+    }
+  }
+
+  /**
+   * After the data directory was restored from a backup: see {@link
+   * MediatorServer#restoredFromBackup}.
+   */
+  @Command(
+      name = "restored",
+      description = {
+        "Tell a stopped mediator's --data-dir DIR that it was restored from a backup, before it"
+            + " runs again.",
+        "Its records may lag what the sites did since: each decides nothing until both of its"
+            + " sites have reported their epochs, so a site that missed a takeover is never made"
+            + " the survivor."
+      },
+      mixinStandardHelpOptions = true)
+  static final class Restored implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+      DuetCli cli = (DuetCli) spec.root().userObject();
+      if (cli.dataDir() == null) {
+        throw new UsageError("give the mediator's --data-dir DIR");
+      }
+      int n = MediatorServer.restoredFromBackup(cli.dataDir());
+      cli.out()
+          .println(
+              n
+                  + " record"
+                  + (n == 1 ? "" : "s")
+                  + " now wait for both sites to report their epochs before deciding anything");
+      return 0;
     }
   }
 

@@ -57,6 +57,11 @@ public final class LocalMediator {
     return state.register(group, siteA, siteB, leader, epoch);
   }
 
+  /** As {@link MediatorServer#restoredFromBackup}, for a mediator in this process. */
+  public int restoredFromBackup() throws MediatorException {
+    return state.distrustAll();
+  }
+
   /** Forgets {@code group}'s record (as a DELETE, or a data directory replaced by an empty one). */
   public void remove(UUID group) throws MediatorException {
     state.remove(group);

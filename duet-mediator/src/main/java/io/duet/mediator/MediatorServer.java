@@ -232,6 +232,28 @@ public final class MediatorServer implements AutoCloseable {
   }
 
   /**
+   * Tells the data directory of a stopped mediator that it was restored from a backup (for {@code
+   * duet mediator restored}): its records may lag what the sites did since the backup, and the only
+   * witness of a newer epoch may be a site that is down, so every record decides nothing (no
+   * takeover, survivor or lease beyond what heartbeats carry) until both of its sites have reported
+   * their epochs again; then it settles on the highest. Durable on return.
+   *
+   * @return how many records
+   * @throws MediatorException {@link MediatorException.Kind#CONFLICT} while the mediator runs
+   */
+  public static int restoredFromBackup(Path dataDir) throws IOException {
+    // The bindings' lock is the running mediator's: holding it proves the mediator is stopped.
+    SiteBindings lock = SiteBindings.open(dataDir);
+    try {
+      MediatorState state =
+          MediatorState.open(dataDir, new FailoverRules(1, 0), MediatorClock.SYSTEM);
+      return state.distrustAll();
+    } finally {
+      lock.close();
+    }
+  }
+
+  /**
    * Frees a user (or a client certificate's subject) from the site it acts for, in the data
    * directory of a stopped mediator (for {@code duet mediator user NAME --unbind}); its next
    * request binds it again. Durable on return.

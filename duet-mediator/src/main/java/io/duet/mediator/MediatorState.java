@@ -73,6 +73,24 @@ final class MediatorState {
     return state;
   }
 
+  /**
+   * Every record becomes one registered anew (see {@link FailoverRules}): after a restore from a
+   * backup it may lag what the sites did since, and only a site that was down then knows the newer
+   * epoch, so nothing is decided before both sites have reported again. Durable on return.
+   *
+   * @return how many records
+   */
+  synchronized int distrustAll() throws MediatorException {
+    for (Map.Entry<UUID, Entry> e : entries.entrySet()) {
+      Relationship r = e.getValue().record();
+      Relationship next =
+          r.withPending(new Relationship.Pending(java.util.Set.of(r.siteA(), r.siteB()), null));
+      persist(next);
+      e.setValue(new Entry(next, e.getValue().leaseUntilNanos()));
+    }
+    return entries.size();
+  }
+
   private static boolean isRecordFile(Path f) {
     String name = f.getFileName().toString();
     return name.length() == 36 && !name.contains(".");

@@ -255,6 +255,23 @@ class MediatorStateTest {
   }
 
   @Test
+  void aRecordRestoredFromABackupDecidesNothingUntilBothSitesReport() throws IOException {
+    // The backup says in sync at epoch 1; B took over at epoch 2 since, and is down now.
+    assertThat(state.distrustAll()).isEqualTo(1);
+    state = reopen(); // the restored mediator starts
+    clock.advanceMs(LEASE_MS + GRACE_MS);
+    assertThat(state.apply(GROUP, new Heartbeat(A, 1, A, true)).granted()).isTrue();
+    Decision alone = state.apply(GROUP, new OutOfSync(A, 1));
+    assertThat(alone.granted()).as("A may not become the survivor: B may hold epoch 2").isFalse();
+    assertThat(alone.reason()).isEqualTo(Reason.UNCONFIRMED);
+    // B returns and reports its epoch: the record settles on it, and A is fenced.
+    Decision confirmed = state.apply(GROUP, new Heartbeat(B, 2, B, false));
+    assertThat(confirmed.relationship().epoch()).isEqualTo(2);
+    assertThat(confirmed.relationship().survivor()).isEqualTo(B);
+    assertThat(state.apply(GROUP, new RenewLease(A, 1)).granted()).isFalse();
+  }
+
+  @Test
   void mediatorFailurePreElectionBlocksATakeoverUntilTheLeaderRenews() throws IOException {
     state.apply(GROUP, new RenewLease(A, 1));
     // The leader lost the mediator; the sites pre-elect it; the follower records it here.

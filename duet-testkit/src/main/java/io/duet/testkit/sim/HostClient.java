@@ -12,9 +12,9 @@ import java.util.SplittableRandom;
  * the {@link History}. A write that fails or dies with its site stays indeterminate.
  *
  * <p>In runs that enable them, some writes go as WRITE ATOMIC, as COMPARE AND WRITE of one block
- * (expecting what this host last saw there), or as writes across a replication chunk boundary
- * (split into chunks, atomic per block only). Those choices come from a stream of their own, so
- * runs that do not enable them replay exactly as before they existed.
+ * (expecting what this host last saw there), as writes across a replication chunk boundary (split
+ * into chunks, atomic per block only), or as UNMAP or WRITE ZEROES. Those choices come from a
+ * stream of their own, so runs that do not enable them replay exactly as before they existed.
  */
 final class HostClient {
   private final SimWorld world;
@@ -35,6 +35,9 @@ final class HostClient {
 
   private final long volumeBlocks;
 
+  /** Whether some plain writes go as UNMAP or WRITE ZEROES (level 5 of the simulator on). */
+  private final boolean zeroOps;
+
   /** Block -> the value this host last read or wrote there (what a compare-and-write expects). */
   private final java.util.Map<Long, Long> lastSeen = new java.util.HashMap<>();
 
@@ -54,7 +57,8 @@ final class HostClient {
       SplittableRandom extra,
       int chunkBlocks,
       int volumes,
-      long volumeBlocks) {
+      long volumeBlocks,
+      boolean zeroOps) {
     this.world = world;
     this.site = site;
     this.peer = peer;
@@ -65,6 +69,7 @@ final class HostClient {
     this.chunkBlocks = chunkBlocks;
     this.volumes = volumes;
     this.volumeBlocks = volumeBlocks;
+    this.zeroOps = zeroOps;
   }
 
   SimSite site() {
@@ -143,9 +148,16 @@ final class HostClient {
     } else if (variant >= 5 && variant < 10) {
       op.compare = true;
       op.expected = lastSeen.getOrDefault(first, 0L);
+    } else if (variant >= 10 && zeroOps && extra.nextInt(4) == 0) {
+      op.zeroes = true;
+      op.unmap = extra.nextBoolean();
+      op.fua = false; // neither UNMAP nor WRITE ZEROES carries FUA
     }
     if (kind == Op.Kind.WRITE) {
       world.invariants.onWriteInvoked(op);
+    }
+    if (op.zeroes) {
+      world.invariants.onZeroWriteInvoked(op);
     }
     running = op;
     ReplicatedVolume volume = site.volume(vol);
@@ -162,7 +174,11 @@ final class HostClient {
         case WRITE -> {
           long offset = (op.firstBlock - op.volume * volumeBlocks) * SimDisk.BLOCK;
           ByteBuffer data = ByteBuffer.wrap(BlockData.encode(op.value, op.firstBlock, op.blocks));
-          if (op.compare) {
+          if (op.zeroes && op.unmap) {
+            volume.unmap(offset, (long) op.blocks * SimDisk.BLOCK);
+          } else if (op.zeroes) {
+            volume.writeZeroes(offset, (long) op.blocks * SimDisk.BLOCK, (op.value & 1) == 0);
+          } else if (op.compare) {
             byte[] expected =
                 op.expected == 0
                     ? new byte[SimDisk.BLOCK]
@@ -216,7 +232,7 @@ final class HostClient {
       schedule(rnd.nextLong(4_000_000));
     } else if (error == null) {
       for (int i = 0; i < op.blocks; i++) {
-        long seen = op.kind == Op.Kind.WRITE ? op.value : values == null ? 0 : values[i];
+        long seen = op.kind == Op.Kind.WRITE ? op.registerValue() : values == null ? 0 : values[i];
         if (op.kind != Op.Kind.FLUSH && seen != BlockData.GARBAGE) {
           lastSeen.put(op.firstBlock + i, seen);
         }

@@ -20,6 +20,10 @@ final class Invariants {
   private final Map<Long, String> aloneAcks = new HashMap<>();
 
   private final Map<Long, Op> writesByValue = new HashMap<>();
+
+  /** The UNMAP and WRITE ZEROES of the run: their blocks hold 0, which names none of them. */
+  private final List<Op> zeroWrites = new ArrayList<>();
+
   final PowerLossLedger powerLoss = new PowerLossLedger(writesByValue);
   long aloneAckCount;
 
@@ -45,6 +49,11 @@ final class Invariants {
 
   void onWriteInvoked(Op op) {
     writesByValue.put(op.value, op);
+  }
+
+  /** Marks {@code op} as an UNMAP or WRITE ZEROES (call right after {@link #onWriteInvoked}). */
+  void onZeroWriteInvoked(Op op) {
+    zeroWrites.add(op);
   }
 
   /** G3: a site's epoch never goes back, not even across its restarts. */
@@ -172,12 +181,24 @@ final class Invariants {
     for (int i = 0; i < op.blocks; i++) {
       long block = op.firstBlock + i;
       long held = BlockData.decode(peer.disk.block(block), 0, block);
-      if (held == op.value) {
-        continue;
+      if (held == op.registerValue() || held == 0 && zeroedSince(block, op.invokeNanos)) {
+        continue; // its value, or zeros an UNMAP or WRITE ZEROES may have left there since
       }
       Op later = writesByValue.get(held);
       if (later == null || later.invokeNanos <= op.invokeNanos) {
         return true; // the peer holds something older than this write
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether an UNMAP or WRITE ZEROES of {@code block} was invoked at or after {@code fromNanos}.
+   */
+  private boolean zeroedSince(long block, long fromNanos) {
+    for (Op z : zeroWrites) {
+      if (z.covers(block) && z.invokeNanos >= fromNanos) {
+        return true;
       }
     }
     return false;
@@ -208,7 +229,8 @@ final class Invariants {
         continue;
       }
       // An indeterminate write (completion NEVER) may have taken effect at any time: never late.
-      long heldDone = held == 0 ? Long.MIN_VALUE : holder.completeNanos;
+      // Zeros are the initial content's, or those of the latest UNMAP or WRITE ZEROES that counts.
+      long heldDone = held == 0 ? zeroedDone(block) : holder.completeNanos;
       if (heldDone < e.getValue()) {
         violation(
             "G1: site "
@@ -221,6 +243,21 @@ final class Invariants {
                 + Op.ms(e.getValue()));
       }
     }
+  }
+
+  /**
+   * When the latest UNMAP or WRITE ZEROES of {@code block} completed (never: MAX): zeros may be
+   * its, even if a power loss excused it (excused writes may survive; a value's holder counts the
+   * same way).
+   */
+  private long zeroedDone(long block) {
+    long done = Long.MIN_VALUE;
+    for (Op z : zeroWrites) {
+      if (z.covers(block)) {
+        done = Math.max(done, z.ok() ? z.completeNanos : Op.NEVER);
+      }
+    }
+    return done;
   }
 
   /** G1's durability half: see {@link PowerLossLedger#check}. */

@@ -34,6 +34,9 @@ final class LinearizabilityChecker {
     // Block -> the first invocation of a write no longer counted there: a miscompare after it may
     // have seen that write's value, which the checker no longer places.
     Map<Long, Long> firstUncounted = new java.util.HashMap<>();
+    // The same for UNMAP and WRITE ZEROES: their zeros are the initial content's, so a read of 0
+    // after one that no longer counts may have seen it, and is left out like a read of its value.
+    Map<Long, Long> firstUncountedZeroes = new java.util.HashMap<>();
     for (Op op : history.ops()) {
       if (op.kind != Op.Kind.WRITE) {
         continue;
@@ -44,6 +47,9 @@ final class LinearizabilityChecker {
       if (op.discarded || powerLoss.excused(op.value)) {
         for (int i = 0; i < op.blocks; i++) {
           firstUncounted.merge(op.firstBlock + i, op.invokeNanos, Math::min);
+          if (op.zeroes) {
+            firstUncountedZeroes.merge(op.firstBlock + i, op.invokeNanos, Math::min);
+          }
         }
       }
     }
@@ -55,8 +61,10 @@ final class LinearizabilityChecker {
       // checker no longer places: what it wrote still counts, what it compared does not.
       boolean comparedGone =
           op.compare
-              && op.expected != 0
-              && (powerLoss.excused(op.expected) || discarded.contains(op.expected));
+              && (op.expected != 0
+                  ? powerLoss.excused(op.expected) || discarded.contains(op.expected)
+                  : firstUncountedZeroes.getOrDefault(op.firstBlock, Long.MAX_VALUE)
+                      < op.completeNanos);
       if (op.outcome == Op.Outcome.MISCOMPARE
           && (comparedGone
               || firstUncounted.getOrDefault(op.firstBlock, Long.MAX_VALUE) < op.completeNanos)) {
@@ -84,7 +92,7 @@ final class LinearizabilityChecker {
                   new RegisterOp(
                       op.id,
                       true,
-                      op.value,
+                      op.registerValue(),
                       op.invokeNanos,
                       end,
                       op.compare && !comparedGone
@@ -98,6 +106,10 @@ final class LinearizabilityChecker {
           }
           if (v != 0 && (powerLoss.excused(v) || discarded.contains(v))) {
             continue; // a write no longer counted (excused in a power loss, or given up)
+          }
+          if (v == 0
+              && firstUncountedZeroes.getOrDefault(block, Long.MAX_VALUE) < op.completeNanos) {
+            continue;
           }
           if (v == BlockData.GARBAGE) {
             violations.add("block " + block + ": read a torn or corrupt block: " + op);

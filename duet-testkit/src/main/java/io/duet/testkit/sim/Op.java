@@ -81,6 +81,19 @@ final class Op {
   boolean acrossChunks;
 
   /**
+   * A write of zeros, UNMAP or WRITE ZEROES ({@link #unmap} says which): its blocks read as 0, the
+   * initial content, so {@link #value} only names the operation; G2 sees it write 0.
+   */
+  boolean zeroes;
+
+  boolean unmap;
+
+  /** What a write leaves in its blocks as {@link BlockData} decodes them. */
+  long registerValue() {
+    return zeroes ? 0 : value;
+  }
+
+  /**
    * The group's volume it addressed. Block numbers are the site disk's, on which the volumes lie
    * side by side; a FLUSH covers its own volume only.
    */
@@ -97,6 +110,9 @@ final class Op {
   String label() {
     if (kind != Kind.WRITE) {
       return kind.name();
+    }
+    if (zeroes) {
+      return unmap ? "UNMAP" : "WRITE_ZEROES";
     }
     return compare
         ? "COMPARE_AND_WRITE"
@@ -117,11 +133,15 @@ final class Op {
     String what =
         switch (kind) {
           case WRITE ->
-              (compare ? "caw " + Long.toHexString(expected) + "->" : atomic ? "atomic " : "write ")
-                  + Long.toHexString(value)
-                  + " "
-                  + range
-                  + (fua ? " fua" : "");
+              zeroes
+                  ? (unmap ? "unmap " : "zeroes ") + Long.toHexString(value) + " " + range
+                  : (compare
+                          ? "caw " + Long.toHexString(expected) + "->"
+                          : atomic ? "atomic " : "write ")
+                      + Long.toHexString(value)
+                      + " "
+                      + range
+                      + (fua ? " fua" : "");
           case READ -> "read " + range + (readValues == null ? "" : " -> " + hex(readValues));
           case FLUSH -> "flush";
         };

@@ -59,12 +59,8 @@ final class PowerLossLedger {
       boolean loserStill =
           (stale.contains(k.loser()) || losing.contains(k.loser()))
               && lastLoss.getOrDefault(k.loser(), Long.MIN_VALUE) == k.lostAt();
-      if (losing.contains(k.keeper())
-          && loserStill
-          && !promised(k.write(), nowNanos, history)
-          && excusedValues.putIfAbsent(k.write().value, nowNanos) == null) {
-        k.write().discarded = true;
-        excused.add(new Excused(k.write(), nowNanos));
+      if (losing.contains(k.keeper()) && loserStill && !promised(k.write(), nowNanos, history)) {
+        excuse(k.write(), nowNanos);
       }
     }
     keptByPeer.removeIf(k -> losing.contains(k.keeper()));
@@ -130,16 +126,17 @@ final class PowerLossLedger {
           if (value == d.value(block)) {
             blocks.put(block, value); // the cached content a tear mixes with older sectors
           }
+          if (value == 0) {
+            excuseZeroWrites(block, d, keeping, staleLeading, nowNanos, history);
+            continue;
+          }
           if (write == null
               || saved(block, write, d, keeping, staleLeading, nowNanos)
               || promised(write, nowNanos, history)
                   && durableCopies.stream().anyMatch(o -> durablyAtLeast(o, block, write))) {
             continue;
           }
-          if (excusedValues.putIfAbsent(value, nowNanos) == null) {
-            write.discarded = true;
-            excused.add(new Excused(write, nowNanos));
-          }
+          excuse(write, nowNanos);
         }
       }
       cached.add(blocks);
@@ -175,15 +172,64 @@ final class PowerLossLedger {
         continue;
       }
       for (SimDisk d : copies) {
+        if (d.durableValue(block) == 0) {
+          for (Op z : zeroWrites(block, nowNanos, history)) {
+            if (!promised(z, nowNanos, history)) {
+              excuse(z, nowNanos);
+            }
+          }
+          continue;
+        }
         Op write = writesByValue.get(d.durableValue(block));
-        if (write != null
-            && !promised(write, nowNanos, history)
-            && excusedValues.putIfAbsent(write.value, nowNanos) == null) {
-          write.discarded = true;
-          excused.add(new Excused(write, nowNanos));
+        if (write != null && !promised(write, nowNanos, history)) {
+          excuse(write, nowNanos);
         }
       }
     }
+  }
+
+  /**
+   * Zeros in {@code block} of {@code loser}'s page cache go with its power: the UNMAP and WRITE
+   * ZEROES there that no FLUSH promised and no site keeping power (or a leading stale one, for a
+   * later one) holds as zeros, nor the loser durably, are excused. Zeros do not name their write,
+   * so every such operation on the block counts (leniently) as in the page cache.
+   */
+  private void excuseZeroWrites(
+      long block,
+      SimDisk loser,
+      List<SimDisk> keeping,
+      List<SimDisk> staleLeading,
+      long nowNanos,
+      History history) {
+    for (Op z : zeroWrites(block, nowNanos, history)) {
+      if (promised(z, nowNanos, history)) {
+        continue; // durable once its FLUSH completed: these zeros come from a later one
+      }
+      SimDisk keeper = null;
+      for (SimDisk d : keeping) {
+        keeper = keeper == null && d.value(block) == 0 ? d : keeper;
+      }
+      for (SimDisk d : staleLeading) {
+        boolean later = z.invokeNanos > lastLoss.getOrDefault(d, Long.MAX_VALUE);
+        keeper = keeper == null && later && d.value(block) == 0 ? d : keeper;
+      }
+      if (keeper != null) {
+        keptByPeer.add(new KeptByPeer(z, loser, nowNanos, keeper));
+      } else if (loser.durableValue(block) != 0) {
+        excuse(z, nowNanos);
+      }
+    }
+  }
+
+  /** The UNMAP and WRITE ZEROES of {@code block} invoked by {@code nowNanos} and still counted. */
+  private List<Op> zeroWrites(long block, long nowNanos, History history) {
+    List<Op> out = new ArrayList<>();
+    for (Op op : history.ops()) {
+      if (op.zeroes && op.covers(block) && op.invokeNanos <= nowNanos && !op.discarded) {
+        out.add(op);
+      }
+    }
+    return out;
   }
 
   /**
@@ -270,9 +316,15 @@ final class PowerLossLedger {
     return holder != null && holder.invokeNanos > write.invokeNanos;
   }
 
-  /** Excuses {@code write} as lost in a power loss at {@code atNanos} (for the checker's tests). */
+  /**
+   * Excuses {@code write} as lost in a power loss at {@code atNanos}, unless it no longer counts
+   * already. One excused while in flight and acknowledged since counts again (see {@link
+   * #onCompleted}), so a later power loss can excuse it again (simulation seed
+   * 3934420732032130405); reads of its value stay dropped from the first time on.
+   */
   void excuse(Op write, long atNanos) {
-    if (excusedValues.putIfAbsent(write.value, atNanos) == null) {
+    excusedValues.putIfAbsent(write.value, atNanos);
+    if (!write.discarded) {
       write.discarded = true;
       excused.add(new Excused(write, atNanos));
     }
@@ -307,7 +359,7 @@ final class PowerLossLedger {
    */
   boolean tornTolerated(long block, long atNanos, History history) {
     for (Tear t : tears.getOrDefault(block, List.of())) {
-      if (tolerated(t, atNanos) && !overwrittenSince(block, t.atNanos(), atNanos, history)) {
+      if (tolerated(t, block, atNanos) && !overwrittenSince(block, t.atNanos(), atNanos, history)) {
         return true;
       }
     }
@@ -317,12 +369,35 @@ final class PowerLossLedger {
   /** As above, at a power loss: whether some tear of {@code block} is tolerated by now. */
   private boolean tornTolerated(long block) {
     return tears.getOrDefault(block, List.of()).stream()
-        .anyMatch(t -> tolerated(t, Long.MAX_VALUE));
+        .anyMatch(t -> tolerated(t, block, Long.MAX_VALUE));
   }
 
-  private boolean tolerated(Tear t, long atNanos) {
+  private boolean tolerated(Tear t, long block, long atNanos) {
+    if (t.atNanos() > atNanos) {
+      return false;
+    }
+    if (t.value() == 0) {
+      // Torn zeros stand for an UNMAP or WRITE ZEROES of the block excused by then.
+      for (Excused e : excused) {
+        if (e.write().zeroes && e.write().covers(block) && e.atNanos() <= atNanos) {
+          return true;
+        }
+      }
+      return false;
+    }
     Long excusedAt = excusedValues.get(t.value());
-    return t.atNanos() <= atNanos && excusedAt != null && excusedAt <= atNanos;
+    return excusedAt != null && excusedAt <= atNanos;
+  }
+
+  /** Whether an UNMAP or WRITE ZEROES of {@code block} invoked before {@code beforeNanos} went. */
+  boolean zeroWriteExcused(long block, long beforeNanos) {
+    for (Excused e : excused) {
+      Op z = e.write();
+      if (z.zeroes && z.covers(block) && z.invokeNanos < beforeNanos) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean overwrittenSince(long block, long from, long to, History history) {

@@ -133,6 +133,9 @@ final class RegisterChecker {
       if (o.condition() != Condition.DIFFERS) {
         (o.write() ? written : read).add(o.value());
       }
+      if (o.condition() == Condition.EQUALS) {
+        read.add(o.expected()); // a compare-and-write that wrote saw what it expected
+      }
     }
     // A miscompare observed "something else" without naming it: an indeterminate write nobody
     // read, invoked before the miscompare ended, may be what it saw. Keeping every such write in

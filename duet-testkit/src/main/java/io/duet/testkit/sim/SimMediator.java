@@ -107,7 +107,8 @@ final class SimMediator {
 
   /**
    * The mediator's machine is rebuilt from the backup: it goes down, its records become the backed
-   * up ones (older epochs, an older survivor), and it starts again. The backup is used up.
+   * up ones (older epochs, an older survivor), the operator marks them restored ({@code duet
+   * mediator restored}) and it starts again. The backup is used up.
    */
   void restoreBackup() {
     if (mediator != null) {
@@ -119,6 +120,11 @@ final class SimMediator {
     backup = null;
     trace.log("M", "records restored from the backup of " + backupAtNanos / 1_000_000 + " ms");
     start();
+    try {
+      mediator.restoredFromBackup(); // the operator's step of the restore (duet mediator restored)
+    } catch (MediatorException e) {
+      throw new IllegalStateException("cannot mark the restored records", e);
+    }
   }
 
   private static void copyTree(Path from, Path to) {

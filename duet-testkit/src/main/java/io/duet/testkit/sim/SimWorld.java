@@ -72,6 +72,9 @@ public final class SimWorld {
   /** Volumes in the group (each {@link #VOLUME_BYTES}, side by side on each site's disk). */
   private int volumes = 1;
 
+  /** The level of {@link #LEVEL} this run draws at. */
+  private int level = LEVEL;
+
   private SimWorld(long seed, boolean verbose, Path dir) {
     this.seed = seed;
     this.rnd = new SplittableRandom(seed);
@@ -84,10 +87,11 @@ public final class SimWorld {
    * What a run may draw, by the generation it was added in: 0, plain writes, reads and flushes and
    * the faults before disk errors; 1, also WRITE ATOMIC, COMPARE AND WRITE and writes across
    * replication chunks; 2, also disk errors; 3, also clock steps, a mediator rebuilt from an older
-   * backup and verify under load; 4, also groups of two volumes. Fresh seeds run at the latest; a
-   * corpus seed replays at the level it was found at, exactly as then.
+   * backup and verify under load; 4, also groups of two volumes; 5, also UNMAP and WRITE ZEROES.
+   * Fresh seeds run at the latest; a corpus seed replays at the level it was found at, exactly as
+   * then.
    */
-  public static final int LEVEL = 4;
+  public static final int LEVEL = 5;
 
   /** Runs the simulation of {@code seed}; with {@code verbose}, prints every event. */
   public static SimResult run(long seed, boolean verbose) {
@@ -105,6 +109,7 @@ public final class SimWorld {
   }
 
   private SimResult run(int level) {
+    this.level = level;
     EnumSet<Nemesis.Fault> faults = chooseFaults();
     faults.removeIf(f -> f.level() > level);
     boolean withMediator = rnd.nextInt(2) == 0;
@@ -162,7 +167,8 @@ public final class SimWorld {
         extendedOps ? laterOps.split() : null,
         chunkBlocks,
         volumes,
-        VOLUME_BYTES / SimDisk.BLOCK);
+        VOLUME_BYTES / SimDisk.BLOCK,
+        extendedOps && level >= 5);
   }
 
   /** Faults injected and host operations by kind and outcome (see {@link SimResult#tally}). */

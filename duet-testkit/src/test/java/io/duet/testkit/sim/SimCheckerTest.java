@@ -206,6 +206,13 @@ class SimCheckerTest {
   }
 
   @Test
+  void anIndeterminateWriteACompareAndWriteFoundIsNotLeftOut() {
+    // Seed 6953419119643435828: a failed UNMAP took effect, and a compare-and-write expecting its
+    // zeros found them; nobody read them otherwise.
+    assertThat(check(w(5, 0, 10), w(0, 20, NEVER), caw(0, 7, 30, 40), r(7, 50, 60))).isEmpty();
+  }
+
+  @Test
   void anIndeterminateCompareAndWriteThatWasReadTookEffectWhereItFit() {
     assertThat(check(w(1, 0, 10), caw(1, 2, 20, NEVER), w(4, 30, 40), r(2, 35, 50))).isEmpty();
   }
@@ -290,6 +297,26 @@ class SimCheckerTest {
         .isZero();
   }
 
+  @Test
+  void anUnflushedUnmapLostWithThePageCacheIsExcusedAndAFlushedOneIsNot() {
+    PowerLossRun unflushed = new PowerLossRun();
+    Op v = unflushed.write(0, 10, true); // durable at A; B holds it too, not the unmap after it
+    unflushed.b.write(0, ByteBuffer.wrap(BlockData.encode(v.value, 0, 1)), true);
+    Op unmap = unflushed.unmap(20, 30);
+    unflushed.powerLossOfA(40);
+    assertThat(unmap.discarded)
+        .as("its zeros were only in A's page cache, and nothing promised them")
+        .isTrue();
+
+    PowerLossRun flushed = new PowerLossRun();
+    flushed.write(0, 10, true);
+    Op kept = flushed.unmap(20, 30);
+    Op flush = flushed.history.invoke("A", 1, Op.Kind.FLUSH, 0, 0, 0, 35);
+    flushed.history.ok(flush, 36, null);
+    flushed.powerLossOfA(40);
+    assertThat(kept.discarded).as("the flush promised it: the final checks hold A to it").isFalse();
+  }
+
   private static final class PowerLossRun {
     final History history = new History();
     final Invariants invariants = new Invariants();
@@ -303,6 +330,18 @@ class SimCheckerTest {
       op.fua = fua;
       invariants.onWriteInvoked(op);
       a.write(0, ByteBuffer.wrap(BlockData.encode(op.value, 0, 1)), fua);
+      history.ok(op, complete, null);
+      return op;
+    }
+
+    /** An acknowledged UNMAP of block 0 at A, in A's page cache. */
+    Op unmap(long invoke, long complete) {
+      Op op = history.invoke("A", 1, Op.Kind.WRITE, 0, 1, 0x200 + ++values, invoke);
+      op.zeroes = true;
+      op.unmap = true;
+      invariants.onWriteInvoked(op);
+      invariants.onZeroWriteInvoked(op);
+      a.unmap(0, SimDisk.BLOCK);
       history.ok(op, complete, null);
       return op;
     }
