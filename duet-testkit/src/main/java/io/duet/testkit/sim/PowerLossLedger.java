@@ -142,7 +142,7 @@ final class PowerLossLedger {
       cached.add(blocks);
     }
     if (keeping.isEmpty() && durableCopies.size() > 1) {
-      excuseUndecided(durableCopies, nowNanos, history);
+      excuseUndecided(durableCopies, staleLeading, nowNanos, history);
     }
     cut.run();
     losing.forEach(d -> lastLoss.put(d, nowNanos));
@@ -159,11 +159,13 @@ final class PowerLossLedger {
 
   /**
    * No site keeps a current copy: every copy is one whose site lost power since the sites were last
-   * in sync, and recovery makes one of them win. A value durable at some of them but not at all is
-   * then lost if another copy wins, which is allowed unless a FLUSH or FUA promised it (the final
-   * checks hold the sites to those): a host read of it promised nothing about power loss.
+   * in sync, and recovery makes one of them win (a leading one that keeps power: its own). A value
+   * durable at some of them but not at all is then lost if another copy wins, which is allowed
+   * unless a FLUSH or FUA promised it (the final checks hold the sites to those): a host read of it
+   * promised nothing about power loss.
    */
-  private void excuseUndecided(List<SimDisk> copies, long nowNanos, History history) {
+  private void excuseUndecided(
+      List<SimDisk> copies, List<SimDisk> staleLeading, long nowNanos, History history) {
     long blocks = copies.getFirst().blockCount();
     for (long block = 0; block < blocks; block++) {
       long first = copies.getFirst().durableValue(block);
@@ -173,6 +175,9 @@ final class PowerLossLedger {
       }
       for (SimDisk d : copies) {
         if (d.durableValue(block) == 0) {
+          if (staleLeading.stream().anyMatch(o -> o.value(b) == 0)) {
+            continue; // the leading copy keeps its zeros
+          }
           for (Op z : zeroWrites(block, nowNanos, history)) {
             if (!promised(z, nowNanos, history)) {
               excuse(z, nowNanos);
@@ -181,7 +186,10 @@ final class PowerLossLedger {
           continue;
         }
         Op write = writesByValue.get(d.durableValue(block));
-        if (write != null && !promised(write, nowNanos, history)) {
+        // A stale site that leads and keeps power keeps what it holds: its copy is the one that
+        // wins (simulation seed 1202652299217637081).
+        boolean kept = staleLeading.stream().anyMatch(o -> o.value(b) == d.durableValue(b));
+        if (write != null && !kept && !promised(write, nowNanos, history)) {
           excuse(write, nowNanos);
         }
       }
@@ -259,7 +267,7 @@ final class PowerLossLedger {
       // of the other site's cached copy does not take away.
       if (atLeast(held, write)
           || d.holdsOrSuperseded(block, write.value)
-          || held == BlockData.GARBAGE && tornTolerated(block)) {
+          || held == BlockData.GARBAGE && tornTolerated(block, write)) {
         keptByPeer.add(new KeptByPeer(write, losing, nowNanos, d));
         return true;
       }
@@ -281,7 +289,7 @@ final class PowerLossLedger {
             && !d.volatileValues().getOrDefault(block, Set.of()).contains(write.value);
     return atLeast(held, write)
         || appliedAndDurable // durable, or overwritten by what this site ordered after it
-        || held == BlockData.GARBAGE && tornTolerated(block);
+        || held == BlockData.GARBAGE && tornTolerated(block, write);
   }
 
   /** Whether a FUA or a FLUSH completed by {@code nowNanos} covers {@code write}. */
@@ -366,10 +374,14 @@ final class PowerLossLedger {
     return false;
   }
 
-  /** As above, at a power loss: whether some tear of {@code block} is tolerated by now. */
-  private boolean tornTolerated(long block) {
+  /**
+   * As above, at a power loss: whether some tear of {@code block} tolerated by now can stand for
+   * {@code write}, which must then be older than the tear (simulation seed 3743934884227454558: a
+   * copy torn long before stood for a write made since).
+   */
+  private boolean tornTolerated(long block, Op write) {
     return tears.getOrDefault(block, List.of()).stream()
-        .anyMatch(t -> tolerated(t, block, Long.MAX_VALUE));
+        .anyMatch(t -> write.invokeNanos < t.atNanos() && tolerated(t, block, Long.MAX_VALUE));
   }
 
   private boolean tolerated(Tear t, long block, long atNanos) {
