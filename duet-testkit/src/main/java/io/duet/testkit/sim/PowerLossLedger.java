@@ -186,9 +186,13 @@ final class PowerLossLedger {
           continue;
         }
         Op write = writesByValue.get(d.durableValue(block));
-        // A stale site that leads and keeps power keeps what it holds: its copy is the one that
-        // wins (simulation seed 1202652299217637081).
-        boolean kept = staleLeading.stream().anyMatch(o -> o.value(b) == d.durableValue(b));
+        // A stale site that leads and keeps power keeps what it holds, or wrote over since: its
+        // copy is the one that wins (simulation seeds 1202652299217637081, 7876046146584390753).
+        boolean kept =
+            write != null
+                && staleLeading.stream()
+                    .anyMatch(
+                        o -> atLeast(o.value(b), write) || o.holdsOrSuperseded(b, write.value));
         if (write != null && !kept && !promised(write, nowNanos, history)) {
           excuse(write, nowNanos);
         }
