@@ -125,6 +125,15 @@ final class MediatorCommand extends GroupCommand {
     }
   }
 
+  /** The command line's root, which must name the mediator's --data-dir for this command. */
+  private static DuetCli withDataDir(CommandSpec spec) {
+    DuetCli cli = (DuetCli) spec.root().userObject();
+    if (cli.dataDir() == null) {
+      throw new UsageError("give the mediator's --data-dir DIR");
+    }
+    return cli;
+  }
+
   /**
    * After the data directory was restored from a backup: see {@link
    * MediatorServer#restoredFromBackup}.
@@ -144,10 +153,7 @@ final class MediatorCommand extends GroupCommand {
 
     @Override
     public Integer call() throws IOException {
-      DuetCli cli = (DuetCli) spec.root().userObject();
-      if (cli.dataDir() == null) {
-        throw new UsageError("give the mediator's --data-dir DIR");
-      }
+      DuetCli cli = withDataDir(spec);
       int n = MediatorServer.restoredFromBackup(cli.dataDir());
       cli.out()
           .println(
@@ -202,10 +208,7 @@ final class MediatorCommand extends GroupCommand {
 
     @Override
     public Integer call() throws IOException {
-      DuetCli cli = (DuetCli) spec.root().userObject();
-      if (cli.dataDir() == null) {
-        throw new UsageError("give the mediator's --data-dir DIR");
-      }
+      DuetCli cli = withDataDir(spec);
       if (site != null && unbind) {
         throw new UsageError("give --site UUID or --unbind, not both");
       }
