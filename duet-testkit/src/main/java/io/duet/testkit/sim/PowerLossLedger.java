@@ -217,20 +217,26 @@ final class PowerLossLedger {
       if (promised(z, nowNanos, history)) {
         continue; // durable once its FLUSH completed: these zeros come from a later one
       }
+      // Zeros a site never wrote there are its initial content, not this operation's.
       SimDisk keeper = null;
       for (SimDisk d : keeping) {
-        keeper = keeper == null && d.value(block) == 0 ? d : keeper;
+        keeper = keeper == null && zeroedThere(d, block) ? d : keeper;
       }
       for (SimDisk d : staleLeading) {
         boolean later = z.invokeNanos > lastLoss.getOrDefault(d, Long.MAX_VALUE);
-        keeper = keeper == null && later && d.value(block) == 0 ? d : keeper;
+        keeper = keeper == null && later && zeroedThere(d, block) ? d : keeper;
       }
       if (keeper != null) {
         keptByPeer.add(new KeptByPeer(z, loser, nowNanos, keeper));
-      } else if (loser.durableValue(block) != 0) {
-        excuse(z, nowNanos);
+      } else {
+        excuse(z, nowNanos); // the loser's durable zeros may be its initial content: no saving
       }
     }
+  }
+
+  /** Whether {@code d} holds zeros in {@code block} that a zeroing it applied there left. */
+  private static boolean zeroedThere(SimDisk d, long block) {
+    return d.value(block) == 0 && d.holdsOrSuperseded(block, 0);
   }
 
   /** The UNMAP and WRITE ZEROES of {@code block} invoked by {@code nowNanos} and still counted. */
@@ -445,9 +451,10 @@ final class PowerLossLedger {
         continue;
       }
       for (Op f : flushes) {
-        if (f.volume == w.volume
-            && f.invokeNanos >= w.completeNanos
-            && f.invokeNanos < e.atNanos()) {
+        // Zeros name no write, so a zeroing is excused whenever zeros may have gone: only a FLUSH
+        // completed before that loss holds it to survive (and such a one is never excused).
+        boolean covers = w.zeroes ? f.completeNanos <= e.atNanos() : f.invokeNanos < e.atNanos();
+        if (f.volume == w.volume && f.invokeNanos >= w.completeNanos && covers) {
           violations.add(
               "G1: write "
                   + w
