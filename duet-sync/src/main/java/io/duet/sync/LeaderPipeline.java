@@ -35,10 +35,10 @@ final class LeaderPipeline {
 
   /**
    * Writes of this site's hosts that finished before the follower reported applying them (covered
-   * dirty: this site led alone when it applied a compare-and-write it sent afterwards, or its local
-   * write failed), by sequence number, with the session they were sent in. The follower holds each
-   * one's range until it hears the write is committed, so the commit still goes once it reports the
-   * write applied.
+   * dirty: this site led alone when it applied a compare-and-write it sent afterwards), by sequence
+   * number, with the session they were sent in. The follower holds each one's range until it hears
+   * the write is committed, so the commit still goes once it reports the write applied. (A write
+   * that failed here gets no commit: the session restarts instead.)
    */
   private final Map<Long, Integer> finishedBeforeApplied = new HashMap<>();
 
